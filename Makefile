@@ -1,0 +1,34 @@
+# Two commands: `make run` (a first look on the embedded default) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PYTEST_ARGS ?=
+
+.PHONY: run test lint install worker clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+worker: install
+	$(FLASK) worker
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,56 @@
+"""Configuration from the environment (12-factor), with embedded defaults for a first run."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Operators write postgresql://; we drive PostgreSQL with psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment() -> dict:
+    """Read the settings an operator may set; unset ones fall back to the embedded default."""
+    instance = Path(os.environ.get("INSTANCE_DIR", INSTANCE_DIR))
+    return {
+        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'datashift.sqlite3'}"
+        ),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "STORAGE_DIR": os.environ.get("STORAGE_DIR") or str(instance / "storage"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _dev_secret(instance),
+        "PHONE_HASH_KEY": os.environ.get("PHONE_HASH_KEY") or None,
+        "PUBLIC_URL": (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "MAX_SUBMISSION_BYTES": _int("MAX_SUBMISSION_BYTES", 100 * 1024 * 1024),
+        "MAX_FORM_UPLOAD_BYTES": _int("MAX_FORM_UPLOAD_BYTES", 50 * 1024 * 1024),
+        "SESSION_LIFETIME_SECONDS": _int("SESSION_LIFETIME_SECONDS", 24 * 3600),
+        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCKOUT_SECONDS": _int("LOGIN_LOCKOUT_SECONDS", 300),
+        "TRUSTED_PROXY": os.environ.get("TRUSTED_PROXY", "") in ("1", "true", "yes"),
+        "ODK_VALIDATE": os.environ.get("ODK_VALIDATE", "1") not in ("0", "false", "no"),
+    }
+
+
+def _dev_secret(instance: Path) -> str:
+    """A per-install random key, kept under instance/, so a first run needs no configuration."""
+    key_file = instance / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    import secrets
+
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,30 @@
+"""All models, imported once so metadata is complete (Alembic and tests read it)."""
+from app.models.actors import (
+    PROJECT_ROLES,
+    Actor,
+    AppUser,
+    FormAssignment,
+    LoginAttempt,
+    ProjectRole,
+    Session,
+    User,
+)
+from app.models.forms import FORM_STATES, Blob, Form, FormAttachment, FormVersion
+from app.models.projects import Project
+from app.models.submissions import (
+    CHANNELS,
+    REVIEW_STATES,
+    Audit,
+    Comment,
+    PipelineOutbox,
+    Submission,
+    SubmissionAttachment,
+    SubmissionDef,
+)
+
+__all__ = [
+    "PROJECT_ROLES", "FORM_STATES", "CHANNELS", "REVIEW_STATES",
+    "Actor", "AppUser", "FormAssignment", "LoginAttempt", "ProjectRole", "Session", "User",
+    "Blob", "Form", "FormAttachment", "FormVersion", "Project",
+    "Audit", "Comment", "PipelineOutbox", "Submission", "SubmissionAttachment", "SubmissionDef",
+]

@@ -1,0 +1,34 @@
+"""Column helpers shared by the models."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC: every timestamp we store and serve is UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp that always comes back timezone-aware UTC, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        if value is not None and dialect.name == "sqlite":
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")

@@ -1,0 +1,100 @@
+"""Users, passwords, sessions and login throttling."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models import Actor, LoginAttempt, Session, User
+from app.models.base import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class LoginThrottled(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored as SHA-256: high-entropy secrets need no slow hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(email: str, password: str | None, *, admin: bool = False,
+                display_name: str | None = None) -> User:
+    """A web user; the password is hashed with werkzeug's scrypt."""
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    actor = Actor(type="user", display_name=display_name or email)
+    db.session.add(actor)
+    db.session.flush()
+    user = User(actor_id=actor.id, email=email.strip().lower(), is_admin=admin,
+                password_hash=generate_password_hash(password, method="scrypt")
+                if password else None)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(
+        select(User).join(Actor, Actor.id == User.actor_id)
+        .where(User.email == email.strip().lower(), Actor.deleted_at.is_(None))
+    )
+
+
+def authenticate(email: str, password: str, address: str, *, max_failures: int,
+                 lockout_seconds: int) -> User | None:
+    """Check a password, refusing while the account or the address is locked out."""
+    keys = [f"email:{email.strip().lower()}", f"addr:{address}"]
+    now = utcnow()
+    for attempt in db.session.scalars(select(LoginAttempt).where(LoginAttempt.key.in_(keys))):
+        age = (now - attempt.first_failure_at).total_seconds()
+        if age >= lockout_seconds:
+            db.session.delete(attempt)
+        elif attempt.failures >= max_failures:
+            raise LoginThrottled(int(lockout_seconds - age) + 1)
+    user = find_user(email)
+    if user and user.password_hash and check_password_hash(user.password_hash, password):
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
+        return user
+    for key in keys:
+        attempt = db.session.get(LoginAttempt, key)
+        if attempt is None:
+            db.session.add(LoginAttempt(key=key, failures=1, first_failure_at=now))
+        else:
+            attempt.failures += 1
+    return None
+
+
+def open_session(actor_id: int, lifetime_seconds: int) -> tuple[str, Session]:
+    """A new bearer token (returned once, in clear) and its stored row."""
+    token = secrets.token_urlsafe(48)
+    now = utcnow()
+    row = Session(token_hash=hash_token(token), actor_id=actor_id, created_at=now,
+                  expires_at=now + timedelta(seconds=lifetime_seconds))
+    db.session.add(row)
+    return token, row
+
+
+def session_actor(token: str) -> Actor | None:
+    row = db.session.get(Session, hash_token(token))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    actor = db.session.get(Actor, row.actor_id)
+    return actor if actor and actor.deleted_at is None else None
+
+
+def close_session(token: str) -> bool:
+    result = db.session.execute(delete(Session).where(Session.token_hash == hash_token(token)))
+    return bool(result.rowcount)
+
+
+def check_password(user: User, password: str) -> bool:
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password)

@@ -1,0 +1,51 @@
+"""Projects and the roles people hold on them."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import PROJECT_ROLES, Project, ProjectRole
+from app.models.base import utcnow
+from app.services.permissions import Principal
+
+
+def create_project(name: str, description: str | None = None) -> Project:
+    project = Project(name=name.strip(), description=description, settings={})
+    db.session.add(project)
+    db.session.flush()
+    return project
+
+
+def visible_projects(principal: Principal) -> list[Project]:
+    """Admins see every project; others those they hold a role on."""
+    query = select(Project).where(Project.deleted_at.is_(None)).order_by(Project.name)
+    if not principal.is_admin:
+        query = query.where(Project.id.in_(principal.project_ids or {-1}))
+    return list(db.session.scalars(query))
+
+
+def get_project(project_id: int) -> Project | None:
+    project = db.session.get(Project, project_id)
+    return project if project is not None and project.deleted_at is None else None
+
+
+def assign_role(project_id: int, actor_id: int, role: str) -> ProjectRole:
+    if role not in PROJECT_ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(PROJECT_ROLES)}")
+    existing = db.session.scalar(select(ProjectRole).where(
+        ProjectRole.project_id == project_id, ProjectRole.actor_id == actor_id,
+        ProjectRole.role == role))
+    if existing:
+        return existing
+    row = ProjectRole(project_id=project_id, actor_id=actor_id, role=role)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def update_project(project: Project, **fields: object) -> Project:
+    for key in ("name", "description", "archived"):
+        if key in fields and fields[key] is not None:
+            setattr(project, key, fields[key])
+    project.updated_at = utcnow()
+    return project

@@ -1,0 +1,50 @@
+"""Request parsing and response shaping shared by the API views."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from app.web import problems
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 UTC with milliseconds and Z, as Central writes timestamps."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def json_body(*required: str) -> dict[str, Any]:
+    """The request's JSON object, or a 400 naming what is wrong."""
+    raw = request.get_data(cache=True)
+    try:
+        body = request.get_json(force=True, silent=False)
+    except Exception:
+        raise problems.unparseable("json", len(raw)) from None
+    if not isinstance(body, dict):
+        raise problems.unparseable("json", len(raw))
+    for name in required:
+        if body.get(name) in (None, ""):
+            raise problems.missing_parameter(name)
+    return body
+
+
+def query_flag(name: str) -> bool:
+    """Booleans in query strings arrive as true/True/1 (pyodk sends Python's True)."""
+    return request.args.get(name, "").strip().lower() in ("true", "1", "yes")
+
+
+def listing(items: list[dict[str, Any]], total: int | None = None) -> Response:
+    response = jsonify(items)
+    response.headers["X-Total-Count"] = str(len(items) if total is None else total)
+    return response
+
+
+def extended() -> bool:
+    return request.headers.get("X-Extended-Metadata", "").lower() == "true"
+
+
+def success() -> Response:
+    return jsonify({"success": True})

@@ -1,0 +1,78 @@
+"""Projects and role assignments."""
+from __future__ import annotations
+
+from flask import jsonify
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AppUser, Form, Project
+from app.services import projects as project_service
+from app.web import problems
+from app.web.api import api
+from app.web.api.common import extended, json_body, listing, success
+from app.web.api.serializers import project_json
+from app.web.auth import current_principal, require
+
+
+def project_or_404(project_id: int, verb: str = "project.read") -> Project:
+    """The project if the caller may `verb` it; 404 when it does not exist, 403 otherwise."""
+    project = project_service.get_project(project_id)
+    if project is None:
+        raise problems.not_found()
+    require(verb, project.id)
+    return project
+
+
+def _with_counts(project: Project) -> dict:
+    body = project_json(project)
+    body["forms"] = db.session.scalar(select(func.count(Form.id)).where(
+        Form.project_id == project.id, Form.deleted_at.is_(None)))
+    body["appUsers"] = db.session.scalar(select(func.count(AppUser.actor_id)).where(
+        AppUser.project_id == project.id, AppUser.revoked_at.is_(None)))
+    body["lastSubmission"] = None
+    return body
+
+
+@api.get("/projects")
+def list_projects():
+    principal = current_principal()
+    rows = project_service.visible_projects(principal)
+    shape = _with_counts if extended() else project_json
+    return listing([shape(p) for p in rows])
+
+
+@api.post("/projects")
+def create_project():
+    require("project.create")
+    body = json_body("name")
+    project = project_service.create_project(str(body["name"]), body.get("description"))
+    db.session.commit()
+    return jsonify(project_json(project))
+
+
+@api.get("/projects/<int:project_id>")
+def get_project(project_id: int):
+    project = project_or_404(project_id)
+    return jsonify(_with_counts(project) if extended() else project_json(project))
+
+
+@api.patch("/projects/<int:project_id>")
+def update_project(project_id: int):
+    project = project_or_404(project_id, "project.update")
+    body = json_body()
+    project_service.update_project(project, name=body.get("name"),
+                                   description=body.get("description"),
+                                   archived=body.get("archived"))
+    db.session.commit()
+    return jsonify(project_json(project))
+
+
+@api.post("/projects/<int:project_id>/assignments/<role>/<int:actor_id>")
+def assign(project_id: int, role: str, actor_id: int):
+    project_or_404(project_id, "project.update")
+    try:
+        project_service.assign_role(project_id, actor_id, role)
+    except ValueError as error:
+        raise problems.unexpected_value("role", role, str(error)) from None
+    db.session.commit()
+    return success()

@@ -1,0 +1,59 @@
+"""Who is calling: bearer sessions and HTTPS Basic for the API; one place for access checks."""
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from app.services import accounts
+from app.services.permissions import Principal, principal_for
+from app.web import problems
+
+
+def is_https() -> bool:
+    """HTTPS directly, or as told by a proxy the operator trusts (TRUSTED_PROXY)."""
+    if request.scheme == "https":
+        return True
+    return bool(current_app.config.get("TRUSTED_PROXY")) and \
+        request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def current_principal(required: bool = True) -> Principal | None:
+    """The caller, from `Authorization: Bearer` or (over HTTPS) `Basic`; cached per request."""
+    if "principal" in g:
+        return g.principal
+    principal = None
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials:
+        actor = accounts.session_actor(credentials.strip())
+        principal = principal_for(actor) if actor else None
+        if principal is None:
+            raise problems.authentication_failed()
+    elif scheme.lower() == "basic" and credentials:
+        if not is_https():
+            raise problems.https_only()
+        auth = request.authorization
+        user = accounts.find_user(auth.username or "") if auth else None
+        if user is None or not accounts.check_password(user, auth.password or ""):
+            raise problems.authentication_failed()
+        principal = principal_for(user.actor)
+    if principal is None and required:
+        raise problems.authentication_failed()
+    g.principal = principal
+    return principal
+
+
+def require(verb: str, project_id: int | None = None) -> Principal:
+    """The caller if it may do `verb` (on `project_id`); 401 anonymous, 403 otherwise."""
+    principal = current_principal()
+    assert principal is not None
+    if not principal.can(verb, project_id):
+        raise problems.insufficient_rights()
+    return principal
+
+
+def require_form(verb: str, project_id: int, form_id: int) -> Principal:
+    principal = current_principal()
+    assert principal is not None
+    if not principal.can_form(verb, project_id, form_id):
+        raise problems.insufficient_rights()
+    return principal

@@ -1,0 +1,94 @@
+"""Typed, coded errors in ODK Central's problem shape; HTTP status = the code's integer part."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+class Problem(Exception):
+    """An error a client can act on: `{"code": 404.1, "message": ..., "details": ...}`."""
+
+    def __init__(self, code: float, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+    @property
+    def status(self) -> int:
+        return math.floor(self.code)
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+def unparseable(fmt: str, raw_length: int) -> Problem:
+    return Problem(400.1, f"Could not parse the given data ({raw_length} chars) as {fmt}.",
+                   {"format": fmt, "rawLength": raw_length})
+
+
+def missing_parameter(field: str) -> Problem:
+    return Problem(400.2, f"Required parameter {field} missing.", {"field": field})
+
+
+def missing_multipart_field(field: str) -> Problem:
+    return Problem(400.7, f"Required multipart POST field {field} missing.", {"field": field})
+
+
+def unexpected_value(field: str, value: object, reason: str) -> Problem:
+    return Problem(400.8, f"Unexpected {field} value {value}; {reason}",
+                   {"field": field, "value": value, "reason": reason})
+
+
+def authentication_failed() -> Problem:
+    return Problem(401.2, "Could not authenticate with the provided credentials.")
+
+
+def https_only() -> Problem:
+    return Problem(401.3, "This authentication method is only available over HTTPS")
+
+
+def insufficient_rights() -> Problem:
+    return Problem(403.1, "The authentication you provided does not have rights to perform "
+                          "that action.")
+
+
+def not_found() -> Problem:
+    return Problem(404.1, "Could not find the resource you were looking for.")
+
+
+def too_large(limit: int) -> Problem:
+    return Problem(413.1, f"The request body is larger than the limit of {limit} bytes.",
+                   {"limit": limit})
+
+
+def unsupported_media_type(got: str | None, allowed: list[str]) -> Problem:
+    return Problem(415.1, f"Unsupported Content-Type {got or '[nothing]'}; this resource "
+                          f"accepts: {', '.join(allowed)}.", {"allowed": allowed})
+
+
+def uniqueness_violation(fields: str, values: str) -> Problem:
+    return Problem(409.3, f"A resource already exists with {fields} value(s) of {values}.",
+                   {"fields": fields, "values": values})
+
+
+def version_uniqueness(xml_form_id: str, version: str) -> Problem:
+    return Problem(409.6, f"You tried to publish the form '{xml_form_id}' with version "
+                          f"'{version}', but a published form has already existed in this "
+                          "project with those identifiers. Please choose a new name and try "
+                          "again. You can re-request with ?version=xyz to have the version "
+                          "changed in-place for you.", {"xmlFormId": xml_form_id,
+                                                        "version": version})
+
+
+def too_many_attempts(retry_after: int) -> Problem:
+    return Problem(429.1, f"Too many failed login attempts; try again in {retry_after} seconds.",
+                   {"retryAfter": retry_after})
+
+
+def not_implemented(feature: str) -> Problem:
+    return Problem(501.1, f"The requested feature {feature} is not supported by this server.",
+                   {"feature": feature})

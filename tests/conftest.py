@@ -1,0 +1,169 @@
+"""Shared fixtures: an app per database backend, a client, a CLI runner, a live server.
+
+Database tests run on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set. With
+REQUIRE_SERVICES=1 (as CI sets it) a missing PostgreSQL or Redis fails the run instead of
+skipping, so a green CI always means both were exercised.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from app import create_app, migrate
+from app.config import sqlalchemy_url
+from app.extensions import db
+
+FIXTURE_FORMS = Path(__file__).parent / "fixtures" / "forms"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _unavailable(what: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} not configured")
+
+
+def _postgres_database() -> Iterator[str]:
+    """A fresh database per test session, so parallel runs never see each other's rows."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        _unavailable("PostgreSQL (TEST_DATABASE_URL)")
+    server_url = sqlalchemy_url(server_url)
+    name = f"dsc_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # a down server must fail loudly under CI
+        _unavailable(f"PostgreSQL at {server_url} ({error.__class__.__name__})")
+    base, _, _ = server_url.rpartition("/")
+    yield f"{base}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    for url in _postgres_database():
+        migrate.upgrade(url)
+        yield url
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        db.session.execute(text("UPDATE forms SET current_version_id = NULL, "
+                                "draft_version_id = NULL"))
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The app on one backend, emptied after each test."""
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        "SECRET_KEY": "test-secret",
+        "PHONE_HASH_KEY": "test-phone-key",
+        "REDIS_URL": None,
+        "PUBLIC_URL": "http://localhost",
+        "ODK_VALIDATE": False,
+    })
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP in a thread (for pyodk and Collect-like clients)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = server.url
+    yield server
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        _unavailable("Redis (REDIS_URL)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url).ping()
+    except Exception as error:
+        _unavailable(f"Redis at {url} ({error.__class__.__name__})")
+    return url
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a web user; `roles` maps project ids to a role on each."""
+    from app.services import accounts, projects
+
+    def make(email: str, *, admin: bool = False, roles: dict[int, str] | None = None):
+        user = accounts.create_user(email, PASSWORD, admin=admin)
+        for project_id, role in (roles or {}).items():
+            projects.assign_role(project_id, user.actor_id, role)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Bearer headers for a user, through the real `POST /v1/sessions`."""
+
+    def do_login(email: str, password: str = PASSWORD) -> dict[str, str]:
+        response = client.post("/v1/sessions", json={"email": email, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    return do_login
+
+
+@pytest.fixture
+def admin_headers(make_user, login):
+    make_user("admin@example.org", admin=True)
+    return login("admin@example.org")
