@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
+from app import problems
 from app.services import accounts
 from app.services.permissions import Principal, principal_for
-from app.web import problems
 
 
 def is_https() -> bool:

@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from forms.errors import FormError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from app.web.problems import Problem, too_large
+from app.problems import Problem, too_large
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from app.web import problems
+from app import problems
 
 
 def iso(value: datetime | None) -> str | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import jsonify
 from sqlalchemy import func, select
 
+from app import problems
 from app.extensions import db
 from app.models import AppUser, Form, Project
 from app.services import projects as project_service
-from app.web import problems
 from app.web.api import api
 from app.web.api.common import extended, json_body, listing, success
 from app.web.api.serializers import project_json

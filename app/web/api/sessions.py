@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
+from app import problems
 from app.extensions import db
 from app.services import accounts
-from app.web import problems
 from app.web.api import api
 from app.web.api.common import iso, json_body, success
 

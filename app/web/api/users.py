@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import jsonify
 from sqlalchemy import select
 
+from app import problems
 from app.extensions import db
 from app.models import User
 from app.services import accounts
-from app.web import problems
 from app.web.api import api
 from app.web.api.common import extended, json_body, listing
 from app.web.api.serializers import actor_json, user_json
