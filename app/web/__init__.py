@@ -10,3 +10,5 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health)
     app.register_blueprint(api, url_prefix="/v1")
+    # The same API with a token in the path, as Central configures Collect by QR code.
+    app.register_blueprint(api, url_prefix="/v1/key/<key_token>", name="key")

@@ -21,6 +21,10 @@ def current_principal(required: bool = True) -> Principal | None:
     if "principal" in g:
         return g.principal
     principal = None
+    if "key_token" in g:
+        principal = _key_principal(g.key_token)
+        g.principal = principal
+        return principal
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer" and credentials:
@@ -39,6 +43,23 @@ def current_principal(required: bool = True) -> Principal | None:
     if principal is None and required:
         raise problems.authentication_failed()
     g.principal = principal
+    return principal
+
+
+def _key_principal(token: str) -> Principal:
+    """A token in the URL: an app user's token or a session token. Bad ones are 403, as in
+    Central, because Collect treats 401 as a prompt for credentials it does not have."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import AppUser
+
+    app_user = db.session.scalar(select(AppUser).where(
+        AppUser.token_hash == accounts.hash_token(token)))
+    actor = app_user.actor if app_user else accounts.session_actor(token)
+    principal = principal_for(actor) if actor else None
+    if principal is None:
+        raise problems.insufficient_rights()
     return principal
 
 
