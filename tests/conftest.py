@@ -167,3 +167,34 @@ def login(client):
 def admin_headers(make_user, login):
     make_user("admin@example.org", admin=True)
     return login("admin@example.org")
+
+
+@pytest.fixture
+def make_project(app):
+    from app.services.projects import create_project
+
+    def make(name: str = "Water CSO") -> int:
+        project = create_project(name)
+        db.session.commit()
+        return project.id
+
+    return make
+
+
+@pytest.fixture
+def publish_fixture(app):
+    """Publish one of tests/fixtures/forms/*.xlsx into a project; returns the Form."""
+    from app.services.forms import create_form
+    from forms.xlsform import compile_upload
+
+    def publish(project_id: int, name: str, *, validate: bool = False):
+        path = FIXTURE_FORMS / f"{name}.xlsx"
+        compiled = compile_upload(
+            path.read_bytes(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            path.name, validate=validate, ignore_warnings=True)
+        form = create_form(project_id, compiled, None, publish=True)
+        db.session.commit()
+        return form
+
+    return publish

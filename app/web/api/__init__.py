@@ -11,4 +11,12 @@ def _take_key_token(_endpoint, values):
         g.key_token = values.pop("key_token")
 
 
-from app.web.api import projects, sessions, users  # noqa: E402,F401  (routes register on import)
+from app.web.api import (  # noqa: E402,F401  (routes register on import)
+    app_users,
+    forms,
+    openrosa,
+    projects,
+    sessions,
+    submissions,
+    users,
+)
