@@ -184,8 +184,9 @@ def make_project(app):
 @pytest.fixture
 def publish_fixture(app):
     """Publish one of tests/fixtures/forms/*.xlsx into a project; returns the Form."""
-    from app.services.forms import create_form
     from forms.xlsform import compile_upload
+
+    from app.services.forms import create_form
 
     def publish(project_id: int, name: str, *, validate: bool = False):
         path = FIXTURE_FORMS / f"{name}.xlsx"
