@@ -1,0 +1,146 @@
+"""What the SMS/USSD plumbing and the conversation engine exchange: messages, statuses, the seam.
+
+Pure: no Flask, no database. Providers produce `InboundMessage`, `UssdRequest`,
+`DeliveryReport` and `OptOut`; the app turns them into rows and asks a `ConversationEngine`
+what to answer.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+MEDIUMS = ("sms", "ussd")
+CONVERSATION_STATUSES = ("active", "completed", "expired", "opted-out")
+
+# Our outbound statuses. `sending` left behind by a dead worker and `unknown` (the provider
+# may or may not have taken it: a read timeout) are never retried automatically.
+MESSAGE_STATUSES = ("received", "queued", "sending", "unknown", "accepted", "sent",
+                    "delivered", "failed")
+# A status never moves backwards: callbacks arrive out of order (Twilio's especially).
+# Equal ranks do not replace each other (the first final word wins).
+STATUS_RANK: dict[str, int] = {
+    "received": 0, "queued": 0, "sending": 1, "unknown": 1, "accepted": 2, "sent": 3,
+    "delivered": 4, "failed": 4,
+}
+
+
+def advances(current: str, new: str) -> bool:
+    """Whether `new` may replace `current` (a report never takes a message back)."""
+    return STATUS_RANK[new] > STATUS_RANK[current]
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One text a person sent to a channel, as the provider reported it."""
+
+    sender: str  # E.164 with "+"
+    recipient: str  # our short code or number, as the provider wrote it
+    text: str
+    provider_id: str
+    received_at: datetime | None = None
+    link_id: str | None = None
+    network_code: str | None = None
+    segments: int | None = None
+
+
+@dataclass(frozen=True)
+class UssdRequest:
+    """One USSD hop: `text` is every answer of the session so far, joined by `*`."""
+
+    session_id: str
+    service_code: str
+    phone: str  # E.164 with "+"
+    text: str
+    network_code: str | None = None
+
+    @property
+    def answer(self) -> str | None:
+        """The newest answer, or None on the first hop (the person just dialled)."""
+        if self.text == "":
+            return None
+        return self.text.split("*")[-1]
+
+    @property
+    def hop(self) -> int:
+        """How many answers the session holds (0 on dialling): identifies this request."""
+        return 0 if self.text == "" else len(self.text.split("*"))
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """A provider's news about one outbound message."""
+
+    provider_id: str
+    status: str  # one of MESSAGE_STATUSES
+    provider_status: str
+    error: str | None = None
+    opted_out_phone: str | None = None  # set when the report says the person opted out
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """A person asked the provider to stop messages from us."""
+
+    phone: str
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The provider took the message."""
+
+    provider_id: str | None
+    status: str  # "accepted" or "sent"
+    provider_status: str
+
+
+# --- the seam between the plumbing (app/services/conversations.py) and the engine ----------
+
+
+@dataclass(frozen=True)
+class StartContext:
+    """What the engine needs to know about the person and the channel when a survey starts."""
+
+    medium: str  # "sms" | "ussd"
+    phone: str  # for the `phonenumber` metadata: the keyed hash unless the project allows E.164
+    language: str | None = None  # the person's last chosen language, if any
+    settings: Mapping[str, Any] = field(default_factory=dict)  # channel + project SMS settings
+    commands: Mapping[str, tuple[str, ...]] | None = None  # project command words (keywords.py)
+
+
+class ConversationState(Protocol):
+    """The engine's state of one survey with one person; the app stores `to_json()`."""
+
+    status: str  # one of CONVERSATION_STATUSES
+    language: str | None
+    instance_xml: str | None  # the finished instance once status == "completed"
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class ConversationEngine(Protocol):
+    """The conversation engine as the app calls it (sms_flows/engine.py implements it).
+
+    For USSD the app answers each hop with one screen: the replies joined by newlines,
+    prefixed `CON ` while the state is active and `END ` otherwise, unless a reply already
+    starts with `CON ` or `END `.
+    """
+
+    def parse_form(self, xml: str) -> Any:
+        """The form model for a published version's XForm (the app caches it per version)."""
+        ...
+
+    def start(self, form_model: Any, context: StartContext,
+              now: datetime) -> tuple[ConversationState, list[str]]:
+        """A new survey: its state and the first replies (usually the first question)."""
+        ...
+
+    def step(self, state: ConversationState, inbound_text: str,
+             now: datetime) -> tuple[ConversationState, list[str]]:
+        """One answer or command in, the new state and the replies out."""
+        ...
+
+    def load(self, data: Mapping[str, Any], form_model: Any) -> ConversationState:
+        """A state back from `to_json()` output."""
+        ...
