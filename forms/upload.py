@@ -7,7 +7,7 @@ import zipfile
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import PurePath
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
@@ -151,7 +151,8 @@ def rewrite_version(xml: bytes, version: str) -> bytes:
     if match is None:
         raise XFormParseError("The XForm has no primary instance to version.")
     attrs = match.group(2)
-    new_attr = b" version=" + quoteattr(version).encode("utf-8")
+    quoted = escape(version, {'"': "&quot;", "\n": "&#10;", "\t": "&#9;"})
+    new_attr = f' version="{quoted}"'.encode()
     if _VERSION_ATTR.search(attrs):
         attrs = _VERSION_ATTR.sub(lambda _: new_attr, attrs, count=1)
     else:

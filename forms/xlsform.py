@@ -25,6 +25,7 @@ _SMS_KEYWORD = re.compile(r"^[A-Z0-9]+$")
 _ROW = re.compile(r"\[row\s*:\s*(\d+)\]")
 _SHEET = re.compile(r"'?\b(survey|choices|settings|entities|external_choices)\b'?\s+sheet")
 _COLUMN = re.compile(r"the '([\w:]+)' (?:value|column)|column '([\w:]+)'")
+_UNKNOWN_TYPE = re.compile(r"Unknown question type '(.+)'")
 
 
 @dataclass(frozen=True)
@@ -153,12 +154,13 @@ def _compile_xlsform(
             column="form_id",
         )
     cells = _extension_cells(workbook, settings)
+    types = [(index, _cell_value(row, "type")) for index, row in enumerate(workbook.survey, 2)]
     workbook = dataclasses.replace(workbook, fallback_form_name=fallback_form_id)
     warnings: list[str] = []
     try:
         result = convert(dataclasses.asdict(workbook), warnings=warnings)
     except PyXFormError as exc:
-        raise _pyxform_error(exc, warnings) from exc
+        raise _pyxform_error(exc, warnings, types) from exc
     except Exception as exc:  # pyxform has unguarded paths; no raw exception escapes
         raise XLSFormError(str(exc) or type(exc).__name__, warnings=warnings) from exc
     _check_extension_cells(cells)
@@ -255,12 +257,20 @@ def _check_extension_cells(cells: list[_Cell]) -> None:
             )
 
 
-def _pyxform_error(exc: PyXFormError, warnings: list[str]) -> XLSFormError:
+def _pyxform_error(
+    exc: PyXFormError, warnings: list[str], types: list[tuple[int, str | None]]
+) -> XLSFormError:
     message = str(exc)
     context = getattr(exc, "context", {}) or {}
     row = context.get("row")
     sheet = context.get("sheet")
     column = context.get("column")
+    if row is None and (m := _UNKNOWN_TYPE.search(message)):
+        # pyxform names the type but not where it is; find its first row ourselves.
+        rows = [index for index, value in types if value == m.group(1)]
+        if rows:
+            row, sheet, column = rows[0], "survey", "type"
+            message = f"[row : {row}] {message}"
     if row is None and (m := _ROW.search(message)):
         row = int(m.group(1))
     if sheet is None and (m := _SHEET.search(message)):
