@@ -32,6 +32,8 @@ class User(db.Model):
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"), primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # MD5(email:realm:password) for HTTP Digest (ODK Collect); scrypt hashes cannot do Digest.
+    digest_ha1: Mapped[str | None] = mapped_column(String(32), nullable=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     actor: Mapped[Actor] = relationship(lazy="joined")
 

@@ -13,6 +13,8 @@ from app.models import Actor, LoginAttempt, Session, User
 from app.models.base import utcnow
 
 MIN_PASSWORD_LENGTH = 10
+# The HTTP Digest realm ODK Collect authenticates against; HA1 values depend on it.
+DIGEST_REALM = "DataShift Collect"
 
 
 class LoginThrottled(Exception):
@@ -26,6 +28,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def digest_ha1(email: str, password: str) -> str:
+    """MD5(email:realm:password): lets Collect log in with Digest without storing the password."""
+    return hashlib.md5(f"{email}:{DIGEST_REALM}:{password}".encode()).hexdigest()
+
+
 def create_user(email: str, password: str | None, *, admin: bool = False,
                 display_name: str | None = None) -> User:
     """A web user; the password is hashed with werkzeug's scrypt."""
@@ -34,9 +41,11 @@ def create_user(email: str, password: str | None, *, admin: bool = False,
     actor = Actor(type="user", display_name=display_name or email)
     db.session.add(actor)
     db.session.flush()
-    user = User(actor_id=actor.id, email=email.strip().lower(), is_admin=admin,
+    email = email.strip().lower()
+    user = User(actor_id=actor.id, email=email, is_admin=admin,
                 password_hash=generate_password_hash(password, method="scrypt")
-                if password else None)
+                if password else None,
+                digest_ha1=digest_ha1(email, password) if password else None)
     db.session.add(user)
     db.session.flush()
     return user
