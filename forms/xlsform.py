@@ -72,6 +72,7 @@ class CompiledForm:
     warnings: tuple[str, ...]
     validated: bool
     xlsform: bytes | None
+    xlsform_content_type: str | None = None  # what Central serves the workbook back as
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def _compile_xlsform(
         warnings=tuple(warnings),
         validated=validated,
         xlsform=data,
+        xlsform_content_type=upload.XLSX_TYPE if kind == "xlsx" else upload.XLS_TYPE,
     )
 
 

@@ -46,6 +46,7 @@ def test_fixture_forms_compile_and_pass_odk_validate(name, version, keyword, tit
     assert form.disaggregation == {}  # none of the fixtures has a disaggregation column
     assert primary_instance(form.xml).get("id") == name
     assert form.xlsform == (FIXTURES / f"{name}.xlsx").read_bytes()
+    assert form.xlsform_content_type == XLSX
 
 
 def test_water_point_sdg_codes_map_to_question_paths_inside_groups():
@@ -141,6 +142,7 @@ def test_xls_workbook_compiles():
     data = build_xls(simple_survey(3), {"form_id": "legacy", "sms_keyword": "old1"})
     form = compile_upload(data, "application/vnd.ms-excel", validate=False)
     assert form.form_id == "legacy" and form.sms_keyword == "OLD1"
+    assert form.xlsform_content_type == "application/vnd.ms-excel"
     assert b"<q3/>" in form.xml
 
 
@@ -185,7 +187,8 @@ def test_xform_upload_reads_id_version_title_and_media():
     xlsx = compile_upload(shared_list_form(), XLSX, validate=False)
     form = compile_upload(xlsx.xml, "text/xml; charset=utf-8", validate=False)
     assert (form.form_id, form.version, form.title) == ("hh", "7", "hh")
-    assert form.sdg == SdgMapping() and form.xlsform is None and form.sms_keyword is None
+    assert form.sdg == SdgMapping() and form.sms_keyword is None
+    assert form.xlsform is None and form.xlsform_content_type is None
     assert form.xml == xlsx.xml and form.validated is False
 
 
