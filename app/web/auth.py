@@ -1,4 +1,4 @@
-"""Who is calling: bearer sessions and HTTPS Basic for the API; one place for access checks."""
+"""Who is calling: bearer sessions, HTTPS Basic and HTTP Digest; one place for access checks."""
 from __future__ import annotations
 
 from flask import current_app, g, request
@@ -17,7 +17,7 @@ def is_https() -> bool:
 
 
 def current_principal(required: bool = True) -> Principal | None:
-    """The caller, from `Authorization: Bearer` or (over HTTPS) `Basic`; cached per request."""
+    """The caller, from `Authorization: Bearer`, `Digest` or (over HTTPS) `Basic`; cached."""
     if "principal" in g:
         return g.principal
     principal = None
@@ -40,9 +40,38 @@ def current_principal(required: bool = True) -> Principal | None:
         if user is None or not accounts.check_password(user, auth.password or ""):
             raise problems.authentication_failed()
         principal = principal_for(user.actor)
+    elif scheme.lower() == "digest" and credentials:
+        principal = _digest_principal()
     if principal is None and required:
         raise problems.authentication_failed()
     g.principal = principal
+    return principal
+
+
+def _digest_principal() -> Principal:
+    """A web user by HTTP Digest (ODK Collect's username/password mode); see app.web.digest."""
+    from app.web import digest
+
+    auth = request.authorization
+    params = auth.parameters if auth is not None and auth.type == "digest" else {}
+    try:
+        creds = digest.DigestCredentials(
+            username=params["username"], realm=params["realm"], nonce=params["nonce"],
+            uri=params["uri"], response=params["response"], qop=params.get("qop"),
+            nc=params.get("nc"), cnonce=params.get("cnonce"), algorithm=params.get("algorithm"))
+    except KeyError:
+        raise problems.authentication_failed() from None
+    user = accounts.find_user(creds.username)
+    try:
+        ok = digest.verify(creds, method=request.method, path=request.path,
+                           stored_ha1=user.digest_ha1 if user else None,
+                           secret=current_app.config["SECRET_KEY"])
+    except digest.StaleNonce:
+        g.digest_stale = True
+        ok = False
+    principal = principal_for(user.actor) if ok and user else None
+    if principal is None:
+        raise problems.authentication_failed()
     return principal
 
 

@@ -1,1 +1,154 @@
-"""(being written)"""
+"""OpenRosa for ODK Collect: formList, manifest, HEAD/POST submission.
+
+Registered on the `api` blueprint, so every route exists under /v1/projects/{pid}/... (Digest,
+or Basic over HTTPS) and /v1/key/{token}/projects/{pid}/... (app-user token in the path).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import quote
+
+from flask import current_app, g, request
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app import problems
+from app.extensions import db
+from app.models import Blob, Form, FormAssignment, FormAttachment, FormVersion
+from app.problems import Problem
+from app.services import forms as form_service
+from app.services import projects as project_service
+from app.web import digest, openrosa_xml
+from app.web.api import api
+from app.web.auth import current_principal, is_https
+from sync import errors as ingest_errors
+from sync.ingest import ingest
+
+
+def _accept_length() -> int:
+    return int(current_app.config["MAX_SUBMISSION_BYTES"])
+
+
+def openrosa(view: Callable) -> Callable:
+    """Answer every outcome, errors included, as an OpenRosa response; 401s carry challenges."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except Problem as problem:
+            response = openrosa_xml.error(problem.status, problem.message,
+                                          accept_content_length=_accept_length())
+            if problem.status == 401:
+                _add_challenges(response)
+            return response
+        except ingest_errors.IngestError as failure:
+            return openrosa_xml.error(failure.status, failure.message,
+                                      accept_content_length=_accept_length())
+        except RequestEntityTooLarge:
+            return openrosa_xml.error(413, problems.too_large(_accept_length()).message,
+                                      accept_content_length=_accept_length())
+
+    return wrapper
+
+
+def _add_challenges(response) -> None:
+    """Digest always (Collect sends Basic only over https); Basic too when we are https."""
+    secret = current_app.config["SECRET_KEY"]
+    response.headers.add("WWW-Authenticate",
+                         digest.challenge(secret, stale=bool(g.get("digest_stale"))))
+    if is_https():
+        response.headers.add("WWW-Authenticate", f'Basic realm="{digest.REALM}", charset="UTF-8"')
+
+
+def _project_base(project_id: int) -> str:
+    """The URL prefix this request came in on, so Collect keeps using the same credentials."""
+    base = current_app.config["PUBLIC_URL"]
+    if "key_token" in g:
+        base += f"/v1/key/{quote(g.key_token, safe='')}"
+    else:
+        base += "/v1"
+    return f"{base}/projects/{project_id}"
+
+
+def _caller(verb: str, project_id: int):
+    """Authenticate (401 + challenge), then 404 for no project, 403 without `verb` on it."""
+    principal = current_principal()
+    assert principal is not None
+    if project_service.get_project(project_id) is None:
+        raise problems.not_found()
+    if not principal.can(verb, project_id):
+        raise problems.insufficient_rights()
+    return principal
+
+
+@api.get("/projects/<int:project_id>/formList")
+@openrosa
+def form_list(project_id: int):
+    principal = _caller("form.list", project_id)
+    has_media = select(FormAttachment.id).where(
+        FormAttachment.form_version_id == FormVersion.id).exists()
+    query = (select(Form.xml_form_id, FormVersion.name, FormVersion.version, FormVersion.hash,
+                    has_media)
+             .join(FormVersion, FormVersion.id == Form.current_version_id)
+             .where(Form.project_id == project_id, Form.deleted_at.is_(None),
+                    Form.state == "open")
+             .order_by(Form.xml_form_id))
+    if principal.app_user is not None:
+        query = query.where(Form.id.in_(select(FormAssignment.form_id).where(
+            FormAssignment.actor_id == principal.actor.id)))
+    entries = [openrosa_xml.FormListEntry(*row) for row in db.session.execute(query)]
+    return openrosa_xml.response(openrosa_xml.form_list(entries, _project_base(project_id)))
+
+
+@api.get("/projects/<int:project_id>/forms/<xml_form_id>/manifest")
+@openrosa
+def manifest(project_id: int, xml_form_id: str):
+    principal = _caller("form.read", project_id)
+    form = form_service.get_form(project_id, xml_form_id)
+    if form is None or form.current_version_id is None:
+        raise problems.not_found()
+    if not principal.can_form("form.read", project_id, form.id):
+        raise problems.insufficient_rights()
+    rows = db.session.execute(
+        select(FormAttachment.name, Blob.md5).join(Blob, Blob.id == FormAttachment.blob_id)
+        .where(FormAttachment.form_version_id == form.current_version_id)
+        .order_by(FormAttachment.name))
+    files = [openrosa_xml.MediaFile(name, md5) for name, md5 in rows]
+    form_url = f"{_project_base(project_id)}/forms/{quote(xml_form_id, safe='')}"
+    return openrosa_xml.response(openrosa_xml.manifest(files, form_url))
+
+
+@api.route("/projects/<int:project_id>/submission", methods=["HEAD", "GET"])
+@openrosa
+def submission_head(project_id: int):
+    _caller("submission.create", project_id)
+    return openrosa_xml.no_content(_accept_length())
+
+
+@api.post("/projects/<int:project_id>/submission")
+@openrosa
+def submission_post(project_id: int):
+    limit = _accept_length()
+    # Refuse an announced oversize body before reading it; a chunked one stops at the limit.
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
+    request.max_content_length = limit
+    principal = _caller("submission.create", project_id)
+    parts = request.files
+    xml_part = parts.get("xml_submission_file")
+    if xml_part is None:
+        raise problems.missing_multipart_field("xml_submission_file")
+    attachments = {(name if name != "file" else part.filename or name): part.stream
+                   for name, part in parts.items(multi=True) if name != "xml_submission_file"}
+
+    def authorize(form: Form) -> None:
+        if not principal.can_form("submission.create", project_id, form.id):
+            raise problems.insufficient_rights()
+
+    ingest(project_id=project_id, xml=xml_part.read(), attachments=attachments,
+           channel="collect", submitter_id=principal.actor.id,
+           device_id=request.args.get("deviceID"), user_agent=request.user_agent.string,
+           authorize=authorize)
+    return openrosa_xml.created(accept_content_length=limit)
