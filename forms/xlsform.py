@@ -23,7 +23,10 @@ from forms.validate import run_odk_validate
 DISAGGREGATIONS = frozenset({"sex", "age", "location"})
 _SMS_KEYWORD = re.compile(r"^[A-Z0-9]+$")
 _ROW = re.compile(r"\[row\s*:\s*(\d+)\]")
-_SHEET = re.compile(r"'?\b(survey|choices|settings|entities|external_choices)\b'?\s+sheet")
+_SHEET = re.compile(
+    r"'?\b(survey|choices|settings|entities|external_choices)\b'?\s+sheet"
+    r"|sheet named '(survey|choices|settings|entities|external_choices)'"
+)
 _COLUMN = re.compile(r"the '([\w:]+)' (?:value|column)|column '([\w:]+)'")
 _UNKNOWN_TYPE = re.compile(r"Unknown question type '(.+)'")
 
@@ -146,13 +149,14 @@ def _compile_xlsform(
         upload.check_zip(data)
     workbook = _read_workbook(data, kind)
     settings = _settings(workbook)
-    form_id = settings.get("form_id") or fallback_form_id
+    id_column = "id_string" if settings.get("id_string") else "form_id"
+    form_id = settings.get(id_column) or fallback_form_id
     if form_id and "/" in form_id:
         raise XLSFormError(
-            f"The form_id '{form_id}' may not contain '/'.",
+            f"The {id_column} '{form_id}' may not contain '/'.",
             sheet="settings",
             row=2,
-            column="form_id",
+            column=id_column,
         )
     cells = _extension_cells(workbook, settings)
     types = [(index, _cell_value(row, "type")) for index, row in enumerate(workbook.survey, 2)]
@@ -183,9 +187,9 @@ def _compile_xlsform(
         sdg=_sdg_mapping(survey, parse_codes(settings.get("sdg"))),
         sms_keyword=keyword.strip().upper() if keyword else None,
         disaggregation={
-            path: str(node["disaggregation"]).strip().lower()
+            path: value.lower()
             for path, node in _questions(survey)
-            if node.get("disaggregation")
+            if (value := _cell_value(node, "disaggregation"))
         },
         attachments=attachment_slots(xml),
         warnings=tuple(warnings),
@@ -210,8 +214,8 @@ def _settings(workbook: DefinitionData) -> dict[str, str]:
     return {str(k).strip().lower(): str(v).strip() for k, v in rows[0].items() if v is not None}
 
 
-def _cell_value(row: dict[str, Any], column: str) -> str | None:
-    for key, value in row.items():
+def _cell_value(row: dict[str, Any] | None, column: str) -> str | None:
+    for key, value in (row or {}).items():
         if str(key).strip().lower() == column and value is not None and str(value).strip():
             return str(value).strip()
     return None
@@ -276,7 +280,7 @@ def _pyxform_error(
     if row is None and (m := _ROW.search(message)):
         row = int(m.group(1))
     if sheet is None and (m := _SHEET.search(message)):
-        sheet = m.group(1)
+        sheet = m.group(1) or m.group(2)
     if column is None and (m := _COLUMN.search(message)):
         column = m.group(1) or m.group(2)
     if sheet is None and row is not None:
@@ -304,10 +308,10 @@ def _sdg_mapping(survey: dict, form_codes: tuple[str, ...]) -> SdgMapping:
     questions: dict[str, tuple[str, ...]] = {}
     choices: dict[tuple[str, str], tuple[str, ...]] = {}
     for path, node in _questions(survey):
-        if codes := parse_codes(node.get("sdg")):
+        if codes := parse_codes(_cell_value(node, "sdg")):
             questions[path] = codes
         list_name = node.get("list_name") or node.get("itemset")
         for choice in choice_lists.get(list_name, []) if list_name else []:
-            if codes := parse_codes(choice.get("sdg")):
+            if codes := parse_codes(_cell_value(choice, "sdg")):
                 choices[(path, str(choice["name"]))] = codes
     return SdgMapping(form=form_codes, questions=questions, choices=choices)

@@ -131,6 +131,16 @@ def test_disaggregation_column_and_sms_keyword_are_read_and_normalised():
     assert (form.form_id, form.version) == ("hh", "7")
 
 
+def test_extension_headers_are_matched_regardless_of_case_and_spaces():
+    data = build_xlsx(
+        [["type", "name", "label", "SDG", " Disaggregation "], ["text", "a", "A", "5.1", "Age"]],
+        settings={"SMS_Keyword": "kw", "Sdg": "5"},
+    )
+    form = compile_upload(data, XLSX, validate=False)
+    assert form.sdg.questions == {"/data/a": ("5.1",)} and form.sdg.form == ("5",)
+    assert form.disaggregation == {"/data/a": "age"} and form.sms_keyword == "KW"
+
+
 def test_sdg_mapping_round_trips_through_json():
     mapping = compile_upload(shared_list_form(), XLSX, validate=False).sdg
     again = SdgMapping.from_json(json.loads(json.dumps(mapping.to_json())))

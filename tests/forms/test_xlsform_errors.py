@@ -99,16 +99,18 @@ def test_sms_keyword_must_be_one_word_of_letters_and_digits(keyword):
     assert cell_of(caught.value) == ("settings", 2, "sms_keyword")
 
 
-def test_form_id_with_a_slash_names_the_settings_cell():
-    data = build_xlsx(simple_survey(1), settings={"form_id": "water/point"})
+@pytest.mark.parametrize("column", ["form_id", "id_string"])
+def test_form_id_with_a_slash_names_the_settings_cell(column):
+    data = build_xlsx(simple_survey(1), settings={column: "water/point"})
     with pytest.raises(XLSFormError) as caught:
         compile_xlsx(data)
-    assert cell_of(caught.value) == ("settings", 2, "form_id")
+    assert cell_of(caught.value) == ("settings", 2, column)
 
 
-def test_missing_survey_sheet():
+@pytest.mark.parametrize("survey", [None, []])
+def test_missing_or_empty_survey_sheet_names_the_survey_sheet(survey):
     with pytest.raises(XLSFormError) as caught:
-        compile_xlsx(build_xlsx(None, settings={"form_id": "f"}))
+        compile_xlsx(build_xlsx(survey, settings={"form_id": "f"}))
     assert caught.value.sheet == "survey" and "survey" in caught.value.message
 
 
