@@ -1,0 +1,116 @@
+"""The SDG free-text classifier, run against the shipped artefact."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.pipeline.classifier import GoalScore, detect_language, load_classifier
+from app.pipeline.classifier.query import TextIndex, compile_query, match
+from app.pipeline.classifier.text import tokens
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return load_classifier()
+
+
+def goals(clf, text: str, lang: str | None = None) -> list[int]:
+    return [s.goal for s in clf.classify(text, lang)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kisima cha maji kimeharibika na watoto wanakunywa maji machafu", {6}),
+        ("Hakuna dawa katika zahanati yetu", {3}),
+        ("Watoto hawaendi shule kwa sababu ya ada", {4}),
+        ("La escuela no tiene maestros suficientes", {4}),
+        ("El pozo está seco y no hay agua potable", {6}),
+        ("Mi esposo me pega cuando le pido dinero", {5, 16}),
+        ("गाउँमा स्वास्थ्य चौकी छैन", {3}),
+        ("विद्यालयमा शिक्षक छैनन्", {4}),
+        ("मेरो श्रीमानले मलाई कुट्छ", {5, 16}),
+        ("My husband beats me when I ask for money", {5, 16}),
+        ("The police asked for a bribe before they would register my case", {16}),
+        ("No electricity in our village for two weeks", {7}),
+        ("Our crops failed this year and the children are hungry", {2}),
+    ],
+)
+def test_citizen_text_top_goal_is_the_expected_one(clf, text, expected):
+    suggested = goals(clf, text)
+    assert suggested, f"nothing suggested for {text!r}"
+    assert suggested[0] in expected
+
+
+def test_a_water_complaint_is_not_tagged_with_unrelated_goals(clf):
+    assert goals(clf, "Kisima cha maji kimeharibika na watoto wanakunywa maji machafu") == [6]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "hello how are you", "Gracias por su respuesta", "sawa"]
+)
+def test_texts_without_sdg_content_get_no_goal(clf, text):
+    assert clf.classify(text) == []
+
+
+def test_classify_is_sorted_best_first_and_above_threshold(clf):
+    text = (
+        "Women farmers cannot get credit or own land, so their children go hungry and drop out of "
+        "school; the clinic is far away and the water from the well is dirty."
+    )
+    result = clf.classify(text)
+    assert len(result) >= 2
+    assert all(isinstance(s, GoalScore) for s in result)
+    assert [s.score for s in result] == sorted((s.score for s in result), reverse=True)
+    assert all(clf.threshold <= s.score <= 1 for s in result)
+
+
+def test_scores_cover_all_17_goals_and_agree_with_classify(clf):
+    text = "The borehole pump is broken and there is no clean drinking water"
+    scores = clf.scores(text)
+    assert sorted(scores) == list(range(1, 18))
+    assert all(0.0 <= v <= 1.0 for v in scores.values())
+    assert max(scores, key=scores.get) == 6
+    assert {s.goal for s in clf.classify(text)} == {
+        g for g, v in scores.items() if v >= clf.threshold
+    }
+
+
+def test_explicit_language_overrides_detection(clf):
+    # Read as English, Kiswahili words are unknown: no evidence, no goal.
+    assert goals(clf, "kisima cha maji", "en") == []
+    assert goals(clf, "kisima cha maji", "sw") == [6]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("The school has no teachers and the children sit at home", "en"),
+        ("La escuela no tiene maestros suficientes", "es"),
+        ("Kisima cha maji kimeharibika na watoto wanakunywa maji machafu", "sw"),
+        ("Mume wangu ananipiga", "sw"),
+        ("गाउँमा स्वास्थ्य चौकी छैन", "ne"),
+        ("", "en"),
+    ],
+)
+def test_detect_language(text, lang):
+    assert detect_language(text) == lang
+
+
+def test_version_names_the_model_and_the_artefact(clf):
+    assert clf.version.startswith("kw-tfidf-2026.11+")
+    assert len(clf.version.split("+")[1]) == 8
+    assert load_classifier() is clf
+
+
+def test_devanagari_words_keep_their_vowel_signs():
+    assert tokens("गाउँमा स्वास्थ्य चौकी छैन।") == ["गाउँमा", "स्वास्थ्य", "चौकी", "छैन"]
+
+
+def test_aurora_proximity_and_wildcards_match_like_scopus():
+    query = compile_query('( "drinking" W/3 "water" ) W/3 ( "access*" OR "safe*" )')
+    assert match(query, TextIndex(tokens("Access to safe drinking water is poor")))
+    assert not match(query, TextIndex(tokens("Access matters. " + "x " * 5 + "drinking water")))
+    negated = compile_query('"ocean*" AND NOT "ocean acidification"')
+    assert match(negated, TextIndex(tokens("the oceans are rising")))
+    assert not match(negated, TextIndex(tokens("ocean acidification harms corals")))
