@@ -29,3 +29,30 @@ def compiled_xform() -> Callable[[str], bytes]:
 def form_model(compiled_xform: Callable[[str], bytes]) -> Callable[[str], FormModel]:
     """form_model("water_point") -> the parsed FormModel of a fixture form."""
     return cache(lambda name: parse_xform(compiled_xform(name)))
+
+
+NESTED_REPEATS_MD = """
+| survey   |                |         |           |
+|          | type           | name    | label     |
+|          | begin group    | hh      | Household |
+|          | begin repeat   | person  | Person    |
+|          | text           | pname   | Name      |
+|          | image          | photo   | Photo     |
+|          | begin repeat   | visit   | Visit     |
+|          | date           | vdate   | Date      |
+|          | end repeat     |         |           |
+|          | end repeat     |         |           |
+|          | end group      |         |           |
+|          | audio          | voice   | Voice     |
+|          | start-geopoint | sloc    |           |
+|          | deviceid       | device  |           |
+| settings |                |         |           |
+|          | form_id        | version |           |
+|          | household      | 5       |           |
+"""
+
+
+@pytest.fixture(scope="session")
+def nested_model() -> FormModel:
+    """A small form with uploads inside nested repeats in a group (compiled from markdown)."""
+    return parse_xform(convert(xlsform=NESTED_REPEATS_MD, file_type=".md").xform.encode())
