@@ -10,6 +10,7 @@ from app.models.actors import (
     User,
 )
 from app.models.forms import FORM_STATES, Blob, Form, FormAttachment, FormVersion
+from app.models.pipeline import TAG_SOURCES, CleanedRecord, SdgTag
 from app.models.projects import Project
 from app.models.submissions import (
     CHANNELS,
@@ -27,4 +28,5 @@ __all__ = [
     "Actor", "AppUser", "FormAssignment", "LoginAttempt", "ProjectRole", "Session", "User",
     "Blob", "Form", "FormAttachment", "FormVersion", "Project",
     "Audit", "Comment", "PipelineOutbox", "Submission", "SubmissionAttachment", "SubmissionDef",
+    "TAG_SOURCES", "CleanedRecord", "SdgTag",
 ]

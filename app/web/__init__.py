@@ -1,14 +1,23 @@
 """Blueprints, one per surface, registered in one place."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 
 
 def register_blueprints(app: Flask) -> None:
+    @app.url_value_preprocessor
+    def _fresh_request_globals(_endpoint, _values):
+        # Runs before the blueprints' preprocessors. `g` lives on the app context, which a test
+        # that holds one open shares across requests: start every request without leftovers.
+        for name in list(g):
+            g.pop(name)
+
     from app.web.api import api
     from app.web.health import health
+    from app.web.webhooks import webhooks
 
     app.register_blueprint(health)
+    app.register_blueprint(webhooks)
     app.register_blueprint(api, url_prefix="/v1")
     # The same API with a token in the path, as Central configures Collect by QR code.
     app.register_blueprint(api, url_prefix="/v1/key/<key_token>", name="key")

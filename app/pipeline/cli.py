@@ -1,0 +1,99 @@
+"""`flask pipeline ...` and `flask worker`: thin commands over the pipeline's services."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.pipeline import dispatch, queues, reprocess, retry
+
+pipeline_cli = AppGroup("pipeline", help="The cleaning and SDG-tagging pipeline.")
+
+
+@pipeline_cli.command("drain")
+@click.option("--inline", is_flag=True, help="Process here even when REDIS_URL is set.")
+def drain(inline: bool) -> None:
+    """Send pending outbox rows to RQ (or, with no Redis, process them here)."""
+    if queues.redis_url() and not inline:
+        click.echo(f"enqueued {dispatch.sweep()} pending submission(s)")
+        return
+    total = len(dispatch.pending_ids(limit=10**9))
+    with click.progressbar(length=total, label="processing") as bar:
+        done, failed = dispatch.drain_inline(retry.inline_max_attempts(), bar.update)
+    click.echo(f"processed {done}, failed {failed}")
+
+
+@pipeline_cli.command("retry-failed")
+def retry_failed() -> None:
+    """Send jobs that failed their last retry round again."""
+    click.echo(f"retried {retry.retry_failed()} failed job(s)")
+
+
+@pipeline_cli.command("failed")
+def list_failed() -> None:
+    """List jobs that failed their last retry."""
+    for item in retry.failed_jobs():
+        click.echo(f"{item['id']}\tdef={item['submissionDefId']}\t{item['error']}")
+
+
+@pipeline_cli.command("reprocess")
+@click.option("--project", "project_id", type=int, help="Limit to one project.")
+@click.option("--form", "xml_form_id", help="xmlFormId of the form to re-process.")
+@click.option("--instance", "instance_id", help="One submission (with --form).")
+@click.option("--all", "everything", is_flag=True, help="Every submission of every form.")
+@click.option("--enqueue", is_flag=True, help="Hand to the RQ workers instead of running here.")
+def reprocess_cmd(project_id, xml_form_id, instance_id, everything, enqueue) -> None:
+    """Re-run cleaning and tagging for one submission, a form, or everything."""
+    _bulk(project_id, xml_form_id, instance_id, everything, enqueue, "submission.reprocess")
+
+
+@pipeline_cli.command("retag")
+@click.option("--form", "xml_form_id", required=True, help="xmlFormId of the form.")
+@click.option("--project", "project_id", type=int, help="Project, if the id is not unique.")
+@click.option("--enqueue", is_flag=True, help="Hand to the RQ workers instead of running here.")
+def retag(xml_form_id, project_id, enqueue) -> None:
+    """Recompute a form's SDG tags (after its mapping or the classifier changed)."""
+    _bulk(project_id, xml_form_id, None, False, enqueue, "submission.retag")
+
+
+def _bulk(project_id, xml_form_id, instance_id, everything, enqueue, event) -> None:
+    if not (xml_form_id or everything):
+        raise click.UsageError("name a --form (optionally with --instance) or pass --all")
+    try:
+        def_ids = reprocess.select_defs(project_id=project_id, xml_form_id=xml_form_id,
+                                        instance_id=instance_id)
+    except reprocess.Ambiguous as error:
+        raise click.UsageError(str(error)) from None
+    if enqueue:
+        if not queues.redis_url():
+            raise click.UsageError("--enqueue needs REDIS_URL")
+        outbox_ids = reprocess.request(def_ids, event)
+        sent = dispatch.enqueue(outbox_ids)
+        click.echo(f"enqueued {sent} of {len(def_ids)} submission(s)")
+        return
+    with click.progressbar(def_ids, label=event.split(".")[1]) as bar:
+        for def_id in bar:
+            reprocess.run_now(def_id)
+    click.echo(f"{len(def_ids)} submission(s) done")
+
+
+@click.command("worker")
+@click.option("--simple", is_flag=True, help="Run jobs in-process instead of forking per job.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(simple: bool, burst: bool) -> None:
+    """Run an RQ worker on the pipeline queues, inside the app (sweeps the outbox too)."""
+    from app.pipeline.worker import PipelineWorker, SimplePipelineWorker
+
+    if not queues.redis_url():
+        raise click.UsageError("REDIS_URL is not set: the pipeline runs inline, no worker needed")
+    cls = SimplePipelineWorker if simple else PipelineWorker
+    interval = int(current_app.config.get("PIPELINE_SWEEP_SECONDS", 60))
+    db.session.remove()
+    cls(queues.all_queues(), connection=queues.connection(),
+        maintenance_interval=interval).work(burst=burst, with_scheduler=True)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(pipeline_cli)
+    app.cli.add_command(worker)

@@ -1,0 +1,81 @@
+"""The form facts cleaning needs (type, control, repeats), read once per form version."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from defusedxml.ElementTree import fromstring
+
+from forms.model import parse_xform
+
+_PHONE_NAME = re.compile(r"(phone|mobile|msisdn|whatsapp|simu|namba_ya_simu|telefono|tel$)", re.I)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One instance node: its bind type ("int", "geopoint"...) and body control, if any."""
+
+    path: str
+    type: str
+    control: str | None
+    readonly: bool
+    constraint: str | None
+    calculated: bool
+
+    @property
+    def is_phone(self) -> bool:
+        name = self.path.rsplit("/", 1)[-1]
+        return self.type == "string" and self.control == "input" and bool(_PHONE_NAME.search(name))
+
+    @property
+    def is_free_text(self) -> bool:
+        """A typed-in text answer (what the classifier reads); not notes, phones or calculates."""
+        return (self.type == "string" and self.control in ("input", "textarea")
+                and not self.readonly and not self.calculated and not self.is_phone)
+
+    @property
+    def is_multiple(self) -> bool:
+        return self.control == "select"
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    fields: dict[str, FieldSpec]
+    repeats: frozenset[str]
+
+
+def local_path(path: str) -> str:
+    """"/data/orx:meta/instanceID" -> "/data/meta/instanceID": instances vary in prefixes."""
+    return "/".join(step.rsplit(":", 1)[-1] for step in path.split("/"))
+
+
+@lru_cache(maxsize=256)
+def spec_for(sha256: str, xml: str) -> FormSpec:
+    """Parse a form version once per process (keyed by its sha256)."""
+    model = parse_xform(xml.encode("utf-8"))
+    fields: dict[str, FieldSpec] = {}
+    repeats: set[str] = set()
+    for field in model.fields:
+        path = local_path(field.path)
+        if field.kind == "repeat":
+            repeats.add(path)
+            continue
+        if field.kind == "group":
+            continue
+        readonly = (field.readonly or "").replace(" ", "") in ("true()", "true")
+        fields[path] = FieldSpec(
+            path=path, type=_bare(field.type or "string"), control=field.control,
+            readonly=readonly, constraint=field.constraint,
+            calculated=bool(field.calculate))
+    return FormSpec(fields=fields, repeats=frozenset(repeats))
+
+
+def _bare(type_: str) -> str:
+    """"xsd:int" -> "int"; JavaRosa accepts both spellings."""
+    return type_.rsplit(":", 1)[-1]
+
+
+def instance_root(xml: str):
+    """The submission's instance element (defusedxml: no DTD, no entities)."""
+    return fromstring(xml.encode("utf-8"), forbid_dtd=True)

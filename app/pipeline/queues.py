@@ -1,0 +1,81 @@
+"""Queue names, the Redis connection and job settings, listed once for the whole pipeline."""
+from __future__ import annotations
+
+from functools import cache
+
+from flask import current_app
+from redis import Redis
+from rq import Queue, Retry
+
+# Bumped when cleaning or tagging changes meaning; stored on every cleaned record.
+PIPELINE_VERSION = "clean-1"
+DEFAULT_PREFIX = "datashift"
+DEFAULT_RETRY_INTERVALS = (10, 60, 300)
+# Fresh submissions before bulk re-processing: workers listen in this order.
+FRESH, BULK = "pipeline", "bulk"
+BULK_EVENTS = frozenset({"submission.reprocess", "submission.retag"})
+
+
+def redis_url() -> str | None:
+    """The configured Redis, or None: the pipeline then runs inline after commit."""
+    return current_app.config.get("REDIS_URL") or None
+
+
+@cache
+def _connect(url: str) -> Redis:
+    # Fail fast when Redis is down: ingest must not hang on it (the outbox keeps the work).
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+
+
+def connection() -> Redis:
+    """One Redis client per URL per process (redis-py re-creates sockets after fork)."""
+    url = redis_url()
+    if url is None:
+        raise RuntimeError("REDIS_URL is not set: the pipeline runs inline")
+    return _connect(url)
+
+
+def prefix() -> str:
+    """Namespace for queue names and job ids, so several installs (or tests) share a Redis."""
+    return current_app.config.get("PIPELINE_PREFIX") or DEFAULT_PREFIX
+
+
+def queue_name(kind: str) -> str:
+    return f"{prefix()}-{kind}"
+
+
+def queue(kind: str = FRESH) -> Queue:
+    return Queue(queue_name(kind), connection=connection())
+
+
+def all_queues() -> list[Queue]:
+    """Every pipeline queue, in the order workers should take from them."""
+    return [queue(FRESH), queue(BULK)]
+
+
+def kind_for(event: str) -> str:
+    return BULK if event in BULK_EVENTS else FRESH
+
+
+def outbox_job_id(outbox_id: int) -> str:
+    """The RQ job id of an outbox row: enqueueing the same row twice names the same job."""
+    return f"{prefix()}-outbox-{outbox_id}"
+
+
+def outbox_id_of(job_id: str) -> int | None:
+    head, _, tail = job_id.rpartition("-outbox-")
+    return int(tail) if head == prefix() and tail.isdigit() else None
+
+
+def max_retries() -> int:
+    return int(current_app.config.get("PIPELINE_MAX_RETRIES", 3))
+
+
+def retry_policy() -> Retry:
+    """Backoff between attempts; the last failure lands in RQ's failed registry."""
+    intervals = current_app.config.get("PIPELINE_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS)
+    return Retry(max=max_retries(), interval=list(intervals))
+
+
+JOB_TIMEOUT = 600
+RESULT_TTL = 600

@@ -1,0 +1,55 @@
+"""Re-running the pipeline for chosen submissions: pick their current versions, then run them
+here or write outbox rows for the workers (durable, like fresh submissions)."""
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+
+from app.extensions import db
+from app.models import Form, PipelineOutbox, Submission, SubmissionDef
+from app.models.base import utcnow
+from app.pipeline import jobs
+
+
+class Ambiguous(ValueError):
+    """An xmlFormId used by several projects, with no project named."""
+
+
+def select_defs(*, project_id: int | None = None, xml_form_id: str | None = None,
+                form_id: int | None = None, instance_id: str | None = None) -> list[int]:
+    """Current submission versions of live submissions, filtered; ids ascending."""
+    query = (select(SubmissionDef.id).join(Submission, Submission.id == SubmissionDef.submission_id)
+             .join(Form, Form.id == SubmissionDef.form_id)
+             .where(SubmissionDef.current.is_(True), Submission.deleted_at.is_(None),
+                    Form.deleted_at.is_(None)))
+    if project_id is not None:
+        query = query.where(Form.project_id == project_id)
+    if form_id is not None:
+        query = query.where(Form.id == form_id)
+    if xml_form_id is not None:
+        projects = set(db.session.scalars(select(Form.project_id).where(
+            Form.xml_form_id == xml_form_id, Form.deleted_at.is_(None))))
+        if project_id is None and len(projects) > 1:
+            raise Ambiguous(f"form {xml_form_id} is in projects {sorted(projects)}: "
+                            "name one with --project")
+        query = query.where(Form.xml_form_id == xml_form_id)
+    if instance_id is not None:
+        query = query.where(Submission.instance_id == instance_id)
+    return list(db.session.scalars(query.order_by(SubmissionDef.id)))
+
+
+def request(def_ids: list[int], event: str = "submission.reprocess") -> list[int]:
+    """Write one outbox row per version and commit; -> their ids (hand them to dispatch)."""
+    if not def_ids:
+        return []
+    now = utcnow()
+    ids = list(db.session.scalars(insert(PipelineOutbox).returning(PipelineOutbox.id), [
+        {"submission_def_id": d, "event": event, "created_at": now, "attempts": 0}
+        for d in def_ids]))
+    db.session.commit()
+    return ids
+
+
+def run_now(def_id: int) -> None:
+    """Process one version in this process, in its own transaction."""
+    with jobs.job_context():
+        jobs.process_def(def_id)
