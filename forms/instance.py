@@ -233,8 +233,6 @@ def build_instance(
     root_path = "/" + model.root_name
     body = _build(model.primary_instance, root_path, root_path, answers, set(non_relevant))
     root = Element(model.root_name, {f"xmlns:{p}": uri for p, uri in model.namespaces.items()})
-    root.set("id", model.form_id)
-    if model.version:
-        root.set("version", model.version)
+    root.attrib.update(body.attrib)  # id, version and any odk: root attributes of the template
     root.extend(body)
     return tostring(root, encoding="utf-8", xml_declaration=True)

@@ -106,6 +106,9 @@ class Field:
     odk_actions: tuple[Action, ...] = ()
     bind_attributes: dict[str, str] = dataclasses.field(default_factory=dict)
 
+    def __hash__(self) -> int:
+        return hash(self.path)
+
 
 @dataclass(frozen=True)
 class FormModel:
@@ -123,6 +126,9 @@ class FormModel:
     namespaces: dict[str, str] = dataclasses.field(repr=False)
     primary_instance: Element = dataclasses.field(repr=False, compare=False)
     body_order: tuple[str, ...] = dataclasses.field(repr=False, default=())
+
+    def __hash__(self) -> int:
+        return hash((self.form_id, self.version))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {f.path: f for f in self.fields})

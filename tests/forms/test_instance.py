@@ -178,3 +178,10 @@ def test_built_instances_read_back_with_the_same_identity_and_answers(form_model
         model.form_id, model.version, "uuid:rt")
     for path, value in answers.items():
         assert info.root.findtext(path.split("/", 2)[2]) == value
+
+
+def test_read_instance_ignores_a_default_namespace_on_the_root(form_model):
+    xml = (b'<data xmlns="http://opendatakit.org/submissions" id="escuela" version="1">'
+           b"<foto>f.jpg</foto><meta><instanceID>uuid:d</instanceID></meta></data>")
+    info = read_instance(xml, form_model("escuela"))
+    assert (info.instance_id, info.attachment_names) == ("uuid:d", ("f.jpg",))

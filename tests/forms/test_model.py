@@ -133,6 +133,12 @@ def test_escuela_has_an_image_upload_and_spanish_as_default(form_model):
     assert foto.labels[ES] == "Foto de la fachada (opcional)"
 
 
+def test_fields_and_models_can_be_set_members_and_dict_keys(form_model):
+    model = form_model("water_point")
+    assert len({*model.fields, *model.fields}) == len(model.fields)
+    assert {model: 1}[form_model("water_point")] == 1
+
+
 def test_unknown_path_raises_unknown_field(form_model):
     with pytest.raises(UnknownField):
         form_model("escuela").field("/data/nope")
