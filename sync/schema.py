@@ -1,6 +1,7 @@
 """What ingest needs from a form version, parsed once per definition and kept in a small LRU."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,14 +27,10 @@ class VersionSchema:
         return list(seen)
 
     def flatten(self, root: Element) -> dict[str, Any]:
-        """The instance as the form's columns (JSON-ready), for querying and export."""
+        """The instance as the form's columns (forms.flatten's FlatSubmission as JSON)."""
         from forms.flatten import flatten
 
-        flat = flatten(self.model, root)
-        for attr in ("to_json", "as_dict"):
-            if hasattr(flat, attr):
-                return getattr(flat, attr)()
-        return dict(getattr(flat, "columns", flat))
+        return dataclasses.asdict(flatten(self.model, root))
 
 
 @lru_cache(maxsize=128)

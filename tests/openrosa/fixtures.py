@@ -144,3 +144,18 @@ def make_app_user(app):
         return actor.id, token
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_g_per_request(request):
+    """The shared `app` fixture keeps one app context for the whole test, so Flask reuses it
+    (and its `g`: cached principal, key token) across test-client requests. Clear it first."""
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    from flask import g
+
+    @app.url_value_preprocessor
+    def _clear(_endpoint, _values):
+        for name in ("principal", "key_token", "digest_stale"):
+            g.pop(name, None)

@@ -58,6 +58,7 @@ def test_new_instance_id_is_stored_and_answered_201_with_openrosa_response(clien
     version = db.session.scalar(select(SubmissionDef))
     assert version.xml.encode() == xml and version.current
     assert version.instance_name == "Site Kibera"
+    assert "Kibera" in version.data["root"].values()  # flattened to the form's columns
     assert _slots("uuid:new-1") == {"a.jpg": True, "b.png": True}
     outbox = db.session.scalar(select(PipelineOutbox))
     assert (outbox.submission_def_id, outbox.event) == (version.id, "submission.created")

@@ -1,0 +1,148 @@
+"""Collect's two ways in: a token in the path, or a username and password over Digest/Basic."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+
+from werkzeug.http import parse_dict_header
+
+from app.extensions import db
+from app.models import AppUser
+from app.models.base import utcnow
+from app.web import digest
+from tests.conftest import PASSWORD
+from tests.openrosa.collect_client import CollectClient
+from tests.openrosa.fixtures import jpeg, site_instance
+from tests.openrosa.helpers import openrosa_message
+
+EMAIL = "volunteer@example.org"
+
+
+def _challenges(response) -> dict[str, dict[str, str]]:
+    out = {}
+    for value in response.headers.getlist("WWW-Authenticate"):
+        scheme, _, rest = value.partition(" ")
+        out[scheme.lower()] = dict(parse_dict_header(rest))
+    return out
+
+
+def _digest_header(method: str, uri: str, nonce: str, *, password: str = PASSWORD,
+                   nc: int = 1) -> str:
+    md5 = lambda text: hashlib.md5(text.encode()).hexdigest()  # noqa: E731
+    ha1 = md5(f"{EMAIL}:{digest.REALM}:{password}")
+    answer = md5(f"{ha1}:{nonce}:{nc:08x}:abc:auth:{md5(f'{method}:{uri}')}")
+    return (f'Digest username="{EMAIL}", realm="{digest.REALM}", nonce="{nonce}", uri="{uri}", '
+            f'response="{answer}", qop=auth, nc={nc:08x}, cnonce="abc"')
+
+
+def test_no_credentials_get_401_with_a_digest_challenge_and_no_basic_over_http(
+        client, site_form):
+    response = client.get(f"/v1/projects/{site_form.project_id}/formList")
+    assert response.status_code == 401
+    assert response.headers["Content-Type"] == "text/xml; charset=utf-8"
+    assert openrosa_message(response)[0] == "error"
+    challenges = _challenges(response)
+    assert set(challenges) == {"digest"}
+    assert challenges["digest"]["qop"] == "auth"
+    assert challenges["digest"]["realm"] == "DataShift Collect"
+    assert challenges["digest"]["algorithm"] == "MD5"
+
+
+def test_basic_is_offered_too_behind_a_trusted_https_proxy(app, client, site_form):
+    app.config["TRUSTED_PROXY"] = True
+    response = client.get(f"/v1/projects/{site_form.project_id}/formList",
+                          headers={"X-Forwarded-Proto": "https"})
+    assert set(_challenges(response)) == {"digest", "basic"}
+
+
+def test_basic_credentials_work_over_https(app, client, site_form, make_user):
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    token = base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()
+    response = client.get(f"/v1/projects/{site_form.project_id}/formList",
+                          base_url="https://localhost", headers={"Authorization": f"Basic {token}"})
+    assert response.status_code == 200
+
+
+def test_digest_credentials_of_a_web_user_open_formlist(client, site_form, make_user):
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    uri = f"/v1/projects/{site_form.project_id}/formList"
+    nonce = _challenges(client.get(uri))["digest"]["nonce"]
+    response = client.get(uri, headers={"Authorization": _digest_header("GET", uri, nonce)})
+    assert response.status_code == 200
+    assert b"site_photos" in response.data
+
+
+def test_a_wrong_digest_password_gets_401_and_a_fresh_challenge(client, site_form, make_user):
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    uri = f"/v1/projects/{site_form.project_id}/formList"
+    nonce = _challenges(client.get(uri))["digest"]["nonce"]
+    response = client.get(uri, headers={
+        "Authorization": _digest_header("GET", uri, nonce, password="not the password")})
+    assert response.status_code == 401
+    assert "stale" not in _challenges(response)["digest"]
+
+
+def test_a_digest_answer_for_another_uri_is_refused(client, site_form, make_user):
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    uri = f"/v1/projects/{site_form.project_id}/formList"
+    nonce = _challenges(client.get(uri))["digest"]["nonce"]
+    header = _digest_header("GET", "/v1/projects/999/formList", nonce)
+    assert client.get(uri, headers={"Authorization": header}).status_code == 401
+
+
+def test_an_old_nonce_is_answered_with_stale_true(app, client, site_form, make_user):
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    uri = f"/v1/projects/{site_form.project_id}/formList"
+    old = digest.make_nonce(app.config["SECRET_KEY"],
+                            time.time() - digest.NONCE_LIFETIME_SECONDS - 5)
+    response = client.get(uri, headers={"Authorization": _digest_header("GET", uri, old)})
+    assert response.status_code == 401
+    assert _challenges(response)["digest"]["stale"] == "true"
+
+
+def test_a_forged_nonce_is_refused(client, site_form, make_user):
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    uri = f"/v1/projects/{site_form.project_id}/formList"
+    forged = digest.make_nonce("someone else's key")
+    assert client.get(uri, headers={
+        "Authorization": _digest_header("GET", uri, forged)}).status_code == 401
+
+
+def test_collect_does_the_handshake_once_then_reuses_the_nonce_with_incrementing_nc(
+        live_server, site_form, make_user):
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    collect = CollectClient(f"{live_server.url}/v1/projects/{site_form.project_id}",
+                            EMAIL, PASSWORD)
+    assert collect.form_list().status_code == 200
+    responses = collect.submit(site_instance("uuid:digest", photo="a.jpg"), {"a.jpg": jpeg()})
+    assert [r.status_code for r in responses] == [201]
+    statuses = [r.status_code for r in collect.history]
+    # one 401 for the first request only; the HEAD and POST reuse the nonce (nc 2, 3)
+    assert statuses == [401, 200, 204, 201]
+    assert collect._digest is not None and collect._digest.nc == 3
+
+
+def test_a_bad_token_in_the_path_is_403_not_401(client, site_form):
+    response = client.get(f"/v1/key/not-a-token/projects/{site_form.project_id}/formList")
+    assert response.status_code == 403
+    assert openrosa_message(response)[0] == "error"
+    assert "WWW-Authenticate" not in response.headers
+
+
+def test_a_revoked_app_user_is_refused_at_once(client, site_form, make_app_user):
+    actor_id, token = make_app_user(site_form.project_id, [site_form])
+    base = f"/v1/key/{token}/projects/{site_form.project_id}"
+    assert client.get(f"{base}/formList").status_code == 200
+    db.session.get(AppUser, actor_id).revoked_at = utcnow()
+    db.session.commit()
+    assert client.get(f"{base}/formList").status_code == 403
+    assert client.head(f"{base}/submission").status_code == 403
+
+
+def test_basic_over_plain_http_is_refused(client, site_form, make_user):
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    token = base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()
+    response = client.get(f"/v1/projects/{site_form.project_id}/formList",
+                          headers={"Authorization": f"Basic {token}"})
+    assert response.status_code == 401
