@@ -323,7 +323,8 @@ class _Builder:
             texts = self.itext.setdefault(lang, {})
             for text in _kids(tr, "text"):
                 values = _kids(text, "value")
-                plain = [v for v in values if v.get("form") is None] or values
+                # media-only texts (form="image", "audio", ...) have no label text to show
+                plain = [v for v in values if v.get("form") in (None, "long")]
                 if plain:
                     texts[text.get("id") or ""] = plain[0]
         # JavaRosa falls back to the first translation when none is marked default.

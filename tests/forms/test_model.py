@@ -185,3 +185,24 @@ def test_non_xforms_raise_xform_structure_error(xml):
 
 def test_xform_structure_error_is_a_value_error():
     assert issubclass(XFormStructureError, ValueError)
+
+
+ITEXT_NO_DEFAULT = b"""<h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml"
+  xmlns:jr="http://openrosa.org/javarosa"><h:head><h:title>T</h:title><model>
+ <itext>
+  <translation lang="fr"><text id="q:label"><value form="image">jr://images/q.png</value>
+    <value>Nom ?</value></text>
+    <text id="p:label"><value form="image">p.png</value></text></translation>
+  <translation lang="en"><text id="q:label"><value>Name?</value></text></translation>
+ </itext>
+ <instance><d id="t"><q/><p/><meta><instanceID/></meta></d></instance>
+ </model></h:head><h:body>
+ <input ref="/d/q"><label ref="jr:itext('q:label')"/></input>
+ <input ref="/d/p"><label ref="jr:itext('p:label')"/></input></h:body></h:html>"""
+
+
+def test_first_translation_is_default_when_none_is_marked_and_media_is_not_text():
+    model = parse_xform(ITEXT_NO_DEFAULT)
+    assert model.languages == ("fr", "en") and model.default_language == "fr"
+    assert model.field("/d/q").labels == {"fr": "Nom ?", "en": "Name?"}
+    assert model.field("/d/p").labels == {}
