@@ -61,6 +61,9 @@ def projects_create(name: str) -> None:
 def init_app(app: Flask) -> None:
     for group in (db_cli, users_cli, projects_cli):
         app.cli.add_command(group)
+    from app.messaging_cli import channels_cli
+
+    app.cli.add_command(channels_cli)
     from app.pipeline import cli as pipeline_cli
 
     pipeline_cli.init_app(app)

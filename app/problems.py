@@ -92,3 +92,8 @@ def too_many_attempts(retry_after: int) -> Problem:
 def not_implemented(feature: str) -> Problem:
     return Problem(501.1, f"The requested feature {feature} is not supported by this server.",
                    {"feature": feature})
+
+
+def invalid_state(message: str, details: dict[str, Any] | None = None) -> Problem:
+    """The resource exists but is not in a state that allows this action."""
+    return Problem(409.1, message, details)

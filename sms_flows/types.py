@@ -103,6 +103,7 @@ class StartContext:
     """What the engine needs to know about the person and the channel when a survey starts."""
 
     medium: str  # "sms" | "ussd"
+    text: str  # the message that opened the survey ("MAJI", or a whole compact-mode message)
     phone: str  # for the `phonenumber` metadata: the keyed hash unless the project allows E.164
     language: str | None = None  # the person's last chosen language, if any
     settings: Mapping[str, Any] = field(default_factory=dict)  # channel + project SMS settings
@@ -139,6 +140,11 @@ class ConversationEngine(Protocol):
     def step(self, state: ConversationState, inbound_text: str,
              now: datetime) -> tuple[ConversationState, list[str]]:
         """One answer or command in, the new state and the replies out."""
+        ...
+
+    def resume(self, state: ConversationState,
+               now: datetime) -> tuple[ConversationState, list[str]]:
+        """Ask again where the person stopped (a USSD session cut by the network, redialled)."""
         ...
 
     def load(self, data: Mapping[str, Any], form_model: Any) -> ConversationState:

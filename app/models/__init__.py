@@ -10,6 +10,14 @@ from app.models.actors import (
     User,
 )
 from app.models.forms import FORM_STATES, Blob, Form, FormAttachment, FormVersion
+from app.models.messaging import (
+    CHANNEL_KINDS,
+    CHANNEL_PROVIDERS,
+    Channel,
+    Contact,
+    Conversation,
+    Message,
+)
 from app.models.pipeline import TAG_SOURCES, CleanedRecord, SdgTag
 from app.models.projects import Project
 from app.models.submissions import (
@@ -29,4 +37,5 @@ __all__ = [
     "Blob", "Form", "FormAttachment", "FormVersion", "Project",
     "Audit", "Comment", "PipelineOutbox", "Submission", "SubmissionAttachment", "SubmissionDef",
     "TAG_SOURCES", "CleanedRecord", "SdgTag",
+    "CHANNEL_KINDS", "CHANNEL_PROVIDERS", "Channel", "Contact", "Conversation", "Message",
 ]

@@ -13,9 +13,11 @@ def _take_key_token(_endpoint, values):
 
 from app.web.api import (  # noqa: E402,F401  (routes register on import)
     app_users,
+    channels,
     forms,
     openrosa,
     projects,
+    sdg,
     sessions,
     submissions,
     users,

@@ -1,0 +1,82 @@
+"""RQ jobs that send stored SMS replies (queue "sms"); inline when REDIS_URL is unset.
+
+Jobs take a message id and reload everything; running one twice is harmless (the message is
+claimed queued → sending first). A retry happens only for failures where the provider surely
+did not take the message (outbound.send returns "retry"), with backoff; workers must run with
+the RQ scheduler (`--with-scheduler`) for the delayed retries.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from flask import current_app, has_app_context
+
+QUEUE = "sms"
+RETRY_INTERVALS = [10, 60, 300]  # seconds; len + 1 == outbound.MAX_ATTEMPTS
+INLINE_RETRY_DELAYS = [0.5, 2.0, 5.0]
+
+log = logging.getLogger(__name__)
+
+
+class RetrySend(Exception):
+    """Raised inside the RQ job so that RQ schedules the next attempt."""
+
+
+def enqueue_send(message_ids: Sequence[int]) -> None:
+    """Hand committed outbound messages to the sender: RQ when configured, else now."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        for message_id in message_ids:
+            send_inline(message_id)
+        return
+    from redis import Redis
+    from rq import Queue, Retry
+
+    queue = Queue(QUEUE, connection=Redis.from_url(url))
+    for message_id in message_ids:
+        try:
+            queue.enqueue(send_message_job, message_id, retry=Retry(
+                max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS), job_timeout=60)
+        except Exception:
+            # The message stays queued in the database; `flask channels send-queued` or a
+            # resend picks it up. Never fail the webhook that stored it.
+            log.exception("sms.enqueue_failed message=%s", message_id)
+
+
+def send_inline(message_id: int) -> str:
+    """Send now in this process, retrying the retryable a few times with short pauses."""
+    from app.services import outbound
+
+    delays = current_app.config.get("SMS_INLINE_RETRY_DELAYS", INLINE_RETRY_DELAYS)
+    outcome = outbound.send(message_id)
+    for delay in delays:
+        if outcome != "retry":
+            break
+        time.sleep(delay)
+        outcome = outbound.send(message_id)
+    return outcome
+
+
+def send_message_job(message_id: int) -> str:
+    """The RQ job: send one message; raise RetrySend to have RQ try again later."""
+    with _app_context():
+        from app.services import outbound
+
+        outcome = outbound.send(message_id)
+        if outcome == "retry":
+            raise RetrySend(f"message {message_id}: provider did not take it; will retry")
+        return outcome
+
+
+@contextmanager
+def _app_context() -> Iterator[None]:
+    if has_app_context():
+        yield
+        return
+    from app import create_app
+
+    with create_app().app_context():
+        yield

@@ -1,0 +1,118 @@
+"""Channels: a provider account and address bound to a project, with its webhook URLs."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from app import crypto, problems
+from app.extensions import db
+from app.models import CHANNEL_KINDS, Channel, Form
+from app.models.base import utcnow
+from sms_flows.providers import PROVIDERS, get_provider
+from sms_flows.providers.africastalking import secret_matches
+
+
+def create_channel(project_id: int, *, provider: str, kind: str, address: str,
+                   credentials: Mapping[str, Any] | None, settings: Mapping[str, Any] | None,
+                   actor_id: int | None = None) -> Channel:
+    """Validate and store a channel; credentials and the callback secret are encrypted."""
+    if provider not in PROVIDERS:
+        raise problems.unexpected_value("provider", provider,
+                                        f"expected one of {', '.join(PROVIDERS)}")
+    if kind not in CHANNEL_KINDS:
+        raise problems.unexpected_value("kind", kind, "expected sms or ussd")
+    spec = get_provider(provider)
+    if kind not in spec.kinds:
+        raise problems.unexpected_value("kind", kind, f"{provider} serves {', '.join(spec.kinds)}")
+    if provider != "simulator" and not str(address or "").strip():
+        raise problems.missing_parameter("address")
+    creds = {name: str((credentials or {}).get(name) or "").strip()
+             for name in spec.credential_fields}
+    for name, value in creds.items():
+        if not value:
+            raise problems.missing_parameter(f"credentials.{name}")
+    clean_settings = _check_settings(project_id, settings or {})
+    channel = Channel(
+        project_id=project_id, provider=provider, kind=kind, address=str(address or "").strip(),
+        credentials=crypto.encrypt_json(creds) if creds else None,
+        secret=crypto.encrypt(crypto.new_secret()), settings=clean_settings, enabled=True,
+        created_by=actor_id, created_at=utcnow())
+    db.session.add(channel)
+    db.session.flush()
+    return channel
+
+
+def _check_settings(project_id: int, settings: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(settings, Mapping):
+        raise problems.unexpected_value("settings", settings, "expected an object")
+    form_id = settings.get("form")
+    if form_id is not None and form_for(project_id, str(form_id)) is None:
+        raise problems.unexpected_value("settings.form", form_id,
+                                        "no published form with that xmlFormId in this project")
+    return dict(settings)
+
+
+def form_for(project_id: int, xml_form_id: str) -> Form | None:
+    """A published, live form of the project by its xmlFormId."""
+    return db.session.scalar(select(Form).where(
+        Form.project_id == project_id, Form.xml_form_id == xml_form_id,
+        Form.deleted_at.is_(None), Form.current_version_id.is_not(None)))
+
+
+def list_channels(project_id: int) -> list[Channel]:
+    return list(db.session.scalars(select(Channel).where(
+        Channel.project_id == project_id, Channel.deleted_at.is_(None)).order_by(Channel.id)))
+
+
+def get_channel(project_id: int, channel_id: int) -> Channel | None:
+    channel = db.session.get(Channel, channel_id)
+    if channel is None or channel.project_id != project_id or channel.deleted_at is not None:
+        return None
+    return channel
+
+
+def update_channel(channel: Channel, *, enabled: bool | None = None,
+                   settings: Mapping[str, Any] | None = None) -> Channel:
+    """Enable or disable a channel, or replace its settings."""
+    if enabled is not None:
+        if not isinstance(enabled, bool):
+            raise problems.unexpected_value("enabled", enabled, "expected true or false")
+        channel.enabled = enabled
+    if settings is not None:
+        channel.settings = _check_settings(channel.project_id, settings)
+    channel.updated_at = utcnow()
+    return channel
+
+
+def delete_channel(channel: Channel) -> None:
+    """Soft-delete: its messages and conversations stay; its webhooks answer 404 from now on."""
+    channel.deleted_at = utcnow()
+    channel.enabled = False
+
+
+def credentials(channel: Channel) -> dict[str, str]:
+    """The decrypted provider credentials (never serialised)."""
+    return crypto.decrypt_json(channel.credentials) if channel.credentials else {}
+
+
+def webhook_urls(channel: Channel) -> dict[str, str]:
+    """Full callback URLs under PUBLIC_URL: `inbound` plus the provider's report hooks."""
+    base = (f"{current_app.config['PUBLIC_URL']}/webhooks/{channel.id}/"
+            f"{crypto.decrypt(channel.secret)}")
+    hooks = ["inbound"]
+    if channel.kind == "sms":
+        hooks += list(get_provider(channel.provider).hooks)
+    return {hook: f"{base}/{hook}" for hook in hooks}
+
+
+def webhook_channel(channel_id: int, secret: str) -> Channel | None:
+    """The live channel a callback URL names, or None (unknown, disabled, deleted, bad secret)."""
+    channel = db.session.get(Channel, channel_id)
+    if channel is None or channel.deleted_at is not None or not channel.enabled:
+        return None
+    if not secret_matches(crypto.decrypt(channel.secret), secret):
+        return None
+    return channel

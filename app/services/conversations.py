@@ -1,0 +1,410 @@
+"""Conversations: an inbound text or USSD hop in, the engine's replies stored out.
+
+Exactly once, in order: inbound is deduplicated by a unique (channel, direction, provider id);
+the person's contact row is locked (PostgreSQL `FOR UPDATE`) before their conversation is
+read, so two texts of one person handled by two workers go one after the other; the
+conversation's version column refuses a stale write on any backend. The caller commits
+(`commit_with_retry`) and then calls `after_commit` to ingest finished surveys and send.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import crypto
+from app.extensions import db
+from app.models import Channel, Contact, Conversation, Form, FormVersion, Message, Project
+from app.models.base import utcnow
+from app.services import channels as channel_service
+from app.services import contacts, outbound
+from sms_flows import keywords
+from sms_flows.types import ConversationEngine, InboundMessage, StartContext, UssdRequest
+
+log = logging.getLogger(__name__)
+_RETRIES = 3
+
+
+@dataclass
+class Outcome:
+    """What one inbound did: replies to show, messages to send and surveys to ingest."""
+
+    replies: list[str] = field(default_factory=list)
+    send: list[Message] = field(default_factory=list)
+    finished: list[int] = field(default_factory=list)  # conversation ids to ingest
+    duplicate: bool = False
+    screen: str | None = None  # the USSD answer ("CON ..." / "END ...")
+
+
+def engine() -> ConversationEngine:
+    """The conversation engine: `app.extensions["sms_engine"]` if set (tests), else the module
+    sms_flows.engine (module-level functions satisfy the protocol)."""
+    configured = current_app.extensions.get("sms_engine")
+    if configured is not None:
+        return configured
+    return importlib.import_module("sms_flows.engine")  # type: ignore[return-value]
+
+
+_models: dict[tuple[int, int], Any] = {}
+
+
+def _form_model(version: FormVersion) -> Any:
+    """The engine's form model for a published version, parsed once per process."""
+    current = engine()
+    key = (id(current), version.id)
+    if key not in _models:
+        if len(_models) > 256:
+            _models.clear()
+        _models[key] = current.parse_form(version.xml)
+    return _models[key]
+
+
+def commit_with_retry(work: Callable[[], Outcome]) -> Outcome:
+    """Run one unit of work and commit; run it again if another worker won a race."""
+    for attempt in range(_RETRIES):
+        try:
+            outcome = work()
+            db.session.commit()
+            return outcome
+        except (StaleDataError, IntegrityError):
+            db.session.rollback()
+            if attempt == _RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def receive_sms(channel: Channel, inbound: InboundMessage, *, now: datetime | None = None,
+                simulate: bool = False) -> Outcome:
+    """One text in: dedup, opt-out/in, the engine's step, replies stored (not committed)."""
+    now = now or utcnow()
+    contact = contacts.get_or_create(channel.project_id, inbound.sender)
+    message = _record_inbound(channel, contact, inbound.text, inbound.provider_id, now)
+    if message is None:
+        return Outcome(duplicate=True)
+    contact = contacts.lock(contact.id)
+    outcome = Outcome()
+    conversation, replies = _respond_sms(channel, contact, inbound.text, now, outcome)
+    message.conversation_id = conversation.id if conversation else None
+    for text in replies:
+        reply = outbound.queue(channel, contact, text, now=now,
+                               conversation_id=conversation.id if conversation else None,
+                               status="delivered" if simulate else "queued")
+        if reply is None:
+            continue
+        outcome.replies.append(text)
+        if simulate:
+            reply.provider_status = "simulated"
+        else:
+            outcome.send.append(reply)
+    db.session.flush()
+    return outcome
+
+
+def receive_ussd(channel: Channel, hop: UssdRequest, *, now: datetime | None = None,
+                 dedup_key: str | None = None) -> Outcome:
+    """One USSD hop in, one screen out; the state is ours, keyed by session and phone.
+
+    A hop is identified by its session and how many answers the history holds, so AT's
+    retry of a hop gets the same screen and never advances the survey twice.
+    """
+    now = now or utcnow()
+    contact = contacts.get_or_create(channel.project_id, hop.phone)
+    key = dedup_key or f"{hop.session_id}:{hop.hop}"
+    message = _record_inbound(channel, contact, hop.answer or "", key, now)
+    if message is None:  # AT retried this hop: answer the same screen again
+        return Outcome(duplicate=True, screen=_last_screen(channel, contact))
+    contact = contacts.lock(contact.id)
+    outcome = Outcome()
+    conversation = _active(channel, contact)
+    if conversation is None:
+        conversation, replies = _open(channel, contact, "", "ussd", now, outcome)
+    elif hop.answer is None:  # dialled again after the network cut the session: resume
+        conversation, replies = _resume(conversation, now, outcome)
+    else:
+        conversation, replies = _step(conversation, hop.answer, now, outcome)
+    if conversation is not None:
+        conversation.session_key = hop.session_id
+    message.conversation_id = conversation.id if conversation else None
+    outcome.screen = _screen(replies, conversation is not None
+                                      and conversation.status == "active")
+    outcome.replies = [outcome.screen]
+    outbound.queue(channel, contact, outcome.screen, status="delivered", now=now,
+                   conversation_id=conversation.id if conversation else None)
+    db.session.flush()
+    return outcome
+
+
+def simulate(channel: Channel, phone: str, text: str, now: datetime | None = None) -> Outcome:
+    """The same engine, nothing sent: an SMS channel takes `text` as a text; a USSD channel
+    takes it as the next answer, or dials when no session is open."""
+    now = now or utcnow()
+    if channel.kind == "ussd":
+        contact = contacts.get_or_create(channel.project_id, phone)
+        dial = _active(channel, contact) is None
+        hop = UssdRequest(session_id="simulator", service_code=channel.address, phone=phone,
+                          text="" if dial else text)
+        return receive_ussd(channel, hop, now=now, dedup_key=f"simulator:{uuid.uuid4().hex}")
+    inbound = InboundMessage(sender=phone, recipient=channel.address, text=text, provider_id="")
+    return receive_sms(channel, inbound, now=now, simulate=True)
+
+
+def after_commit(outcome: Outcome) -> None:
+    """Ingest finished surveys, then hand stored replies to the send job."""
+    for conversation_id in outcome.finished:
+        ingest_finished(conversation_id)
+    if outcome.send:
+        from app import messaging_jobs
+
+        messaging_jobs.enqueue_send([m.id for m in outcome.send])
+
+
+def ingest_finished(conversation_id: int) -> None:
+    """Store a completed survey through sync.ingest (idempotent by instanceID); commits."""
+    from sync import ingest as sync_ingest
+    from sync.errors import IngestError
+
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None or conversation.instance_id or not conversation.instance_xml:
+        return
+    try:
+        result = sync_ingest.ingest(
+            project_id=conversation.project_id, xml=conversation.instance_xml.encode("utf-8"),
+            attachments={}, channel=conversation.medium, submitter_id=None, device_id=None)
+    except IngestError as error:
+        conversation = db.session.get(Conversation, conversation_id)
+        conversation.error = f"{getattr(error, 'code', 'ingest')}: {error}"[:1000]
+        db.session.commit()
+        log.warning("conversation.ingest_failed conversation=%s error=%s", conversation_id,
+                    conversation.error)
+        return
+    conversation = db.session.get(Conversation, conversation_id)
+    conversation.instance_id = result.instance_id
+    conversation.error = None
+    db.session.commit()
+
+
+# --- the steps -----------------------------------------------------------------------------
+
+
+def _record_inbound(channel: Channel, contact: Contact, text: str, provider_id: str,
+                    now: datetime) -> Message | None:
+    """Store the inbound message; None when this provider id was already stored (a retry)."""
+    message = Message(project_id=channel.project_id, channel_id=channel.id, contact_id=contact.id,
+                      direction="in", text=text, status="received",
+                      provider_message_id=provider_id or None, attempts=0, created_at=now,
+                      status_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        log.info("inbound.duplicate channel=%s contact=%s", channel.id, contact.id)
+        return None
+    return message
+
+
+def _command_table(channel: Channel) -> dict[str, str]:
+    project = db.session.get(Project, channel.project_id)
+    return keywords.word_table((project.settings or {}).get("smsCommands"))
+
+
+def _respond_sms(channel: Channel, contact: Contact, text: str, now: datetime,
+                 outcome: Outcome) -> tuple[Conversation | None, list[str]]:
+    match = keywords.match_command(text, _command_table(channel))
+    if match is not None and match.command == keywords.STOP:
+        contacts.opt_out(contact, now)
+        log.info("contact.opted_out contact=%s channel=%s", contact.id, channel.id)
+        return None, []
+    if contact.opted_out_at is not None:
+        if match is None or match.command != keywords.START:
+            return None, []  # silent until START
+        contacts.opt_in(contact, now)
+    conversation = _active(channel, contact)
+    if conversation is not None and (match is None or match.command != keywords.START):
+        return _step(conversation, text, now, outcome)
+    if conversation is not None:
+        return _resume(conversation, now, outcome)
+    return _open(channel, contact, text, "sms", now, outcome)
+
+
+def _active(channel: Channel, contact: Contact) -> Conversation | None:
+    return db.session.scalar(select(Conversation).where(
+        Conversation.channel_id == channel.id, Conversation.contact_id == contact.id,
+        Conversation.status == "active").execution_options(populate_existing=True))
+
+
+def _open(channel: Channel, contact: Contact, text: str, medium: str, now: datetime,
+          outcome: Outcome) -> tuple[Conversation | None, list[str]]:
+    form = _pick_form(channel, text)
+    if form is None:
+        if medium == "ussd":
+            return _open_menu(channel, contact, now)
+        return None, _help(channel)
+    conversation = Conversation(
+        project_id=channel.project_id, channel_id=channel.id, contact_id=contact.id,
+        medium=medium, status="active", state={}, started_at=now, last_activity_at=now)
+    db.session.add(conversation)
+    return start_form(conversation, form, text, now, outcome)
+
+
+def start_form(conversation: Conversation, form: Form, text: str, now: datetime,
+               outcome: Outcome) -> tuple[Conversation, list[str]]:
+    """Start the engine on a form's published version inside this conversation."""
+    channel = db.session.get(Channel, conversation.channel_id)
+    contact = db.session.get(Contact, conversation.contact_id)
+    project = db.session.get(Project, channel.project_id)
+    version = db.session.get(FormVersion, form.current_version_id)
+    conversation.form_id = form.id
+    conversation.form_version_id = version.id
+    settings = {**((project.settings or {}).get("sms") or {}), **(channel.settings or {})}
+    allow_number = bool((project.settings or {}).get("allowPhoneNumbers"))
+    phone = contacts.phone_of(contact) if allow_number else crypto.phone_hash(
+        contacts.phone_of(contact))
+    context = StartContext(medium=conversation.medium, text=text, phone=phone,
+                           language=contact.language, settings=settings,
+                           commands=(project.settings or {}).get("smsCommands"))
+    state, replies = engine().start(_form_model(version), context, now)
+    _save(conversation, state, now, outcome)
+    return conversation, replies
+
+
+def _step(conversation: Conversation, text: str, now: datetime,
+          outcome: Outcome) -> tuple[Conversation, list[str]]:
+    if conversation.form_id is None:
+        return _choose_from_menu(conversation, text, now, outcome)
+    current = engine()
+    version = db.session.get(FormVersion, conversation.form_version_id)
+    state = current.load(conversation.state, _form_model(version))
+    state, replies = current.step(state, text, now)
+    _save(conversation, state, now, outcome)
+    return conversation, replies
+
+
+def _resume(conversation: Conversation, now: datetime,
+            outcome: Outcome) -> tuple[Conversation, list[str]]:
+    if conversation.form_id is None:
+        return _show_menu(conversation, now)
+    current = engine()
+    version = db.session.get(FormVersion, conversation.form_version_id)
+    state, replies = current.resume(current.load(conversation.state, _form_model(version)), now)
+    _save(conversation, state, now, outcome)
+    return conversation, replies
+
+
+def _save(conversation: Conversation, state: Any, now: datetime, outcome: Outcome) -> None:
+    conversation.state = state.to_json()
+    conversation.status = state.status
+    conversation.language = state.language
+    conversation.last_activity_at = now
+    if state.language:
+        contact = db.session.get(Contact, conversation.contact_id)
+        contact.language = state.language
+    if state.status == "completed" and conversation.completed_at is None:
+        conversation.completed_at = now
+        conversation.instance_xml = state.instance_xml
+        db.session.flush()
+        outcome.finished.append(conversation.id)
+    db.session.flush()
+
+
+def _pick_form(channel: Channel, text: str) -> Form | None:
+    """The channel's own form, else the form whose SMS keyword starts the text."""
+    configured = (channel.settings or {}).get("form")
+    if configured:
+        return channel_service.form_for(channel.project_id, str(configured))
+    first = keywords.fold(text).partition(" ")[0]
+    if not first:
+        return None
+    for form in _keyword_forms(channel.project_id):
+        if keywords.fold(form.sms_keyword or "") == first:
+            return form
+    return None
+
+
+def _keyword_forms(project_id: int) -> list[Form]:
+    return list(db.session.scalars(select(Form).where(
+        Form.project_id == project_id, Form.sms_keyword.is_not(None), Form.state != "closed",
+        Form.deleted_at.is_(None), Form.current_version_id.is_not(None)).order_by(Form.id)))
+
+
+def _help(channel: Channel) -> list[str]:
+    """The reply to a text that opens nothing: the keywords that would."""
+    words = [f.sms_keyword for f in _keyword_forms(channel.project_id) if f.sms_keyword]
+    if not words:
+        return []
+    return ["Send " + " or ".join(w.upper() for w in words) + " to start a survey."]
+
+
+def _last_screen(channel: Channel, contact: Contact) -> str:
+    text = db.session.scalar(select(Message.text).where(
+        Message.channel_id == channel.id, Message.contact_id == contact.id,
+        Message.direction == "out").order_by(Message.id.desc()).limit(1))
+    return text or "END"
+
+
+# --- USSD: the menu of forms when the code has none, and screens -------------------------
+
+
+def _menu_forms(project_id: int) -> list[Form]:
+    return list(db.session.scalars(select(Form).where(
+        Form.project_id == project_id, Form.state != "closed", Form.deleted_at.is_(None),
+        Form.current_version_id.is_not(None)).order_by(Form.id)))
+
+
+def _menu_text(forms: list[Form]) -> str:
+    lines = ["Choose a survey:"]
+    for number, form in enumerate(forms, start=1):
+        version = db.session.get(FormVersion, form.current_version_id)
+        lines.append(f"{number}. {(version.name if version else None) or form.xml_form_id}")
+    return "\n".join(lines)
+
+
+def _open_menu(channel: Channel, contact: Contact,
+               now: datetime) -> tuple[Conversation | None, list[str]]:
+    forms = _menu_forms(channel.project_id)
+    if not forms:
+        return None, ["No survey is open."]
+    conversation = Conversation(
+        project_id=channel.project_id, channel_id=channel.id, contact_id=contact.id,
+        medium="ussd", status="active", state={"menu": [f.id for f in forms]},
+        started_at=now, last_activity_at=now)
+    db.session.add(conversation)
+    db.session.flush()
+    return conversation, [_menu_text(forms)]
+
+
+def _menu_of(conversation: Conversation) -> list[Form]:
+    forms = [db.session.get(Form, form_id) for form_id in conversation.state.get("menu", [])]
+    return [f for f in forms if f is not None and f.current_version_id is not None]
+
+
+def _show_menu(conversation: Conversation,
+               now: datetime) -> tuple[Conversation, list[str]]:
+    conversation.last_activity_at = now
+    return conversation, [_menu_text(_menu_of(conversation))]
+
+
+def _choose_from_menu(conversation: Conversation, text: str, now: datetime,
+                      outcome: Outcome) -> tuple[Conversation, list[str]]:
+    forms = _menu_of(conversation)
+    choice = text.strip()
+    if choice.isdigit() and 1 <= int(choice) <= len(forms):
+        return start_form(conversation, forms[int(choice) - 1], "", now, outcome)
+    conversation.last_activity_at = now
+    return conversation, ["Please answer with a number.\n" + _menu_text(forms)]
+
+
+def _screen(replies: list[str], active: bool) -> str:
+    """One USSD screen: `CON ` while the session goes on, `END ` when it is over."""
+    text = "\n".join(r for r in replies if r)
+    if text.startswith(("CON ", "END ")) or text in ("CON", "END"):
+        return text
+    return ("CON " if active else "END ") + text

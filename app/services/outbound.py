@@ -1,0 +1,174 @@
+"""Outbound messages: stored first, sent by a job, retried only when surely not taken.
+
+Opt-out is enforced here, twice: nothing is queued for an opted-out person, and a queued
+message is checked again just before it goes out (they may have texted STOP meanwhile).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app import problems
+from app.extensions import db
+from app.models import Channel, Contact, Message
+from app.models.base import utcnow
+from app.services import channels as channel_service
+from app.services import contacts
+from sms_flows.providers import SendFailed, get_provider
+from sms_flows.types import DeliveryReport, advances
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 4
+RESENDABLE = ("failed", "unknown", "sending")
+
+
+def queue(channel: Channel, contact: Contact, text: str, *, conversation_id: int | None = None,
+          status: str = "queued", now: datetime | None = None) -> Message | None:
+    """Store one reply to send; None (nothing stored) when the person has opted out."""
+    if contact.opted_out_at is not None:
+        log.info("outbound.suppressed contact=%s channel=%s reason=opted-out", contact.id,
+                 channel.id)
+        return None
+    now = now or utcnow()
+    message = Message(project_id=channel.project_id, channel_id=channel.id, contact_id=contact.id,
+                      conversation_id=conversation_id, direction="out", text=text, status=status,
+                      attempts=0, created_at=now, status_at=now)
+    db.session.add(message)
+    return message
+
+
+def send(message_id: int) -> str:
+    """Send one queued message now; commits. Returns sent | retry | failed | unknown | skipped.
+
+    Claiming the row (queued → sending) in its own commit makes a second job for the same
+    message a no-op, so a job run twice never texts twice.
+    """
+    claimed = db.session.execute(update(Message).where(
+        Message.id == message_id, Message.status == "queued", Message.direction == "out"
+    ).values(status="sending", attempts=Message.attempts + 1, status_at=utcnow()))
+    db.session.commit()
+    if claimed.rowcount != 1:
+        return "skipped"
+    message = db.session.get(Message, message_id)
+    channel = db.session.get(Channel, message.channel_id)
+    contact = db.session.get(Contact, message.contact_id)
+    if contact.opted_out_at is not None:
+        return _finish(message, "failed", error="opted out")
+    if channel.deleted_at is not None or not channel.enabled:
+        return _finish(message, "failed", error="channel disabled")
+    provider = get_provider(channel.provider)
+    throttle(channel)
+    try:
+        result = provider.send(
+            channel_service.credentials(channel), channel.address, contacts.phone_of(contact),
+            message.text, status_callback=channel_service.webhook_urls(channel).get("status"),
+            settings=channel.settings)
+    except SendFailed as failure:
+        log.warning("outbound.failed message=%s channel=%s retry=%s ambiguous=%s reason=%s",
+                    message.id, channel.id, failure.retry, failure.ambiguous, failure.reason)
+        message.provider_status = failure.provider_status
+        if failure.opted_out:
+            contacts.opt_out(contact)
+            return _finish(message, "failed", error=f"opted out: {failure.reason}")
+        if failure.ambiguous:
+            return _finish(message, "unknown", error=failure.reason)
+        if failure.retry and message.attempts < MAX_ATTEMPTS:
+            return _finish(message, "queued", error=failure.reason, outcome="retry")
+        return _finish(message, "failed", error=failure.reason)
+    message.provider_message_id = result.provider_id
+    message.provider_status = result.provider_status
+    message.sent_at = utcnow()
+    log.info("outbound.sent message=%s channel=%s provider_id=%s", message.id, channel.id,
+             result.provider_id)
+    return _finish(message, result.status, error=None, outcome="sent")
+
+
+def _finish(message: Message, status: str, *, error: str | None,
+            outcome: str | None = None) -> str:
+    message.status = status
+    message.error = error[:1000] if error else None
+    message.status_at = utcnow()
+    db.session.commit()
+    return outcome or status
+
+
+def resend(message: Message) -> Message:
+    """Put a failed (or possibly-sent) message back in the queue, by a person's decision."""
+    if message.direction != "out" or message.status not in RESENDABLE:
+        raise problems.invalid_state(f"Only a failed outbound message can be resent; this one "
+                                      f"is {message.status}.", {"status": message.status})
+    contact = db.session.get(Contact, message.contact_id)
+    if contact.opted_out_at is not None:
+        raise problems.invalid_state("This person has opted out; nothing can be sent until "
+                                      "they text START.", {"status": "opted-out"})
+    message.status = "queued"
+    message.error = None
+    message.provider_message_id = None
+    message.provider_status = None
+    message.status_at = utcnow()
+    return message
+
+
+def apply_report(channel: Channel, report: DeliveryReport) -> Message | None:
+    """Record a delivery report; a status never moves backwards. Opt-outs are recorded."""
+    message = db.session.scalar(select(Message).where(
+        Message.channel_id == channel.id, Message.direction == "out",
+        Message.provider_message_id == report.provider_id))
+    if report.opted_out_phone:
+        contact = contacts.find_contact(channel.project_id, report.opted_out_phone)
+        if contact is not None:
+            contacts.opt_out(contact)
+    if message is None:
+        return None
+    if advances(message.status, report.status):
+        message.status = report.status
+        message.provider_status = report.provider_status
+        message.status_at = utcnow()
+        if report.error:
+            message.error = report.error
+    return message
+
+
+# --- per-channel throttle -----------------------------------------------------------------
+
+_local_lock = threading.Lock()
+_local_next: dict[int, float] = {}
+
+
+def throttle(channel: Channel) -> None:
+    """Wait until this channel may send again: `settings.ratePerSecond` (default 10) messages
+    a second, shared by every worker through Redis when REDIS_URL is set."""
+    rate = float((channel.settings or {}).get("ratePerSecond") or 10)
+    if rate <= 0:
+        return
+    url = current_app.config.get("REDIS_URL")
+    if url:
+        _redis_throttle(url, channel.id, rate)
+        return
+    with _local_lock:
+        now = time.monotonic()
+        slot = max(now, _local_next.get(channel.id, now))
+        _local_next[channel.id] = slot + 1.0 / rate
+    if slot > now:
+        time.sleep(slot - now)
+
+
+def _redis_throttle(url: str, channel_id: int, rate: float) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    limit = max(1, int(rate))
+    while True:
+        second = int(time.time())
+        key = f"datashift:sms:rate:{channel_id}:{second}"
+        count = client.incr(key)
+        if count == 1:
+            client.expire(key, 5)
+        if count <= limit:
+            return
+        time.sleep(max(0.0, second + 1 - time.time()))

@@ -1,0 +1,167 @@
+"""Channels, the simulator, conversations and messages under /v1/projects/{pid}."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from sqlalchemy import func, select
+
+from app import problems
+from app.extensions import db
+from app.models import Channel, Conversation, Form, Message
+from app.services import channels as channel_service
+from app.services import contacts, conversations, outbound
+from app.web.api import api
+from app.web.api.common import iso, json_body, listing
+from app.web.api.projects import project_or_404
+from app.web.auth import current_principal
+from sms_flows.providers import BadPayload, get_provider
+
+
+def channel_json(channel: Channel) -> dict[str, Any]:
+    """A channel without its credentials or secret (the URLs carry the secret: managers only)."""
+    urls = channel_service.webhook_urls(channel)
+    return {"id": channel.id, "projectId": channel.project_id, "provider": channel.provider,
+            "kind": channel.kind, "address": channel.address, "enabled": channel.enabled,
+            "settings": channel.settings or {}, **urls, "webhooks": urls,
+            "createdAt": iso(channel.created_at), "updatedAt": iso(channel.updated_at)}
+
+
+def conversation_json(conversation: Conversation, form_ids: dict[int, str]) -> dict[str, Any]:
+    return {"id": conversation.id, "channelId": conversation.channel_id,
+            "contactId": conversation.contact_id,
+            "form": form_ids.get(conversation.form_id) if conversation.form_id else None,
+            "medium": conversation.medium, "status": conversation.status,
+            "language": conversation.language, "startedAt": iso(conversation.started_at),
+            "lastActivityAt": iso(conversation.last_activity_at),
+            "completedAt": iso(conversation.completed_at),
+            "instanceId": conversation.instance_id, "error": conversation.error}
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {"id": message.id, "channelId": message.channel_id,
+            "conversationId": message.conversation_id, "direction": message.direction,
+            "text": message.text, "status": message.status,
+            "providerStatus": message.provider_status, "error": message.error,
+            "attempts": message.attempts, "createdAt": iso(message.created_at),
+            "sentAt": iso(message.sent_at), "statusAt": iso(message.status_at)}
+
+
+def _channel_or_404(project_id: int, channel_id: int) -> Channel:
+    project_or_404(project_id, "channel.manage")
+    channel = channel_service.get_channel(project_id, channel_id)
+    if channel is None:
+        raise problems.not_found()
+    return channel
+
+
+def _page() -> tuple[int, int]:
+    try:
+        limit = min(int(request.args.get("limit", 100)), 1000)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        raise problems.unexpected_value("limit", request.args.get("limit"),
+                                        "expected integers for limit and offset") from None
+    return limit, offset
+
+
+@api.post("/projects/<int:project_id>/channels")
+def create_channel(project_id: int):
+    project_or_404(project_id, "channel.manage")
+    body = json_body("provider", "kind")
+    principal = current_principal()
+    channel = channel_service.create_channel(
+        project_id, provider=str(body["provider"]), kind=str(body["kind"]),
+        address=str(body.get("address") or ""), credentials=body.get("credentials") or {},
+        settings=body.get("settings") or {}, actor_id=principal.actor.id if principal else None)
+    db.session.commit()
+    return jsonify(channel_json(channel)), 201
+
+
+@api.get("/projects/<int:project_id>/channels")
+def list_channels(project_id: int):
+    project_or_404(project_id, "channel.manage")
+    return listing([channel_json(c) for c in channel_service.list_channels(project_id)])
+
+
+@api.get("/projects/<int:project_id>/channels/<int:channel_id>")
+def get_channel(project_id: int, channel_id: int):
+    return jsonify(channel_json(_channel_or_404(project_id, channel_id)))
+
+
+@api.patch("/projects/<int:project_id>/channels/<int:channel_id>")
+def update_channel(project_id: int, channel_id: int):
+    channel = _channel_or_404(project_id, channel_id)
+    body = json_body()
+    channel_service.update_channel(channel, enabled=body.get("enabled"),
+                                   settings=body.get("settings"))
+    db.session.commit()
+    return jsonify(channel_json(channel))
+
+
+@api.delete("/projects/<int:project_id>/channels/<int:channel_id>")
+def delete_channel(project_id: int, channel_id: int):
+    channel_service.delete_channel(_channel_or_404(project_id, channel_id))
+    db.session.commit()
+    return jsonify({"success": True})
+
+
+@api.post("/projects/<int:project_id>/channels/<int:channel_id>/simulate")
+def simulate(project_id: int, channel_id: int):
+    channel = _channel_or_404(project_id, channel_id)
+    body = json_body("from")
+    try:
+        inbound = get_provider("simulator").parse_inbound(body)
+    except BadPayload as error:
+        raise problems.unexpected_value(error.field, "(not shown)", error.reason) from None
+    outcome = conversations.commit_with_retry(
+        lambda: conversations.simulate(channel, inbound.sender, inbound.text))
+    conversations.after_commit(outcome)
+    return jsonify({"replies": outcome.replies})
+
+
+@api.get("/projects/<int:project_id>/conversations")
+def list_conversations(project_id: int):
+    project_or_404(project_id, "message.read")
+    limit, offset = _page()
+    query = select(Conversation).where(Conversation.project_id == project_id)
+    if request.args.get("status"):
+        query = query.where(Conversation.status == request.args["status"])
+    form_ids = dict(db.session.execute(select(Form.id, Form.xml_form_id).where(
+        Form.project_id == project_id)).all())
+    if request.args.get("form"):
+        wanted = [fid for fid, name in form_ids.items() if name == request.args["form"]]
+        query = query.where(Conversation.form_id.in_(wanted or [-1]))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(Conversation.last_activity_at.desc(),
+                                             Conversation.id.desc()).limit(limit).offset(offset))
+    return listing([conversation_json(c, form_ids) for c in rows], total)
+
+
+@api.get("/projects/<int:project_id>/messages")
+def list_messages(project_id: int):
+    """Managers only; `?phone=` is hashed to find the person, never stored or compared clear."""
+    project_or_404(project_id, "message.read")
+    limit, offset = _page()
+    query = select(Message).where(Message.project_id == project_id)
+    if request.args.get("phone"):
+        contact = contacts.find_contact(project_id, contacts.normalize(request.args["phone"]))
+        query = query.where(Message.contact_id == (contact.id if contact else -1))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(Message.id.desc()).limit(limit).offset(offset))
+    return listing([message_json(m) for m in rows], total)
+
+
+@api.post("/projects/<int:project_id>/messages/<int:message_id>/resend")
+def resend_message(project_id: int, message_id: int):
+    project_or_404(project_id, "channel.manage")
+    message = db.session.get(Message, message_id)
+    if message is None or message.project_id != project_id:
+        raise problems.not_found()
+    outbound.resend(message)
+    db.session.commit()
+    from app import messaging_jobs
+
+    messaging_jobs.enqueue_send([message.id])
+    db.session.refresh(message)
+    return jsonify(message_json(message))

@@ -1,0 +1,95 @@
+"""Provider callbacks: inbound SMS and USSD hops, delivery reports, opt-outs.
+
+Every URL carries the channel id and its long random secret (Africa's Talking signs nothing);
+an unknown, disabled or wrongly-secreted channel gets 404. Twilio requests are also checked
+with `X-Twilio-Signature` against PUBLIC_URL before anything in them is acted on.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+
+from app import problems
+from app.extensions import db
+from app.models import Channel
+from app.services import channels as channel_service
+from app.services import contacts, conversations, outbound
+from sms_flows.providers import BadPayload, get_provider
+from sms_flows.providers.twilio import signature_valid
+
+webhooks = Blueprint("webhooks", __name__)
+log = logging.getLogger(__name__)
+
+_TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+@webhooks.post("/webhooks/<int:channel_id>/<secret>/<hook>")
+def callback(channel_id: int, secret: str, hook: str):
+    channel = channel_service.webhook_channel(channel_id, secret)
+    if channel is None or hook not in channel_service.webhook_urls(channel):
+        raise problems.not_found()
+    if channel.provider == "twilio":
+        _verify_twilio(channel)
+    try:
+        if hook == "inbound":
+            return _ussd(channel) if channel.kind == "ussd" else _inbound_sms(channel)
+        if hook == "optout":
+            return _optout(channel)
+        return _report(channel)
+    except BadPayload as error:
+        db.session.rollback()
+        log.info("webhook.bad_payload channel=%s hook=%s field=%s", channel_id, hook,
+                 error.field)
+        if error.reason == "missing":
+            raise problems.missing_parameter(error.field) from None
+        raise problems.unexpected_value(error.field, "(not shown)", error.reason) from None
+
+
+def _verify_twilio(channel: Channel) -> None:
+    """The signature covers the URL Twilio called (PUBLIC_URL, not our host behind a proxy)."""
+    url = current_app.config["PUBLIC_URL"] + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    token = channel_service.credentials(channel).get("authToken", "")
+    if not signature_valid(token, url, request.form, request.headers.get("X-Twilio-Signature")):
+        log.warning("webhook.bad_signature channel=%s", channel.id)
+        raise problems.insufficient_rights()
+
+
+def _ok(channel: Channel) -> Response:
+    if channel.provider == "twilio":
+        return Response(_TWIML_EMPTY, mimetype="text/xml")
+    return Response("OK", mimetype="text/plain")
+
+
+def _inbound_sms(channel: Channel) -> Response:
+    inbound = get_provider(channel.provider).parse_inbound(request.form)
+    outcome = conversations.commit_with_retry(
+        lambda: conversations.receive_sms(channel, inbound))
+    conversations.after_commit(outcome)
+    return _ok(channel)
+
+
+def _ussd(channel: Channel) -> Response:
+    hop = get_provider(channel.provider).parse_ussd(request.form)
+    outcome = conversations.commit_with_retry(lambda: conversations.receive_ussd(channel, hop))
+    conversations.after_commit(outcome)
+    return Response(outcome.screen or "END", mimetype="text/plain")
+
+
+def _report(channel: Channel) -> Response:
+    report = get_provider(channel.provider).parse_report(request.form)
+    if report is not None:
+        outbound.apply_report(channel, report)
+        db.session.commit()
+    return _ok(channel)
+
+
+def _optout(channel: Channel) -> Response:
+    optout = get_provider(channel.provider).parse_optout(request.form)
+    contact = contacts.get_or_create(channel.project_id, optout.phone)
+    contacts.opt_out(contact)
+    db.session.commit()
+    log.info("contact.opted_out contact=%s channel=%s source=provider", contact.id, channel.id)
+    return _ok(channel)

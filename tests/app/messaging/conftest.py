@@ -1,0 +1,48 @@
+"""Fixtures for the SMS/USSD plumbing: the fake engine installed, a project with the
+water_point form (keyword MAJI), a manager, and channels made through the API."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.app.messaging.helpers import FakeEngine
+
+
+@pytest.fixture
+def engine(app) -> FakeEngine:
+    fake = FakeEngine()
+    app.extensions["sms_engine"] = fake
+    app.config["SMS_INLINE_RETRY_DELAYS"] = [0, 0, 0]
+    yield fake
+    app.extensions.pop("sms_engine", None)
+
+
+@pytest.fixture
+def project(make_project, publish_fixture) -> int:
+    project_id = make_project("Maji CSO")
+    publish_fixture(project_id, "water_point")
+    return project_id
+
+
+@pytest.fixture
+def manager(make_user, login, project) -> dict[str, str]:
+    make_user("coordinator@example.org", roles={project: "manager"})
+    return login("coordinator@example.org")
+
+
+@pytest.fixture
+def make_channel(client, manager, project):
+    """Create a channel through the API; returns its JSON (with webhook URLs)."""
+
+    def make(provider: str = "africastalking", kind: str = "sms", **extra) -> dict[str, Any]:
+        credentials = {"africastalking": {"username": "datashift", "apiKey": "atsk_secret"},
+                       "twilio": {"accountSid": "AC" + "0" * 32, "authToken": "tw-token"},
+                       "simulator": {}}[provider]
+        body = {"provider": provider, "kind": kind, "address": extra.pop("address", "21512"),
+                "credentials": credentials, **extra}
+        response = client.post(f"/v1/projects/{project}/channels", json=body, headers=manager)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return make

@@ -1,0 +1,97 @@
+"""Helpers for the SMS/USSD plumbing tests: a small fake conversation engine behind the real
+seam (sms_flows.types.ConversationEngine), and shortcuts for webhook paths and stored rows."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from defusedxml.ElementTree import fromstring
+
+from app.extensions import db
+
+XF = "{http://www.w3.org/2002/xforms}"
+QUESTIONS = ["Q1: Name of the water point?", "Q2: How many households use it?"]
+
+
+@dataclass
+class FakeModel:
+    root: str
+    form_id: str
+    version: str
+
+
+@dataclass
+class FakeState:
+    """Two free-text questions; BACK drops the last answer; then the instance is built."""
+
+    model: FakeModel
+    answers: list[str] = field(default_factory=list)
+    status: str = "active"
+    language: str | None = "en"
+    instance_xml: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"answers": self.answers, "status": self.status, "language": self.language,
+                "instance_xml": self.instance_xml}
+
+
+class FakeEngine:
+    """Implements sms_flows.types.ConversationEngine the simplest way; `delay` widens races."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.started: list[Any] = []
+
+    def parse_form(self, xml: str) -> FakeModel:
+        root = fromstring(xml.encode())
+        instance = next(root.iter(f"{XF}instance"))
+        data = list(instance)[0]
+        return FakeModel(data.tag.replace(XF, ""), data.get("id"), data.get("version") or "")
+
+    def start(self, form_model, context, now: datetime):
+        self.started.append(context)
+        return FakeState(model=form_model, language=context.language or "en"), [QUESTIONS[0]]
+
+    def step(self, state: FakeState, inbound_text: str, now: datetime):
+        if self.delay:
+            time.sleep(self.delay)
+        if inbound_text.strip().upper() == "BACK":
+            state.answers = state.answers[:-1]
+        else:
+            state.answers = [*state.answers, inbound_text]
+        if len(state.answers) >= len(QUESTIONS):
+            state.status = "completed"
+            m = state.model
+            state.instance_xml = (
+                f'<{m.root} id="{m.form_id}" version="{m.version}"><meta><instanceID>'
+                f"uuid:{uuid.uuid4()}</instanceID></meta></{m.root}>")
+            return state, ["Asante! Thank you."]
+        return state, [QUESTIONS[len(state.answers)]]
+
+    def resume(self, state: FakeState, now: datetime):
+        return state, [QUESTIONS[len(state.answers)]]
+
+    def load(self, data, form_model) -> FakeState:
+        return FakeState(model=form_model, answers=list(data["answers"]), status=data["status"],
+                         language=data["language"], instance_xml=data["instance_xml"])
+
+
+def path(url: str) -> str:
+    """The path of a full webhook URL, for the test client."""
+    return urlsplit(url).path
+
+
+def messages(direction: str | None = None) -> list:
+    from sqlalchemy import select
+
+    from app.models import Message
+
+    query = select(Message).order_by(Message.id)
+    if direction:
+        query = query.where(Message.direction == direction)
+    db.session.expire_all()
+    return list(db.session.scalars(query))
