@@ -39,7 +39,7 @@ def failed_jobs() -> list[dict[str, Any]]:
                 "id": job.id, "outboxId": outbox_id,
                 "submissionDefId": row.submission_def_id if row else None,
                 "queue": queue.name, "attempts": row.attempts if row else None,
-                "error": _last_line(job.exc_info) or (row.last_error if row else None),
+                "error": _error(job) or (row.last_error if row else None),
                 "endedAt": job.ended_at.isoformat() if job.ended_at else None})
     return out
 
@@ -70,7 +70,10 @@ def retry_failed() -> int:
     return count
 
 
-def _last_line(exc_info: str | None) -> str | None:
-    lines = [line for line in (exc_info or "").strip().splitlines() if line.strip()]
+def _error(job) -> str | None:
+    """The last line of the job's latest traceback ("RuntimeError: ...")."""
+    result = job.latest_result()
+    exc_string = getattr(result, "exc_string", None) if result is not None else None
+    lines = [line for line in (exc_string or "").strip().splitlines() if line.strip()]
     return lines[-1][:500] if lines else None
 

@@ -11,6 +11,10 @@ health = Blueprint("health", __name__)
 
 @health.get("/health")
 def check():
-    """Is the database reachable? (The pipeline adds its queue depth here.)"""
+    """Is the database reachable? How deep are the pipeline's queues, what failed, what waits?"""
     db.session.execute(text("SELECT 1"))
-    return jsonify({"status": "ok", "database": db.engine.dialect.name})
+    from app.pipeline.status import pipeline_status
+
+    pipeline = pipeline_status()
+    status = "ok" if pipeline.get("redis") != "unreachable" else "degraded"
+    return jsonify({"status": status, "database": db.engine.dialect.name, "pipeline": pipeline})

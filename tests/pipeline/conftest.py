@@ -86,13 +86,13 @@ def submit(app):
 @pytest.fixture
 def queued(app, redis_url):
     """Queued mode on the shared Redis, under a prefix no other test (or run) uses."""
-    app.config.update(REDIS_URL=redis_url, PIPELINE_PREFIX=f"t{uuid.uuid4().hex[:12]}",
-                      PIPELINE_RETRY_INTERVALS=[0])
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    app.config.update(REDIS_URL=redis_url, PIPELINE_PREFIX=prefix, PIPELINE_RETRY_INTERVALS=[0])
     yield app
-    from app.pipeline import queues
+    from redis import Redis
 
-    conn = queues.connection()
-    keys = list(conn.scan_iter(f"rq:*{app.config['PIPELINE_PREFIX']}*"))
+    conn = Redis.from_url(redis_url)
+    keys = list(conn.scan_iter(f"rq:*{prefix}*"))
     if keys:
         conn.delete(*keys)
 
