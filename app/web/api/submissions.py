@@ -1,1 +1,218 @@
-"""(being written)"""
+"""Submissions in ODK Central's REST dialect (what pyodk calls): list, get, XML, create, edit,
+review, attachments, versions, comments."""
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app import problems
+from app.extensions import db
+from app.models import Blob, Comment, Form, Submission, SubmissionDef
+from app.problems import Problem
+from app.services import forms as form_service
+from app.services import storage
+from app.services import submissions as service
+from app.web.api import api
+from app.web.api.common import iso, json_body, listing, success
+from app.web.auth import require_form
+from sync import errors as ingest_errors
+from sync.ingest import ingest, read_envelope
+
+BASE = "/projects/<int:project_id>/forms/<xml_form_id>/submissions"
+XML_TYPES = ("application/xml", "text/xml")
+
+
+def _form(project_id: int, xml_form_id: str, verb: str) -> tuple[Form, int]:
+    """The form if the caller may `verb` on it, with the caller's actor id; else 404/403."""
+    form = form_service.get_form(project_id, xml_form_id)
+    if form is None:
+        raise problems.not_found()
+    principal = require_form(verb, project_id, form.id)
+    return form, principal.actor.id
+
+
+def _submission(form: Form, instance_id: str) -> Submission:
+    submission = service.get_submission(form, instance_id)
+    if submission is None:
+        raise problems.not_found()
+    return submission
+
+
+def def_json(version: SubmissionDef) -> dict:
+    return {"instanceId": version.instance_id, "instanceName": version.instance_name,
+            "submitterId": version.submitter_id, "deviceId": version.device_id,
+            "userAgent": version.user_agent, "deprecatedId": version.deprecated_id,
+            "current": version.current, "createdAt": iso(version.created_at)}
+
+
+def submission_json(submission: Submission, current: SubmissionDef,
+                    counts: tuple[int, int]) -> dict:
+    return {"instanceId": submission.instance_id, "submitterId": submission.submitter_id,
+            "deviceId": submission.device_id, "userAgent": current.user_agent,
+            "reviewState": submission.review_state, "instanceName": current.instance_name,
+            "channel": submission.channel, "createdAt": iso(submission.created_at),
+            "updatedAt": iso(submission.updated_at), "deletedAt": iso(submission.deleted_at),
+            "currentVersion": def_json(current),
+            "attachmentsPresent": counts[0], "attachmentsExpected": counts[1]}
+
+
+def _one_json(submission: Submission) -> dict:
+    current = service.current_def(submission)
+    counts = service.attachment_counts([current.id]).get(current.id, (0, 0))
+    return submission_json(submission, current, counts)
+
+
+def _xml_body() -> bytes:
+    """The request body as instance XML, refused over MAX_SUBMISSION_BYTES before reading."""
+    content_type = (request.mimetype or "").lower()
+    if content_type not in XML_TYPES:
+        raise problems.unsupported_media_type(request.content_type, list(XML_TYPES))
+    return _body()
+
+
+def _body() -> bytes:
+    limit = int(current_app.config["MAX_SUBMISSION_BYTES"])
+    if request.content_length is not None and request.content_length > limit:
+        raise problems.too_large(limit)
+    request.max_content_length = limit
+    try:
+        return request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise problems.too_large(limit) from None
+
+
+def _ingest(**kwargs):
+    try:
+        return ingest(**kwargs)
+    except ingest_errors.IngestError as failure:
+        raise Problem(failure.code, failure.message, failure.details) from None
+
+
+@api.get(BASE)
+def list_submissions(project_id: int, xml_form_id: str):
+    form, _ = _form(project_id, xml_form_id, "submission.list")
+    limit = request.args.get("$top", request.args.get("limit"))
+    offset = request.args.get("$skip", request.args.get("offset", "0"))
+    try:
+        limit_n = int(limit) if limit not in (None, "") else None
+        offset_n = int(offset or 0)
+    except ValueError:
+        raise problems.unexpected_value("limit", limit, "must be an integer") from None
+    rows, total = service.list_submissions(form, limit_n, offset_n)
+    currents = service.current_defs([s.id for s in rows])
+    counts = service.attachment_counts([d.id for d in currents.values()])
+    return listing([submission_json(s, currents[s.id], counts.get(currents[s.id].id, (0, 0)))
+                    for s in rows], total)
+
+
+@api.post(BASE)
+def create_submission(project_id: int, xml_form_id: str):
+    form, actor_id = _form(project_id, xml_form_id, "submission.create")
+    result = _ingest(project_id=project_id, xml=_xml_body(), attachments={}, channel="api",
+                     submitter_id=actor_id, device_id=request.args.get("deviceID"),
+                     user_agent=request.user_agent.string, form_id=xml_form_id)
+    return jsonify(_one_json(db.session.get(Submission, result.submission_id)))
+
+
+@api.get(f"{BASE}/<instance_id>.xml")
+def submission_xml(project_id: int, xml_form_id: str, instance_id: str):
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    current = service.current_def(_submission(form, instance_id))
+    return Response(current.xml, content_type="application/xml; charset=utf-8")
+
+
+@api.get(f"{BASE}/<instance_id>")
+def get_submission(project_id: int, xml_form_id: str, instance_id: str):
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    return jsonify(_one_json(_submission(form, instance_id)))
+
+
+@api.put(f"{BASE}/<instance_id>")
+def edit_submission(project_id: int, xml_form_id: str, instance_id: str):
+    """A new version of the XML; its meta/deprecatedID names the version it replaces."""
+    form, actor_id = _form(project_id, xml_form_id, "submission.update")
+    submission = _submission(form, instance_id)
+    xml = _xml_body()
+    try:
+        envelope = read_envelope(xml)
+    except ingest_errors.IngestError as failure:
+        raise Problem(failure.code, failure.message, failure.details) from None
+    if not envelope.deprecated_id:
+        failure = ingest_errors.MissingDeprecatedId()
+        raise Problem(failure.code, failure.message, failure.details)
+    if envelope.deprecated_id not in {v.instance_id for v in service.versions(submission)}:
+        raise problems.unexpected_value("deprecatedID", envelope.deprecated_id,
+                                        f"is not a version of submission {instance_id}")
+    _ingest(project_id=project_id, xml=xml, attachments={}, channel="api",
+            submitter_id=actor_id, device_id=request.args.get("deviceID"),
+            user_agent=request.user_agent.string, form_id=xml_form_id)
+    db.session.refresh(submission)
+    return jsonify(_one_json(submission))
+
+
+@api.patch(f"{BASE}/<instance_id>")
+def review_submission(project_id: int, xml_form_id: str, instance_id: str):
+    form, actor_id = _form(project_id, xml_form_id, "submission.update")
+    submission = _submission(form, instance_id)
+    body = json_body("reviewState")
+    service.set_review_state(form, submission, body["reviewState"], actor_id)
+    db.session.commit()
+    return jsonify(_one_json(submission))
+
+
+@api.get(f"{BASE}/<instance_id>/versions")
+def list_versions(project_id: int, xml_form_id: str, instance_id: str):
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    return listing([def_json(v) for v in service.versions(_submission(form, instance_id))])
+
+
+@api.get(f"{BASE}/<instance_id>/attachments")
+def list_attachments(project_id: int, xml_form_id: str, instance_id: str):
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    current = service.current_def(_submission(form, instance_id))
+    return jsonify([{"name": a.name, "exists": a.blob_id is not None}
+                    for a in service.attachments(current)])
+
+
+@api.post(f"{BASE}/<instance_id>/attachments/<name>")
+def upload_attachment(project_id: int, xml_form_id: str, instance_id: str, name: str):
+    form, _ = _form(project_id, xml_form_id, "submission.update")
+    current = service.current_def(_submission(form, instance_id))
+    service.attach_file(current, name, _body(), request.mimetype or None)
+    db.session.commit()
+    return success()
+
+
+@api.get(f"{BASE}/<instance_id>/attachments/<name>")
+def download_attachment(project_id: int, xml_form_id: str, instance_id: str, name: str):
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    current = service.current_def(_submission(form, instance_id))
+    slot = service.attachment(current, name)
+    if slot is None or slot.blob_id is None:
+        raise problems.not_found()
+    blob = db.session.get(Blob, slot.blob_id)
+    response = Response(storage.read_blob(blob),
+                        content_type=blob.content_type or "application/octet-stream")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["ETag"] = f'"{blob.md5}"'
+    return response
+
+
+def comment_json(comment: Comment) -> dict:
+    return {"id": comment.id, "body": comment.body, "actorId": comment.actor_id,
+            "createdAt": iso(comment.created_at)}
+
+
+@api.get(f"{BASE}/<instance_id>/comments")
+def list_comments(project_id: int, xml_form_id: str, instance_id: str):
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    return listing([comment_json(c) for c in service.comments(_submission(form, instance_id))])
+
+
+@api.post(f"{BASE}/<instance_id>/comments")
+def add_comment(project_id: int, xml_form_id: str, instance_id: str):
+    form, actor_id = _form(project_id, xml_form_id, "submission.update")
+    submission = _submission(form, instance_id)
+    comment = service.add_comment(submission, actor_id, str(json_body("body")["body"]))
+    db.session.commit()
+    return jsonify(comment_json(comment))
