@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
 from app.extensions import db
@@ -88,7 +88,7 @@ def worker(simple: bool, burst: bool) -> None:
     if not queues.redis_url():
         raise click.UsageError("REDIS_URL is not set: the pipeline runs inline, no worker needed")
     cls = SimplePipelineWorker if simple else PipelineWorker
-    interval = int(current_app.config.get("PIPELINE_SWEEP_SECONDS", 60))
+    interval = int(queues.setting("PIPELINE_SWEEP_SECONDS", 60))
     db.session.remove()
     cls(queues.all_queues(), connection=queues.connection(),
         maintenance_interval=interval).work(burst=burst, with_scheduler=True)

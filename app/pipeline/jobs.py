@@ -51,9 +51,9 @@ def job_context() -> Iterator[None]:
         app = _standalone
     with app.app_context():
         if _engine_pid != os.getpid():
-            # A forked work-horse must not share the parent's pooled connections.
-            if _engine_pid is not None:
-                db.engine.dispose(close=False)
+            # First job in this process: if it is a forked work-horse, it must not use the
+            # parent's pooled connections (close=False leaves them to the parent).
+            db.engine.dispose(close=False)
             _engine_pid = os.getpid()
         yield
 

@@ -1,7 +1,9 @@
 """Queue names, the Redis connection and job settings, listed once for the whole pipeline."""
 from __future__ import annotations
 
+import os
 from functools import cache
+from typing import Any
 
 from flask import current_app
 from redis import Redis
@@ -14,6 +16,14 @@ DEFAULT_RETRY_INTERVALS = (10, 60, 300)
 # Fresh submissions before bulk re-processing: workers listen in this order.
 FRESH, BULK = "pipeline", "bulk"
 BULK_EVENTS = frozenset({"submission.reprocess", "submission.retag"})
+
+
+def setting(name: str, default: Any) -> Any:
+    """A PIPELINE_* setting: app config first (tests), then the environment, then default."""
+    value = current_app.config.get(name)
+    if value is None:
+        value = os.environ.get(name)
+    return default if value in (None, "") else value
 
 
 def redis_url() -> str | None:
@@ -37,7 +47,7 @@ def connection() -> Redis:
 
 def prefix() -> str:
     """Namespace for queue names and job ids, so several installs (or tests) share a Redis."""
-    return current_app.config.get("PIPELINE_PREFIX") or DEFAULT_PREFIX
+    return str(setting("PIPELINE_PREFIX", DEFAULT_PREFIX))
 
 
 def queue_name(kind: str) -> str:
@@ -68,12 +78,14 @@ def outbox_id_of(job_id: str) -> int | None:
 
 
 def max_retries() -> int:
-    return int(current_app.config.get("PIPELINE_MAX_RETRIES", 3))
+    return int(setting("PIPELINE_MAX_RETRIES", 3))
 
 
 def retry_policy() -> Retry:
     """Backoff between attempts; the last failure lands in RQ's failed registry."""
-    intervals = current_app.config.get("PIPELINE_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS)
+    intervals = setting("PIPELINE_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS)
+    if isinstance(intervals, str):
+        intervals = [int(i) for i in intervals.split(",") if i.strip()]
     return Retry(max=max_retries(), interval=list(intervals))
 
 

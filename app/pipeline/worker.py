@@ -1,4 +1,11 @@
-"""RQ workers for the pipeline: RQ's own, plus the outbox sweep on every maintenance tick."""
+"""RQ workers for the pipeline: RQ's own, plus the outbox sweep on every maintenance tick.
+
+`flask --app wsgi worker` runs one inside the app. RQ's own command works too, with the same
+environment (DATABASE_URL, REDIS_URL, ...); each job then builds the app once per process:
+    rq worker -u "$REDIS_URL" --with-scheduler \
+        -w app.pipeline.worker.PipelineWorker datashift-pipeline datashift-bulk
+(--with-scheduler: retries wait out their backoff in RQ's scheduled registry.)
+"""
 from __future__ import annotations
 
 import logging
@@ -6,7 +13,7 @@ import logging
 from rq import SimpleWorker, Worker
 
 from app.extensions import db
-from app.pipeline import dispatch
+from app.pipeline import dispatch, jobs, tagging
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK_SECONDS = 30
@@ -15,6 +22,13 @@ SWEEP_LOCK_SECONDS = 30
 class _SweepMixin:
     """At start and every `maintenance_interval` seconds: RQ's registry cleanup (which requeues
     jobs abandoned by a killed worker), then re-send outbox rows that never reached Redis."""
+
+    def work(self, *args, **kwargs) -> bool:
+        # Under `rq worker` there is no app yet: build it here, once. Load the classifier
+        # before forking so every work-horse shares it instead of loading its own.
+        with jobs.job_context():
+            tagging.get_classifier()
+            return super().work(*args, **kwargs)  # type: ignore[misc]
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[misc]
