@@ -145,7 +145,10 @@ def list_messages(project_id: int):
     limit, offset = _page()
     query = select(Message).where(Message.project_id == project_id)
     if request.args.get("phone"):
-        contact = contacts.find_contact(project_id, contacts.normalize(request.args["phone"]))
+        # `?phone=+2547...` typed unencoded arrives as " 2547...": a "+" decodes to a space.
+        raw = request.args["phone"]
+        raw = "+" + raw.lstrip() if raw.startswith(" ") else raw
+        contact = contacts.find_contact(project_id, contacts.normalize(raw))
         query = query.where(Message.contact_id == (contact.id if contact else -1))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(Message.id.desc()).limit(limit).offset(offset))

@@ -2,11 +2,14 @@
 water_point form (keyword MAJI), a manager, and channels made through the API."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
 
+from app.extensions import db
 from tests.app.messaging.helpers import FakeEngine
+from tests.conftest import FIXTURE_FORMS
 
 
 @pytest.fixture
@@ -18,10 +21,35 @@ def engine(app) -> FakeEngine:
     app.extensions.pop("sms_engine", None)
 
 
+@functools.cache
+def _compiled(name: str):
+    """Compile a fixture XLSForm once per test session (pyxform is the slow part)."""
+    from forms.xlsform import compile_upload
+
+    source = FIXTURE_FORMS / f"{name}.xlsx"
+    return compile_upload(
+        source.read_bytes(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", source.name,
+        validate=False, ignore_warnings=True)
+
+
 @pytest.fixture
-def project(make_project, publish_fixture) -> int:
+def publish(app):
+    """Publish a fixture form (compiled once) into a project; returns the Form."""
+    from app.services.forms import create_form
+
+    def do(project_id: int, name: str = "water_point"):
+        form = create_form(project_id, _compiled(name), None, publish=True)
+        db.session.commit()
+        return form
+
+    return do
+
+
+@pytest.fixture
+def project(make_project, publish) -> int:
     project_id = make_project("Maji CSO")
-    publish_fixture(project_id, "water_point")
+    publish(project_id, "water_point")
     return project_id
 
 
