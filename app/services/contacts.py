@@ -45,9 +45,15 @@ def get_or_create(project_id: int, phone: str) -> Contact:
 
 
 def lock(contact_id: int) -> Contact:
-    """The contact row, locked until commit (PostgreSQL); one person's texts go one by one."""
+    """The contact row, locked until commit (PostgreSQL); one person's texts go one by one.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: inserting the inbound message (a foreign key to this
+    row) already holds FOR KEY SHARE on it, which FOR UPDATE would wait on, deadlocking two
+    workers; NO KEY UPDATE still excludes the other worker's NO KEY UPDATE.
+    """
     return db.session.scalars(select(Contact).where(Contact.id == contact_id)
-                              .with_for_update().execution_options(populate_existing=True)).one()
+                              .with_for_update(key_share=True)
+                              .execution_options(populate_existing=True)).one()
 
 
 def phone_of(contact: Contact) -> str:

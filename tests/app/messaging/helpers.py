@@ -45,6 +45,7 @@ class FakeEngine:
     def __init__(self) -> None:
         self.delay = 0.0
         self.started: list[Any] = []
+        self.steps = 0
 
     def parse_form(self, xml: str) -> FakeModel:
         root = fromstring(xml.encode())
@@ -57,6 +58,7 @@ class FakeEngine:
         return FakeState(model=form_model, language=context.language or "en"), [QUESTIONS[0]]
 
     def step(self, state: FakeState, inbound_text: str, now: datetime):
+        self.steps += 1
         if self.delay:
             time.sleep(self.delay)
         if inbound_text.strip().upper() == "BACK":
