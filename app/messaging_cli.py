@@ -65,3 +65,22 @@ def channels_send_queued() -> None:
         Message.direction == "out", Message.status == "queued").order_by(Message.id)))
     messaging_jobs.enqueue_send(ids)
     click.echo(f"{len(ids)} message(s) handed to the sender")
+
+
+@channels_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def channels_worker(burst: bool) -> None:
+    """Run an RQ worker (with the scheduler, for delayed retries) on the SMS send queue."""
+    from flask import current_app
+    from redis import Redis
+    from rq import SimpleWorker
+
+    from app import messaging_jobs
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: replies are sent inline")
+    connection = Redis.from_url(url)
+    # No fork: the job runs in this app context and its database pool.
+    worker = SimpleWorker([messaging_jobs.QUEUE], connection=connection)
+    worker.work(burst=burst, with_scheduler=True)

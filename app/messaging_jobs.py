@@ -1,4 +1,4 @@
-"""RQ jobs that send stored SMS replies (queue "sms"); inline when REDIS_URL is unset.
+"""RQ jobs that send stored SMS replies (queue "datashift-sms"); inline when REDIS_URL is unset.
 
 Jobs take a message id and reload everything; running one twice is harmless (the message is
 claimed queued → sending first). A retry happens only for failures where the provider surely
@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from flask import current_app, has_app_context
 
-QUEUE = "sms"
+QUEUE = "datashift-sms"
 RETRY_INTERVALS = [10, 60, 300]  # seconds; len + 1 == outbound.MAX_ATTEMPTS
 INLINE_RETRY_DELAYS = [0.5, 2.0, 5.0]
 

@@ -55,6 +55,16 @@ def test_the_webhook_enqueues_and_a_worker_sends(client, channel, queue):
 
 
 @responses.activate
+def test_flask_channels_worker_sends_the_queue(client, runner, channel, queue):
+    responses.post(SEND_URL, json={"SMSMessageData": {"Recipients": [
+        {"statusCode": 101, "number": PHONE, "status": "Success", "messageId": "ATXid_cli"}]}})
+    text_in(client, channel, "MAJI", "in-1")
+    result = runner.invoke(args=["channels", "worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    assert messages("out")[0].provider_message_id == "ATXid_cli"
+
+
+@responses.activate
 def test_a_5xx_goes_back_to_the_queue_for_a_scheduled_retry(client, channel, queue):
     responses.post(SEND_URL, status=503, json={"error": "unavailable"})
     text_in(client, channel, "MAJI", "in-1")
