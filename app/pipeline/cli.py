@@ -49,11 +49,21 @@ def reprocess_cmd(project_id, xml_form_id, instance_id, everything, enqueue) -> 
 
 
 @pipeline_cli.command("retag")
-@click.option("--form", "xml_form_id", required=True, help="xmlFormId of the form.")
+@click.option("--form", "xml_form_id", help="xmlFormId of the form.")
 @click.option("--project", "project_id", type=int, help="Project, if the id is not unique.")
+@click.option("--stale", is_flag=True, help="Only what a mapping or classifier change outdated.")
 @click.option("--enqueue", is_flag=True, help="Hand to the RQ workers instead of running here.")
-def retag(xml_form_id, project_id, enqueue) -> None:
+def retag(xml_form_id, project_id, stale, enqueue) -> None:
     """Recompute a form's SDG tags (after its mapping or the classifier changed)."""
+    if stale:
+        def_ids = reprocess.stale_defs(limit=10**9)
+        with click.progressbar(def_ids, label="retag") as bar:
+            for def_id in bar:
+                reprocess.run_now(def_id)
+        click.echo(f"{len(def_ids)} stale submission(s) re-tagged")
+        return
+    if not xml_form_id:
+        raise click.UsageError("name a --form or pass --stale")
     _bulk(project_id, xml_form_id, None, False, enqueue, "submission.retag")
 
 
@@ -79,15 +89,16 @@ def _bulk(project_id, xml_form_id, instance_id, everything, enqueue, event) -> N
 
 
 @click.command("worker")
-@click.option("--simple", is_flag=True, help="Run jobs in-process instead of forking per job.")
+@click.option("--fork", is_flag=True,
+              help="Fork a work-horse per job (isolation; about 5x slower on PostgreSQL).")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker(simple: bool, burst: bool) -> None:
+def worker(fork: bool, burst: bool) -> None:
     """Run an RQ worker on the pipeline queues, inside the app (sweeps the outbox too)."""
     from app.pipeline.worker import PipelineWorker, SimplePipelineWorker
 
     if not queues.redis_url():
         raise click.UsageError("REDIS_URL is not set: the pipeline runs inline, no worker needed")
-    cls = SimplePipelineWorker if simple else PipelineWorker
+    cls = PipelineWorker if fork else SimplePipelineWorker
     interval = int(queues.setting("PIPELINE_SWEEP_SECONDS", 60))
     db.session.remove()
     cls(queues.all_queues(), connection=queues.connection(),

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.models import PipelineOutbox
@@ -70,17 +71,30 @@ def enqueue(outbox_ids: Iterable[int]) -> int:
     return len(todo)
 
 
-def pending_ids(after: int = 0, limit: int = _BATCH) -> list[int]:
-    """Outbox rows not yet processed, oldest first, from id `after` on."""
-    return list(db.session.scalars(select(PipelineOutbox.id).where(
+def pending_ids(after: int = 0, limit: int = _BATCH,
+                sent_before: datetime | None = None) -> list[int]:
+    """Outbox rows not yet processed, oldest first, from id `after` on; with `sent_before`,
+    only those never sent or sent before then."""
+    query = select(PipelineOutbox.id).where(
         PipelineOutbox.processed_at.is_(None), PipelineOutbox.id > after)
-        .order_by(PipelineOutbox.id).limit(limit)))
+    if sent_before is not None:
+        query = query.where(or_(PipelineOutbox.enqueued_at.is_(None),
+                                PipelineOutbox.enqueued_at < sent_before))
+    return list(db.session.scalars(query.order_by(PipelineOutbox.id).limit(limit)))
 
 
-def sweep() -> int:
-    """Send every pending row whose job Redis does not hold; -> how many were (re)sent."""
+def sweep(recheck_after: float | None = None) -> int:
+    """Send every pending row whose job Redis does not hold; -> how many were (re)sent.
+
+    With `recheck_after` (seconds), rows sent more recently than that are trusted to be in
+    Redis and not looked up: the workers' periodic sweep stays cheap under a large backlog,
+    and still finds jobs a Redis restart lost, a little later.
+    """
+    cutoff = None
+    if recheck_after is not None:
+        cutoff = utcnow() - timedelta(seconds=recheck_after)
     sent, after = 0, 0
-    while ids := pending_ids(after):
+    while ids := pending_ids(after, sent_before=cutoff):
         sent += enqueue(ids)
         after = ids[-1]
     return sent

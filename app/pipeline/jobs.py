@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.models import (
@@ -109,12 +110,17 @@ def process_def(def_id: int, outbox_id: int | None = None) -> None:
 
 
 def _compute(sub_def: SubmissionDef) -> tuple[Cleaned, dict, list[tagging.Tag], str]:
-    version = db.session.get(FormVersion, sub_def.form_version_id)
-    form = db.session.get(Form, sub_def.form_id)
-    project = db.session.get(Project, form.project_id)
+    version, form, project = db.session.execute(
+        select(FormVersion, Form, Project).join(Form, Form.id == FormVersion.form_id)
+        .join(Project, Project.id == Form.project_id)
+        .where(FormVersion.id == sub_def.form_version_id)
+        .options(defer(FormVersion.xlsform))).one()
     # The form's current mapping applies to old submissions too: a coordinator who fixes the
     # mapping sees them re-tagged. Paths the old version lacks simply never match.
-    current = db.session.get(FormVersion, form.current_version_id) or version
+    current = version
+    if form.current_version_id not in (None, version.id):
+        current = db.session.get(FormVersion, form.current_version_id,
+                                 options=[defer(FormVersion.xlsform)]) or version
     spec = spec_for(version.sha256, version.xml)
     settings = project.settings or {}
     key = current_app.config.get("PHONE_HASH_KEY") or current_app.config["SECRET_KEY"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 
 from app.extensions import db
-from app.models import Form, PipelineOutbox, Submission, SubmissionDef
+from app.models import CleanedRecord, Form, FormVersion, PipelineOutbox, Submission, SubmissionDef
 from app.models.base import utcnow
-from app.pipeline import jobs
+from app.pipeline import jobs, tagging
 
 
 class Ambiguous(ValueError):
@@ -53,3 +53,29 @@ def run_now(def_id: int) -> None:
     """Process one version in this process, in its own transaction."""
     with jobs.job_context():
         jobs.process_def(def_id)
+
+
+def stale_defs(limit: int = 10_000) -> list[int]:
+    """Current versions whose tags were made with another mapping or classifier version than
+    their form's now, and that have no pipeline work pending."""
+    classifier_version = tagging.get_classifier().version
+    forms = db.session.execute(select(Form.id, FormVersion.sdg_mapping).join(
+        FormVersion, FormVersion.id == Form.current_version_id).where(Form.deleted_at.is_(None)))
+    waiting = select(PipelineOutbox.id).where(
+        PipelineOutbox.submission_def_id == CleanedRecord.submission_def_id,
+        PipelineOutbox.processed_at.is_(None)).exists()
+    found: list[int] = []
+    for form_id, mapping in forms.all():
+        key = tagging.tags_key(mapping or {}, classifier_version)
+        found += db.session.scalars(select(CleanedRecord.submission_def_id).join(
+            SubmissionDef, SubmissionDef.id == CleanedRecord.submission_def_id).where(
+            SubmissionDef.form_id == form_id, SubmissionDef.current.is_(True),
+            CleanedRecord.tags_key != key, ~waiting).limit(limit - len(found)))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def request_stale_retags(limit: int = 10_000) -> list[int]:
+    """Outbox rows (committed) to re-tag what a mapping or classifier change made stale."""
+    return request(stale_defs(limit), "submission.retag")

@@ -1,9 +1,11 @@
 """RQ workers for the pipeline: RQ's own, plus the outbox sweep on every maintenance tick.
 
-`flask --app wsgi worker` runs one inside the app. RQ's own command works too, with the same
-environment (DATABASE_URL, REDIS_URL, ...); each job then builds the app once per process:
-    rq worker -u "$REDIS_URL" --with-scheduler \
-        -w app.pipeline.worker.PipelineWorker datashift-pipeline datashift-bulk
+`flask --app wsgi worker [--fork]` runs one inside the app. RQ's own command works too, with
+the same environment (DATABASE_URL, REDIS_URL, PIPELINE_PREFIX...); the worker builds the app:
+
+    rq worker -u "$REDIS_URL" --with-scheduler -w app.pipeline.worker.SimplePipelineWorker
+        datashift-pipeline datashift-bulk
+
 (--with-scheduler: retries wait out their backoff in RQ's scheduled registry.)
 """
 from __future__ import annotations
@@ -13,15 +15,18 @@ import logging
 from rq import SimpleWorker, Worker
 
 from app.extensions import db
-from app.pipeline import dispatch, jobs, tagging
+from app.pipeline import dispatch, jobs, reprocess, tagging
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK_SECONDS = 30
+# Rows sent to Redis longer ago than this and still pending are looked up again.
+RECHECK_SECONDS = 600
 
 
 class _SweepMixin:
     """At start and every `maintenance_interval` seconds: RQ's registry cleanup (which requeues
-    jobs abandoned by a killed worker), then re-send outbox rows that never reached Redis."""
+    jobs abandoned by a killed worker), re-tagging what a mapping or classifier change made
+    stale, then re-sending outbox rows that never reached Redis."""
 
     def work(self, *args, **kwargs) -> bool:
         # Under `rq worker` there is no app yet: build it here, once. Load the classifier
@@ -37,9 +42,10 @@ class _SweepMixin:
         if not self.connection.set(lock, "1", nx=True, ex=SWEEP_LOCK_SECONDS):  # type: ignore[attr-defined]
             return
         try:
-            sent = dispatch.sweep()
-            if sent:
-                log.info("pipeline sweep sent=%s", sent)
+            retags = reprocess.request_stale_retags()
+            sent = dispatch.sweep(recheck_after=RECHECK_SECONDS)
+            if sent or retags:
+                log.info("pipeline sweep sent=%s stale_retags=%s", sent, len(retags))
         except Exception:
             log.exception("pipeline sweep failed; the next tick tries again")
         finally:
@@ -47,8 +53,10 @@ class _SweepMixin:
 
 
 class PipelineWorker(_SweepMixin, Worker):
-    """Forks a work-horse per job (RQ's default): a crash or leak dies with the horse."""
+    """Forks a work-horse per job (RQ's default): a crash or leak dies with the horse, but each
+    horse opens its own database connection, which costs most of a job's time."""
 
 
 class SimplePipelineWorker(_SweepMixin, SimpleWorker):
-    """Runs jobs in-process: faster (no fork), for tests, benchmarks and small installs."""
+    """Runs jobs in-process, reusing its connections (the default of `flask worker`); job
+    timeouts still apply (SIGALRM), and a killed worker's job is requeued by RQ."""

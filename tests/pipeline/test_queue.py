@@ -166,3 +166,27 @@ def test_reprocessing_goes_to_the_bulk_queue(queued, water_form, submit, event):
     assert queues.queue(queues.BULK).count == 1 and queues.queue().count == 0
     work()
     assert outbox(result.def_id).processed_at is not None
+
+
+def test_workers_retag_on_their_own_when_the_mapping_or_classifier_changes(
+        queued, water_form, submit, fake_classifier):
+    from app.models import FormVersion
+    from app.pipeline.worker import SimplePipelineWorker
+
+    result = submit(water_form, water_xml(water_form.current_version.version))
+    work()
+    version = db.session.get(FormVersion, water_form.current_version_id)
+    version.sdg_mapping = {"form": ["11"]}
+    db.session.commit()
+    fake_classifier.version = "fake-2"
+    # A worker's maintenance tick (here: at its start) finds the stale tags and re-tags them.
+    SimplePipelineWorker(queues.all_queues(), connection=queues.connection()).work(burst=True)
+    db.session.expire_all()
+    tags = db.session.execute(select(SdgTag.goal, SdgTag.source, SdgTag.version).where(
+        SdgTag.submission_def_id == result.def_id)).all()
+    assert {t for t in tags if t.source == "form"} == {(11, "form", version.version)}
+    assert {t.version for t in tags if t.source == "model"} == {"fake-2"}
+    events = db.session.scalars(select(PipelineOutbox.event).order_by(PipelineOutbox.id)).all()
+    assert events == ["submission.created", "submission.retag"]
+    # Nothing stale any more: the next tick queues nothing.
+    assert reprocess.stale_defs() == []
