@@ -67,6 +67,17 @@ def channels_send_queued() -> None:
     click.echo(f"{len(ids)} message(s) handed to the sender")
 
 
+@channels_cli.command("tick")
+@click.option("--idle-seconds", type=int, default=600, show_default=True)
+def channels_tick(idle_seconds: int) -> None:
+    """Remind or expire idle SMS surveys (run every few minutes, e.g. from cron)."""
+    from app.services import conversations
+
+    outcome = conversations.tick_idle(idle_seconds=idle_seconds)
+    conversations.after_commit(outcome)
+    click.echo(f"{len(outcome.send)} reminder(s) queued")
+
+
 @channels_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def channels_worker(burst: bool) -> None:

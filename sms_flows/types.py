@@ -144,7 +144,14 @@ class ConversationEngine(Protocol):
 
     def resume(self, state: ConversationState,
                now: datetime) -> tuple[ConversationState, list[str]]:
-        """Ask again where the person stopped (a USSD session cut by the network, redialled)."""
+        """Ask again where the person stopped: a USSD session cut by the network and redialled,
+        START after an opt-out, or a text after the survey expired. Returns an active state."""
+        ...
+
+    def tick(self, state: ConversationState,
+             now: datetime) -> tuple[ConversationState, list[str]]:
+        """Called periodically for an idle active SMS survey: return a reminder (once), or
+        the state with status "expired" (kept, resumable), or the state unchanged and []."""
         ...
 
     def load(self, data: Mapping[str, Any], form_model: Any) -> ConversationState:

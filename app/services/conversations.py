@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -157,6 +157,45 @@ def simulate(channel: Channel, phone: str, text: str, now: datetime | None = Non
     return receive_sms(channel, inbound, now=now, simulate=True)
 
 
+def tick_idle(now: datetime | None = None, idle_seconds: int = 600) -> Outcome:
+    """Give the engine every SMS survey idle for `idle_seconds`: reminders are queued, expired
+    ones kept as partials. Commits per conversation; send `outcome.send` afterwards."""
+    now = now or utcnow()
+    outcome = Outcome()
+    cutoff = now - timedelta(seconds=idle_seconds)
+    ids = list(db.session.scalars(select(Conversation.id).where(
+        Conversation.status == "active", Conversation.medium == "sms",
+        Conversation.form_id.is_not(None), Conversation.last_activity_at < cutoff)))
+    for conversation_id in ids:
+        try:
+            _tick_one(conversation_id, now, outcome)
+            db.session.commit()
+        except StaleDataError:  # the person answered meanwhile: nothing to remind
+            db.session.rollback()
+    return outcome
+
+
+def _tick_one(conversation_id: int, now: datetime, outcome: Outcome) -> None:
+    conversation = db.session.get(Conversation, conversation_id)
+    contact = contacts.lock(conversation.contact_id)
+    db.session.refresh(conversation)
+    if conversation.status != "active":
+        return
+    current = engine()
+    version = db.session.get(FormVersion, conversation.form_version_id)
+    before = conversation.state
+    state, replies = current.tick(current.load(before, _form_model(version)), now)
+    if not replies and state.status == conversation.status and state.to_json() == before:
+        return
+    _save(conversation, state, now, outcome)
+    channel = db.session.get(Channel, conversation.channel_id)
+    for text in replies:
+        reply = outbound.queue(channel, contact, text, conversation_id=conversation.id, now=now)
+        if reply is not None:
+            outcome.send.append(reply)
+    db.session.flush()
+
+
 def after_commit(outcome: Outcome) -> None:
     """Ingest finished surveys, then hand stored replies to the send job."""
     for conversation_id in outcome.finished:
@@ -232,7 +271,21 @@ def _respond_sms(channel: Channel, contact: Contact, text: str, now: datetime,
         return _step(conversation, text, now, outcome)
     if conversation is not None:
         return _resume(conversation, now, outcome)
+    expired = _latest_expired(channel, contact)
+    if expired is not None:
+        form = _pick_form(channel, text)
+        if form is None or form.id == expired.form_id:
+            # An expired survey is a partial kept for this: pick up where they stopped.
+            expired.status = "active"
+            return _resume(expired, now, outcome)
     return _open(channel, contact, text, "sms", now, outcome)
+
+
+def _latest_expired(channel: Channel, contact: Contact) -> Conversation | None:
+    latest = db.session.scalar(select(Conversation).where(
+        Conversation.channel_id == channel.id, Conversation.contact_id == contact.id,
+        Conversation.form_id.is_not(None)).order_by(Conversation.id.desc()).limit(1))
+    return latest if latest is not None and latest.status == "expired" else None
 
 
 def _active(channel: Channel, contact: Contact) -> Conversation | None:

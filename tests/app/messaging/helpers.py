@@ -33,10 +33,11 @@ class FakeState:
     status: str = "active"
     language: str | None = "en"
     instance_xml: str | None = None
+    reminded: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"answers": self.answers, "status": self.status, "language": self.language,
-                "instance_xml": self.instance_xml}
+                "instance_xml": self.instance_xml, "reminded": self.reminded}
 
 
 class FakeEngine:
@@ -75,11 +76,21 @@ class FakeEngine:
         return state, [QUESTIONS[len(state.answers)]]
 
     def resume(self, state: FakeState, now: datetime):
+        state.status = "active"
         return state, [QUESTIONS[len(state.answers)]]
+
+    def tick(self, state: FakeState, now: datetime):
+        """A reminder the first time, expiry the second."""
+        if not state.reminded:
+            state.reminded = True
+            return state, ["Reminder: " + QUESTIONS[len(state.answers)]]
+        state.status = "expired"
+        return state, []
 
     def load(self, data, form_model) -> FakeState:
         return FakeState(model=form_model, answers=list(data["answers"]), status=data["status"],
-                         language=data["language"], instance_xml=data["instance_xml"])
+                         language=data["language"], instance_xml=data["instance_xml"],
+                         reminded=data.get("reminded", False))
 
 
 def path(url: str) -> str:
