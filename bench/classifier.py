@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.pipeline.classifier import ARTEFACT_PATH, load_classifier  # noqa: E402
 from app.pipeline.classifier.build import benchmark_rows, training_set  # noqa: E402
 from app.pipeline.classifier.fit import fit_logistic, fold_of, sigmoid  # noqa: E402
-from app.pipeline.classifier.model import GOALS, evidence, zero_shot_goals  # noqa: E402
+from app.pipeline.classifier.model import GOALS, eligible, zero_shot_goals  # noqa: E402
 from app.pipeline.classifier.text import tokens  # noqa: E402
 
 FOLDS = 5
@@ -89,8 +89,7 @@ def main() -> None:
     x, y, groups = training_set(raws, rows)
     prob = cross_validate(x, y, groups, [r["id"] for r in rows])
     cv = [
-        p >= clf.threshold and evidence(raw[g]) > 0
-        for p, raw, g in zip(prob, raws, goal, strict=True)
+        p >= clf.threshold and eligible(raw, g) for p, raw, g in zip(prob, raws, goal, strict=True)
     ]
     shipped = [
         g in {s.goal for s in clf.classify(r["text"], "en")}

@@ -33,7 +33,8 @@ CITIZEN_LEXICON: dict[str, dict[int, str]] = {
         " factories industr* innovat* research* broadband transport*",
         10: "inequalit* discriminat* migrant* refugee* disabilit* disabled caste* minorit*"
         " exclu* marginali* remittance* indigenous",
-        11: "city cities urban* housing house* slum* traffic* bus* public_transport garbage"
+        11: "city cities urban* housing house* slum* evict* landlord* rent nowhere_to_live"
+        " traffic* bus* public_transport garbage"
         " waste_collection flood* disaster* landslide* earthquake* air_pollution park*",
         12: "waste* plastic* recycl* packaging consum* pesticide* chemical* food_waste"
         " landfill* dumping resource_efficien*",
@@ -52,7 +53,7 @@ CITIZEN_LEXICON: dict[str, dict[int, str]] = {
     "es": {
         1: "pobre* pobreza indigen* sin_dinero ingreso* deuda* desalojo* subsidio* pension*"
         " proteccion_social sin_techo",
-        2: "hambre* aliment* comida* desnutri* nutricion cosecha* cultivo* agricult*"
+        2: "hambre* aliment* comida* comer desnutri* nutricion cosecha* cultivo* agricult*"
         " campesin* ganad* semilla* sequia hambruna",
         3: "salud* hospital* clinica* medico* enfermer* medicina* medicamento* enferm*"
         " vacun* dengue malaria embaraz* parto* mortalidad muert* sanitari* posta*",
@@ -60,7 +61,7 @@ CITIZEN_LEXICON: dict[str, dict[int, str]] = {
         " aprend* clase* colegio* universidad* alfabetiz* matricula* aula*",
         5: "mujer* nina* genero marido* esposo* pareja golpe* pega* violencia_domestica"
         " violencia_de_genero violacion* acoso* feminicidio* machis* igualdad_salarial"
-        " matrimonio_infantil maltrat*",
+        " matrimonio_infantil casarse maltrat*",
         6: "agua* pozo* grifo* caneria* tuberia* letrina* bano* saneamiento alcantarill*"
         " cloaca* higiene potable contaminad* lavado_de_manos",
         7: "electric* luz energia* solar* apagon* apagones corte_de_luz combustible* lena"
@@ -126,7 +127,7 @@ CITIZEN_LEXICON: dict[str, dict[int, str]] = {
         " मलेरिया एचआईभी क्षयरोग खोप गर्भवती सुत्केरी प्रसूति मृत्यु हैजा",
         4: "विद्यालय स्कूल शिक्षक शिक्षिका विद्यार्थी छात्र छात्रा शिक्षा पढाइ कक्षा"
         " किताब पुस्तक कलेज विश्वविद्यालय परीक्षा साक्षर",
-        5: "महिला नारी केटी छोरी श्रीमान श्रीमती पति पत्नी कुट्छ कुटपिट बलात्कार दाइजो"
+        5: "महिला नारी केटी श्रीमान श्रीमती पति पत्नी कुट्छ कुटपिट बलात्कार दाइजो"
         " बालविवाह बाल_विवाह लैङ्गिक_हिंसा घरेलु_हिंसा छाउपडी यौन दुर्व्यवहार",
         6: "पानी खानेपानी धारा कुवा इनार ट्युबवेल शौचालय चर्पी सरसफाइ ढल फोहोर_पानी हात_धुने",
         7: "बिजुली विद्युत ऊर्जा सौर्य सोलार मट्टितेल दाउरा ग्यास लोडसेडिङ",

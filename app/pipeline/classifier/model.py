@@ -26,6 +26,8 @@ ZERO_SHOT_MIN = 1.0
 # The benchmark's texts have 42+ tokens; below this length evidence thresholds shrink (SMS texts).
 FULL_LENGTH_TOKENS = 40
 SHORT_TEXT_FLOOR = 0.4
+# A goal needs at least this share of the best goal's evidence to be suggested at all.
+RELATIVE_GATE = 0.5
 
 
 @dataclass(frozen=True)
@@ -94,12 +96,12 @@ class SdgClassifier:
         return out
 
     def scores(self, text: str, lang: str | None = None) -> dict[int, float]:
-        """All 17 goal scores in [0, 1]; 0 for a goal with no evidence at all."""
+        """All 17 goal scores in [0, 1]; 0 for a goal with under half the best goal's evidence."""
         raw = self.raw_features(text, lang)
         feats = design_rows(raw, len(tokens(text)))
         out = {}
         for g in GOALS:
-            if evidence(raw[g]) <= 0:
+            if not eligible(raw, g):
                 out[g] = 0.0
                 continue
             z = sum(w * f for w, f in zip(self._weights, feats[g], strict=True)) + self._bias[g - 1]
@@ -137,11 +139,17 @@ def design_rows(raw: dict[int, list[float]], n_tokens: int) -> dict[int, list[fl
     return out
 
 
+def eligible(raw: dict[int, list[float]], goal: int) -> bool:
+    """Whether a goal may be suggested: some evidence, and at least half the best goal's."""
+    ev = evidence(raw[goal])
+    return ev > 0 and ev >= RELATIVE_GATE * max(evidence(raw[g]) for g in GOALS)
+
+
 def zero_shot_goals(raw: dict[int, list[float]], n_tokens: int) -> set[int]:
     """The untuned rule: goals with strong evidence and at least half the strongest goal's."""
     ev = {g: evidence(raw[g]) for g in GOALS}
     best, strong = max(ev.values()), strong_evidence(n_tokens)
-    return {g for g in GOALS if ev[g] >= strong and ev[g] >= 0.5 * best}
+    return {g for g in GOALS if ev[g] >= strong and ev[g] >= RELATIVE_GATE * best}
 
 
 def _tfidf(stems: list[str], idf: dict[str, float]) -> dict[str, float]:

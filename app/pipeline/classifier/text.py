@@ -11,6 +11,24 @@ LANGS = ("en", "es", "sw", "ne")
 _TOKEN = re.compile(r"(?:[^\W_]|[\u0900-\u0963\u0966-\u097F])+")
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 _LATIN = re.compile(r"[A-Za-zÀ-ÿ]")
+_ES_MARKS = re.compile(r"[áéíóúñ¿¡]", re.I)
+_SW_PREFIXES = (
+    "wa",
+    "ki",
+    "vi",
+    "ku",
+    "kw",
+    "ha",
+    "ma",
+    "mw",
+    "ny",
+    "ime",
+    "ali",
+    "ana",
+    "wana",
+    "hai",
+    "hau",
+)
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
@@ -24,7 +42,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "es": frozenset(
         "el la los las un una unos unas y o u de del al a en con por para sin sobre entre es son"
         " fue era ser estar esta este estos estas ese esa eso que quien cual como cuando donde no"
-        " se su sus le les lo mi mis tu nos muy mas más pero si ya hay tiene tienen han ha porque"
+        " se su sus le les lo mi mis tu nos muy mas más pero si hay tiene tienen han ha porque"
         " también tambien cada todo todos toda todas otro otra hasta desde e ni".split()
     ),
     "sw": frozenset(
@@ -143,8 +161,8 @@ def detect_language(text: str) -> str:
     if not toks:
         return "en"
     # Swahili noun-class and verb prefixes are a strong cue when stopwords are few (SMS).
-    counts["sw"] += sum(t.startswith(("wa", "ki", "vi", "ku", "ha", "ma", "mw")) for t in toks) / 4
-    counts["es"] += sum(t.endswith(("cion", "dad")) for t in toks)
+    counts["sw"] += sum(t.startswith(_SW_PREFIXES) for t in toks) / 4
+    counts["es"] += sum(t.endswith(("cion", "dad")) for t in toks) + len(_ES_MARKS.findall(text))
     best = max(counts, key=lambda lang: (counts[lang], lang == "en"))
     return best if counts[best] > 0 else "en"
 
