@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
-import mimetypes
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -31,7 +30,7 @@ from app.models import (
     SubmissionDef,
 )
 from app.models.base import utcnow
-from app.services.storage import store_blob
+from sync import attachments as attachment_store
 from sync import errors
 from sync.schema import _local, schema_for
 
@@ -110,7 +109,7 @@ def ingest(*, project_id: int, xml: bytes, attachments: Mapping[str, bytes | IO[
                        channel, submitter_id, device_id, (user_agent or "")[:500] or None)
     for attempt in range(_RETRIES):
         try:
-            result = _ingest_once(context, authorize)
+            result = _ingest_once(context, authorize, optimistic=attempt == 0)
             db.session.commit()
         except IntegrityError:
             # A concurrent request stored the same (form, instanceID) first: run again, and
@@ -140,18 +139,26 @@ class _Context:
     user_agent: str | None
 
 
-def _ingest_once(ctx: _Context, authorize: Callable[[Form], None] | None) -> IngestResult:
+def _ingest_once(ctx: _Context, authorize: Callable[[Form], None] | None,
+                 optimistic: bool) -> IngestResult:
     env = ctx.envelope
-    form = db.session.scalar(select(Form).where(
-        Form.project_id == ctx.project_id, Form.xml_form_id == env.form_id,
-        Form.deleted_at.is_(None)))
-    if form is None or form.current_version_id is None:
+    found = db.session.execute(
+        select(Form, FormVersion).outerjoin(FormVersion,
+                                            FormVersion.id == Form.current_version_id)
+        .where(Form.project_id == ctx.project_id, Form.xml_form_id == env.form_id,
+               Form.deleted_at.is_(None))).first()
+    if found is None or found[1] is None:
         raise errors.FormNotFound()
+    form, current = found
     if authorize is not None:
         authorize(form)
     if form.state == "closed":
         raise errors.NotAcceptingSubmissions()
-    version = _published_version(form, env.version)
+    version = current if current.version == env.version else _published_version(form, env.version)
+    if env.deprecated_id is None and optimistic:
+        # Most POSTs are new instances: insert straight away; a duplicate fails on the unique
+        # constraint and the retry takes the lookup path below.
+        return _create(ctx, form, version)
     extant = _def(form.id, env.instance_id)
     if env.deprecated_id is None:
         if extant is None:
@@ -175,9 +182,6 @@ def _ingest_once(ctx: _Context, authorize: Callable[[Form], None] | None) -> Ing
 
 
 def _published_version(form: Form, version: str) -> FormVersion:
-    current = db.session.get(FormVersion, form.current_version_id)
-    if current is not None and current.version == version:
-        return current
     older = db.session.scalar(select(FormVersion).where(
         FormVersion.form_id == form.id, FormVersion.version == version,
         FormVersion.published_at.is_not(None)))
@@ -192,31 +196,29 @@ def _def(form_id: int, instance_id: str) -> SubmissionDef | None:
 
 
 def _new_def(ctx: _Context, form: Form, version: FormVersion, submission_id: int,
-             deprecated_id: str | None) -> tuple[SubmissionDef, list[str]]:
+             deprecated_id: str | None) -> tuple[int, list[str]]:
     schema = schema_for(version.sha256, version.xml)
     env = ctx.envelope
-    row = SubmissionDef(
+    def_id = db.session.execute(insert(SubmissionDef).values(
         submission_id=submission_id, form_id=form.id, form_version_id=version.id,
         instance_id=env.instance_id, deprecated_id=deprecated_id,
         instance_name=(env.instance_name or "")[:255] or None, xml=ctx.xml,
         xml_sha256=ctx.sha256, data=schema.flatten(env.root), submitter_id=ctx.submitter_id,
-        device_id=ctx.device_id, user_agent=ctx.user_agent, current=True, created_at=utcnow())
-    db.session.add(row)
-    db.session.flush()
-    return row, schema.attachment_names(env.root)
+        device_id=ctx.device_id, user_agent=ctx.user_agent, current=True, created_at=utcnow(),
+    ).returning(SubmissionDef.id)).scalar_one()
+    return def_id, schema.attachment_names(env.root)
 
 
 def _create(ctx: _Context, form: Form, version: FormVersion) -> IngestResult:
-    now = utcnow()
-    submission = Submission(form_id=form.id, instance_id=ctx.envelope.instance_id,
-                            submitter_id=ctx.submitter_id, device_id=ctx.device_id,
-                            channel=ctx.channel, created_at=now)
-    db.session.add(submission)
-    db.session.flush()
-    row, names = _new_def(ctx, form, version, submission.id, None)
-    added = _attach(row.id, names, ctx.files, {})
-    outbox = _outbox(row.id, "submission.created")
-    return IngestResult(submission.id, row.id, row.instance_id, True, added, "created", [outbox])
+    submission_id = db.session.execute(insert(Submission).values(
+        form_id=form.id, instance_id=ctx.envelope.instance_id, submitter_id=ctx.submitter_id,
+        device_id=ctx.device_id, channel=ctx.channel, created_at=utcnow(),
+    ).returning(Submission.id)).scalar_one()
+    def_id, names = _new_def(ctx, form, version, submission_id, None)
+    added = _attach(def_id, names, ctx.files, {})
+    outbox = _outbox(def_id, "submission.created")
+    return IngestResult(submission_id, def_id, ctx.envelope.instance_id, True, added,
+                        "created", [outbox])
 
 
 def _edit(ctx: _Context, form: Form, version: FormVersion,
@@ -230,14 +232,14 @@ def _edit(ctx: _Context, form: Form, version: FormVersion,
     carried = {name: blob_id for name, blob_id in db.session.execute(
         select(SubmissionAttachment.name, SubmissionAttachment.blob_id).where(
             SubmissionAttachment.submission_def_id == deprecated.id))}
-    row, names = _new_def(ctx, form, version, deprecated.submission_id,
-                          ctx.envelope.deprecated_id)
-    added = _attach(row.id, names, ctx.files, carried)
+    def_id, names = _new_def(ctx, form, version, deprecated.submission_id,
+                             ctx.envelope.deprecated_id)
+    added = _attach(def_id, names, ctx.files, carried)
     db.session.execute(update(Submission).where(Submission.id == deprecated.submission_id)
                        .values(review_state="edited", updated_at=utcnow()))
-    outbox = _outbox(row.id, "submission.updated")
-    return IngestResult(deprecated.submission_id, row.id, row.instance_id, False, added,
-                        "edited", [outbox])
+    outbox = _outbox(def_id, "submission.updated")
+    return IngestResult(deprecated.submission_id, def_id, ctx.envelope.instance_id, False,
+                        added, "edited", [outbox])
 
 
 def _add_files(ctx: _Context, extant: SubmissionDef) -> IngestResult:
@@ -250,7 +252,7 @@ def _add_files(ctx: _Context, extant: SubmissionDef) -> IngestResult:
                 SubmissionAttachment.submission_def_id == extant.id,
                 SubmissionAttachment.blob_id.is_(None))):
             if slot.name in ctx.files:
-                slot.blob_id = _store(slot.name, ctx.files[slot.name])
+                slot.blob_id = attachment_store.store(slot.name, ctx.files[slot.name])
                 added.append(slot.name)
         db.session.flush()
     return IngestResult(extant.submission_id, extant.id, extant.instance_id, False, added,
@@ -265,7 +267,7 @@ def _attach(def_id: int, names: list[str], files: Mapping[str, bytes],
     for name in names:
         blob_id = carried.get(name)
         if name in files:
-            blob_id = _store(name, files[name])
+            blob_id = attachment_store.store(name, files[name])
             added.append(name)
         rows.append({"submission_def_id": def_id, "name": name, "blob_id": blob_id,
                      "created_at": utcnow()})
@@ -274,16 +276,10 @@ def _attach(def_id: int, names: list[str], files: Mapping[str, bytes],
     return added
 
 
-def _store(name: str, data: bytes) -> int:
-    # The file is fsynced here, before the commit that makes a row point at it.
-    return store_blob(data, mimetypes.guess_type(name)[0] or "application/octet-stream").id
-
-
 def _outbox(def_id: int, event: str) -> int:
-    row = PipelineOutbox(submission_def_id=def_id, event=event, created_at=utcnow())
-    db.session.add(row)
-    db.session.flush()
-    return row.id
+    return db.session.execute(insert(PipelineOutbox).values(
+        submission_def_id=def_id, event=event, created_at=utcnow(), attempts=0,
+    ).returning(PipelineOutbox.id)).scalar_one()
 
 
 def _dispatch(outbox_ids: list[int]) -> None:
