@@ -264,6 +264,40 @@ def _choice_name(e, n, p, s, a) -> str:  # noqa: ANN001
     return e.choice_name(value, path) or ""
 
 
+@fn("pulldata", 4, 4)
+def _pulldata(e, n, p, s, a) -> str:  # noqa: ANN001
+    doc = _instance(e, n, p, s, a[:1])[0]
+    field, key, query = to_string(a[1]), to_string(a[2]), to_string(a[3])
+    for top in doc.children():
+        for item in top:
+            if any(local_name(c.tag) == key and string_value(c) == query for c in item):
+                return next((string_value(c) for c in item if local_name(c.tag) == field), "")
+    return ""
+
+
+@fn("randomize", 1, 2)
+def _randomize(e, n, p, s, a) -> list:  # noqa: ANN001
+    nodes = _nodes(a[0], "randomize")
+    if len(a) > 1:
+        seed = int(to_number(a[1])) % 2147483647
+        seed = seed + 2147483646 if seed <= 0 else seed
+        state = [seed]
+
+        def rnd() -> float:  # Park-Miller, as the spec requires for a reproducible shuffle
+            state[0] = state[0] * 16807 % 2147483647
+            return (state[0] - 1) / 2147483646
+    else:
+        rnd = (e.rng or _random).random
+    out: list = []
+    for i, node in enumerate(nodes):  # inside-out Fisher-Yates
+        j = math.floor(rnd() * (i + 1))
+        out.append(node)
+        if j != i:
+            out[i] = out[j]
+        out[j] = node
+    return out
+
+
 fn("itext", 1, 1)(lambda e, n, p, s, a: to_string(a[0]))
 
 
@@ -394,10 +428,10 @@ def _random_fn(e, n, p, s, a) -> float:  # noqa: ANN001
 
 
 def _flags(v: object) -> list[bool]:
-    # JavaRosa unpacks a node-set into its node values before converting each to boolean.
+    # Spec: an answer counts when it converts to a number > 0; node-sets count node by node.
     if isinstance(v, list):
-        return [to_boolean(string_value(x)) for x in v]
-    return [to_boolean(v)]
+        return [to_number(string_value(x)) > 0 for x in v]
+    return [to_number(v) > 0]
 
 
 def _within(total: float, lo: float, hi: float) -> bool:
