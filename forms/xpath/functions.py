@@ -406,7 +406,8 @@ def _pow(e, n, p, s, a) -> float:  # noqa: ANN001
 
 
 def _all_numbers(a: list) -> list[float]:
-    return [to_number(x) for v in a for x in (v if isinstance(v, list) else [v])]
+    return [to_number(string_value(x)) if isinstance(v, list) else to_number(v)
+            for v in a for x in (v if isinstance(v, list) else [v])]
 
 
 def _extreme(pick: Callable) -> Callable:
