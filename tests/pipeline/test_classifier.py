@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.pipeline.classifier import GoalScore, detect_language, load_classifier
+from app.pipeline.classifier.lookup import LeafIndex
 from app.pipeline.classifier.query import TextIndex, compile_query, match
 from app.pipeline.classifier.text import tokens
 
@@ -89,6 +90,8 @@ def test_explicit_language_overrides_detection(clf):
         ("La escuela no tiene maestros suficientes", "es"),
         ("Kisima cha maji kimeharibika na watoto wanakunywa maji machafu", "sw"),
         ("Mume wangu ananipiga", "sw"),
+        ("Barabara ya kwenda sokoni imeharibika", "sw"),
+        ("Hace tres días que no hay luz en el barrio", "es"),
         ("गाउँमा स्वास्थ्य चौकी छैन", "ne"),
         ("", "en"),
     ],
@@ -114,3 +117,24 @@ def test_aurora_proximity_and_wildcards_match_like_scopus():
     negated = compile_query('"ocean*" AND NOT "ocean acidification"')
     assert match(negated, TextIndex(tokens("the oceans are rising")))
     assert not match(negated, TextIndex(tokens("ocean acidification harms corals")))
+
+
+def test_leaf_index_only_skips_queries_that_cannot_match():
+    queries = [
+        compile_query('( "drinking" W/3 "water" ) W/3 ( "access*" OR "safe*" )'),
+        compile_query('"ocean*" AND NOT "ocean acidification"'),
+        compile_query('"child labour" OR "forced labour"'),
+    ]
+    leaf_index = LeafIndex(queries)
+    for text in ["Safe drinking waters for all", "Oceans and forced labour", "nothing here"]:
+        index = TextIndex(tokens(text))
+        matching = {i for i, q in enumerate(queries) if match(q, index)}
+        assert matching <= leaf_index.candidates(index)
+    assert leaf_index.candidates(TextIndex(tokens("nothing here"))) == set()
+
+
+def test_a_second_goal_needs_half_the_evidence_of_the_first(clf):
+    # Plastic in a river: waste (12) and water (6) both qualify; nothing unrelated rides along.
+    result = goals(clf, "The river is full of plastic waste")
+    assert result[0] == 12
+    assert set(result) <= {6, 11, 12, 14}

@@ -136,7 +136,8 @@ def untrained(knowledge: dict[str, Any]) -> SdgClassifier:
     """A classifier over the knowledge with a zero logistic layer (for computing features)."""
     n = len(design_rows({g: [0.0] * 5 for g in GOALS}, 0)[1])
     logistic = {"weights": [0.0] * n, "bias": [0.0] * len(GOALS)}
-    return SdgClassifier({**knowledge, "logistic": logistic, "threshold": 0.5}, "untrained")
+    shipped_form = json.loads(json.dumps(knowledge))  # as run time sees it: string keys
+    return SdgClassifier({**shipped_form, "logistic": logistic, "threshold": 0.5}, "untrained")
 
 
 def benchmark_rows(path: Path = BENCHMARK) -> list[dict[str, str]]:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.pipeline.classifier.fit import sigmoid
-from app.pipeline.classifier.query import TextIndex, match
+from app.pipeline.classifier.lookup import LeafIndex, Postings
+from app.pipeline.classifier.query import Node, TextIndex, match
 from app.pipeline.classifier.text import LANGS, content_stems, detect_language, tokens
 
 GOALS = tuple(range(1, 18))
@@ -52,48 +53,33 @@ class SdgClassifier:
         self.threshold: float = artefact["threshold"]
         self._weights: list[float] = artefact["logistic"]["weights"]
         self._bias: list[float] = artefact["logistic"]["bias"]
-        self._aurora = {int(g): nodes for g, nodes in artefact["aurora"].items()}
-        self._langs = {
-            lang: {
-                "idf": table["idf"],
-                "goals": {int(g): vec for g, vec in table["goals"].items()},
-                "targets": [(int(g), vec) for g, vec in table["targets"]],
-                "phrases": {
-                    name: {int(g): ps for g, ps in table[name].items()}
-                    for name in ("sdsn", "lexicon")
-                },
-            }
-            for lang, table in artefact["langs"].items()
-        }
+        self._aurora = _Queries(
+            [(int(g), node) for g, nodes in artefact["aurora"].items() for node in nodes]
+        )
+        self._langs = {lang: _LangTables(table) for lang, table in artefact["langs"].items()}
 
     def raw_features(self, text: str, lang: str | None = None) -> dict[int, list[float]]:
         """Untuned evidence per goal: Aurora lines, SDSN and citizen phrases, title cosines."""
         lang = lang if lang in LANGS else detect_language(text)
         table = self._langs[lang]
         index = TextIndex(tokens(text))
-        vec = _tfidf(content_stems(text, lang), table["idf"])
-        out: dict[int, list[float]] = {}
-        target_best: dict[int, float] = {}
-        for g, tvec in table["targets"]:
-            target_best[g] = max(target_best.get(g, 0.0), _dot(vec, tvec))
-        for g in GOALS:
-            aurora = (
-                sum(1 for node in self._aurora.get(g, ()) if match(node, index))
-                if lang == "en"
-                else 0
-            )
-            phrase_hits = [
-                sum(1 for words in table["phrases"][name].get(g, ()) if match(["t", words], index))
-                for name in ("sdsn", "lexicon")
+        vec = _tfidf(content_stems(text, lang), table.idf)
+        aurora = self._aurora.hits(index) if lang == "en" else dict.fromkeys(GOALS, 0)
+        sdsn, lexicon = table.sdsn.hits(index), table.lexicon.hits(index)
+        goal_cos = dict(zip(GOALS, table.goals.dots(vec), strict=True))
+        target_best = dict.fromkeys(GOALS, 0.0)
+        for g, d in zip(table.target_goals, table.targets.dots(vec), strict=True):
+            target_best[g] = max(target_best[g], d)
+        return {
+            g: [
+                math.log1p(aurora[g]),
+                math.log1p(sdsn[g]),
+                math.log1p(lexicon[g]),
+                goal_cos[g],
+                target_best[g],
             ]
-            out[g] = [
-                math.log1p(aurora),
-                math.log1p(phrase_hits[0]),
-                math.log1p(phrase_hits[1]),
-                _dot(vec, table["goals"][g]),
-                target_best.get(g, 0.0),
-            ]
-        return out
+            for g in GOALS
+        }
 
     def scores(self, text: str, lang: str | None = None) -> dict[int, float]:
         """All 17 goal scores in [0, 1]; 0 for a goal with under half the best goal's evidence."""
@@ -162,7 +148,32 @@ def _tfidf(stems: list[str], idf: dict[str, float]) -> dict[str, float]:
     return {s: v / norm for s, v in vec.items()} if norm else {}
 
 
-def _dot(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(k, 0.0) for k, v in a.items())
+class _Queries:
+    """Query trees tagged with their goal, matched only when one of their words is present."""
+
+    def __init__(self, tagged: list[tuple[int, Node]]) -> None:
+        self._goals = [g for g, _ in tagged]
+        self._nodes = [node for _, node in tagged]
+        self._index = LeafIndex(self._nodes)
+
+    def hits(self, index: TextIndex) -> dict[int, int]:
+        """Number of matching queries per goal."""
+        out = dict.fromkeys(GOALS, 0)
+        for i in self._index.candidates(index):
+            if match(self._nodes[i], index):
+                out[self._goals[i]] += 1
+        return out
+
+
+class _LangTables:
+    """One language's vocabulary: idf, goal and target vectors, keyword phrases."""
+
+    def __init__(self, table: dict[str, Any]) -> None:
+        self.idf: dict[str, float] = table["idf"]
+        self.goals = Postings([table["goals"][str(g)] for g in GOALS])
+        self.target_goals = [int(g) for g, _ in table["targets"]]
+        self.targets = Postings([vec for _, vec in table["targets"]])
+        self.sdsn, self.lexicon = (
+            _Queries([(int(g), ["t", ws]) for g, phrases in table[name].items() for ws in phrases])
+            for name in ("sdsn", "lexicon")
+        )
