@@ -100,6 +100,15 @@ def test_detect_language(text, lang):
     assert detect_language(text) == lang
 
 
+@pytest.mark.parametrize("lang", ["sw", "SW", "sw-KE", "Kiswahili (sw)", "Swahili (sw-TZ)"])
+def test_language_may_be_given_as_a_code_or_an_xlsform_label(clf, lang):
+    assert goals(clf, "kisima cha maji", lang) == [6]
+
+
+def test_an_unsupported_language_falls_back_to_detection(clf):
+    assert goals(clf, "Kisima cha maji kimeharibika", "fr") == [6]
+
+
 def test_version_names_the_model_and_the_artefact(clf):
     assert clf.version.startswith("kw-tfidf-2026.11+")
     assert len(clf.version.split("+")[1]) == 8

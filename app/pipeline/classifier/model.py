@@ -9,7 +9,7 @@ from typing import Any
 from app.pipeline.classifier.fit import sigmoid
 from app.pipeline.classifier.lookup import LeafIndex, Postings
 from app.pipeline.classifier.query import Node, TextIndex, match
-from app.pipeline.classifier.text import LANGS, content_stems, detect_language, tokens
+from app.pipeline.classifier.text import content_stems, detect_language, language_code, tokens
 
 GOALS = tuple(range(1, 18))
 FEATURES = (
@@ -60,7 +60,7 @@ class SdgClassifier:
 
     def raw_features(self, text: str, lang: str | None = None) -> dict[int, list[float]]:
         """Untuned evidence per goal: Aurora lines, SDSN and citizen phrases, title cosines."""
-        lang = lang if lang in LANGS else detect_language(text)
+        lang = language_code(lang) or detect_language(text)
         table = self._langs[lang]
         index = TextIndex(tokens(text))
         vec = _tfidf(content_stems(text, lang), table.idf)

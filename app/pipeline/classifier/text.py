@@ -11,6 +11,7 @@ LANGS = ("en", "es", "sw", "ne")
 _TOKEN = re.compile(r"(?:[^\W_]|[\u0900-\u0963\u0966-\u097F])+")
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 _LATIN = re.compile(r"[A-Za-zÀ-ÿ]")
+_FORM_LANG = re.compile(r"\(([A-Za-z]{2,3})(?:[-_][A-Za-z]+)?\)")
 _ES_MARKS = re.compile(r"[áéíóúñ¿¡]", re.I)
 _SW_PREFIXES = (
     "wa",
@@ -149,6 +150,15 @@ def fold(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Folded word tokens of a text, punctuation and hyphens dropped."""
     return _TOKEN.findall(fold(text))
+
+
+def language_code(lang: str | None) -> str | None:
+    """One of LANGS from a code or XLSForm label ("sw", "sw-KE", "Kiswahili (sw)"), else None."""
+    if not lang:
+        return None
+    found = _FORM_LANG.search(lang)
+    code = (found.group(1) if found else lang).strip().lower()[:2]
+    return code if code in LANGS else None
 
 
 def detect_language(text: str) -> str:
