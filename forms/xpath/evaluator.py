@@ -355,7 +355,9 @@ def _path(node: tuple, c: Callable[[tuple], Fn]) -> Fn:
         return lambda env, n, p, s: [n]
     if start == "root":
         def begin(env: Env, n: Node, p: int, s: int) -> list:
-            return [env.root_doc(n) if not isinstance(n, DocNode) else n]
+            # Absolute paths always mean the primary instance, even inside a predicate on
+            # instance('x') (ODK spec: instance() does not switch the root for predicates).
+            return [env.doc(env.root)]
     elif start == "rel":
         def begin(env: Env, n: Node, p: int, s: int) -> list:
             return [n]

@@ -157,9 +157,14 @@ def _position(e, n, p, s, a) -> float:  # noqa: ANN001
     if parent is None or not isinstance(target, Element):
         return 1.0
     name = local_name(target.tag)
+    # A jr:template is the blueprint of a repeat, never one of its instances.
     same = [c for c in (parent if isinstance(parent, Element) else parent.children())
-            if local_name(c.tag) == name]
+            if local_name(c.tag) == name and not _is_template(c)]
     return float(next(i for i, c in enumerate(same, 1) if c is target))
+
+
+def _is_template(el: Element) -> bool:
+    return bool(el.attrib) and any(local_name(k) == "template" for k in el.attrib)
 
 
 @fn("name", 0, 1)
