@@ -93,5 +93,5 @@ def channels_worker(burst: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: replies are sent inline")
     connection = Redis.from_url(url)
     # No fork: the job runs in this app context and its database pool.
-    worker = SimpleWorker([messaging_jobs.QUEUE], connection=connection)
+    worker = SimpleWorker([messaging_jobs.queue_name()], connection=connection)
     worker.work(burst=burst, with_scheduler=True)

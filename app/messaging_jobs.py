@@ -7,7 +7,9 @@ the RQ scheduler (`--with-scheduler`) for the delayed retries.
 """
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +27,11 @@ class RetrySend(Exception):
     """Raised inside the RQ job so that RQ schedules the next attempt."""
 
 
+def queue_name() -> str:
+    """The send queue: SMS_QUEUE from the config or environment, else datashift-sms."""
+    return current_app.config.get("SMS_QUEUE") or os.environ.get("SMS_QUEUE") or QUEUE
+
+
 def enqueue_send(message_ids: Sequence[int]) -> None:
     """Hand committed outbound messages to the sender: RQ when configured, else now."""
     url = current_app.config.get("REDIS_URL")
@@ -32,10 +39,9 @@ def enqueue_send(message_ids: Sequence[int]) -> None:
         for message_id in message_ids:
             send_inline(message_id)
         return
-    from redis import Redis
     from rq import Queue, Retry
 
-    queue = Queue(QUEUE, connection=Redis.from_url(url))
+    queue = Queue(queue_name(), connection=_redis(url))
     for message_id in message_ids:
         try:
             queue.enqueue(send_message_job, message_id, retry=Retry(
@@ -44,6 +50,14 @@ def enqueue_send(message_ids: Sequence[int]) -> None:
             # The message stays queued in the database; `flask channels send-queued` or a
             # resend picks it up. Never fail the webhook that stored it.
             log.exception("sms.enqueue_failed message=%s", message_id)
+
+
+@functools.cache
+def _redis(url: str):
+    """One connection pool per process; a webhook must not open a connection per reply."""
+    from redis import Redis
+
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 
 def send_inline(message_id: int) -> str:

@@ -8,8 +8,11 @@ conversation's version column refuses a stale write on any backend. The caller c
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,25 +49,36 @@ class Outcome:
 
 
 def engine() -> ConversationEngine:
-    """The conversation engine: `app.extensions["sms_engine"]` if set (tests), else the module
-    sms_flows.engine (module-level functions satisfy the protocol)."""
+    """The conversation engine: `app.extensions["sms_engine"]` if set (tests), else the object
+    named by SMS_ENGINE ("module:attribute"), else the module sms_flows.engine (module-level
+    functions satisfy the protocol)."""
     configured = current_app.extensions.get("sms_engine")
-    if configured is not None:
-        return configured
-    return importlib.import_module("sms_flows.engine")  # type: ignore[return-value]
+    if configured is None:
+        name = (current_app.config.get("SMS_ENGINE") or os.environ.get("SMS_ENGINE")
+                or "sms_flows.engine")
+        module, _, attribute = name.partition(":")
+        configured = importlib.import_module(module)
+        if attribute:
+            configured = getattr(configured, attribute)
+            if isinstance(configured, type):
+                configured = configured()
+        current_app.extensions["sms_engine"] = configured
+    return configured
 
 
 _models: dict[tuple[int, int], Any] = {}
 
 
-def _form_model(version: FormVersion) -> Any:
-    """The engine's form model for a published version, parsed once per process."""
+def _form_model(version_id: int) -> Any:
+    """The engine's form model for a published version, parsed once per process (the XForm
+    is read from the database only on a miss: it is the largest column we touch)."""
     current = engine()
-    key = (id(current), version.id)
+    key = (id(current), version_id)
     if key not in _models:
+        xml = db.session.scalar(select(FormVersion.xml).where(FormVersion.id == version_id))
         if len(_models) > 256:
             _models.clear()
-        _models[key] = current.parse_form(version.xml)
+        _models[key] = current.parse_form(xml)
     return _models[key]
 
 
@@ -182,9 +196,9 @@ def _tick_one(conversation_id: int, now: datetime, outcome: Outcome) -> None:
     if conversation.status != "active":
         return
     current = engine()
-    version = db.session.get(FormVersion, conversation.form_version_id)
     before = conversation.state
-    state, replies = current.tick(current.load(before, _form_model(version)), now)
+    state, replies = current.tick(current.load(before, _form_model(conversation.form_version_id)),
+                                  now)
     if not replies and state.status == conversation.status and state.to_json() == before:
         return
     _save(conversation, state, now, outcome)
@@ -252,7 +266,12 @@ def _record_inbound(channel: Channel, contact: Contact, text: str, provider_id: 
 
 def _command_table(channel: Channel) -> dict[str, str]:
     project = db.session.get(Project, channel.project_id)
-    return keywords.word_table((project.settings or {}).get("smsCommands"))
+    return _word_table(json.dumps((project.settings or {}).get("smsCommands"), sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _word_table(overrides_json: str) -> dict[str, str]:
+    return keywords.word_table(json.loads(overrides_json))
 
 
 def _respond_sms(channel: Channel, contact: Contact, text: str, now: datetime,
@@ -314,9 +333,8 @@ def start_form(conversation: Conversation, form: Form, text: str, now: datetime,
     channel = db.session.get(Channel, conversation.channel_id)
     contact = db.session.get(Contact, conversation.contact_id)
     project = db.session.get(Project, channel.project_id)
-    version = db.session.get(FormVersion, form.current_version_id)
     conversation.form_id = form.id
-    conversation.form_version_id = version.id
+    conversation.form_version_id = form.current_version_id
     settings = {**((project.settings or {}).get("sms") or {}), **(channel.settings or {})}
     allow_number = bool((project.settings or {}).get("allowPhoneNumbers"))
     phone = contacts.phone_of(contact) if allow_number else crypto.phone_hash(
@@ -324,7 +342,7 @@ def start_form(conversation: Conversation, form: Form, text: str, now: datetime,
     context = StartContext(medium=conversation.medium, text=text, phone=phone,
                            language=contact.language, settings=settings,
                            commands=(project.settings or {}).get("smsCommands"))
-    state, replies = engine().start(_form_model(version), context, now)
+    state, replies = engine().start(_form_model(form.current_version_id), context, now)
     _save(conversation, state, now, outcome)
     return conversation, replies
 
@@ -334,8 +352,7 @@ def _step(conversation: Conversation, text: str, now: datetime,
     if conversation.form_id is None:
         return _choose_from_menu(conversation, text, now, outcome)
     current = engine()
-    version = db.session.get(FormVersion, conversation.form_version_id)
-    state = current.load(conversation.state, _form_model(version))
+    state = current.load(conversation.state, _form_model(conversation.form_version_id))
     state, replies = current.step(state, text, now)
     _save(conversation, state, now, outcome)
     return conversation, replies
@@ -346,8 +363,8 @@ def _resume(conversation: Conversation, now: datetime,
     if conversation.form_id is None:
         return _show_menu(conversation, now)
     current = engine()
-    version = db.session.get(FormVersion, conversation.form_version_id)
-    state, replies = current.resume(current.load(conversation.state, _form_model(version)), now)
+    model = _form_model(conversation.form_version_id)
+    state, replies = current.resume(current.load(conversation.state, model), now)
     _save(conversation, state, now, outcome)
     return conversation, replies
 

@@ -1,0 +1,230 @@
+"""Inbound SMS and USSD under gunicorn on PostgreSQL, with 10,000 open sessions. One command,
+prints its figures:
+
+    TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/sms.py [--sms 3000 --ussd 200]
+
+A fresh database is created and dropped. The water_point form (keyword MAJI) is published;
+10,000 people each have an open SMS survey. Each SMS is Africa's Talking's real callback
+(webhook → dedup → the person's row locked → engine step → reply stored → send enqueued on
+Redis, so no provider is called); latency is the webhook's, measured by keep-alive clients.
+USSD: sessions of one dial and five answers on a code whose settings open the form.
+SMS_ENGINE=module:attribute runs another engine (the default is sms_flows.engine).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.client import HTTPConnection
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+FORM = ROOT / "tests" / "fixtures" / "forms" / "water_point.xlsx"
+KEYS = {"SECRET_KEY": "bench-secret", "PHONE_HASH_KEY": "bench-phone-key"}
+ANSWERS = ["1", "yes", "2", "Kisima", "12", "1 2", "no", "3"]
+
+
+def _phone(i: int) -> str:
+    return f"+2547{10000000 + i:08d}"
+
+
+def _setup(url: str, storage: str, sessions: int) -> tuple[str, str]:
+    """Project, form, an SMS and a USSD channel, and `sessions` open SMS surveys."""
+    from sqlalchemy import insert
+
+    from app import create_app, crypto
+    from app.extensions import db
+    from app.models import Contact, Conversation
+    from app.services import channels, conversations
+    from app.services.forms import create_form
+    from app.services.projects import create_project
+    from forms.xlsform import compile_upload
+    from sms_flows.types import InboundMessage
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "STORAGE_DIR": storage,
+                      "ODK_VALIDATE": False, "REDIS_URL": None, **KEYS})
+    with app.app_context():
+        project = create_project("Bench")
+        create_form(project.id, compile_upload(
+            FORM.read_bytes(), "application/vnd.openxmlformats-officedocument."
+            "spreadsheetml.sheet", FORM.name, validate=False, ignore_warnings=True),
+            None, publish=True)
+        sms = channels.create_channel(project.id, provider="africastalking", kind="sms",
+                                      address="21512", credentials={
+                                          "username": "bench", "apiKey": "k"}, settings={})
+        ussd = channels.create_channel(project.id, provider="africastalking", kind="ussd",
+                                       address="*384*1#", credentials={
+                                           "username": "bench", "apiKey": "k"},
+                                       settings={"form": "water_point"})
+        db.session.commit()
+        # One real start gives the engine's state; every other person gets a copy.
+        first = conversations.receive_sms(sms, InboundMessage(
+            sender=_phone(0), recipient="21512", text="MAJI", provider_id="seed-0"),
+            simulate=True)
+        db.session.commit()
+        seed = db.session.query(Conversation).one()
+        template = {c: getattr(seed, c) for c in (
+            "project_id", "channel_id", "form_id", "form_version_id", "medium", "status",
+            "language", "state", "version", "started_at", "last_activity_at")}
+        for start in range(1, sessions, 1000):
+            batch = range(start, min(sessions, start + 1000))
+            rows = [{"project_id": project.id, "phone_hash": crypto.phone_hash(_phone(i)),
+                     "phone_encrypted": crypto.encrypt(_phone(i)),
+                     "created_at": seed.started_at} for i in batch]
+            ids = db.session.scalars(insert(Contact).returning(Contact.id), rows).all()
+            db.session.execute(insert(Conversation), [{**template, "contact_id": cid}
+                                                      for cid in ids])
+            db.session.commit()
+        assert first.replies, "the engine gave no first question"
+        urls = (channels.webhook_urls(sms)["inbound"], channels.webhook_urls(ussd)["inbound"])
+        db.engine.dispose()
+    return urls
+
+
+def _run(port: int, sequences: list[list[tuple[str, dict[str, str]]]],
+         concurrency: int) -> tuple[float, list[float], list[str]]:
+    """POST every request from `concurrency` keep-alive clients; the requests of one sequence
+    (the hops of one USSD session) go in order from one client."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    cursor = iter(sequences)
+
+    def worker() -> None:
+        conn = HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        while True:
+            with lock:
+                sequence = next(cursor, None)
+            if sequence is None:
+                break
+            for path, form in sequence:
+                began = time.perf_counter()
+                conn.request("POST", path, body=urlencode(form), headers={
+                    "Content-Type": "application/x-www-form-urlencoded"})
+                response = conn.getresponse()
+                body = response.read()
+                mine.append(time.perf_counter() - began)
+                if response.status != 200:
+                    with lock:
+                        errors.append(f"{response.status} {body[:120]!r}")
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    count = sum(len(sequence) for sequence in sequences)
+    return count / (time.perf_counter() - began), sorted(latencies), errors
+
+
+def _pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--sms", type=int, default=3000, help="inbound texts to post")
+    parser.add_argument("--ussd", type=int, default=200, help="USSD sessions (6 hops each)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args()
+
+    from sqlalchemy import create_engine, text
+
+    from app import migrate
+    from app.config import sqlalchemy_url
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        raise SystemExit("REDIS_URL is required: replies are enqueued, never sent, in the bench")
+    server = sqlalchemy_url(os.environ.get("TEST_DATABASE_URL",
+                                           "postgresql://postgres@127.0.0.1:5432/postgres"))
+    name = f"dsc_bench_sms_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"{server.rpartition('/')[0]}/{name}"
+    storage = tempfile.mkdtemp(prefix="dsc-bench-sms-")
+    port = 18000 + os.getpid() % 1000
+    os.environ["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    gunicorn = None
+    queue = f"datashift-sms-bench-{uuid.uuid4().hex[:6]}"
+    try:
+        migrate.upgrade(url)
+        setup_began = time.perf_counter()
+        sms_url, ussd_url = _setup(url, storage, args.sessions)
+        print(f"setup: {args.sessions} open sessions in {time.perf_counter() - setup_began:.1f} s")
+        env = {**os.environ, **KEYS, "DATABASE_URL": url, "STORAGE_DIR": storage,
+               "BIND": f"127.0.0.1:{port}", "SMS_QUEUE": queue}
+        if args.workers:
+            env["WEB_CONCURRENCY"] = str(args.workers)
+        gunicorn = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile",
+             "/dev/null", "--error-logfile", "-", "--log-level", "warning", "wsgi:app"],
+            cwd=ROOT, env=env)
+        for _ in range(200):
+            try:
+                probe = HTTPConnection("127.0.0.1", port, timeout=2)
+                probe.request("GET", "/health")
+                probe.getresponse().read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        sms_path, ussd_path = urlsplit(sms_url).path, urlsplit(ussd_url).path
+        texts = [(sms_path, {"linkId": "1", "to": "21512", "date": "2026-11-26 20:00:00",
+                             "id": f"bench-{n}", "from": _phone(1 + n % (args.sessions - 1)),
+                             "text": ANSWERS[n % len(ANSWERS)], "networkCode": "63902"})
+                 for n in range(args.sms)]
+        _run(port, [[t] for t in texts[:50]], 4)  # warm the workers (imports, form caches)
+        rate, lat, errors = _run(port, [[t] for t in texts[50:]], args.concurrency)
+        if errors:
+            raise SystemExit(f"{len(errors)} failed SMS webhooks, e.g. {errors[:3]}")
+        print(f"SMS inbound: {rate:.0f} messages/s, p50 {_pct(lat, .5):.1f} ms, "
+              f"p99 {_pct(lat, .99):.1f} ms ({len(lat)} texts, {args.concurrency} clients, "
+              f"{args.sessions} open sessions)")
+        sessions = []
+        for s in range(args.ussd):
+            history: list[str] = []
+            hops = []
+            for step in range(6):
+                hops.append((ussd_path, {"sessionId": f"ATUid_bench_{s}",
+                                         "serviceCode": "*384*1#", "networkCode": "63902",
+                                         "phoneNumber": _phone(args.sessions + s),
+                                         "text": "*".join(history)}))
+                history.append(ANSWERS[(s + step) % len(ANSWERS)])
+            sessions.append(hops)
+        rate, lat, errors = _run(port, sessions, args.concurrency)
+        if errors:
+            raise SystemExit(f"{len(errors)} failed USSD hops, e.g. {errors[:3]}")
+        print(f"USSD screens: {rate:.0f} hops/s, p50 {_pct(lat, .5):.1f} ms, "
+              f"p99 {_pct(lat, .99):.1f} ms ({len(lat)} hops in {args.ussd} sessions)")
+    finally:
+        if gunicorn is not None:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=30)
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(f"rq:*{queue}*"):
+            client.delete(key)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
