@@ -62,18 +62,18 @@ def evaluate(
     functions: Mapping[str, Callable[..., object]] | None = None,
     parent_of: Callable[[Element], Element | None] | None = None,
     current: Element | None = None,
-    choice_name: Callable[[str, str], str | None] | None = None,
+    choice_name_resolver: Callable[[str, str], str | None] | None = None,
     rng: random.Random | None = None,
 ) -> object:
     """Evaluate at `context`: returns str, float, bool or list of nodes (a node-set).
 
     `parent_of` (e.g. a ParentMap built once per document) avoids rebuilding parents per call;
-    `choice_name(value, path)` gives jr:choice-name its label in the current language;
+    `choice_name_resolver(value, path)` gives jr:choice-name its label in the current language;
     `functions` adds or overrides functions (called with evaluated arguments).
     """
     compiled = compile_expr(expr) if isinstance(expr, str) else expr
     env = Env(root, instances, now, functions, parent_of,
-              context if current is None else current, choice_name, rng)
+              context if current is None else current, choice_name_resolver, rng)
     return compiled.fn(env, context, 1, 1)
 
 

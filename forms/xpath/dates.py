@@ -80,12 +80,14 @@ def decimal_date_time(v: object) -> float:
     return datetime_days(d) if isinstance(d, datetime) else float((d - EPOCH).days)
 
 
-def decimal_time(v: object) -> float:
-    """decimal-time(): the fraction of the day for a time 'HH:MM[:SS[.sss]][offset]'."""
+def decimal_time(v: object, now: datetime | None = None) -> float:
+    """decimal-time(): fraction of the day, in the device's timezone, of 'HH:MM[:SS][offset]'."""
     s = to_string(v).strip()
     d = parse_date("1970-01-01T" + s) if s else None
     if not isinstance(d, datetime):
         return math.nan
+    if d.tzinfo is not None:
+        d = d.astimezone(_now(now).tzinfo)
     secs = d.hour * 3600 + d.minute * 60 + d.second + d.microsecond / 1e6
     return secs / 86400.0
 

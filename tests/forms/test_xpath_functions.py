@@ -99,7 +99,7 @@ def test_choice_name_asks_the_resolver_with_value_and_path(root: Element) -> Non
         return {"a": "Apple"}.get(value, "")
 
     got = ev("jr:choice-name(selected-at(/data/multi, 0), ' /data/multi ')", root,
-             choice_name=label)
+             choice_name_resolver=label)
     assert got == "Apple"
     assert seen == [("a", "/data/multi")]
     assert ev("jr:choice-name('a', '/data/multi')", root) == ""
@@ -178,7 +178,10 @@ def test_today_now_date_conversions(root: Element) -> None:
     assert ev("string(date(today() + 1))", root) == "2024-06-02"
     assert ev("decimal-date-time('1970-01-01T12:00:00.000Z')", root) == 0.5
     assert ev("decimal-date-time(/data/dt)", root) == pytest.approx(19844.3125)
-    assert ev("decimal-time('06:00:00.000-07:00')", root) == 0.25
+    seattle = datetime(2024, 6, 1, 8, 0, tzinfo=timezone(timedelta(hours=-7)))
+    assert ev("decimal-time('06:00:00.000-07:00')", root, now=seattle) == 0.25
+    assert ev("decimal-time('06:00:00.000-07:00')", root) == pytest.approx(16 / 24)  # at +03:00
+    assert ev("decimal-time('18:00')", root) == 0.75
     assert ev("date-time(0.5)", root) == "1970-01-01T12:00:00.000Z"
 
 
