@@ -10,6 +10,7 @@ the XML and one ~2 KB JPEG, as ODK Collect sends it. Clients use keep-alive conn
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import shutil
@@ -150,6 +151,64 @@ def _pg_commits(url: str, n: int) -> float:
         return n / (time.perf_counter() - began)
 
 
+@contextlib.contextmanager
+def temp_database():
+    """A fresh, migrated PostgreSQL database (dropped afterwards) and a storage dir."""
+    from sqlalchemy import create_engine, text
+
+    from app import migrate
+    from app.config import sqlalchemy_url
+
+    server = sqlalchemy_url(os.environ.get("TEST_DATABASE_URL",
+                                           "postgresql://postgres@127.0.0.1:5432/postgres"))
+    name = f"dsc_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"{server.rpartition('/')[0]}/{name}"
+    storage = tempfile.mkdtemp(prefix="dsc-bench-")
+    try:
+        migrate.upgrade(url)
+        yield url, storage
+    finally:
+        shutil.rmtree(storage, ignore_errors=True)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def gunicorn(url: str, storage: str, ready_path: str, workers: int | None = None):
+    """gunicorn with the project's gunicorn.conf.py on this database; yields the port."""
+    port = 18000 + os.getpid() % 1000
+    env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": storage, "SECRET_KEY": "bench",
+           "BIND": f"127.0.0.1:{port}", "PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile",
+         "/dev/null", "--error-logfile", "-", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env)
+    try:
+        for _ in range(300):
+            try:
+                probe = HTTPConnection("127.0.0.1", port, timeout=2)
+                probe.request("GET", ready_path)
+                if probe.getresponse().status < 500:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def workers_label() -> str:
+    return os.environ.get("WEB_CONCURRENCY", f"{2 * (os.cpu_count() or 1) + 1}")
+
+
 def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
@@ -161,72 +220,32 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
 
-    from sqlalchemy import create_engine, text
-
-    from app import migrate
-    from app.config import sqlalchemy_url
     from tests.openrosa.fixtures import jpeg
 
-    server = sqlalchemy_url(os.environ.get("TEST_DATABASE_URL",
-                                           "postgresql://postgres@127.0.0.1:5432/postgres"))
-    name = f"dsc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{server.rpartition('/')[0]}/{name}"
-    storage = tempfile.mkdtemp(prefix="dsc-bench-")
-    gunicorn = None
-    try:
-        migrate.upgrade(url)
+    with temp_database() as (url, storage):
         pid, token = _setup(url, storage)
-        port = 18000 + os.getpid() % 1000
-        env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": storage,
-               "SECRET_KEY": "bench", "BIND": f"127.0.0.1:{port}",
-               "PUBLIC_URL": f"http://127.0.0.1:{port}"}
-        if args.workers:
-            env["WEB_CONCURRENCY"] = str(args.workers)
-        gunicorn = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile",
-             "/dev/null", "--error-logfile", "-", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=env)
-        for _ in range(100):
-            try:
-                probe = HTTPConnection("127.0.0.1", port, timeout=2)
-                probe.request("HEAD", f"/v1/key/{token}/projects/{pid}/submission")
-                if probe.getresponse().status == 204:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        path = f"/v1/key/{token}/projects/{pid}/submission?deviceID=bench"
-        photo = jpeg(2048)
-        _run(port, path, 50, 4, photo)  # warm every worker (imports, parsed-form cache)
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        rows = []
-        for concurrency, n in ((1, args.n1), (8, args.n8)):
-            rate, lat = _run(port, path, n, concurrency, photo)
-            rows.append((concurrency, n, rate, _pct(lat, 0.5), _pct(lat, 0.99)))
+        base = f"/v1/key/{token}/projects/{pid}"
+        with gunicorn(url, storage, f"{base}/formList", args.workers) as port:
+            path = f"{base}/submission?deviceID=bench"
+            photo = jpeg(2048)
+            _run(port, path, 50, 4, photo)  # warm every worker (imports, parsed-form cache)
+            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            rows = []
+            for concurrency, n in ((1, args.n1), (8, args.n8)):
+                rate, lat = _run(port, path, n, concurrency, photo)
+                rows.append((concurrency, n, rate, _pct(lat, 0.5), _pct(lat, 0.99)))
         pg_rate = _pg_commits(url, args.n8)
-        workers = env.get("WEB_CONCURRENCY", f"{2 * os.cpu_count() + 1}")
-        print(f"ingest: OpenRosa POST /submission, 10-field form + 2 KB JPEG, gunicorn sync "
-              f"x{workers}, PostgreSQL, {os.cpu_count()} cores, "
-              f"REDIS_URL={'set' if os.environ.get('REDIS_URL') else 'unset (inline pipeline)'}")
-        print(f"load average before the run: {load}")
-        print(f"{'clients':>8} {'n':>6} {'subs/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-        for concurrency, n, rate, p50, p99 in rows:
-            print(f"{concurrency:>8} {n:>6} {rate:>8.1f} {p50:>8.1f} {p99:>8.1f}")
-        print(f"PostgreSQL single-row INSERT+COMMIT loop, {args.n8} commits: {pg_rate:.1f}/s; "
-              f"ingest at 8 clients is {rows[1][2] / pg_rate:.2f}x that rate")
-        print("ODK Central (same class of machine): 84/s at 1 client (p99 32 ms), "
-              "143-182/s at 8 (p99 88-105 ms)")
-    finally:
-        if gunicorn is not None:
-            gunicorn.terminate()
-            gunicorn.wait(timeout=30)
-        shutil.rmtree(storage, ignore_errors=True)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    redis = "set" if os.environ.get("REDIS_URL") else "unset (inline pipeline)"
+    print(f"ingest: OpenRosa POST /submission, 10-field form + 2 KB JPEG, gunicorn sync "
+          f"x{args.workers or workers_label()}, PostgreSQL, {os.cpu_count()} cores, "
+          f"REDIS_URL={redis}; load average before the run: {load}")
+    print(f"{'clients':>8} {'n':>6} {'subs/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for concurrency, n, rate, p50, p99 in rows:
+        print(f"{concurrency:>8} {n:>6} {rate:>8.1f} {p50:>8.1f} {p99:>8.1f}")
+    print(f"PostgreSQL single-row INSERT+COMMIT loop, {args.n8} commits: {pg_rate:.1f}/s; "
+          f"ingest at 8 clients is {rows[1][2] / pg_rate:.2f}x that rate")
+    print("ODK Central (same class of machine): 84/s at 1 client (p99 32 ms), "
+          "143-182/s at 8 (p99 88-105 ms)")
 
 
 if __name__ == "__main__":
