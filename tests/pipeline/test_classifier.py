@@ -147,3 +147,67 @@ def test_a_second_goal_needs_half_the_evidence_of_the_first(clf):
     result = goals(clf, "The river is full of plastic waste")
     assert result[0] == 12
     assert set(result) <= {6, 11, 12, 14}
+
+
+# Written after the lexicon was first frozen, as a held-out check (first run: en 9, es 9, sw 7,
+# ne 7 of 10); a few words were added after it, so it is now a regression gate, not a measure.
+CITIZEN_TEXTS = {
+    "en": [
+        ("The nearest health centre is 20 km away and has no ambulance", {3}),
+        ("Our children walk two hours to reach the secondary school", {4}),
+        ("Since the factory opened, the stream smells and the fish have died", {6, 14, 12}),
+        ("The chief took our land and gave it to an investor", {1, 2, 15, 16}),
+        ("We have no toilet so people go in the bush", {6}),
+        ("My wife is not allowed to own land in her name", {5, 1}),
+        ("Prices of maize flour doubled this month", {2}),
+        ("The solar lamps donated last year no longer work", {7}),
+        ("Young men are leaving for the Gulf because there is no work", {8}),
+        ("The councillor stole the bursary money", {16, 4}),
+    ],
+    "es": [
+        ("El hospital no tiene ambulancia ni medicamentos", {3}),
+        ("Mi hijo dejó la escuela para trabajar en la cosecha", {4, 8}),
+        ("La fábrica tira desechos al río", {6, 12, 14}),
+        ("No tenemos baño en la casa", {6}),
+        ("Mi pareja me amenaza y me golpea", {5, 16}),
+        ("El precio de la harina subió mucho", {2}),
+        ("Hace meses que no tenemos luz eléctrica", {7}),
+        ("Los jóvenes no consiguen empleo en el pueblo", {8}),
+        ("El intendente se robó la plata del comedor", {16, 2}),
+        ("Se inundaron las casas del barrio por la lluvia", {11, 13}),
+    ],
+    "sw": [
+        ("Kituo cha afya hakina dawa wala daktari", {3}),
+        ("Mwanangu ameacha shule kwa sababu hatuna pesa za ada", {4, 1}),
+        ("Kiwanda kinamwaga taka mtoni", {6, 12}),
+        ("Hatuna choo nyumbani", {6}),
+        ("Mume wangu ananipiga kila siku", {5, 16}),
+        ("Bei ya unga imepanda sana", {2}),
+        ("Hatuna umeme kijijini kwetu", {7}),
+        ("Vijana hawana kazi hapa kijijini", {8}),
+        ("Mwenyekiti aliiba pesa za mradi", {16}),
+        ("Mafuriko yameharibu nyumba zetu", {11, 13}),
+    ],
+    "ne": [
+        ("अस्पतालमा डाक्टर र औषधि छैन", {3}),
+        ("मेरो छोरो पैसा नभएर विद्यालय छोड्यो", {4, 1}),
+        ("कारखानाले खोलामा फोहोर फाल्छ", {6, 12}),
+        ("घरमा शौचालय छैन", {6}),
+        ("मेरो श्रीमानले मलाई दिनहुँ कुट्छन्", {5, 16}),
+        ("चामलको मूल्य धेरै बढ्यो", {2}),
+        ("हाम्रो गाउँमा बिजुली आएको छैन", {7}),
+        ("गाउँका युवाहरू काम नपाएर विदेश गए", {8}),
+        ("वडा अध्यक्षले योजनाको पैसा चोर्यो", {16}),
+        ("बाढीले हाम्रो घर बगायो", {11, 13}),
+    ],
+}
+
+
+def test_most_hand_written_citizen_texts_get_an_acceptable_top_goal(clf):
+    misses = [
+        (lang, text)
+        for lang, cases in CITIZEN_TEXTS.items()
+        for text, acceptable in cases
+        if not (result := clf.classify(text)) or result[0].goal not in acceptable
+    ]
+    assert len(misses) <= 5, misses

@@ -45,7 +45,8 @@ CITIZEN_LEXICON: dict[str, dict[int, str]] = {
         15: "forest* tree* deforest* logging wildlife poach* biodiversit* land_degradation"
         " desert* soil_erosion species extinct* ecosystem* wetland*",
         16: "police* court* judge* justice corrupt* brib* violen* murder* kill* crime*"
-        " criminal* theft steal* robbery conflict* war* peace* trafficking* birth_registration"
+        " criminal* theft steal* stole* embezzl* misappropriat* robbery conflict* war* peace*"
+        " trafficking* birth_registration"
         " prison* abuse* beat* assault* threat* insecur* govern* rights",
         17: "partnership* donor* aid debt_relief development_assistance cooperation trade*"
         " export* tax* revenue* technology_transfer capacity_building",
@@ -81,7 +82,8 @@ CITIZEN_LEXICON: dict[str, dict[int, str]] = {
         14: "mar oceano* marin* pesca* pescador* pez peces coral* costa* playa* manglar*",
         15: "bosque* arbol* deforest* tala* fauna flora biodiversidad especie* suelo* erosion"
         " desertific* humedal* incendio_forestal",
-        16: "policia* juez* justicia tribunal* corrup* soborno* coima* violencia* asesin*"
+        16: "policia* juez* justicia tribunal* corrup* malversa* soborno* coima* violencia*"
+        " asesin*"
         " homicidio* delito* crimen* robo* inseguridad amenaza* paz guerra* conflicto*"
         " trata_de_personas registro_civil carcel* derechos",
         17: "cooperacion* alianza* donante* ayuda_internacional deuda_externa comercio*"
@@ -90,7 +92,7 @@ CITIZEN_LEXICON: dict[str, dict[int, str]] = {
     "sw": {
         1: "maskini umaskini ufukara fukara pesa hana_pesa hatuna_pesa kipato madeni deni"
         " msaada_wa_kijamii pensheni",
-        2: "njaa chakula vyakula lishe utapiamlo mazao mavuno mkulima wakulima kilimo mifugo"
+        2: "njaa chakula vyakula unga lishe utapiamlo mazao mavuno mkulima wakulima kilimo mifugo"
         " mbegu mbolea ukame mahindi mchele",
         3: "afya hospitali zahanati kliniki daktari madaktari muuguzi wauguzi dawa ugonjwa"
         " magonjwa mgonjwa wagonjwa malaria ukimwi kifua_kikuu chanjo mjamzito wajawazito"
@@ -114,7 +116,8 @@ CITIZEN_LEXICON: dict[str, dict[int, str]] = {
         14: "bahari samaki uvuvi wavuvi mvuvi matumbawe pwani fukwe mikoko",
         15: "msitu misitu miti mti ukataji_wa_miti wanyamapori ujangili bioanuai udongo"
         " mmomonyoko jangwa",
-        16: "polisi mahakama haki rushwa hongo uhalifu mhalifu wizi mwizi majambazi vurugu"
+        16: "polisi mahakama haki rushwa hongo ufisadi ubadhirifu kuiba aliiba ameiba wameiba"
+        " uhalifu mhalifu wizi mwizi majambazi vurugu"
         " mauaji kuuawa amani vita migogoro usalama ananipiga kupigwa ukatili"
         " usajili_wa_vizazi",
         17: "ushirikiano wafadhili msaada_wa_kimataifa biashara_ya_kimataifa kodi mapato"
@@ -122,7 +125,7 @@ CITIZEN_LEXICON: dict[str, dict[int, str]] = {
     },
     "ne": {
         1: "गरिब गरीबी दरिद्र पैसा_छैन आम्दानी ऋण सामाजिक_सुरक्षा भत्ता सुकुम्बासी",
-        2: "भोक भोकमरी खाना खाद्य पोषण कुपोषण बाली अन्न किसान कृषि खेती पशु बीउ मल खडेरी",
+        2: "भोक भोकमरी खाना खाद्य चामल पोषण कुपोषण बाली अन्न किसान कृषि खेती पशु बीउ मल खडेरी",
         3: "स्वास्थ्य अस्पताल स्वास्थ्य_चौकी डाक्टर नर्स औषधि औषधी बिरामी रोग रोगी"
         " मलेरिया एचआईभी क्षयरोग खोप गर्भवती सुत्केरी प्रसूति मृत्यु हैजा",
         4: "विद्यालय स्कूल शिक्षक शिक्षिका विद्यार्थी छात्र छात्रा शिक्षा पढाइ कक्षा"
@@ -139,7 +142,7 @@ CITIZEN_LEXICON: dict[str, dict[int, str]] = {
         13: "जलवायु मौसम खडेरी बाढी तापक्रम वर्षा हिमताल",
         14: "समुद्र सागर माछा मत्स्य",
         15: "वन जंगल रूख बोट वनजंगल वन्यजन्तु चोरीशिकार जैविक_विविधता माटो भू-क्षय",
-        16: "प्रहरी अदालत न्याय भ्रष्टाचार घुस अपराध चोरी हत्या हिंसा शान्ति द्वन्द्व"
+        16: "प्रहरी अदालत न्याय भ्रष्टाचार घुस अपराध चोर हत्या हिंसा शान्ति द्वन्द्व"
         " सुरक्षा मानव_बेचबिखन जन्मदर्ता कुटपिट",
         17: "साझेदारी दाता सहयोग वैदेशिक सहायता कर राजस्व प्रविधि",
     },

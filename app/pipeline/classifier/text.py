@@ -43,8 +43,8 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "es": frozenset(
         "el la los las un una unos unas y o u de del al a en con por para sin sobre entre es son"
         " fue era ser estar esta este estos estas ese esa eso que quien cual como cuando donde no"
-        " se su sus le les lo mi mis tu nos muy mas más pero si hay tiene tienen han ha porque"
-        " también tambien cada todo todos toda todas otro otra hasta desde e ni".split()
+        " se su sus le les lo me te mi mis tu nos muy mas más pero si hay tiene tienen han ha"
+        " porque también tambien cada todo todos toda todas otro otra hasta desde e ni".split()
     ),
     "sw": frozenset(
         "na ya wa za la cha vya kwa katika ni si kama lakini au pia hii hiyo huo hizi hao huu ile"
