@@ -1,1 +1,423 @@
-"""(being written)"""
+"""Forms, drafts, versions and form media in ODK Central's REST dialect (what pyodk calls)."""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from flask import Response, current_app, g, jsonify, request
+from sqlalchemy import func, select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app import problems
+from app.extensions import db
+from app.models import Actor, Form, FormAttachment, FormVersion, Submission
+from app.models.base import utcnow
+from app.models.forms import FORM_STATES
+from app.services import forms as form_service
+from app.services import storage
+from app.web.api import api
+from app.web.api.common import extended, iso, json_body, listing, query_flag, success
+from app.web.api.serializers import actor_json
+from app.web.auth import current_principal, require, require_form
+from forms.xlsform import CompiledForm, compile_upload
+
+FORMS = "/projects/<int:project_id>/forms"
+FORM = f"{FORMS}/<xml_form_id>"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLS_TYPE = "application/vnd.ms-excel"
+
+
+# --- lookups and access -------------------------------------------------------------------
+
+def _form(project_id: int, xml_form_id: str, verb: str = "form.read") -> Form:
+    """The form if the caller may `verb` on it. Callers who cannot manage forms only see
+    published forms, and data collectors and app users only open ones (as in Central)."""
+    require("form.list", project_id)
+    form = form_service.get_form(project_id, xml_form_id)
+    if form is None:
+        raise problems.not_found()
+    principal = require_form(verb, project_id, form.id)
+    if not principal.can("form.update", project_id):
+        hidden = form.current_version_id is None or (
+            not principal.can("submission.read", project_id) and form.state != "open")
+        if hidden:
+            raise problems.not_found()
+    return form
+
+
+def _version(version_id: int | None) -> FormVersion:
+    version = db.session.get(FormVersion, version_id) if version_id else None
+    if version is None:
+        raise problems.not_found()
+    return version
+
+
+def _actor_id() -> int:
+    return current_principal().actor.id
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+def form_json(form: Form, version: FormVersion | None, *, draft: bool = False) -> dict:
+    """Central's Form: every field pyodk declares is present, nullable ones as null."""
+    body = {
+        "projectId": form.project_id, "xmlFormId": form.xml_form_id,
+        "name": version.name if version else None,
+        "version": version.version if version else "",
+        "hash": version.hash if version else None,
+        "sha": None, "sha256": version.sha256 if version else None,
+        "state": form.state, "enketoId": None, "enketoOnceId": None, "keyId": None,
+        "createdAt": iso(form.created_at), "updatedAt": iso(form.updated_at),
+        "publishedAt": iso(version.published_at) if version else None,
+        "draftToken": None, "webformsEnabled": False,
+        "smsKeyword": version.sms_keyword if version else None,
+        "sdg": version.sdg_mapping if version else None,
+        "validated": version.validated if version else False,
+    }
+    if draft:
+        body["publishedAt"] = None
+    return body
+
+
+def _extended_fields(forms: list[Form]) -> dict[int, dict]:
+    """Submission counts, last submission, creator and workbook type for many forms at once."""
+    ids = [f.id for f in forms]
+    stats = {fid: (count, last) for fid, count, last in db.session.execute(
+        select(Submission.form_id, func.count(Submission.id), func.max(Submission.created_at))
+        .where(Submission.form_id.in_(ids), Submission.deleted_at.is_(None))
+        .group_by(Submission.form_id))} if ids else {}
+    states = {}
+    for fid, state, count in db.session.execute(
+            select(Submission.form_id, Submission.review_state, func.count(Submission.id))
+            .where(Submission.form_id.in_(ids), Submission.deleted_at.is_(None))
+            .group_by(Submission.form_id, Submission.review_state)) if ids else ():
+        states.setdefault(fid, {})[state or "received"] = count
+    creators = {a.id: a for a in db.session.scalars(select(Actor).where(
+        Actor.id.in_({f.created_by for f in forms if f.created_by})))} if ids else {}
+    out = {}
+    for form in forms:
+        count, last = stats.get(form.id, (0, None))
+        review = states.get(form.id, {})
+        creator = creators.get(form.created_by)
+        out[form.id] = {
+            "submissions": count, "lastSubmission": iso(last),
+            "reviewStates": {k: review.get(k, 0) for k in ("received", "hasIssues", "edited")},
+            "createdBy": actor_json(creator) if creator else None,
+            "excelContentType": None, "entityRelated": False, "publicLinks": 0,
+        }
+    return out
+
+
+def _one(form: Form, version: FormVersion | None, *, draft: bool = False) -> Response:
+    body = form_json(form, version, draft=draft)
+    if extended():
+        body.update(_extended_fields([form])[form.id])
+        if version is not None:
+            body["excelContentType"] = version.xlsform_content_type
+    return jsonify(body)
+
+
+def attachment_json(slot: FormAttachment) -> dict:
+    present = slot.blob_id is not None
+    return {"name": slot.name, "type": slot.type, "hash": slot.blob.md5 if present else None,
+            "exists": present, "blobExists": present, "datasetExists": False,
+            "updatedAt": iso(slot.updated_at)}
+
+
+# --- uploads ------------------------------------------------------------------------------
+
+def _upload_body(limit: int) -> bytes:
+    """The request body, refused over `limit` from Content-Length before reading a byte."""
+    if request.content_length is not None and request.content_length > limit:
+        raise problems.too_large(limit)
+    request.max_content_length = limit
+    try:
+        return request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise problems.too_large(limit) from None
+
+
+def _compiled_upload() -> CompiledForm:
+    """Compile the request body (XLSForm or XForm) as Central's form upload does."""
+    limit = int(current_app.config["MAX_FORM_UPLOAD_BYTES"])
+    data = _upload_body(limit)
+    fallback = request.headers.get("X-XlsForm-FormId-Fallback")
+    return compile_upload(
+        data, request.content_type, None,
+        fallback_form_id=unquote(fallback) if fallback else None,
+        ignore_warnings=query_flag("ignoreWarnings"),
+        validate=bool(current_app.config.get("ODK_VALIDATE")), max_bytes=limit)
+
+
+# --- forms --------------------------------------------------------------------------------
+
+@api.get(FORMS)
+def list_forms(project_id: int):
+    principal = require("form.list", project_id)
+    query = select(Form).where(Form.project_id == project_id, Form.deleted_at.is_(None))
+    if not principal.can("form.update", project_id):
+        query = query.where(Form.current_version_id.is_not(None))
+        if not principal.can("submission.read", project_id):
+            query = query.where(Form.state == "open")
+    if principal.app_user is not None:
+        from app.models import FormAssignment
+
+        query = query.where(Form.id.in_(select(FormAssignment.form_id).where(
+            FormAssignment.actor_id == principal.actor.id)))
+    forms = list(db.session.scalars(query.order_by(Form.xml_form_id)))
+    wanted = {f.current_version_id or f.draft_version_id for f in forms}
+    versions = {v.id: v for v in db.session.scalars(
+        select(FormVersion).where(FormVersion.id.in_(wanted)))} if wanted else {}
+    items = [form_json(f, versions.get(f.current_version_id or f.draft_version_id),
+                       draft=f.current_version_id is None) for f in forms]
+    if extended():
+        more = _extended_fields(forms)
+        for item, form in zip(items, forms, strict=True):
+            item.update(more[form.id])
+    return listing(items)
+
+
+@api.post(FORMS)
+def create_form(project_id: int):
+    require("form.create", project_id)
+    compiled = _compiled_upload()
+    publish = query_flag("publish")
+    form = form_service.create_form(project_id, compiled, _actor_id(), publish=publish)
+    db.session.commit()
+    version = _version(form.current_version_id if publish else form.draft_version_id)
+    return _one(form, version, draft=not publish)
+
+
+@api.get(FORM)
+def get_form(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id)
+    if form.current_version_id is None:
+        return _one(form, _version(form.draft_version_id), draft=True)
+    return _one(form, _version(form.current_version_id))
+
+
+@api.patch(FORM)
+def update_form(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    state = json_body("state")["state"]
+    if state not in FORM_STATES:
+        raise problems.unexpected_value("state", state, f"expected one of {FORM_STATES}")
+    form.state = state
+    form.updated_at = utcnow()
+    db.session.commit()
+    return _one(form, _version(form.current_version_id or form.draft_version_id),
+                draft=form.current_version_id is None)
+
+
+@api.delete(FORM)
+def delete_form(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id, "form.delete")
+    form.deleted_at = utcnow()
+    form.sms_keyword = None
+    db.session.commit()
+    return success()
+
+
+def _xml(version: FormVersion) -> Response:
+    return Response(version.xml.encode("utf-8"), content_type="application/xml; charset=utf-8")
+
+
+def _workbook(version: FormVersion, content_type: str) -> Response:
+    if version.xlsform is None or (version.xlsform_content_type or XLSX_TYPE) != content_type:
+        raise problems.not_found()
+    return Response(version.xlsform, content_type=content_type)
+
+
+@api.get(f"{FORM}.xml")
+def form_xml(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id)
+    return _xml(_version(form.current_version_id or form.draft_version_id))
+
+
+@api.get(f"{FORM}.xlsx")
+def form_xlsx(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id)
+    return _workbook(_version(form.current_version_id or form.draft_version_id), XLSX_TYPE)
+
+
+@api.get(f"{FORM}.xls")
+def form_xls(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id)
+    return _workbook(_version(form.current_version_id or form.draft_version_id), XLS_TYPE)
+
+
+# --- drafts -------------------------------------------------------------------------------
+
+@api.get(f"{FORM}/draft")
+def get_draft(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    return _one(form, _version(form.draft_version_id), draft=True)
+
+
+@api.post(f"{FORM}/draft")
+def create_draft(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get(
+        "Transfer-Encoding", "").lower()
+    compiled = _compiled_upload() if has_body else None
+    form_service.replace_draft(form, compiled, _actor_id())
+    db.session.commit()
+    return success()
+
+
+@api.delete(f"{FORM}/draft")
+def delete_draft(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    _version(form.draft_version_id)
+    if form.current_version_id is None:
+        # Central: a form that was never published has no draft to abandon; delete the form.
+        raise problems.invalid_state("This form has never been published; delete the form "
+                                     "instead of its draft.")
+    form.draft_version_id = None
+    db.session.commit()
+    return success()
+
+
+@api.get(f"{FORM}/draft.xml")
+def draft_xml(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    return _xml(_version(form.draft_version_id))
+
+
+@api.get(f"{FORM}/draft.xlsx")
+def draft_xlsx(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    return _workbook(_version(form.draft_version_id), XLSX_TYPE)
+
+
+@api.post(f"{FORM}/draft/publish")
+def publish(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    _version(form.draft_version_id)
+    version = request.args.get("version")
+    form_service.publish_draft(form, version if version not in (None, "") else None,
+                               _actor_id())
+    db.session.commit()
+    return success()
+
+
+# --- media --------------------------------------------------------------------------------
+
+def _slot(version: FormVersion, name: str) -> FormAttachment:
+    slot = db.session.scalar(select(FormAttachment).where(
+        FormAttachment.form_version_id == version.id, FormAttachment.name == name))
+    if slot is None:
+        raise problems.not_found()
+    return slot
+
+
+def _download(slot: FormAttachment) -> Response:
+    """The stored file with its type and an ETag (Collect and Central's clients cache it)."""
+    if slot.blob is None:
+        raise problems.not_found()
+    etag = slot.blob.md5
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(storage.read_blob(slot.blob),
+                            content_type=slot.blob.content_type or "application/octet-stream")
+        response.headers["Content-Disposition"] = f'attachment; filename="{slot.name}"'
+    response.set_etag(etag)
+    return response
+
+
+def _attachments(version: FormVersion) -> Response:
+    slots = db.session.scalars(select(FormAttachment).where(
+        FormAttachment.form_version_id == version.id).order_by(FormAttachment.name))
+    return jsonify([attachment_json(s) for s in slots])
+
+
+@api.get(f"{FORM}/draft/attachments")
+def draft_attachments(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    return _attachments(_version(form.draft_version_id))
+
+
+@api.post(f"{FORM}/draft/attachments/<name>")
+def upload_draft_attachment(project_id: int, xml_form_id: str, name: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    draft = _version(form.draft_version_id)
+    _slot(draft, name)
+    data = _upload_body(int(current_app.config["MAX_SUBMISSION_BYTES"]))
+    slot = form_service.set_attachment(draft, name, data, request.mimetype or None)
+    db.session.commit()
+    return jsonify(attachment_json(slot))
+
+
+@api.get(f"{FORM}/draft/attachments/<name>")
+def download_draft_attachment(project_id: int, xml_form_id: str, name: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    return _download(_slot(_version(form.draft_version_id), name))
+
+
+@api.delete(f"{FORM}/draft/attachments/<name>")
+def clear_draft_attachment(project_id: int, xml_form_id: str, name: str):
+    form = _form(project_id, xml_form_id, "form.update")
+    form_service.clear_attachment(_version(form.draft_version_id), name)
+    db.session.commit()
+    return success()
+
+
+@api.get(f"{FORM}/attachments")
+def published_attachments(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id)
+    return _attachments(_version(form.current_version_id))
+
+
+@api.get(f"{FORM}/attachments/<name>")
+def download_form_attachment(project_id: int, xml_form_id: str, name: str):
+    """Collect downloads form media here too (manifest downloadUrl): speak OpenRosa's header,
+    and challenge for Digest on a 401 as the OpenRosa routes do."""
+    from app.problems import Problem
+    from app.web import digest
+    from app.web.errors import problem_response
+
+    try:
+        form = _form(project_id, xml_form_id)
+        response = _download(_slot(_version(form.current_version_id), name))
+    except Problem as problem:
+        response = problem_response(problem)
+        if problem.status == 401:
+            response.headers.add("WWW-Authenticate", digest.challenge(
+                current_app.config["SECRET_KEY"], stale=bool(g.get("digest_stale"))))
+    response.headers["X-OpenRosa-Version"] = "1.0"
+    return response
+
+
+# --- versions -----------------------------------------------------------------------------
+
+def _published(form: Form, version: str) -> FormVersion:
+    found = db.session.scalar(select(FormVersion).where(
+        FormVersion.form_id == form.id, FormVersion.version == version,
+        FormVersion.published_at.is_not(None)))
+    if found is None:
+        raise problems.not_found()
+    return found
+
+
+@api.get(f"{FORM}/versions")
+def list_form_versions(project_id: int, xml_form_id: str):
+    form = _form(project_id, xml_form_id)
+    return listing([form_json(form, v) for v in form_service.published_versions(form)])
+
+
+@api.get(f"{FORM}/versions/<version>")
+def get_form_version(project_id: int, xml_form_id: str, version: str):
+    form = _form(project_id, xml_form_id)
+    return jsonify(form_json(form, _published(form, version)))
+
+
+@api.get(f"{FORM}/versions/<version>.xml")
+def form_version_xml(project_id: int, xml_form_id: str, version: str):
+    form = _form(project_id, xml_form_id)
+    return _xml(_published(form, version))
+
+
+@api.get(f"{FORM}/versions/<version>/attachments")
+def form_version_attachments(project_id: int, xml_form_id: str, version: str):
+    form = _form(project_id, xml_form_id)
+    return _attachments(_published(form, version))

@@ -1,0 +1,146 @@
+"""Forms REST API in Central's dialect: create, list, get, XML, drafts, publish, versions."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Form, FormVersion
+from tests.app.api.workbooks import XLSX, simple_form
+from tests.conftest import FIXTURE_FORMS
+
+FORM_FIELDS = {"projectId", "xmlFormId", "name", "version", "hash", "state", "enketoId",
+               "keyId", "createdAt", "updatedAt", "publishedAt", "sdg", "smsKeyword"}
+
+
+def upload(client, headers, project_id, data, *, publish=False, ctype=XLSX, **params):
+    query = {"publish": "true" if publish else "false", **params}
+    return client.post(f"/v1/projects/{project_id}/forms", data=data, query_string=query,
+                       headers={**headers, "Content-Type": ctype})
+
+
+def test_upload_creates_a_draft_with_central_fields(client, admin_headers, make_project):
+    pid = make_project()
+    response = upload(client, admin_headers, pid, simple_form("census", "2024"))
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert FORM_FIELDS <= set(body)
+    assert (body["xmlFormId"], body["version"], body["publishedAt"]) == ("census", "2024", None)
+    assert body["state"] == "open" and body["enketoId"] is None
+    form = db.session.scalar(select(Form).where(Form.xml_form_id == "census"))
+    assert form.current_version_id is None and form.draft_version_id is not None
+
+
+def test_publish_true_publishes_at_once_and_xml_is_served(client, admin_headers, make_project):
+    pid = make_project()
+    body = upload(client, admin_headers, pid, simple_form("census"), publish=True).get_json()
+    assert body["publishedAt"] is not None
+    xml = client.get(f"/v1/projects/{pid}/forms/census.xml", headers=admin_headers)
+    assert xml.status_code == 200 and xml.mimetype == "application/xml"
+    version = db.session.scalar(select(FormVersion).where(FormVersion.version == "1"))
+    assert xml.data == version.xml.encode() and body["hash"] == version.hash
+
+
+def test_fixture_form_carries_sdg_mapping_and_sms_keyword(client, admin_headers, make_project):
+    pid = make_project()
+    data = (FIXTURE_FORMS / "water_point.xlsx").read_bytes()
+    body = upload(client, admin_headers, pid, data, publish=True,
+                  ignoreWarnings="true").get_json()
+    assert body["smsKeyword"] == "MAJI"
+    assert body["sdg"]["form"] and body["sdg"]["questions"]
+    got = client.get(f"/v1/projects/{pid}/forms/water_point", headers=admin_headers).get_json()
+    assert got["sdg"] == body["sdg"]
+
+
+def test_list_extended_metadata_adds_counts(client, admin_headers, make_project):
+    pid = make_project()
+    upload(client, admin_headers, pid, simple_form("a"), publish=True)
+    upload(client, admin_headers, pid, simple_form("b"))
+    plain = client.get(f"/v1/projects/{pid}/forms", headers=admin_headers)
+    assert plain.headers["X-Total-Count"] == "2"
+    assert [f["xmlFormId"] for f in plain.get_json()] == ["a", "b"]
+    rich = client.get(f"/v1/projects/{pid}/forms",
+                      headers={**admin_headers, "X-Extended-Metadata": "true"}).get_json()
+    assert rich[0]["submissions"] == 0 and rich[0]["lastSubmission"] is None
+    assert rich[0]["createdBy"]["displayName"] == "admin@example.org"
+
+
+def test_fallback_header_names_a_form_without_id(client, admin_headers, make_project):
+    from tests.app.api.workbooks import xlsform
+
+    pid = make_project()
+    data = xlsform([{"type": "text", "name": "q", "label": "Q"}])
+    response = client.post(f"/v1/projects/{pid}/forms", data=data,
+                           headers={**admin_headers, "Content-Type": XLSX,
+                                    "X-XlsForm-FormId-Fallback": "my%20survey"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["xmlFormId"] == "my survey"
+
+
+def test_duplicate_form_id_is_409(client, admin_headers, make_project):
+    pid = make_project()
+    upload(client, admin_headers, pid, simple_form("a"))
+    response = upload(client, admin_headers, pid, simple_form("a"))
+    assert response.status_code == 409 and response.get_json()["code"] == 409.3
+
+
+def test_new_draft_publish_keeps_old_version_readable(client, admin_headers, make_project):
+    pid = make_project()
+    base = f"/v1/projects/{pid}/forms/census"
+    upload(client, admin_headers, pid, simple_form("census", "1"), publish=True)
+    response = client.post(f"{base}/draft", data=simple_form("census", "2", questions=3),
+                           headers={**admin_headers, "Content-Type": XLSX})
+    assert response.get_json() == {"success": True}
+    assert client.get(f"{base}/draft", headers=admin_headers).get_json()["version"] == "2"
+    assert client.get(base, headers=admin_headers).get_json()["version"] == "1"
+    assert client.post(f"{base}/draft/publish", headers=admin_headers).status_code == 200
+    assert client.get(base, headers=admin_headers).get_json()["version"] == "2"
+    versions = client.get(f"{base}/versions", headers=admin_headers).get_json()
+    assert [v["version"] for v in versions] == ["2", "1"]
+    old = client.get(f"{base}/versions/1.xml", headers=admin_headers)
+    assert old.status_code == 200 and b"q3" not in old.data
+    assert client.get(f"{base}/versions/1", headers=admin_headers).get_json()["version"] == "1"
+    assert client.get(f"{base}/draft", headers=admin_headers).status_code == 404
+
+
+def test_publish_with_used_version_is_409_6_and_version_param_rewrites(
+        client, admin_headers, make_project):
+    pid = make_project()
+    base = f"/v1/projects/{pid}/forms/census"
+    upload(client, admin_headers, pid, simple_form("census", "1"), publish=True)
+    assert client.post(f"{base}/draft", headers=admin_headers).status_code == 200
+    clash = client.post(f"{base}/draft/publish", headers=admin_headers)
+    assert clash.status_code == 409 and clash.get_json()["code"] == 409.6
+    ok = client.post(f"{base}/draft/publish?version=1.1", headers=admin_headers)
+    assert ok.status_code == 200
+    xml = client.get(f"{base}.xml", headers=admin_headers).data
+    assert b'version="1.1"' in xml
+
+
+def test_draft_for_another_form_id_is_refused(client, admin_headers, make_project):
+    pid = make_project()
+    upload(client, admin_headers, pid, simple_form("census"), publish=True)
+    response = client.post(f"/v1/projects/{pid}/forms/census/draft", data=simple_form("other"),
+                           headers={**admin_headers, "Content-Type": XLSX})
+    assert response.status_code == 400 and response.get_json()["code"] == 400.8
+
+
+def test_patch_state_and_delete(client, admin_headers, make_project):
+    pid = make_project()
+    base = f"/v1/projects/{pid}/forms/census"
+    upload(client, admin_headers, pid, simple_form("census"), publish=True)
+    closed = client.patch(base, json={"state": "closed"}, headers=admin_headers)
+    assert closed.get_json()["state"] == "closed"
+    bad = client.patch(base, json={"state": "gone"}, headers=admin_headers)
+    assert bad.status_code == 400
+    assert client.delete(base, headers=admin_headers).get_json() == {"success": True}
+    assert client.get(base, headers=admin_headers).status_code == 404
+
+
+def test_xlsx_download_returns_the_uploaded_workbook(client, admin_headers, make_project):
+    pid = make_project()
+    data = simple_form("census")
+    upload(client, admin_headers, pid, data, publish=True)
+    response = client.get(f"/v1/projects/{pid}/forms/census.xlsx", headers=admin_headers)
+    assert response.status_code == 200 and response.data == data
+    assert client.get(f"/v1/projects/{pid}/forms/census.xls",
+                      headers=admin_headers).status_code == 404
