@@ -19,6 +19,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 
 from app.extensions import db
 from app.models import (
@@ -36,6 +37,9 @@ from sync.schema import _local, schema_for
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
+# The hot path needs a version's identity, not its XForm or XLSForm bytes (loaded on a miss).
+_VERSION_COLUMNS = load_only(FormVersion.id, FormVersion.form_id, FormVersion.version,
+                             FormVersion.sha256, FormVersion.published_at)
 
 
 @dataclass
@@ -145,6 +149,7 @@ def _ingest_once(ctx: _Context, authorize: Callable[[Form], None] | None,
     found = db.session.execute(
         select(Form, FormVersion).outerjoin(FormVersion,
                                             FormVersion.id == Form.current_version_id)
+        .options(_VERSION_COLUMNS)
         .where(Form.project_id == ctx.project_id, Form.xml_form_id == env.form_id,
                Form.deleted_at.is_(None))).first()
     if found is None or found[1] is None:
@@ -182,7 +187,7 @@ def _ingest_once(ctx: _Context, authorize: Callable[[Form], None] | None,
 
 
 def _published_version(form: Form, version: str) -> FormVersion:
-    older = db.session.scalar(select(FormVersion).where(
+    older = db.session.scalar(select(FormVersion).options(_VERSION_COLUMNS).where(
         FormVersion.form_id == form.id, FormVersion.version == version,
         FormVersion.published_at.is_not(None)))
     if older is None:
@@ -197,7 +202,7 @@ def _def(form_id: int, instance_id: str) -> SubmissionDef | None:
 
 def _new_def(ctx: _Context, form: Form, version: FormVersion, submission_id: int,
              deprecated_id: str | None) -> tuple[int, list[str]]:
-    schema = schema_for(version.sha256, version.xml)
+    schema = schema_for(version.sha256, lambda: version.xml)
     env = ctx.envelope
     def_id = db.session.execute(insert(SubmissionDef).values(
         submission_id=submission_id, form_id=form.id, form_version_id=version.id,

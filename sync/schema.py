@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -33,13 +34,29 @@ class VersionSchema:
         return dataclasses.asdict(flatten(self.model, root))
 
 
-@lru_cache(maxsize=128)
-def schema_for(sha256: str, xml: str) -> VersionSchema:
-    """Parse a version once per process (keyed by its sha256; the xml is the same for a key)."""
+_CACHE: OrderedDict[str, VersionSchema] = OrderedDict()
+_CACHE_SIZE = 128
+_LOCK = threading.Lock()
+
+
+def schema_for(sha256: str, load_xml: Callable[[], str]) -> VersionSchema:
+    """The parsed version, from a per-process LRU keyed by its sha256; `load_xml` is called
+    (and the XForm parsed) only on a miss, so the hot path never fetches the form's XML."""
+    with _LOCK:
+        cached = _CACHE.get(sha256)
+        if cached is not None:
+            _CACHE.move_to_end(sha256)
+            return cached
     from forms.model import parse_xform
 
-    model = parse_xform(xml.encode("utf-8"))
-    return VersionSchema(model=model, binary_paths=tuple(_binary_paths(xml)))
+    xml = load_xml()
+    schema = VersionSchema(model=parse_xform(xml.encode("utf-8")),
+                           binary_paths=tuple(_binary_paths(xml)))
+    with _LOCK:
+        _CACHE[sha256] = schema
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return schema
 
 
 def _binary_paths(xml: str) -> Iterator[tuple[str, ...]]:

@@ -265,3 +265,11 @@ def test_files_the_xml_does_not_name_are_not_stored(client, base):
     assert post_submission(client, base, xml, {"a.jpg": jpeg(), "z.png": png()}).status_code \
         == 201
     assert _slots("uuid:extra") == {"a.jpg": True}
+
+
+def test_xml_sent_as_a_plain_form_field_is_accepted_too(client, base):
+    response = client.post(f"{base}/submission", data={
+        "xml_submission_file": site_instance("uuid:field").decode()},
+        content_type="multipart/form-data")
+    assert response.status_code == 201
+    assert _count(Submission) == 1

@@ -138,7 +138,10 @@ def submission_post(project_id: int):
     principal = _caller("submission.create", project_id)
     parts = request.files
     xml_part = parts.get("xml_submission_file")
-    if xml_part is None:
+    # Collect sends the XML as a file part; some clients send it as a plain field.
+    xml = xml_part.read() if xml_part is not None else \
+        request.form.get("xml_submission_file", "").encode("utf-8")
+    if not xml:
         raise problems.missing_multipart_field("xml_submission_file")
     attachments = {(name if name != "file" else part.filename or name): part.stream
                    for name, part in parts.items(multi=True) if name != "xml_submission_file"}
@@ -147,7 +150,7 @@ def submission_post(project_id: int):
         if not principal.can_form("submission.create", project_id, form.id):
             raise problems.insufficient_rights()
 
-    ingest(project_id=project_id, xml=xml_part.read(), attachments=attachments,
+    ingest(project_id=project_id, xml=xml, attachments=attachments,
            channel="collect", submitter_id=principal.actor.id,
            device_id=request.args.get("deviceID"), user_agent=request.user_agent.string,
            authorize=authorize)
