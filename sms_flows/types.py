@@ -107,7 +107,10 @@ class StartContext:
     phone: str  # for the `phonenumber` metadata: the keyed hash unless the project allows E.164
     language: str | None = None  # the person's last chosen language, if any
     settings: Mapping[str, Any] = field(default_factory=dict)  # channel + project SMS settings
-    commands: Mapping[str, tuple[str, ...]] | None = None  # project command words (keywords.py)
+    commands: Mapping[str, Any] | None = None  # the project's `smsCommands` (keywords.py)
+    # The project's other SMS keywords (folded keyword → xmlFormId), so that a keyword for
+    # another form mid-survey can be asked about; see ConversationState.switch_to.
+    form_keywords: Mapping[str, str] = field(default_factory=dict)
 
 
 class ConversationState(Protocol):
@@ -116,6 +119,10 @@ class ConversationState(Protocol):
     status: str  # one of CONVERSATION_STATUSES
     language: str | None
     instance_xml: str | None  # the finished instance once status == "completed"
+    # Optional attributes the app reads with getattr:
+    #   switch_to: str | None — an xmlFormId the person confirmed switching to; the app keeps
+    #     this survey as an expired partial and starts that form.
+    #   submission_channel: str | None — "compact" when the survey came in one compact message.
 
     def to_json(self) -> dict[str, Any]: ...
 

@@ -341,7 +341,10 @@ def start_form(conversation: Conversation, form: Form, text: str, now: datetime,
         contacts.phone_of(contact))
     context = StartContext(medium=conversation.medium, text=text, phone=phone,
                            language=contact.language, settings=settings,
-                           commands=(project.settings or {}).get("smsCommands"))
+                           commands=(project.settings or {}).get("smsCommands"),
+                           form_keywords={keywords.fold(f.sms_keyword): f.xml_form_id
+                                          for f in _keyword_forms(project.id)
+                                          if f.sms_keyword and f.id != form.id})
     state, replies = engine().start(_form_model(form.current_version_id), context, now)
     _save(conversation, state, now, outcome)
     return conversation, replies
@@ -355,6 +358,21 @@ def _step(conversation: Conversation, text: str, now: datetime,
     state = current.load(conversation.state, _form_model(conversation.form_version_id))
     state, replies = current.step(state, text, now)
     _save(conversation, state, now, outcome)
+    switch_to = getattr(state, "switch_to", None)
+    if switch_to and conversation.status == "active":
+        form = channel_service.form_for(conversation.project_id, switch_to)
+        if form is not None:
+            # The person confirmed another form: this one stays, resumable, as a partial.
+            conversation.status = "expired"
+            db.session.flush()
+            fresh = Conversation(
+                project_id=conversation.project_id, channel_id=conversation.channel_id,
+                contact_id=conversation.contact_id, medium=conversation.medium,
+                status="active", state={}, started_at=now, last_activity_at=now)
+            db.session.add(fresh)
+            keyword = form.sms_keyword or ""
+            fresh, first = start_form(fresh, form, keyword, now, outcome)
+            return fresh, [*replies, *first]
     return conversation, replies
 
 
@@ -380,6 +398,8 @@ def _save(conversation: Conversation, state: Any, now: datetime, outcome: Outcom
     if state.status == "completed" and conversation.completed_at is None:
         conversation.completed_at = now
         conversation.instance_xml = state.instance_xml
+        if getattr(state, "submission_channel", None) == "compact":
+            conversation.medium = "compact"  # recorded as the submission's channel
         db.session.flush()
         outcome.finished.append(conversation.id)
     db.session.flush()

@@ -34,10 +34,15 @@ class FakeState:
     language: str | None = "en"
     instance_xml: str | None = None
     reminded: bool = False
+    form_keywords: dict[str, str] = field(default_factory=dict)
+    asked_switch: str | None = None
+    switch_to: str | None = None
+    submission_channel: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"answers": self.answers, "status": self.status, "language": self.language,
-                "instance_xml": self.instance_xml, "reminded": self.reminded}
+                "instance_xml": self.instance_xml, "reminded": self.reminded,
+                "form_keywords": self.form_keywords, "asked_switch": self.asked_switch}
 
 
 class FakeEngine:
@@ -56,23 +61,39 @@ class FakeEngine:
 
     def start(self, form_model, context, now: datetime):
         self.started.append(context)
-        return FakeState(model=form_model, language=context.language or "en"), [QUESTIONS[0]]
+        state = FakeState(model=form_model, language=context.language or "en",
+                          form_keywords=dict(context.form_keywords))
+        words = context.text.split()
+        if len(words) > len(QUESTIONS):  # compact mode: "MAJI answer answer"
+            state.answers = words[1:]
+            state.submission_channel = "compact"
+            return self._finish(state), ["Asante! Thank you."]
+        return state, [QUESTIONS[0]]
+
+    def _finish(self, state: FakeState) -> FakeState:
+        state.status = "completed"
+        m = state.model
+        state.instance_xml = (
+            f'<{m.root} id="{m.form_id}" version="{m.version}"><meta><instanceID>'
+            f"uuid:{uuid.uuid4()}</instanceID></meta></{m.root}>")
+        return state
 
     def step(self, state: FakeState, inbound_text: str, now: datetime):
         self.steps += 1
         if self.delay:
             time.sleep(self.delay)
+        if state.asked_switch and inbound_text.strip().upper() == "YES":
+            state.switch_to = state.asked_switch
+            return state, []
+        if inbound_text.strip().lower() in state.form_keywords:
+            state.asked_switch = state.form_keywords[inbound_text.strip().lower()]
+            return state, [f"Stop this survey and start {state.asked_switch}? YES/NO"]
         if inbound_text.strip().upper() == "BACK":
             state.answers = state.answers[:-1]
         else:
             state.answers = [*state.answers, inbound_text]
         if len(state.answers) >= len(QUESTIONS):
-            state.status = "completed"
-            m = state.model
-            state.instance_xml = (
-                f'<{m.root} id="{m.form_id}" version="{m.version}"><meta><instanceID>'
-                f"uuid:{uuid.uuid4()}</instanceID></meta></{m.root}>")
-            return state, ["Asante! Thank you."]
+            return self._finish(state), ["Asante! Thank you."]
         return state, [QUESTIONS[len(state.answers)]]
 
     def resume(self, state: FakeState, now: datetime):
@@ -90,7 +111,9 @@ class FakeEngine:
     def load(self, data, form_model) -> FakeState:
         return FakeState(model=form_model, answers=list(data["answers"]), status=data["status"],
                          language=data["language"], instance_xml=data["instance_xml"],
-                         reminded=data.get("reminded", False))
+                         reminded=data.get("reminded", False),
+                         form_keywords=data.get("form_keywords", {}),
+                         asked_switch=data.get("asked_switch"))
 
 
 def path(url: str) -> str:

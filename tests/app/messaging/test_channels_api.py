@@ -158,3 +158,34 @@ def test_the_cli_creates_a_channel_and_prints_its_urls(runner, project):
     missing = runner.invoke(args=["channels", "create", "--project", str(project),
                                   "--provider", "twilio", "--address", "+1202"])
     assert missing.exit_code != 0 and "accountSid" in missing.output
+
+
+def test_a_confirmed_switch_keeps_the_first_survey_and_starts_the_other(
+        client, project, manager, make_channel, engine, publish):
+    publish(project, "sdg5_safety")
+    channel = make_channel("simulator", "sms")
+    url = f"/v1/projects/{project}/channels/{channel['id']}/simulate"
+
+    def say(text: str) -> list[str]:
+        return client.post(url, headers=manager, json={"from": PHONE, "text": text}) \
+            .get_json()["replies"]
+
+    say("MAJI")
+    say("Kisima")
+    assert engine.started[0].form_keywords == {"safe": "sdg5_safety"}
+    assert say("safe") == ["Stop this survey and start sdg5_safety? YES/NO"]
+    assert say("yes") == [QUESTIONS[0]]
+    listed = client.get(f"/v1/projects/{project}/conversations", headers=manager).get_json()
+    assert sorted((c["form"], c["status"]) for c in listed) == [
+        ("sdg5_safety", "active"), ("water_point", "expired")]
+
+
+def test_a_compact_message_is_stored_with_the_compact_channel(client, project, manager,
+                                                              make_channel, engine):
+    from app.models import Submission
+
+    channel = make_channel("simulator", "sms")
+    reply = client.post(f"/v1/projects/{project}/channels/{channel['id']}/simulate",
+                        headers=manager, json={"from": PHONE, "text": "MAJI Kisima 42 x"})
+    assert reply.get_json()["replies"] == ["Asante! Thank you."]
+    assert db.session.scalars(select(Submission)).one().channel == "compact"
