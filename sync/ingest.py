@@ -83,6 +83,8 @@ def read_envelope(xml: bytes) -> Envelope:
             break
     # Central's order: meta/instanceID, then an instanceID attribute, then a fresh uuid.
     instance_id = meta.get("instanceID") or root.get("instanceID") or f"uuid:{uuid.uuid4()}"
+    if len(instance_id) > 255 or len(meta.get("deprecatedID") or "") > 255:
+        raise errors.Unparseable(len(xml), "instanceID and deprecatedID are at most 255 long.")
     return Envelope(form_id=form_id, version=root.get("version") or "", instance_id=instance_id,
                     deprecated_id=meta.get("deprecatedID") or None,
                     instance_name=meta.get("instanceName") or None, root=root)
@@ -110,7 +112,8 @@ def ingest(*, project_id: int, xml: bytes, attachments: Mapping[str, bytes | IO[
     files = {name: data if isinstance(data, bytes) else data.read()
              for name, data in attachments.items()}
     context = _Context(project_id, envelope, text, hashlib.sha256(xml).hexdigest(), files,
-                       channel, submitter_id, device_id, (user_agent or "")[:500] or None)
+                       channel, submitter_id, (device_id or "")[:255] or None,
+                       (user_agent or "")[:500] or None)
     for attempt in range(_RETRIES):
         try:
             result = _ingest_once(context, authorize, optimistic=attempt == 0)

@@ -145,3 +145,8 @@ def test_concurrent_edits_of_one_version_leave_exactly_one_current(
     assert statuses == [201, 409, 409, 409]
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).where(SubmissionDef.current.is_(True))) == 1
+
+
+def test_an_overlong_instance_id_is_refused_as_bad_input(site_form):
+    with pytest.raises(errors.Unparseable):
+        _ingest(site_form, site_instance("uuid:" + "x" * 300))
