@@ -189,3 +189,16 @@ def test_the_number_is_stored_only_hashed_and_encrypted(client, channel, engine)
     assert PHONE not in contact.phone_hash and PHONE not in contact.phone_encrypted
     assert len(contact.phone_hash) == 64
     assert engine.started[0].phone == contact.phone_hash  # metadata gets the hash by default
+
+
+def test_a_project_may_allow_the_clear_number_for_the_phonenumber_question(
+        client, channel, engine, project):
+    from app.models import Project
+
+    db.session.get(Project, project).settings = {"allowPhoneNumbers": True}
+    db.session.commit()
+    with responses.RequestsMock() as mock:
+        mock.post(SEND_URL, json={"SMSMessageData": {"Recipients": [
+            {"statusCode": 101, "status": "Success", "messageId": "x"}]}})
+        client.post(path(channel["inbound"]), data=inbound("MAJI", "in-1"))
+    assert engine.started[0].phone == PHONE
