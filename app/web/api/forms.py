@@ -28,7 +28,7 @@ XLS_TYPE = "application/vnd.ms-excel"
 
 # --- lookups and access -------------------------------------------------------------------
 
-def _form(project_id: int, xml_form_id: str, verb: str = "form.read") -> Form:
+def form_for(project_id: int, xml_form_id: str, verb: str = "form.read") -> Form:
     """The form if the caller may `verb` on it. Callers who cannot manage forms only see
     published forms, and data collectors and app users only open ones (as in Central)."""
     require("form.list", project_id)
@@ -189,7 +189,7 @@ def create_form(project_id: int):
 
 @api.get(FORM)
 def get_form(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id)
+    form = form_for(project_id, xml_form_id)
     if form.current_version_id is None:
         return _one(form, _version(form.draft_version_id), draft=True)
     return _one(form, _version(form.current_version_id))
@@ -197,7 +197,7 @@ def get_form(project_id: int, xml_form_id: str):
 
 @api.patch(FORM)
 def update_form(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     state = json_body("state")["state"]
     if state not in FORM_STATES:
         raise problems.unexpected_value("state", state, f"expected one of {FORM_STATES}")
@@ -210,7 +210,7 @@ def update_form(project_id: int, xml_form_id: str):
 
 @api.delete(FORM)
 def delete_form(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id, "form.delete")
+    form = form_for(project_id, xml_form_id, "form.delete")
     form.deleted_at = utcnow()
     form.sms_keyword = None
     db.session.commit()
@@ -229,19 +229,19 @@ def _workbook(version: FormVersion, content_type: str) -> Response:
 
 @api.get(f"{FORM}.xml")
 def form_xml(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id)
+    form = form_for(project_id, xml_form_id)
     return _xml(_version(form.current_version_id or form.draft_version_id))
 
 
 @api.get(f"{FORM}.xlsx")
 def form_xlsx(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id)
+    form = form_for(project_id, xml_form_id)
     return _workbook(_version(form.current_version_id or form.draft_version_id), XLSX_TYPE)
 
 
 @api.get(f"{FORM}.xls")
 def form_xls(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id)
+    form = form_for(project_id, xml_form_id)
     return _workbook(_version(form.current_version_id or form.draft_version_id), XLS_TYPE)
 
 
@@ -249,13 +249,13 @@ def form_xls(project_id: int, xml_form_id: str):
 
 @api.get(f"{FORM}/draft")
 def get_draft(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     return _one(form, _version(form.draft_version_id), draft=True)
 
 
 @api.post(f"{FORM}/draft")
 def create_draft(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get(
         "Transfer-Encoding", "").lower()
     compiled = _compiled_upload() if has_body else None
@@ -266,7 +266,7 @@ def create_draft(project_id: int, xml_form_id: str):
 
 @api.delete(f"{FORM}/draft")
 def delete_draft(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     _version(form.draft_version_id)
     if form.current_version_id is None:
         # Central: a form that was never published has no draft to abandon; delete the form.
@@ -279,19 +279,19 @@ def delete_draft(project_id: int, xml_form_id: str):
 
 @api.get(f"{FORM}/draft.xml")
 def draft_xml(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     return _xml(_version(form.draft_version_id))
 
 
 @api.get(f"{FORM}/draft.xlsx")
 def draft_xlsx(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     return _workbook(_version(form.draft_version_id), XLSX_TYPE)
 
 
 @api.post(f"{FORM}/draft/publish")
 def publish(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     _version(form.draft_version_id)
     version = request.args.get("version")
     form_service.publish_draft(form, version if version not in (None, "") else None,
@@ -333,13 +333,13 @@ def _attachments(version: FormVersion) -> Response:
 
 @api.get(f"{FORM}/draft/attachments")
 def draft_attachments(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     return _attachments(_version(form.draft_version_id))
 
 
 @api.post(f"{FORM}/draft/attachments/<name>")
 def upload_draft_attachment(project_id: int, xml_form_id: str, name: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     draft = _version(form.draft_version_id)
     _slot(draft, name)
     data = _upload_body(int(current_app.config["MAX_SUBMISSION_BYTES"]))
@@ -350,13 +350,13 @@ def upload_draft_attachment(project_id: int, xml_form_id: str, name: str):
 
 @api.get(f"{FORM}/draft/attachments/<name>")
 def download_draft_attachment(project_id: int, xml_form_id: str, name: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     return _download(_slot(_version(form.draft_version_id), name))
 
 
 @api.delete(f"{FORM}/draft/attachments/<name>")
 def clear_draft_attachment(project_id: int, xml_form_id: str, name: str):
-    form = _form(project_id, xml_form_id, "form.update")
+    form = form_for(project_id, xml_form_id, "form.update")
     form_service.clear_attachment(_version(form.draft_version_id), name)
     db.session.commit()
     return success()
@@ -364,7 +364,7 @@ def clear_draft_attachment(project_id: int, xml_form_id: str, name: str):
 
 @api.get(f"{FORM}/attachments")
 def published_attachments(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id)
+    form = form_for(project_id, xml_form_id)
     return _attachments(_version(form.current_version_id))
 
 
@@ -377,7 +377,7 @@ def download_form_attachment(project_id: int, xml_form_id: str, name: str):
     from app.web.errors import problem_response
 
     try:
-        form = _form(project_id, xml_form_id)
+        form = form_for(project_id, xml_form_id)
         response = _download(_slot(_version(form.current_version_id), name))
     except Problem as problem:
         response = problem_response(problem)
@@ -401,23 +401,23 @@ def _published(form: Form, version: str) -> FormVersion:
 
 @api.get(f"{FORM}/versions")
 def list_form_versions(project_id: int, xml_form_id: str):
-    form = _form(project_id, xml_form_id)
+    form = form_for(project_id, xml_form_id)
     return listing([form_json(form, v) for v in form_service.published_versions(form)])
 
 
 @api.get(f"{FORM}/versions/<version>")
 def get_form_version(project_id: int, xml_form_id: str, version: str):
-    form = _form(project_id, xml_form_id)
+    form = form_for(project_id, xml_form_id)
     return jsonify(form_json(form, _published(form, version)))
 
 
 @api.get(f"{FORM}/versions/<version>.xml")
 def form_version_xml(project_id: int, xml_form_id: str, version: str):
-    form = _form(project_id, xml_form_id)
+    form = form_for(project_id, xml_form_id)
     return _xml(_published(form, version))
 
 
 @api.get(f"{FORM}/versions/<version>/attachments")
 def form_version_attachments(project_id: int, xml_form_id: str, version: str):
-    form = _form(project_id, xml_form_id)
+    form = form_for(project_id, xml_form_id)
     return _attachments(_published(form, version))
