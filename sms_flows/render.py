@@ -1,0 +1,128 @@
+"""Fit the engine's words to the medium: SMS segments (GSM-7 or UCS-2) and USSD screens.
+
+One character outside GSM-7 makes a whole SMS UCS-2: 160/153 characters per part become
+70/67 (Nepali is always UCS-2). Where the channel allows it, curly quotes, dashes and
+accents GSM-7 lacks (á í ó ú) are replaced by look-alikes first. Long choice lists are paged
+with "0 More" so no reply goes over the budget. A USSD screen, prefix included, holds 182.
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from forms.model import FormModel
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+USSD_LIMIT = 182
+_LOOKALIKES = {
+    "‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
+    "–": "-", "—": "-", "‐": "-", "…": "...", "\u00a0": " ", "•": "-", "ç": "c", "`": "'",
+}
+
+
+@dataclass(frozen=True)
+class Segments:
+    """How an SMS travels: its encoding, parts and characters per part."""
+
+    encoding: str  # "GSM-7" | "UCS-2"
+    count: int
+    per_part: int
+
+
+def is_gsm7(text: str) -> bool:
+    """Whether every character is in the GSM-7 alphabet (basic or extension table)."""
+    return all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text)
+
+
+def gsm_lookalike(text: str) -> str:
+    """Replace characters GSM-7 lacks by look-alikes where one exists (á -> a, ” -> ")."""
+    out = []
+    for c in text:
+        if c in GSM7_BASIC or c in GSM7_EXTENDED:
+            out.append(c)
+        elif c in _LOOKALIKES:
+            out.append(_LOOKALIKES[c])
+        else:
+            base = unicodedata.normalize("NFD", c)[0]
+            out.append(base if base != c and (base in GSM7_BASIC) else c)
+    return "".join(out)
+
+
+def segments(text: str) -> Segments:
+    """Parts and encoding of one SMS: GSM-7 160/153 per part, UCS-2 70/67."""
+    if is_gsm7(text):
+        units = len(text) + sum(1 for c in text if c in GSM7_EXTENDED)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "UCS-2"
+    if units <= single:
+        return Segments(encoding, 1 if units else 0, single)
+    return Segments(encoding, -(-units // multi), multi)
+
+
+def prepare_sms(text: str, lookalikes: bool) -> str:
+    """The text to send: look-alikes applied when the channel allows them."""
+    return gsm_lookalike(text) if lookalikes else text
+
+
+def sms_fits(budget: int, lookalikes: bool = False) -> Callable[[str], bool]:
+    """A test that a reply fits in `budget` SMS parts."""
+    return lambda text: segments(prepare_sms(text, lookalikes)).count <= budget
+
+
+def ussd_fits(text: str) -> bool:
+    """Whether a USSD body fits one screen with its "CON " prefix."""
+    return len(text) + 4 <= USSD_LIMIT
+
+
+def pages(header: str, options: Sequence[str], more: str,
+          fits: Callable[[str], bool]) -> list[str]:
+    """The prompt split so each page fits: the header, the options that fit, "0 More"."""
+    whole = "\n".join([header, *options])
+    if fits(whole) or not options:
+        return [whole]
+    out: list[str] = []
+    current: list[str] = []
+    for option in options:
+        if current and not fits("\n".join([header, *current, option, more])):
+            out.append("\n".join([header, *current, more]))
+            current = []
+        current.append(option)
+    last = "\n".join([header, *current])
+    out.append(last)
+    return out
+
+
+def truncate(text: str, fits: Callable[[str], bool]) -> str:
+    """The longest prefix of text, ending in "…", that fits."""
+    if fits(text):
+        return text
+    low, high = 0, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(text[:mid] + "…"):
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low].rstrip() + "…"
+
+
+def ussd_fit_warnings(model: FormModel) -> list[str]:
+    """Labels too long for a USSD screen in some language (with one choice and "0 More")."""
+    warnings = []
+    for f in model.fields:
+        if f.kind != "question":
+            continue
+        for lang, label in (f.labels or {}).items():
+            shortest = min((len(c.labels.get(lang, c.name)) for c in f.choices), default=0)
+            needed = len(label) + (len("\n1. \n0 More") + shortest if f.choices else 0)
+            if needed + 4 > USSD_LIMIT:
+                warnings.append(
+                    f"Question '{f.name}' in {lang or 'the default language'} needs {needed} "
+                    f"characters; a USSD screen holds {USSD_LIMIT - 4} after 'CON '.")
+    return warnings
