@@ -1,0 +1,410 @@
+"""The conversation engine: any published XLSForm answered question by question by SMS or USSD.
+
+Module-level functions implement `sms_flows.types.ConversationEngine` (the app imports this
+module). Commands (keywords.py words, in every language, plus the project's) come before
+answers. After `max_attempts` invalid answers an optional question is skipped (saying so);
+a required one keeps being asked, with the reason and a HELP hint. `tick` gives an idle
+survey one reminder after `remind_after` seconds, then marks it "expired" `expire_after`
+seconds after the person's last message; `resume` (or any text) picks it up again. When the
+app sees another form's keyword during a survey it calls `offer_switch`; if the person agrees,
+the state comes back "expired" with `switch_to` set to the text the app should open.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from forms.model import FormModel, parse_xform
+from forms.walker import Event, Walk, language_code
+from forms.xpath import to_string
+from sms_flows import compact, keywords, prompts
+from sms_flows.answers import AnswerError, ascii_digits, parse_answer
+from sms_flows.messages import CATALOGUE, command_word, message
+from sms_flows.state import State, engine_settings, utc
+from sms_flows.types import StartContext
+
+Replies = tuple[State, list[str]]
+
+
+def parse_form(xml: str | bytes) -> FormModel:
+    """The form model of a published version's XForm."""
+    return parse_xform(xml.encode("utf-8") if isinstance(xml, str) else xml)
+
+
+def load(data: Mapping[str, Any], form_model: FormModel) -> State:
+    """A state back from `to_json()` output."""
+    return State.from_json(data, form_model)
+
+
+def start(form_model: FormModel, context: StartContext, now: datetime) -> Replies:
+    """A new survey: fill the metadata, then ask the first question (or take a compact one)."""
+    state = State(model=form_model, medium=context.medium,
+                  settings=engine_settings(context.settings),
+                  commands=dict(context.commands) if context.commands else None,
+                  instance_id=f"uuid:{uuid.uuid4()}",
+                  keyword=keywords.fold(context.text).partition(" ")[0])
+    state.language = _initial_language(form_model, context.language)
+    state.started = utc(now).isoformat()
+    state.touch(now)
+    walk = _walk(state, now)
+    _preload(state, walk, context.phone, now)
+    _, _, rest = keywords.fold(context.text).partition(" ")
+    if rest and _compact_allowed(state):
+        return _compact(state, walk, context.text, now)
+    return _advance(state, walk, None, now, [])
+
+
+def step(state: State, inbound_text: str, now: datetime) -> Replies:
+    """One answer or command in, the new state and the replies out."""
+    if state.status == "completed":
+        return state, []
+    state.status = "active"
+    state.touch(now)
+    walk = _walk(state, now)
+    text = inbound_text.strip()
+    match = keywords.match_command(text, _table(state))
+    if state.pending == "switch" and (match is None or match.command != keywords.STOP):
+        return _answer_switch(state, walk, text, now)
+    if match is not None:
+        return _command(state, walk, match, now)
+    if state.pending == "language":
+        return _pick_language(state, walk, text, now)
+    first, _, rest = keywords.fold(text).partition(" ")
+    if state.keyword and first == state.keyword and not rest:
+        return _ask(state, walk, [])  # the keyword again: ask where they are
+    if state.keyword and first == state.keyword and _compact_allowed(state) and (
+            state.at is None or f" {compact.SEPARATOR}" in text):
+        return _compact(state, walk, text, now)
+    event = _current(state, walk)
+    if event is None:
+        return _advance(state, walk, None, now, [])
+    return _answer(state, walk, event, text, now)
+
+
+def resume(state: State, now: datetime) -> Replies:
+    """Ask again where the person stopped (redialled USSD, START, a text after expiry)."""
+    if state.status == "completed":
+        return state, []
+    state.status = "active"
+    state.pending = None
+    state.touch(now)
+    walk = _walk(state, now)
+    if state.at is None:
+        return _advance(state, walk, None, now, [])
+    return _ask(state, walk, [message("welcome_back", prompts.catalogue_language(state))])
+
+
+def tick(state: State, now: datetime) -> Replies:
+    """An idle survey: one reminder after remind_after, then "expired" after expire_after."""
+    if state.status != "active":
+        return state, []
+    idle = state.idle(now)
+    if not state.reminded and idle >= state.settings["remind_after"]:
+        state.reminded = True
+        walk = _walk(state, now)
+        return _ask(state, walk, [message("reminder", prompts.catalogue_language(state))])
+    if state.reminded and idle >= state.settings["expire_after"]:
+        state.status = "expired"
+    return state, []
+
+
+def offer_switch(state: State, text: str, now: datetime) -> Replies:
+    """Another form's keyword arrived mid-survey: ask before leaving this one."""
+    state.touch(now)
+    state.pending, state.switch_text = "switch", text
+    lang = prompts.catalogue_language(state)
+    header = message("switch", lang)
+    body, _ = prompts.paged(state, header, [message("yes", lang), message("no", lang)])
+    return state, prompts.reply(state, [body])
+
+
+class Engine:
+    """The engine as an object, for callers that want one (the app may use the module)."""
+
+    parse_form = staticmethod(parse_form)
+    start = staticmethod(start)
+    step = staticmethod(step)
+    resume = staticmethod(resume)
+    tick = staticmethod(tick)
+    load = staticmethod(load)
+    offer_switch = staticmethod(offer_switch)
+
+
+# --- walking --------------------------------------------------------------------------------
+
+
+def _walk(state: State, now: datetime) -> Walk:
+    return Walk(state.model, state.answers, state.repeats, now=utc(now),
+                language=prompts.itext_language(state))
+
+
+def _sync(state: State, walk: Walk) -> None:
+    state.answers = walk.answers
+    state.repeats = walk.repeats
+
+
+def _current(state: State, walk: Walk) -> Event | None:
+    events = walk.events()
+    for event in events:
+        if event.key == state.at:
+            return event if event.relevant else _next(events, events.index(event), [])
+    # The question asked is gone (no longer relevant, or its repeat shrank): find the first
+    # relevant question without an answer.
+    for event in events:
+        if event.relevant and event.kind == "question" and event.key not in state.answers:
+            return event
+    return None
+
+
+def _askable(event: Event) -> bool:
+    return event.relevant and event.kind in ("question", "prompt")
+
+
+def _next(events: list[Event], index: int, notes: list[Event]) -> Event | None:
+    for event in events[index + 1:]:
+        if event.relevant and event.kind == "note":
+            notes.append(event)
+        elif _askable(event):
+            return event
+    return None
+
+
+def _advance(state: State, walk: Walk, after: str | None, now: datetime,
+             before: list[str]) -> Replies:
+    events = walk.events()
+    index = next((i for i, e in enumerate(events) if e.key == after), -1)
+    notes: list[Event] = []
+    event = _next(events, index, notes)
+    said = before + [walk.label(n) for n in notes]
+    state.page = state.attempts = 0
+    if event is None:
+        return _finish(state, walk, now, said)
+    state.at = event.key
+    _sync(state, walk)
+    return _ask(state, walk, said)
+
+
+def _ask(state: State, walk: Walk, before: list[str]) -> Replies:
+    event = _current(state, walk)
+    if event is None:
+        return state, prompts.reply(state, before)
+    state.at = event.key
+    body, _ = prompts.question(state, walk, event)
+    return state, prompts.reply(state, [*before, body])
+
+
+def _finish(state: State, walk: Walk, now: datetime, said: list[str]) -> Replies:
+    stamp = _timestamp(now)
+    for path, (kind, param) in walk.info.preloads.items():
+        if kind == "timestamp" and param == "end":
+            walk.answers[path] = stamp
+    walk.refresh()
+    _sync(state, walk)
+    state.instance_xml = walk.instance_xml(state.instance_id).decode("utf-8")
+    state.status = "completed"
+    state.at = None
+    return state, prompts.reply(state, [*said, message("thanks",
+                                                       prompts.catalogue_language(state))])
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+def _answer(state: State, walk: Walk, event: Event, text: str, now: datetime) -> Replies:
+    lang = prompts.catalogue_language(state)
+    if event.kind == "prompt":
+        return _answer_prompt(state, walk, event, text, now)
+    if ascii_digits(text) == "0" and event.field.control in ("select1", "select"):
+        _, pages = prompts.question(state, walk, event)
+        if pages > 1:
+            state.page = (state.page + 1) % pages
+            return _ask(state, walk, [])
+    try:
+        value = parse_answer(event.field, text, walk.choices(event))
+        problem = walk.check(event, value)
+        reason = None if problem is None else (
+            message(problem, lang) if problem in ("required", "constraint") else problem)
+    except AnswerError as error:
+        reason = error.text(lang)
+    if reason is None:
+        walk.answer(event, value)
+        return _advance(state, walk, event.key, now, [])
+    state.attempts += 1
+    if state.attempts >= state.settings["max_attempts"]:
+        if not event.required:
+            walk.answer(event, "")
+            n = state.attempts
+            return _advance(state, walk, event.key, now, [message("skipped", lang, n=n)])
+        hint = message("help_hint", lang, help=command_word(keywords.HELP, lang, _table(state)))
+        return _ask(state, walk, [f"{reason} {hint}"])
+    return _ask(state, walk, [reason])
+
+
+def _yes_no(text: str) -> bool | None:
+    folded = keywords.fold(ascii_digits(text))
+    if folded == "1" or folded in _YES:
+        return True
+    if folded == "2" or folded in _NO:
+        return False
+    return None
+
+
+def _answer_prompt(state: State, walk: Walk, event: Event, text: str, now: datetime) -> Replies:
+    choice = _yes_no(text)
+    if choice is None:
+        return _ask(state, walk, [message("reply_number", prompts.catalogue_language(state))])
+    if not choice:
+        return _advance(state, walk, event.key, now, [])
+    new = walk.add_repeat(event.key[1:])
+    events = walk.events()
+    inside = next((i for i, e in enumerate(events) if e.key.startswith(new + "/")), None)
+    _sync(state, walk)
+    return _advance(state, walk, events[inside - 1].key if inside else event.key, now, [])
+
+
+def _answer_switch(state: State, walk: Walk, text: str, now: datetime) -> Replies:
+    choice = _yes_no(text)
+    if choice is None:
+        return offer_switch(state, state.switch_text or "", now)
+    state.pending = None
+    if choice:
+        state.status, state.switch_to = "expired", state.switch_text
+        return state, []
+    state.switch_text = None
+    return _ask(state, walk, [])
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def _table(state: State) -> dict[str, str]:
+    return keywords.word_table(state.commands)
+
+
+def _command(state: State, walk: Walk, match: keywords.CommandMatch, now: datetime) -> Replies:
+    lang = prompts.catalogue_language(state)
+    table = _table(state)
+    command = match.command
+    if command == keywords.STOP:
+        state.status = "opted-out"
+        state.pending = None
+        return state, [message("stopped", lang, start=command_word(keywords.START, lang, table))]
+    if command == keywords.START:
+        return resume(state, now)
+    if command == keywords.RESTART:
+        phone = next((state.answers.get(p, "") for p, (kind, param) in
+                      walk.info.preloads.items() if param == "phonenumber"), "")
+        state.answers, state.repeats, state.at = {}, {}, None
+        state.instance_id = f"uuid:{uuid.uuid4()}"
+        walk = _walk(state, now)
+        _preload(state, walk, phone, now)
+        return _advance(state, walk, None, now, [message("restarted", lang)])
+    if command == keywords.LANGUAGE:
+        if match.argument and _set_language(state, match.argument):
+            return _ask(state, _walk(state, now), [])
+        state.pending = "language"
+        header = message("choose_language", lang)
+        return state, prompts.reply(state, [prompts.paged(
+            state, header, prompts.language_names(state))[0]])
+    event = _current(state, walk)
+    if command == keywords.HELP:
+        words = {c: command_word(c, lang, table) for c in
+                 (keywords.BACK, keywords.SKIP, keywords.LANGUAGE, keywords.STOP)}
+        return _ask(state, walk, [message("help", lang, **words)])
+    if event is None:
+        return _advance(state, walk, None, now, [])
+    if command == keywords.BACK:
+        events = walk.events()
+        index = events.index(event)
+        previous = next((e for e in reversed(events[:index]) if _askable(e)), None)
+        if previous is None:
+            return _ask(state, walk, [message("first_question", lang)])
+        state.at, state.page, state.attempts = previous.key, 0, 0
+        return _ask(state, walk, [])
+    # SKIP
+    if event.kind == "prompt":
+        return _advance(state, walk, event.key, now, [])
+    if event.required:
+        return _ask(state, walk, [message("cannot_skip", lang)])
+    walk.answer(event, "")
+    return _advance(state, walk, event.key, now, [])
+
+
+def _pick_language(state: State, walk: Walk, text: str, now: datetime) -> Replies:
+    if _set_language(state, text):
+        state.pending = None
+        return _ask(state, _walk(state, now), [])
+    header = message("choose_language", prompts.catalogue_language(state))
+    return state, prompts.reply(state, [message("reply_number", prompts.catalogue_language(
+        state)), prompts.paged(state, header, prompts.language_names(state))[0]])
+
+
+def _set_language(state: State, text: str) -> bool:
+    names = state.model.languages
+    wanted = keywords.fold(ascii_digits(text))
+    readable = prompts.language_names(state)
+    for i, name in enumerate(names):
+        if wanted in (str(i + 1), keywords.fold(name), keywords.fold(readable[i]),
+                      keywords.fold(language_code(name))):
+            state.language = language_code(name)
+            state.pending = None
+            return True
+    return False
+
+
+def _initial_language(model: FormModel, wanted: str | None) -> str | None:
+    for name in model.languages:
+        if wanted and wanted in (name, language_code(name)):
+            return language_code(name)
+    return language_code(model.default_language) if model.default_language else None
+
+
+# --- metadata and compact mode ------------------------------------------------------------------
+
+
+def _timestamp(now: datetime) -> str:
+    return utc(now).isoformat(timespec="milliseconds")
+
+
+def _preload(state: State, walk: Walk, phone: str, now: datetime) -> None:
+    """start, today, deviceid, phonenumber... as Collect fills them; first-load defaults."""
+    for path, (kind, param) in walk.info.preloads.items():
+        if kind == "timestamp" and param == "start":
+            walk.answers[path] = _timestamp(now)
+        elif kind == "date" and param == "today":
+            walk.answers[path] = utc(now).date().isoformat()
+        elif kind == "property" and param == "deviceid":
+            walk.answers[path] = f"datashift:{state.medium}"
+        elif kind == "property" and param == "phonenumber":
+            walk.answers[path] = phone or ""
+        elif kind == "uid":
+            walk.answers[path] = state.instance_id
+    for path, expr in walk.info.first_load.items():
+        element = walk.element(path)
+        if element is not None:
+            try:
+                walk.answers[path] = to_string(walk.eval(expr, element, path))
+            except Exception:  # noqa: BLE001 - a bad default must not stop the survey
+                continue
+    walk.refresh()
+    _sync(state, walk)
+
+
+def _compact_allowed(state: State) -> bool:
+    return bool(state.settings["compact"]) and state.medium == "sms"
+
+
+def _compact(state: State, walk: Walk, text: str, now: datetime) -> Replies:
+    lang = prompts.catalogue_language(state)
+    errors = compact.fill(walk, text, lang)
+    if errors:
+        _sync(state, walk)
+        state.at = None
+        return state, prompts.reply(state, [message("compact_errors", lang), *errors])
+    return _finish(state, walk, now, [])
+
+
+_YES = {keywords.fold(t) for t in CATALOGUE["yes"].values()} | {"y"}
+_NO = {keywords.fold(t) for t in CATALOGUE["no"].values()} | {"n"}
