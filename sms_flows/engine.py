@@ -77,8 +77,8 @@ def step(state: State, inbound_text: str, now: datetime) -> Replies:
     if state.keyword and first == state.keyword and _compact_allowed(state) and (
             state.at is None or f" {compact.SEPARATOR}" in text):
         return _compact(state, walk, text, now)
-    event = _current(state, walk)
-    if event is None:
+    event = _current(state, walk) if state.at is not None else None
+    if event is None:  # nothing asked yet (a compact message failed): ask the first question
         return _advance(state, walk, None, now, [])
     return _answer(state, walk, event, text, now)
 
