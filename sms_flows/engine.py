@@ -5,9 +5,11 @@ module). Commands (keywords.py words, in every language, plus the project's) com
 answers. After `max_attempts` invalid answers an optional question is skipped (saying so);
 a required one keeps being asked, with the reason and a HELP hint. `tick` gives an idle
 survey one reminder after `remind_after` seconds, then marks it "expired" `expire_after`
-seconds after the person's last message; `resume` (or any text) picks it up again. When the
-app sees another form's keyword during a survey it calls `offer_switch`; if the person agrees,
-the state comes back "expired" with `switch_to` set to the text the app should open.
+seconds after the person's last message; `resume` (or any text) picks it up again. A keyword
+of another form (StartContext.form_keywords) mid-survey asks "leave this one? 1 Yes 2 No";
+on yes the state keeps status "active" and names the form in `switch_to`: the app keeps this
+survey as an expired partial and starts that form. A survey that came in one compact message
+has `submission_channel == "compact"`.
 """
 from __future__ import annotations
 
@@ -44,7 +46,9 @@ def start(form_model: FormModel, context: StartContext, now: datetime) -> Replie
                   settings=engine_settings(context.settings),
                   commands=dict(context.commands) if context.commands else None,
                   instance_id=f"uuid:{uuid.uuid4()}",
-                  keyword=keywords.fold(context.text).partition(" ")[0])
+                  keyword=keywords.fold(context.text).partition(" ")[0],
+                  form_keywords={keywords.fold(k): v for k, v in
+                                 (getattr(context, "form_keywords", None) or {}).items()})
     state.language = _initial_language(form_model, context.language)
     state.started = utc(now).isoformat()
     state.touch(now)
@@ -72,6 +76,8 @@ def step(state: State, inbound_text: str, now: datetime) -> Replies:
     if state.pending == "language":
         return _pick_language(state, walk, text, now)
     first, _, rest = keywords.fold(text).partition(" ")
+    if first in state.form_keywords and first != state.keyword:
+        return offer_switch(state, text, now)
     if state.keyword and first == state.keyword and not rest:
         return _ask(state, walk, [])  # the keyword again: ask where they are
     if state.keyword and first == state.keyword and _compact_allowed(state) and (
@@ -88,7 +94,7 @@ def resume(state: State, now: datetime) -> Replies:
     if state.status == "completed":
         return state, []
     state.status = "active"
-    state.pending = None
+    state.pending = state.switch_to = state.switch_form = None
     state.touch(now)
     walk = _walk(state, now)
     if state.at is None:
@@ -111,9 +117,11 @@ def tick(state: State, now: datetime) -> Replies:
 
 
 def offer_switch(state: State, text: str, now: datetime) -> Replies:
-    """Another form's keyword arrived mid-survey: ask before leaving this one."""
+    """Another form's keyword (or xmlFormId) arrived mid-survey: ask before leaving this one."""
     state.touch(now)
-    state.pending, state.switch_text = "switch", text
+    first = keywords.fold(text).partition(" ")[0]
+    state.pending = "switch"
+    state.switch_form = state.form_keywords.get(first, state.switch_form or text.strip())
     lang = prompts.catalogue_language(state)
     header = message("switch", lang)
     body, _ = prompts.paged(state, header, [message("yes", lang), message("no", lang)])
@@ -267,12 +275,12 @@ def _answer_prompt(state: State, walk: Walk, event: Event, text: str, now: datet
 def _answer_switch(state: State, walk: Walk, text: str, now: datetime) -> Replies:
     choice = _yes_no(text)
     if choice is None:
-        return offer_switch(state, state.switch_text or "", now)
+        return offer_switch(state, text, now)
     state.pending = None
     if choice:
-        state.status, state.switch_to = "expired", state.switch_text
+        state.switch_to = state.switch_form  # the app keeps this survey and starts that form
         return state, []
-    state.switch_text = None
+    state.switch_form = None
     return _ask(state, walk, [])
 
 
@@ -403,6 +411,7 @@ def _compact(state: State, walk: Walk, text: str, now: datetime) -> Replies:
         _sync(state, walk)
         state.at = None
         return state, prompts.reply(state, [message("compact_errors", lang), *errors])
+    state.submission_channel = "compact"
     return _finish(state, walk, now, [])
 
 

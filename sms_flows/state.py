@@ -56,8 +56,10 @@ class State:
     page: int = 0
     attempts: int = 0
     pending: str | None = None  # "language" | "switch"
-    switch_text: str | None = None  # the other form's keyword message awaiting yes/no
-    switch_to: str | None = None  # set when the person agreed: the app opens this text
+    switch_form: str | None = None  # the other form (xmlFormId) awaiting yes/no
+    switch_to: str | None = None  # set when the person agreed: the app starts this form
+    form_keywords: dict[str, str] = field(default_factory=dict)  # folded keyword -> form id
+    submission_channel: str | None = None  # "compact" when one message held the survey
     keyword: str = ""
     started: str = ""
     last: str = ""
@@ -66,8 +68,9 @@ class State:
     commands: dict[str, Any] | None = None
 
     _FIELDS = ("medium", "status", "language", "instance_xml", "instance_id", "answers",
-               "repeats", "at", "page", "attempts", "pending", "switch_text", "switch_to",
-               "keyword", "started", "last", "reminded", "settings", "commands")
+               "repeats", "at", "page", "attempts", "pending", "switch_form", "switch_to",
+               "form_keywords", "submission_channel", "keyword", "started", "last", "reminded",
+               "settings", "commands")
 
     def to_json(self) -> dict[str, Any]:
         """What the app stores (plain JSON types only)."""

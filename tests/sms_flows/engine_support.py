@@ -43,11 +43,12 @@ class Talk:
     def __init__(self, form: str | FormModel, medium: str = "sms", *, text: str = "KEY",
                  language: str | None = None, settings: Mapping[str, Any] | None = None,
                  phone: str = "hash:abc", commands: Mapping | None = None,
-                 now: datetime = T0) -> None:
+                 form_keywords: Mapping[str, str] | None = None, now: datetime = T0) -> None:
         self.model = model(form) if isinstance(form, str) else form
         self.now = now
         context = StartContext(medium=medium, text=text, phone=phone, language=language,
-                               settings=dict(settings or {}), commands=commands)
+                               settings=dict(settings or {}), commands=commands,
+                               form_keywords=dict(form_keywords or {}))
         self.state, self.replies = engine.start(self.model, context, now)
         self._roundtrip()
 

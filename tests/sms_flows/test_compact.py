@@ -12,6 +12,7 @@ def test_a_whole_water_point_survey_in_one_message_is_saved():
     talk = Talk("water_point", text=WATER_OK)
     assert talk.replies == ["Thank you! Your answers have been saved."]
     assert talk.state.status == "completed"
+    assert talk.state.submission_channel == "compact"
     wp = fromstring(talk.state.instance_xml.encode()).find("wp")
     assert [wp.find(n).text for n in ("county", "ward", "source_other", "who_fetches",
                                       "location", "comments")] == \

@@ -152,16 +152,27 @@ def test_a_text_to_an_expired_survey_answers_the_question_where_it_stopped():
 
 
 def test_another_forms_keyword_asks_before_switching():
-    talk = Talk("water_point")
+    talk = Talk("water_point", text="MAJI", form_keywords={"SAFE": "sdg5_safety"})
     talk.send("1")
-    talk.state, replies = engine.offer_switch(talk.state, "SAFE", talk.now)
-    assert replies == ["You have a survey open. Leave it and start the new one?\n1. Yes\n2. No"]
+    question = "You have a survey open. Leave it and start the new one?\n1. Yes\n2. No"
+    assert talk.send("safe") == question
     assert "Which county" in talk.send("2")
     assert talk.state.switch_to is None and talk.state.status == "active"
-    talk.state, _ = engine.offer_switch(talk.state, "SAFE", talk.now)
+    assert talk.send("SAFE") == question
+    assert talk.send("maybe") == question
     assert talk.send("1") == ""
-    assert talk.state.status == "expired" and talk.state.switch_to == "SAFE"
+    assert talk.state.switch_to == "sdg5_safety" and talk.state.status == "active"
     assert talk.state.answers["/data/consent"] == "yes"
+    state, replies = engine.resume(talk.state, talk.now)  # back to the kept partial later
+    assert state.switch_to is None and "Which county" in replies[0]
+
+
+def test_offer_switch_can_be_called_by_the_app_directly():
+    talk = Talk("water_point")
+    talk.state, replies = engine.offer_switch(talk.state, "escuela", talk.now)
+    assert replies[0].endswith("1. Yes\n2. No")
+    talk.send("yes")
+    assert talk.state.switch_to == "escuela"
 
 
 def test_the_forms_own_keyword_mid_survey_asks_the_current_question_again():
