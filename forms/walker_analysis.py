@@ -84,8 +84,11 @@ def _analyse(model: FormModel) -> Analysis:
         child_order[path] = order
 
     visit(model.primary_instance, root)
-    for path, template in templates.items():
-        visit(template, path)
+    done: set[str] = set()
+    while len(done) < len(templates):  # nested repeats add their templates as we go
+        path = next(p for p in templates if p not in done)
+        done.add(path)
+        visit(templates[path], path)
     body = set(model.body_order)
     body_children: dict[str, list[str]] = {}
     for path in model.body_order:

@@ -164,3 +164,48 @@ def test_each_step_takes_well_under_five_milliseconds():
     timings.sort()
     median = timings[len(timings) // 2]
     assert median < 0.005, f"median step {median * 1000:.2f} ms"
+
+
+NESTED_MD = """
+| survey | | | | | | |
+| | type | name | label | appearance | default | calculation |
+| | begin group | hh | Household | field-list | | |
+| | date | when | When? | | today() | |
+| | select_one c | col | Colour? | | | |
+| | end group | | | | | |
+| | calculate | colname | | | | jr:choice-name(${col}, '${col}') |
+| | note | n1 | You chose ${colname} | | | |
+| | begin repeat | person | Person | | | |
+| | text | pname | Name | | | |
+| | begin repeat | visit | Visit of ${pname} | | | |
+| | integer | vday | Day for ${pname} | | | |
+| | end repeat | | | | | |
+| | end repeat | | | | | |
+| choices | | | | | | |
+| | list_name | name | label | | | |
+| | c | r | Red | | | |
+| | c | g | Green | | | |
+"""
+
+
+def test_field_list_defaults_choice_name_notes_and_nested_repeats_with_add_another():
+    from tests.sms_flows.engine_support import md_model
+
+    talk = Talk(md_model(NESTED_MD))
+    assert talk.reply == "When?"  # a field-list group is asked one question at a time
+    assert talk.state.answers["/data/hh/when"] == "2026-11-26"  # default today()
+    talk.play([
+        ("25/11/2026", ["Colour?\n1. Red\n2. Green"]),
+        ("2", ["You chose Green", 'Add a "Person"?\n1. Yes\n2. No']),
+        ("1", ["Name"]), ("Ann", ['Add a "Visit of Ann"?']), ("yes", ["Day for Ann"]),
+        ("3", ['Add another "Visit of Ann"?']), ("2", ['Add another "Person"?']),
+        ("1", ["Name"]), ("Bob", ['Add a "Visit of Bob"?']), ("2", ['Add another "Person"?']),
+        ("BACK", ['Add a "Visit of Bob"?']), ("SKIP", ['Add another "Person"?']),
+        ("no", ["saved"]),
+    ])
+    root = fromstring(talk.state.instance_xml.encode())
+    people = root.findall("person")
+    assert [p.find("pname").text for p in people] == ["Ann", "Bob"]
+    assert [len(p.findall("visit")) for p in people] == [1, 0]
+    assert people[0].find("visit/vday").text == "3"
+    assert root.find("colname").text == "Green" and root.find("hh/when").text == "2026-11-25"
