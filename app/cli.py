@@ -1,6 +1,8 @@
 """`flask --app wsgi ...`: thin commands that parse arguments and call one service."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -11,6 +13,8 @@ from app.extensions import db
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 users_cli = AppGroup("users", help="Web users.")
 projects_cli = AppGroup("projects", help="Projects.")
+forms_cli = AppGroup("forms", help="Forms (XLSForm or XForm uploads).")
+app_users_cli = AppGroup("app-users", help="App users (ODK Collect devices).")
 
 
 @db_cli.command("upgrade")
@@ -58,9 +62,113 @@ def projects_create(name: str) -> None:
     click.echo(project.id)
 
 
+def _form_error_lines(error) -> list[str]:
+    """A FormError as lines a coordinator can act on: where (sheet, row, column) and what."""
+    details = error.to_problem()["details"]
+    where = ", ".join(f"{key} {details[key]}" for key in ("sheet", "row", "column")
+                      if details.get(key) is not None)
+    lines = [f"- {where + ': ' if where else ''}{error.message}"]
+    lines += [f"- warning: {warning}" for warning in details.get("warnings") or []]
+    return lines
+
+
+@forms_cli.command("publish")
+@click.option("--project", "project_id", type=int, required=True)
+@click.option("--ignore-warnings", is_flag=True, help="Publish even if pyxform warns.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def forms_publish(project_id: int, ignore_warnings: bool, file: Path) -> None:
+    """Publish FILE (.xlsx, .xls or XForm .xml): a new form, or a new version of one."""
+    from app.problems import Problem
+    from app.services import forms as form_service
+    from app.services.projects import get_project
+    from forms.errors import FormError
+    from forms.xlsform import compile_upload
+
+    if get_project(project_id) is None:
+        raise click.ClickException(f"no project {project_id}")
+    try:
+        compiled = compile_upload(
+            file.read_bytes(), None, file.name, ignore_warnings=ignore_warnings,
+            validate=bool(current_app.config.get("ODK_VALIDATE")),
+            max_bytes=int(current_app.config["MAX_FORM_UPLOAD_BYTES"]))
+        form = form_service.get_form(project_id, compiled.form_id)
+        if form is None:
+            form = form_service.create_form(project_id, compiled, None, publish=True)
+        else:
+            form_service.replace_draft(form, compiled, None)
+            db.session.expire(form)
+            form_service.publish_draft(form, None, None)
+        db.session.commit()
+    except FormError as error:
+        db.session.rollback()
+        click.echo(f"{file.name} cannot be published:", err=True)
+        click.echo("\n".join(_form_error_lines(error)), err=True)
+        if error.code == 400.16:
+            click.echo("(run again with --ignore-warnings to publish anyway)", err=True)
+        raise SystemExit(1) from None
+    except Problem as problem:
+        db.session.rollback()
+        click.echo(f"{file.name} cannot be published: {problem.message}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{compiled.form_id} {compiled.version or '(no version)'}")
+    if not compiled.validated:
+        click.echo("note: ODK Validate (Java) did not run; the form was not checked by "
+                   "JavaRosa", err=True)
+
+
+def _qr_ascii(payload: str) -> str:
+    import io
+
+    import qrcode
+
+    code = qrcode.QRCode(border=1)
+    code.add_data(payload)
+    out = io.StringIO()
+    code.print_ascii(out=out, invert=True)
+    return out.getvalue()
+
+
+@app_users_cli.command("create")
+@click.option("--project", "project_id", type=int, required=True)
+@click.argument("name")
+def app_users_create(project_id: int, name: str) -> None:
+    """Create an app user; print its token, Collect URL and settings QR code (shown once)."""
+    from app.services import app_users
+    from app.services.projects import get_project
+
+    project = get_project(project_id)
+    if project is None:
+        raise click.ClickException(f"no project {project_id}")
+    app_user, token = app_users.create_app_user(project_id, name, None)
+    db.session.commit()
+    public_url = current_app.config["PUBLIC_URL"]
+    click.echo(f"app user {app_user.actor_id} {name}")
+    click.echo(f"token: {token}")
+    click.echo(f"Collect URL: {app_users.collect_url(public_url, token, project_id)}")
+    click.echo("Scan in ODK Collect (Configure with QR code); the token is not shown again:")
+    click.echo(_qr_ascii(app_users.qr_payload(public_url, token, project)))
+
+
+@click.command("demo")
+def demo() -> None:
+    """Create the demo admin, project, forms and app user (safe to run again)."""
+    import os
+
+    from app.config import INSTANCE_DIR
+    from app.services.demo import run_demo
+
+    instance = Path(os.environ.get("INSTANCE_DIR", INSTANCE_DIR))
+    info = run_demo(instance, current_app.config["PUBLIC_URL"])
+    click.echo(f"Demo project {info.project_id}: forms {', '.join(info.forms)}")
+    password = info.password or "(unchanged; the account existed before the demo)"
+    click.echo(f"Log in: {info.email} / {password}")
+    click.echo(f"ODK Collect server URL: {info.collect_url}")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, users_cli, projects_cli):
+    for group in (db_cli, users_cli, projects_cli, forms_cli, app_users_cli):
         app.cli.add_command(group)
+    app.cli.add_command(demo)
     from app.messaging_cli import channels_cli
 
     app.cli.add_command(channels_cli)
