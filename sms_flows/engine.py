@@ -312,6 +312,8 @@ def _command(state: State, walk: Walk, match: keywords.CommandMatch, now: dateti
     if command == keywords.LANGUAGE:
         if match.argument and _set_language(state, match.argument):
             return _ask(state, _walk(state, now), [])
+        if len(state.model.languages) < 2:  # nothing to choose from: carry on
+            return _ask(state, walk, [])
         state.pending = "language"
         header = message("choose_language", lang)
         return state, prompts.reply(state, [prompts.paged(

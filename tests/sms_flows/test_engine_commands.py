@@ -214,3 +214,22 @@ def test_the_state_is_plain_json_and_loads_back():
     data = talk.state.to_json()
     again = engine.load(data, talk.model)
     assert again.to_json() == data and again.settings["max_attempts"] == 5
+
+
+def test_language_command_on_a_form_with_one_language_just_asks_again():
+    from tests.sms_flows.test_engine import _meta_form
+
+    talk = Talk(_meta_form())
+    assert talk.send("LANG") == "Hello"
+    assert talk.state.pending is None
+
+
+def test_tick_leaves_finished_and_opted_out_surveys_alone():
+    talk = Talk("water_point")
+    talk.send("2")
+    assert talk.state.status == "completed"
+    assert engine.tick(talk.state, talk.now + timedelta(days=3)) == (talk.state, [])
+    stopped = Talk("water_point")
+    stopped.send("STOP")
+    state, replies = engine.tick(stopped.state, stopped.now + timedelta(days=3))
+    assert replies == [] and state.status == "opted-out"
