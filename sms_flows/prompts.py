@@ -45,8 +45,9 @@ def numbered(options: Sequence[str]) -> list[str]:
 def paged(state: State, header: str, options: Sequence[str]) -> tuple[str, int]:
     """The current page of a numbered list and how many pages there are."""
     fits = fits_for(state, USSD_RESERVE)
-    header = render.truncate(header, lambda h: fits("\n".join([h, *options[:1],
-                                                                message("more", "en")])))
+    if state.medium == "ussd":  # one screen is all there is; an SMS is split instead
+        header = render.truncate(header, lambda h: fits("\n".join([h, *options[:1],
+                                                                    message("more", "en")])))
     pages = render.pages(header, numbered(options), message("more", catalogue_language(state)),
                          fits)
     return pages[state.page % len(pages)], len(pages)
@@ -65,7 +66,7 @@ def question(state: State, walk: Walk, event: Event) -> tuple[str, int]:
     if f.control in ("select1", "select"):
         options = [walk.text(c.labels) or c.name for c in walk.choices(event)]
         return paged(state, label, options)
-    return render.truncate(label, fits_for(state)), 1
+    return (render.truncate(label, fits_for(state)) if state.medium == "ussd" else label), 1
 
 
 def reply(state: State, parts: Sequence[str]) -> list[str]:
@@ -82,7 +83,7 @@ def reply(state: State, parts: Sequence[str]) -> list[str]:
                 parts = parts[1:]
         return [render.truncate("\n".join(parts), fits)] if parts else []
     out: list[str] = []
-    for part in parts:
+    for part in (piece for p in parts for piece in render.split(p, fits)):
         if out and fits(out[-1] + "\n" + part):
             out[-1] += "\n" + part
         else:

@@ -112,6 +112,37 @@ def truncate(text: str, fits: Callable[[str], bool]) -> str:
     return text[:low].rstrip() + "…"
 
 
+def split(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """Text cut at line breaks, else spaces, into pieces that each fit (a word never cut
+    unless it alone is too long)."""
+    if fits(text):
+        return [text]
+    out: list[str] = []
+    current = ""
+    for token in _tokens(text):
+        if current and not fits(current + token):
+            out.append(current.rstrip())
+            current = token.lstrip()
+        else:
+            current += token
+        while not fits(current):  # one word longer than a whole message
+            cut = truncate(current, fits)[:-1] or current[:1]
+            out.append(cut)
+            current = current[len(cut):]
+    if current.strip():
+        out.append(current.rstrip())
+    return out
+
+
+def _tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    for line in text.split("\n"):
+        words = line.split(" ")
+        tokens.append(("\n" if tokens else "") + words[0])
+        tokens.extend(" " + w for w in words[1:])
+    return tokens
+
+
 def ussd_fit_warnings(model: FormModel) -> list[str]:
     """Labels too long for a USSD screen in some language (with one choice and "0 More")."""
     warnings = []

@@ -233,3 +233,18 @@ def test_tick_leaves_finished_and_opted_out_surveys_alone():
     stopped.send("STOP")
     state, replies = engine.tick(stopped.state, stopped.now + timedelta(days=3))
     assert replies == [] and state.status == "opted-out"
+
+
+def test_a_long_nepali_label_is_sent_whole_in_pieces_within_the_budget():
+    from tests.sms_flows.engine_support import md_model
+
+    label = "स्वास्थ्य चौकीमा आज कति जना बिरामी आए र उनीहरूलाई के के सेवा दिइयो " * 3
+    form = md_model(f"""
+| survey | | | |
+| | type | name | label::नेपाली (ne) |
+| | text | long | {label.strip()} |
+""")
+    talk = Talk(form, settings={"segments": 1})
+    assert len(talk.replies) > 1
+    assert all(render.segments(r).count == 1 for r in talk.replies)
+    assert " ".join(talk.replies) == label.strip()

@@ -75,3 +75,17 @@ def test_ussd_fit_warnings_name_the_question_and_language():
 def test_fixture_forms_fit_ussd_screens():
     for name in ("water_point", "sdg5_safety", "health_post", "escuela"):
         assert render.ussd_fit_warnings(model(name)) == [], name
+
+
+def test_split_cuts_a_long_text_at_spaces_into_pieces_that_fit():
+    text = "भ्रमण मिति " * 30
+    fits = render.sms_fits(1)
+    pieces = render.split(text.strip(), fits)
+    assert len(pieces) > 1 and all(fits(p) for p in pieces)
+    assert " ".join(pieces) == text.strip()
+    assert render.split("short", fits) == ["short"]
+
+
+def test_split_cuts_a_word_longer_than_a_message():
+    pieces = render.split("x" * 400, render.sms_fits(1))
+    assert "".join(pieces) == "x" * 400 and all(len(p) <= 160 for p in pieces)
