@@ -2,8 +2,9 @@
 
 Module-level functions implement `sms_flows.types.ConversationEngine` (the app imports this
 module). Commands (keywords.py words, in every language, plus the project's) come before
-answers. After `max_attempts` invalid answers an optional question is skipped (saying so);
-a required one keeps being asked, with the reason and a HELP hint. `tick` gives an idle
+answers; after BACK and a new answer the walk goes on to the first question without a
+(still valid) answer. After `max_attempts` invalid answers an optional question is skipped
+(saying so); a required one keeps being asked, with the reason and a HELP hint. `tick` gives an idle
 survey one reminder after `remind_after` seconds, then marks it "expired" `expire_after`
 seconds after the person's last message; `resume` (or any text) picks it up again. A keyword
 of another form (StartContext.form_keywords) mid-survey asks "leave this one? 1 Yes 2 No";
@@ -14,7 +15,7 @@ has `submission_channel == "compact"`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -170,21 +171,30 @@ def _askable(event: Event) -> bool:
     return event.relevant and event.kind in ("question", "prompt")
 
 
-def _next(events: list[Event], index: int, notes: list[Event]) -> Event | None:
+def _next(events: list[Event], index: int, notes: list[Event],
+          skip: Callable[[Event], bool] | None = None) -> Event | None:
     for event in events[index + 1:]:
         if event.relevant and event.kind == "note":
             notes.append(event)
         elif _askable(event):
-            return event
+            if skip is None or not skip(event):
+                return event
+            notes.clear()  # notes before an answer kept were seen already
     return None
 
 
+def _still_valid(walk: Walk) -> Callable[[Event], bool]:
+    """Answers kept from before a BACK: passed over while they are still accepted."""
+    return lambda e: e.kind == "question" and e.key in walk.answers and \
+        walk.check(e, walk.answers[e.key]) is None
+
+
 def _advance(state: State, walk: Walk, after: str | None, now: datetime,
-             before: list[str]) -> Replies:
+             before: list[str], skip: Callable[[Event], bool] | None = None) -> Replies:
     events = walk.events()
     index = next((i for i, e in enumerate(events) if e.key == after), -1)
     notes: list[Event] = []
-    event = _next(events, index, notes)
+    event = _next(events, index, notes, skip)
     said = before + [walk.label(n) for n in notes]
     state.page = state.attempts = 0
     if event is None:
@@ -238,7 +248,8 @@ def _answer(state: State, walk: Walk, event: Event, text: str, now: datetime) ->
         reason = error.text(lang)
     if reason is None:
         walk.answer(event, value)
-        return _advance(state, walk, event.key, now, [])
+        # After BACK, carry on from the first question without a (valid) answer.
+        return _advance(state, walk, event.key, now, [], _still_valid(walk))
     state.attempts += 1
     if state.attempts >= state.settings["max_attempts"]:
         if not event.required:

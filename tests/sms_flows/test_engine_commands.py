@@ -248,3 +248,14 @@ def test_a_long_nepali_label_is_sent_whole_in_pieces_within_the_budget():
     assert len(talk.replies) > 1
     assert all(render.segments(r).count == 1 for r in talk.replies)
     assert " ".join(talk.replies) == label.strip()
+
+
+def test_after_back_a_new_answer_goes_on_to_the_first_unanswered_question():
+    talk = Talk("water_point")
+    for text in ("1", "1", "1", "tap", "yes", "45"):
+        talk.send(text)
+    assert talk.state.at == "/data/wp/who_fetches"
+    talk.play([("BACK", ["How many minutes"]), ("BACK", ["working today?"]),
+               ("no", ["For how many days"]),  # newly relevant: asked
+               ("10", ["Who usually fetches the water?"])])  # 45 minutes kept, not re-asked
+    assert talk.state.answers["/data/wp/minutes_to_fetch"] == "45"
