@@ -173,7 +173,7 @@ def report(app, env: dict[str, str], opts) -> None:
     db.session.commit()
     mode = "Worker, a forked horse per job" if opts.fork else "SimpleWorker, in-process"
     print(f"pipeline bench: PostgreSQL, private Redis, water_point, real classifier, {mode}, "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f}")
     for workers in (1, 2):
         seed(form, opts.n)
         dispatch.sweep()
@@ -189,6 +189,8 @@ def report(app, env: dict[str, str], opts) -> None:
     clear = enqueue + wall
     print(f"  backlog of {opts.backlog} queued while workers were down, 2 workers: cleared in "
           f"{clear:.1f} s (sweep to Redis {enqueue:.1f} s, workers {wall:.1f} s)")
+    print(f"  load average at end {os.getloadavg()[0]:.1f} (other work on the machine slows "
+          "every figure)")
     if opts.backlog != 100_000:
         scale = 100_000 / opts.backlog
         print(f"  EXTRAPOLATED (linear, not measured) for 100,000: "
