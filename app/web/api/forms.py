@@ -5,6 +5,7 @@ from urllib.parse import unquote
 
 from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import load_only
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import problems
@@ -24,6 +25,9 @@ FORMS = "/projects/<int:project_id>/forms"
 FORM = f"{FORMS}/<xml_form_id>"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS_TYPE = "application/vnd.ms-excel"
+LISTED_COLUMNS = (FormVersion.id, FormVersion.name, FormVersion.version, FormVersion.hash,
+                  FormVersion.sha256, FormVersion.published_at, FormVersion.sms_keyword,
+                  FormVersion.sdg_mapping, FormVersion.validated)
 
 
 # --- lookups and access -------------------------------------------------------------------
@@ -165,8 +169,10 @@ def list_forms(project_id: int):
             FormAssignment.actor_id == principal.actor.id)))
     forms = list(db.session.scalars(query.order_by(Form.xml_form_id)))
     wanted = {f.current_version_id or f.draft_version_id for f in forms}
+    # Only the columns the JSON shows: the XForm and workbook stay in the database.
     versions = {v.id: v for v in db.session.scalars(
-        select(FormVersion).where(FormVersion.id.in_(wanted)))} if wanted else {}
+        select(FormVersion).options(load_only(*LISTED_COLUMNS))
+        .where(FormVersion.id.in_(wanted)))} if wanted else {}
     items = [form_json(f, versions.get(f.current_version_id or f.draft_version_id),
                        draft=f.current_version_id is None) for f in forms]
     if extended():
