@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from app.services.accounts import DIGEST_REALM as REALM
 
@@ -61,7 +62,8 @@ def verify(creds: DigestCredentials, *, method: str, path: str, stored_ha1: str 
         return False
     if creds.algorithm and creds.algorithm.upper() != "MD5":
         return False
-    if creds.uri.split("?", 1)[0] != path and creds.uri != path:
+    # The uri is as sent (percent-encoded, with the query); `path` is Flask's decoded path.
+    if unquote(creds.uri.split("?", 1)[0]) != path:
         return False
     age = nonce_age(secret, creds.nonce, now)
     if age is None or age < -60:

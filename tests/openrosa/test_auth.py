@@ -146,3 +146,17 @@ def test_basic_over_plain_http_is_refused(client, site_form, make_user):
     response = client.get(f"/v1/projects/{site_form.project_id}/formList",
                           headers={"Authorization": f"Basic {token}"})
     assert response.status_code == 401
+
+
+def test_digest_works_for_percent_encoded_urls_like_a_manifest_of_an_odd_form_id(
+        client, make_project, make_user):
+    from tests.openrosa.fixtures import SITE_XFORM, publish_xform
+
+    pid = make_project("Odd")
+    publish_xform(pid, SITE_XFORM.replace("{version}", "1").replace(
+        'id="site_photos"', 'id="site photos"'))
+    make_user(EMAIL, roles={pid: "formfill"})
+    uri = f"/v1/projects/{pid}/forms/site%20photos/manifest?deviceID=collect%3Ax"
+    nonce = _challenges(client.get(uri))["digest"]["nonce"]
+    response = client.get(uri, headers={"Authorization": _digest_header("GET", uri, nonce)})
+    assert response.status_code == 200
