@@ -97,3 +97,9 @@ def not_implemented(feature: str) -> Problem:
 def invalid_state(message: str, details: dict[str, Any] | None = None) -> Problem:
     """The resource exists but is not in a state that allows this action."""
     return Problem(409.1, message, details)
+
+
+def no_published_version() -> Problem:
+    """Deleting the draft of a form that was never published (Central's 409.7)."""
+    return Problem(409.7, "Could not delete draft, because the form has not been published. "
+                          "Either delete the whole form, or replace the draft.")
