@@ -1,6 +1,7 @@
 """Forms, drafts, versions and form media in ODK Central's REST dialect (what pyodk calls)."""
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote
 
 from flask import Response, current_app, g, jsonify, request
@@ -25,6 +26,7 @@ FORMS = "/projects/<int:project_id>/forms"
 FORM = f"{FORMS}/<xml_form_id>"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS_TYPE = "application/vnd.ms-excel"
+FILE_LIKE_ID = re.compile(r"\.(xlsx?|xml)$")
 LISTED_COLUMNS = (FormVersion.id, FormVersion.name, FormVersion.version, FormVersion.hash,
                   FormVersion.sha256, FormVersion.published_at, FormVersion.sms_keyword,
                   FormVersion.sdg_mapping, FormVersion.validated)
@@ -34,7 +36,7 @@ LISTED_COLUMNS = (FormVersion.id, FormVersion.name, FormVersion.version, FormVer
 
 def form_for(project_id: int, xml_form_id: str, verb: str = "form.read") -> Form:
     """The form if the caller may `verb` on it. Callers who cannot manage forms only see
-    published forms, and data collectors and app users only open ones (as in Central)."""
+    published forms, and data collectors and app users not closed ones (as in Central)."""
     require("form.list", project_id)
     form = form_service.get_form(project_id, xml_form_id)
     if form is None:
@@ -42,7 +44,7 @@ def form_for(project_id: int, xml_form_id: str, verb: str = "form.read") -> Form
     principal = require_form(verb, project_id, form.id)
     if not principal.can("form.update", project_id):
         hidden = form.current_version_id is None or (
-            not principal.can("submission.read", project_id) and form.state != "open")
+            not principal.can("submission.read", project_id) and form.state == "closed")
         if hidden:
             raise problems.not_found()
     return form
@@ -145,11 +147,16 @@ def _compiled_upload() -> CompiledForm:
     limit = int(current_app.config["MAX_FORM_UPLOAD_BYTES"])
     data = _upload_body(limit)
     fallback = request.headers.get("X-XlsForm-FormId-Fallback")
-    return compile_upload(
+    compiled = compile_upload(
         data, request.content_type, None,
         fallback_form_id=unquote(fallback) if fallback else None,
         ignore_warnings=query_flag("ignoreWarnings"),
         validate=bool(current_app.config.get("ODK_VALIDATE")), max_bytes=limit)
+    if FILE_LIKE_ID.search(compiled.form_id):
+        raise problems.unexpected_value(
+            "formId", compiled.form_id, "The Form ID cannot end in .xls, .xlsx, or .xml. Please "
+            "either specify an allowed ID in the form itself, or rename the file.")
+    return compiled
 
 
 # --- forms --------------------------------------------------------------------------------
@@ -161,7 +168,7 @@ def list_forms(project_id: int):
     if not principal.can("form.update", project_id):
         query = query.where(Form.current_version_id.is_not(None))
         if not principal.can("submission.read", project_id):
-            query = query.where(Form.state == "open")
+            query = query.where(Form.state != "closed")
     if principal.app_user is not None:
         from app.models import FormAssignment
 
@@ -273,11 +280,9 @@ def create_draft(project_id: int, xml_form_id: str):
 @api.delete(f"{FORM}/draft")
 def delete_draft(project_id: int, xml_form_id: str):
     form = form_for(project_id, xml_form_id, "form.update")
-    _version(form.draft_version_id)
     if form.current_version_id is None:
-        # Central: a form that was never published has no draft to abandon; delete the form.
-        raise problems.invalid_state("This form has never been published; delete the form "
-                                     "instead of its draft.")
+        raise problems.no_published_version()
+    _version(form.draft_version_id)
     form.draft_version_id = None
     db.session.commit()
     return success()

@@ -144,3 +144,30 @@ def test_xlsx_download_returns_the_uploaded_workbook(client, admin_headers, make
     assert response.status_code == 200 and response.data == data
     assert client.get(f"/v1/projects/{pid}/forms/census.xls",
                       headers=admin_headers).status_code == 404
+
+
+def test_deleting_the_draft_of_a_never_published_form_is_409_7(
+        client, admin_headers, make_project):
+    pid = make_project()
+    upload(client, admin_headers, pid, simple_form("census"))
+    response = client.delete(f"/v1/projects/{pid}/forms/census/draft", headers=admin_headers)
+    assert response.status_code == 409 and response.get_json()["code"] == 409.7
+
+
+def test_data_collector_sees_open_and_closing_forms_not_closed(
+        client, admin_headers, make_project, make_user, login):
+    pid = make_project()
+    for name, state in (("a", "open"), ("b", "closing"), ("c", "closed")):
+        upload(client, admin_headers, pid, simple_form(name), publish=True)
+        client.patch(f"/v1/projects/{pid}/forms/{name}", json={"state": state},
+                     headers=admin_headers)
+    upload(client, admin_headers, pid, simple_form("d"))  # a draft only
+    make_user("fill@example.org", roles={pid: "formfill"})
+    make_user("view@example.org", roles={pid: "viewer"})
+    fill, view = login("fill@example.org"), login("view@example.org")
+    listed = client.get(f"/v1/projects/{pid}/forms", headers=fill).get_json()
+    assert [f["xmlFormId"] for f in listed] == ["a", "b"]
+    assert client.get(f"/v1/projects/{pid}/forms/c", headers=fill).status_code == 404
+    viewed = client.get(f"/v1/projects/{pid}/forms", headers=view).get_json()
+    assert [f["xmlFormId"] for f in viewed] == ["a", "b", "c"]
+    assert client.get(f"/v1/projects/{pid}/forms/d", headers=view).status_code == 404

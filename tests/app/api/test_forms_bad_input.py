@@ -48,6 +48,7 @@ BAD = {
                                choices=[{"list_name": "yn", "name": "y", "label": "Yes"}],
                                survey_sheet="questions"), XLSX, 400),
     "slash_in_form_id": (simple_form("a/b"), XLSX, 400),
+    "form_id_like_a_file": (simple_form("survey.xlsx"), XLSX, 400),
 }
 
 
