@@ -80,8 +80,11 @@ def _setup(url: str, storage: str, sessions: int) -> tuple[str, str]:
                      "phone_encrypted": crypto.encrypt(_phone(i)),
                      "created_at": seed.started_at} for i in batch]
             ids = db.session.scalars(insert(Contact).returning(Contact.id), rows).all()
-            db.session.execute(insert(Conversation), [{**template, "contact_id": cid}
-                                                      for cid in ids])
+            # Each copy needs its own instanceID, or finished surveys would collide in ingest.
+            db.session.execute(insert(Conversation), [
+                {**template, "contact_id": cid,
+                 "state": {**template["state"], "instance_id": f"uuid:{uuid.uuid4()}"}}
+                for cid in ids])
             db.session.commit()
         assert first.replies, "the engine gave no first question"
         urls = (channels.webhook_urls(sms)["inbound"], channels.webhook_urls(ussd)["inbound"])

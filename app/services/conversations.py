@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import inspect, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -101,13 +103,12 @@ def receive_sms(channel: Channel, inbound: InboundMessage, *, now: datetime | No
     """One text in: dedup, opt-out/in, the engine's step, replies stored (not committed)."""
     now = now or utcnow()
     contact = contacts.get_or_create(channel.project_id, inbound.sender)
-    message = _record_inbound(channel, contact, inbound.text, inbound.provider_id, now)
-    if message is None:
+    message_id = _record_inbound(channel, contact, inbound.text, inbound.provider_id, now)
+    if message_id is None:
         return Outcome(duplicate=True)
     contact = contacts.lock(contact.id)
     outcome = Outcome()
     conversation, replies = _respond_sms(channel, contact, inbound.text, now, outcome)
-    message.conversation_id = conversation.id if conversation else None
     for text in replies:
         reply = outbound.queue(channel, contact, text, now=now,
                                conversation_id=conversation.id if conversation else None,
@@ -120,6 +121,7 @@ def receive_sms(channel: Channel, inbound: InboundMessage, *, now: datetime | No
         else:
             outcome.send.append(reply)
     db.session.flush()
+    _link(message_id, conversation)
     return outcome
 
 
@@ -133,8 +135,8 @@ def receive_ussd(channel: Channel, hop: UssdRequest, *, now: datetime | None = N
     now = now or utcnow()
     contact = contacts.get_or_create(channel.project_id, hop.phone)
     key = dedup_key or f"{hop.session_id}:{hop.hop}"
-    message = _record_inbound(channel, contact, hop.answer or "", key, now)
-    if message is None:  # AT retried this hop: answer the same screen again
+    message_id = _record_inbound(channel, contact, hop.answer or "", key, now)
+    if message_id is None:  # AT retried this hop: answer the same screen again
         return Outcome(duplicate=True, screen=_last_screen(channel, contact))
     contact = contacts.lock(contact.id)
     outcome = Outcome()
@@ -147,7 +149,7 @@ def receive_ussd(channel: Channel, hop: UssdRequest, *, now: datetime | None = N
         conversation, replies = _step(conversation, hop.answer, now, outcome)
     if conversation is not None:
         conversation.session_key = hop.session_id
-    message.conversation_id = conversation.id if conversation else None
+    _link(message_id, conversation)
     outcome.screen = _screen(replies, conversation is not None
                                       and conversation.status == "active")
     outcome.replies = [outcome.screen]
@@ -217,7 +219,8 @@ def after_commit(outcome: Outcome) -> None:
     if outcome.send:
         from app import messaging_jobs
 
-        messaging_jobs.enqueue_send([m.id for m in outcome.send])
+        # The identity key, not m.id: reading an expired attribute would reload each row.
+        messaging_jobs.enqueue_send([inspect(m).identity[0] for m in outcome.send])
 
 
 def ingest_finished(conversation_id: int) -> None:
@@ -249,19 +252,31 @@ def ingest_finished(conversation_id: int) -> None:
 
 
 def _record_inbound(channel: Channel, contact: Contact, text: str, provider_id: str,
-                    now: datetime) -> Message | None:
-    """Store the inbound message; None when this provider id was already stored (a retry)."""
-    message = Message(project_id=channel.project_id, channel_id=channel.id, contact_id=contact.id,
-                      direction="in", text=text, status="received",
-                      provider_message_id=provider_id or None, attempts=0, created_at=now,
-                      status_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:
+                    now: datetime) -> int | None:
+    """Store the inbound message; None when this provider id was already stored (a retry).
+
+    INSERT ... ON CONFLICT DO NOTHING on the unique (channel, direction, provider id): on
+    PostgreSQL a concurrent copy of the same message waits for the first to commit, then
+    inserts nothing. One statement, no savepoint.
+    """
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Message).values(
+        project_id=channel.project_id, channel_id=channel.id, contact_id=contact.id,
+        direction="in", text=text, status="received", provider_message_id=provider_id or None,
+        attempts=0, created_at=now, status_at=now,
+    ).on_conflict_do_nothing(
+        index_elements=["channel_id", "direction", "provider_message_id"]
+    ).returning(Message.id)
+    message_id = db.session.execute(statement).scalar()
+    if message_id is None:
         log.info("inbound.duplicate channel=%s contact=%s", channel.id, contact.id)
-        return None
-    return message
+    return message_id
+
+
+def _link(message_id: int, conversation: Conversation | None) -> None:
+    if conversation is not None:
+        db.session.execute(update(Message).where(Message.id == message_id)
+                           .values(conversation_id=conversation.id))
 
 
 def _command_table(channel: Channel) -> dict[str, str]:
