@@ -432,3 +432,32 @@ def form_version_xml(project_id: int, xml_form_id: str, version: str):
 def form_version_attachments(project_id: int, xml_form_id: str, version: str):
     form = form_for(project_id, xml_form_id)
     return _attachments(_published(form, version))
+
+
+# --- schema -------------------------------------------------------------------------------
+
+def _fields(version: FormVersion) -> Response:
+    """Central's form schema: every instance node with its path below the root and type."""
+    from forms.model import parse_xform
+
+    model = parse_xform(version.xml.encode("utf-8"))
+    out = []
+    for field in model.fields:
+        path = "/" + field.path.split("/", 2)[2]
+        kind = {"group": "structure", "repeat": "repeat"}.get(field.kind, field.type)
+        out.append({"name": field.name, "path": path, "type": kind,
+                    "binary": True if field.type == "binary" else None,
+                    "selectMultiple": True if field.control == "select" else None})
+    return jsonify(out)
+
+
+@api.get(f"{FORM}/fields")
+def form_fields(project_id: int, xml_form_id: str):
+    form = form_for(project_id, xml_form_id)
+    return _fields(_version(form.current_version_id or form.draft_version_id))
+
+
+@api.get(f"{FORM}/draft/fields")
+def draft_fields(project_id: int, xml_form_id: str):
+    form = form_for(project_id, xml_form_id, "form.update")
+    return _fields(_version(form.draft_version_id))

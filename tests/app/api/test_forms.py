@@ -171,3 +171,17 @@ def test_data_collector_sees_open_and_closing_forms_not_closed(
     viewed = client.get(f"/v1/projects/{pid}/forms", headers=view).get_json()
     assert [f["xmlFormId"] for f in viewed] == ["a", "b", "c"]
     assert client.get(f"/v1/projects/{pid}/forms/d", headers=view).status_code == 404
+
+
+def test_fields_list_paths_types_and_binary_like_central(
+        client, admin_headers, make_project, publish_fixture):
+    pid = make_project()
+    publish_fixture(pid, "sdg5_safety")
+    fields = client.get(f"/v1/projects/{pid}/forms/sdg5_safety/fields",
+                        headers=admin_headers).get_json()
+    by_type = {f["type"] for f in fields}
+    assert {"structure", "repeat", "string", "int"} <= by_type
+    assert all(f["path"].startswith("/") and not f["path"].startswith("/data/")
+               for f in fields)
+    assert any(f["selectMultiple"] for f in fields)
+    assert {"/meta", "/meta/instanceID"} <= {f["path"] for f in fields}
