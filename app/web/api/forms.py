@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import unquote
 
 from flask import Response, current_app, g, jsonify, request
-from sqlalchemy import func, select
-from sqlalchemy.orm import load_only
+from sqlalchemy import Row, func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import problems
 from app.extensions import db
-from app.models import Actor, Form, FormAttachment, FormVersion, Submission
+from app.models import Actor, Form, FormAssignment, FormAttachment, FormVersion, Submission
 from app.models.base import utcnow
 from app.models.forms import FORM_STATES
 from app.services import forms as form_service
@@ -63,7 +63,8 @@ def _actor_id() -> int:
 
 # --- JSON ---------------------------------------------------------------------------------
 
-def form_json(form: Form, version: FormVersion | None, *, draft: bool = False) -> dict:
+def form_json(form: Form | Row, version: FormVersion | Row | None, *,
+              draft: bool = False) -> dict:
     """Central's Form: every field pyodk declares is present, nullable ones as null."""
     body = {
         "projectId": form.project_id, "xmlFormId": form.xml_form_id,
@@ -84,7 +85,7 @@ def form_json(form: Form, version: FormVersion | None, *, draft: bool = False) -
     return body
 
 
-def _extended_fields(forms: list[Form]) -> dict[int, dict]:
+def _extended_fields(forms: Sequence[Form | Row]) -> dict[int, dict]:
     """Submission counts, last submission, creator and workbook type for many forms at once."""
     ids = [f.id for f in forms]
     stats = {fid: (count, last) for fid, count, last in db.session.execute(
@@ -164,24 +165,24 @@ def _compiled_upload() -> CompiledForm:
 @api.get(FORMS)
 def list_forms(project_id: int):
     principal = require("form.list", project_id)
-    query = select(Form).where(Form.project_id == project_id, Form.deleted_at.is_(None))
+    # One row per form with only the columns the JSON shows (no XForm, no workbook); rows
+    # carry the attribute names form_json reads, so they stand in for Form and FormVersion.
+    query = (select(Form.id, Form.project_id, Form.xml_form_id, Form.state, Form.created_at,
+                    Form.updated_at, Form.created_by, Form.current_version_id,
+                    FormVersion.id.label("version_id"), *LISTED_COLUMNS[1:])
+             .outerjoin(FormVersion, FormVersion.id == func.coalesce(
+                 Form.current_version_id, Form.draft_version_id))
+             .where(Form.project_id == project_id, Form.deleted_at.is_(None)))
     if not principal.can("form.update", project_id):
         query = query.where(Form.current_version_id.is_not(None))
         if not principal.can("submission.read", project_id):
             query = query.where(Form.state != "closed")
     if principal.app_user is not None:
-        from app.models import FormAssignment
-
         query = query.where(Form.id.in_(select(FormAssignment.form_id).where(
             FormAssignment.actor_id == principal.actor.id)))
-    forms = list(db.session.scalars(query.order_by(Form.xml_form_id)))
-    wanted = {f.current_version_id or f.draft_version_id for f in forms}
-    # Only the columns the JSON shows: the XForm and workbook stay in the database.
-    versions = {v.id: v for v in db.session.scalars(
-        select(FormVersion).options(load_only(*LISTED_COLUMNS))
-        .where(FormVersion.id.in_(wanted)))} if wanted else {}
-    items = [form_json(f, versions.get(f.current_version_id or f.draft_version_id),
-                       draft=f.current_version_id is None) for f in forms]
+    forms = db.session.execute(query.order_by(Form.xml_form_id)).all()
+    items = [form_json(row, row if row.version_id else None,
+                       draft=row.current_version_id is None) for row in forms]
     if extended():
         more = _extended_fields(forms)
         for item, form in zip(items, forms, strict=True):
