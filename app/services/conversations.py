@@ -407,9 +407,11 @@ def _save(conversation: Conversation, state: Any, now: datetime, outcome: Outcom
     conversation.status = state.status
     conversation.language = state.language
     conversation.last_activity_at = now
+    contact = db.session.get(Contact, conversation.contact_id)
     if state.language:
-        contact = db.session.get(Contact, conversation.contact_id)
         contact.language = state.language
+    if state.status == "opted-out" and contact.opted_out_at is None:
+        contacts.opt_out(contact, now)  # the engine heard a stop word: the same opt-out
     if state.status == "completed" and conversation.completed_at is None:
         conversation.completed_at = now
         conversation.instance_xml = state.instance_xml

@@ -102,3 +102,21 @@ def test_an_africastalking_ussd_session_to_the_end_with_a_retry_and_a_redial(cli
     submission = db.session.scalars(select(Submission)).one()
     assert submission.channel == "ussd"
     assert submission.defs[0].data["root"]["/data/wp/comments"] == "Maji ni machafu"
+
+
+@responses.activate
+def test_stop_said_in_a_ussd_session_opts_the_person_out_of_sms_too(client, make_channel):
+    from app.models import Contact
+
+    ussd = make_channel("africastalking", "ussd", address="*384*21#",
+                        settings={"form": "water_point"})
+    sms = make_channel("africastalking", "sms")
+    for history in ([], ["STOP"]):
+        client.post(path(ussd["inbound"]), data={
+            "sessionId": "ATUid_s", "serviceCode": "*384*21#", "phoneNumber": PHONE,
+            "networkCode": "63902", "text": "*".join(history)})
+    assert db.session.scalars(select(Contact)).one().opted_out_at is not None
+    client.post(path(sms["inbound"]), data={"linkId": "1", "text": "MAJI", "to": "21512",
+                                             "id": "in-1", "date": "2026-11-26 20:00:00",
+                                             "from": PHONE})
+    assert len(responses.calls) == 0
