@@ -185,3 +185,23 @@ def test_fields_list_paths_types_and_binary_like_central(
                for f in fields)
     assert any(f["selectMultiple"] for f in fields)
     assert {"/meta", "/meta/instanceID"} <= {f["path"] for f in fields}
+
+
+def test_extended_metadata_counts_submissions_and_review_states(
+        client, admin_headers, site_form):
+    from tests.openrosa.fixtures import site_instance
+
+    pid = site_form.project_id
+    base = f"/v1/projects/{pid}/forms/site_photos"
+    for n in (1, 2, 3):
+        response = client.post(f"{base}/submissions", data=site_instance(f"uuid:s{n}"),
+                               headers={**admin_headers, "Content-Type": "application/xml"})
+        assert response.status_code == 200, response.get_json()
+    client.patch(f"{base}/submissions/uuid:s2", json={"reviewState": "hasIssues"},
+                 headers=admin_headers)
+    rich = {**admin_headers, "X-Extended-Metadata": "true"}
+    listed = client.get(f"/v1/projects/{pid}/forms", headers=rich).get_json()
+    one = client.get(base, headers=rich).get_json()
+    for body in (listed[0], one):
+        assert body["submissions"] == 3 and body["lastSubmission"] is not None
+        assert body["reviewStates"] == {"received": 2, "hasIssues": 1, "edited": 0}
