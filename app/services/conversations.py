@@ -31,7 +31,7 @@ from app.extensions import db
 from app.models import Channel, Contact, Conversation, Form, FormVersion, Message, Project
 from app.models.base import utcnow
 from app.services import channels as channel_service
-from app.services import contacts, outbound
+from app.services import contacts, outbound, ussd_menu
 from sms_flows import keywords
 from sms_flows.types import ConversationEngine, InboundMessage, StartContext, UssdRequest
 
@@ -150,7 +150,7 @@ def receive_ussd(channel: Channel, hop: UssdRequest, *, now: datetime | None = N
     if conversation is not None:
         conversation.session_key = hop.session_id
     _link(message_id, conversation)
-    outcome.screen = _screen(replies, conversation is not None
+    outcome.screen = ussd_menu.screen(replies, conversation is not None
                                       and conversation.status == "active")
     outcome.replies = [outcome.screen]
     outbound.queue(channel, contact, outcome.screen, status="delivered", now=now,
@@ -333,7 +333,7 @@ def _open(channel: Channel, contact: Contact, text: str, medium: str, now: datet
     form = _pick_form(channel, text)
     if form is None:
         if medium == "ussd":
-            return _open_menu(channel, contact, now)
+            return ussd_menu.open_menu(channel, contact, now)
         return None, _help(channel)
     conversation = Conversation(
         project_id=channel.project_id, channel_id=channel.id, contact_id=contact.id,
@@ -394,7 +394,7 @@ def _step(conversation: Conversation, text: str, now: datetime,
 def _resume(conversation: Conversation, now: datetime,
             outcome: Outcome) -> tuple[Conversation, list[str]]:
     if conversation.form_id is None:
-        return _show_menu(conversation, now)
+        return ussd_menu.show(conversation, now)
     current = engine()
     model = _form_model(conversation.form_version_id)
     state, replies = current.resume(current.load(conversation.state, model), now)
@@ -457,61 +457,11 @@ def _last_screen(channel: Channel, contact: Contact) -> str:
     return text or "END"
 
 
-# --- USSD: the menu of forms when the code has none, and screens -------------------------
-
-
-def _menu_forms(project_id: int) -> list[Form]:
-    return list(db.session.scalars(select(Form).where(
-        Form.project_id == project_id, Form.state != "closed", Form.deleted_at.is_(None),
-        Form.current_version_id.is_not(None)).order_by(Form.id)))
-
-
-def _menu_text(forms: list[Form]) -> str:
-    lines = ["Choose a survey:"]
-    for number, form in enumerate(forms, start=1):
-        version = db.session.get(FormVersion, form.current_version_id)
-        lines.append(f"{number}. {(version.name if version else None) or form.xml_form_id}")
-    return "\n".join(lines)
-
-
-def _open_menu(channel: Channel, contact: Contact,
-               now: datetime) -> tuple[Conversation | None, list[str]]:
-    forms = _menu_forms(channel.project_id)
-    if not forms:
-        return None, ["No survey is open."]
-    conversation = Conversation(
-        project_id=channel.project_id, channel_id=channel.id, contact_id=contact.id,
-        medium="ussd", status="active", state={"menu": [f.id for f in forms]},
-        started_at=now, last_activity_at=now)
-    db.session.add(conversation)
-    db.session.flush()
-    return conversation, [_menu_text(forms)]
-
-
-def _menu_of(conversation: Conversation) -> list[Form]:
-    forms = [db.session.get(Form, form_id) for form_id in conversation.state.get("menu", [])]
-    return [f for f in forms if f is not None and f.current_version_id is not None]
-
-
-def _show_menu(conversation: Conversation,
-               now: datetime) -> tuple[Conversation, list[str]]:
-    conversation.last_activity_at = now
-    return conversation, [_menu_text(_menu_of(conversation))]
-
-
 def _choose_from_menu(conversation: Conversation, text: str, now: datetime,
                       outcome: Outcome) -> tuple[Conversation, list[str]]:
-    forms = _menu_of(conversation)
+    forms = ussd_menu.forms_of(conversation)
     choice = text.strip()
     if choice.isdigit() and 1 <= int(choice) <= len(forms):
         return start_form(conversation, forms[int(choice) - 1], "", now, outcome)
     conversation.last_activity_at = now
-    return conversation, ["Please answer with a number.\n" + _menu_text(forms)]
-
-
-def _screen(replies: list[str], active: bool) -> str:
-    """One USSD screen: `CON ` while the session goes on, `END ` when it is over."""
-    text = "\n".join(r for r in replies if r)
-    if text.startswith(("CON ", "END ")) or text in ("CON", "END"):
-        return text
-    return ("CON " if active else "END ") + text
+    return conversation, ["Please answer with a number.\n" + ussd_menu.menu_text(forms)]
