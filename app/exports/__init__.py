@@ -1,0 +1,1 @@
+"""Submissions out: ODK Central's CSV zip and OData feed, streamed in constant memory."""
