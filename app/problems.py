@@ -103,3 +103,28 @@ def no_published_version() -> Problem:
     """Deleting the draft of a form that was never published (Central's 409.7)."""
     return Problem(409.7, "Could not delete draft, because the form has not been published. "
                           "Either delete the whole form, or replace the draft.")
+
+
+def unparseable_odata(reason: str) -> Problem:
+    return Problem(400.18, f"The OData filter expression you provided could not be parsed: "
+                           f"{reason}", {"reason": reason})
+
+
+def invalid_skiptoken() -> Problem:
+    return Problem(400.35, "Invalid $skiptoken")
+
+
+def unsupported_odata_expression(at: int, kind: str, text: str) -> Problem:
+    return Problem(501.4, "The given OData filter expression uses features not supported by "
+                          f'this server: {kind} at {at} ("{text}")',
+                   {"at": at, "type": kind, "text": text})
+
+
+def unsupported_odata_field(at: int, text: str) -> Problem:
+    return Problem(501.5, "The given OData filter expression references fields not supported "
+                          f"by this server: {text} at {at}", {"at": at, "text": text})
+
+
+def unsupported_odata_expand(text: str) -> Problem:
+    return Problem(501.6, f'The given OData expand expression is not supported by this server: '
+                          f'"{text}". Currently, only "$expand=*" is supported.', {"text": text})

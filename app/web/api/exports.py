@@ -148,3 +148,180 @@ def submissions_csv_zip(project_id: int, xml_form_id: str):
 @api.route(f"{BASE}/submissions.csv", methods=["GET", "POST"])
 def submissions_csv(project_id: int, xml_form_id: str):
     return _csv(project_id, xml_form_id, zipped=False)
+
+
+# ---- OData (Central's .svc) ------------------------------------------------------------------
+_ODATA_KEYS = {"$top", "$skip", "$skiptoken", "$count", "$filter", "$orderby", "$select",
+               "$expand", "$wkt", "$format"}
+_ORDERABLE = {"__id": "instance_id", "__system/submissionDate": "created_at",
+              "__system/updatedAt": "updated_at", "__system/submitterId": "submitter_id",
+              "__system/reviewState": "review_state"}
+
+
+def _odata_response(body, mimetype: str = "application/json") -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["OData-Version"] = "4.0"
+    return response
+
+
+def _service_base(project_id: int, xml_form_id: str) -> str:
+    return request.url_root.rstrip("/") + request.path.split(".svc")[0] + ".svc"
+
+
+@api.route(f"{BASE}.svc")
+def odata_service(project_id: int, xml_form_id: str):
+    import json
+
+    from app.exports import odata
+
+    _form, _version, model = export_form(project_id, xml_form_id)
+    return _odata_response(json.dumps(odata.service_document(
+        model, _service_base(project_id, xml_form_id))))
+
+
+@api.route(f"{BASE}.svc/$metadata")
+def odata_metadata(project_id: int, xml_form_id: str):
+    from app.exports import odata
+
+    _form, _version, model = export_form(project_id, xml_form_id)
+    return _odata_response(odata.metadata(model), "application/xml")
+
+
+def _int(name: str) -> int | None:
+    value = _arg(name)
+    if value is None:
+        return None
+    try:
+        return max(0, int(value))
+    except ValueError:
+        raise problems.unexpected_value(name, value, "expected an integer") from None
+
+
+@api.route(f"{BASE}.svc/<table>")
+def odata_table(project_id: int, xml_form_id: str, table: str):
+    import base64
+    import json
+
+    from sqlalchemy import select, tuple_
+
+    from app.exports import odata, odata_filter
+    from app.models import Submission
+
+    form, _version, model = export_form(project_id, xml_form_id)
+    for key in request.args:
+        if key.startswith("$") and key not in _ODATA_KEYS:
+            raise problems.not_implemented(key)
+    repeat = None
+    if table != "Submissions":
+        repeat = odata.repeat_for_table(model, table)
+        if repeat is None:
+            raise problems.not_found()
+    expand = _arg("$expand")
+    if expand not in (None, "*"):
+        raise problems.unsupported_odata_expand(expand)
+    paths, mask = phone_mask(form, model)
+    shaper = odata.Shaper(model, expand=expand == "*", wkt=_flag("$wkt", False), mask=mask,
+                          phone_paths=paths)
+    text = _arg("$filter")
+    clause = None
+    if text is not None:
+        clause = odata_filter.to_sql(text, odata_filter.SUBMISSIONS if repeat is None
+                                     else odata_filter.SUBTABLE)
+    query = queries.base_query(form.id, filters(), clause)
+    count_query = query
+    order = _orderby()
+    top, skip = _int("$top"), _int("$skip") or 0
+    token = _arg("$skiptoken")
+    if token is not None and repeat is None:
+        try:
+            instance_id = json.loads(base64.b64decode(token[2:]))["instanceId"]
+        except Exception:
+            raise problems.invalid_skiptoken() from None
+        anchor = db.session.execute(select(Submission.created_at, Submission.id).where(
+            Submission.form_id == form.id, Submission.instance_id == instance_id)).first()
+        if anchor is None:
+            raise problems.invalid_skiptoken()
+        query = query.where(tuple_(Submission.created_at, Submission.id) < tuple(anchor))
+        skip = 0
+    query = query.order_by(*order)
+    versions = queries.version_names(form.id)
+    select_names = [s.strip() for s in (_arg("$select") or "").split(",") if s.strip()]
+    base = _service_base(project_id, xml_form_id)
+    count = _flag("$count", False)
+
+    def pick(obj: dict) -> dict:
+        if not select_names:
+            return obj
+        keep = {n.split("/")[0] for n in select_names} | {"__id"}
+        return {k: v for k, v in obj.items() if k in keep or k.startswith("__Submissions")}
+
+    def objects():
+        if repeat is None:
+            limited = query.offset(skip) if skip else query
+            if top is not None:
+                limited = limited.limit(top + 1)
+            for chunk in queries.stream(limited, versions):
+                for row in chunk:
+                    yield row.instance_id, shaper.submission(row)
+        else:
+            seen = 0
+            for chunk in queries.stream(query, versions, extras=False):
+                for row in chunk:
+                    for obj in shaper.repeat_rows(repeat, row):
+                        seen += 1
+                        if seen > skip:
+                            yield obj["__id"], obj
+
+    def body() -> Iterator[str]:
+        yield '{"@odata.context":' + json.dumps(f"{base}/$metadata#{table}") + ',"value":['
+        written, last, more = 0, None, False
+        for ident, obj in objects():
+            if top is not None and written >= top:
+                more = True
+                break
+            yield ("," if written else "") + json.dumps(pick(obj))
+            written, last = written + 1, ident
+        yield "]"
+        if count:
+            from sqlalchemy import func
+
+            if repeat is None:
+                total = db.session.scalar(select(func.count()).select_from(
+                    count_query.subquery()))
+            else:
+                total = sum(len((r.data.get("repeats") or {}).get(repeat.path, ()))
+                            for c in queries.stream(count_query, versions, extras=False)
+                            for r in c)
+            yield ',"@odata.count":' + str(total)
+        if more and repeat is None:
+            token = "01" + base64.b64encode(json.dumps({"instanceId": last}).encode()).decode()
+            args = {k: v for k, v in request.args.items() if k not in ("$skip", "$skiptoken")}
+            args["$skiptoken"] = token
+            from urllib.parse import urlencode
+
+            yield ',"@odata.nextLink":' + json.dumps(f"{base}/{table}?{urlencode(args)}")
+        elif more:
+            from urllib.parse import urlencode
+
+            args = {k: v for k, v in request.args.items() if k != "$skip"}
+            args["$skip"] = str(skip + written)
+            yield ',"@odata.nextLink":' + json.dumps(f"{base}/{table}?{urlencode(args)}")
+        yield "}"
+
+    return _odata_response(stream_with_context(body()))
+
+
+def _orderby():
+    from app.models import Submission
+
+    text = _arg("$orderby")
+    if text is None:
+        return queries.ORDER
+    out = []
+    for part in text.split(","):
+        name, _, direction = part.strip().partition(" ")
+        if name not in _ORDERABLE:
+            raise problems.unsupported_odata_field(0, name)
+        column = getattr(Submission, _ORDERABLE[name])
+        out.append(column.desc() if direction.strip().lower() == "desc" else column.asc())
+    return (*out, Submission.id.desc())
