@@ -46,10 +46,14 @@ class _Writer:
     def _cells(self, columns: list[Column], values: dict) -> list:
         out: list = []
         mask = self.options.mask
+        phones = self.options.phone_paths
         for col in columns:
             raw = values.get(col.path)
+            if col.type != "geopoint" and not col.select_values and col.path not in phones:
+                out.append("" if raw is None else raw)
+                continue
             text = "" if raw is None else str(raw)
-            if mask is not None and text and col.path in self.options.phone_paths:
+            if mask is not None and text and col.path in phones:
                 text = mask(text)
             if col.type == "geopoint":
                 parts = text.split() if text else []

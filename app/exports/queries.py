@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, inspect, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, inspect, or_, select, true
 
 from app.extensions import db
 from app.models import Actor, FormVersion, Submission, SubmissionAttachment, SubmissionDef
@@ -26,7 +26,7 @@ class Filters:
     form_version: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One current submission with what every export format needs."""
 
@@ -50,9 +50,16 @@ class Row:
     flags: list[str] = field(default_factory=list)
 
 
+_PRESENT: set[tuple[str, str]] = set()
+
+
 def has_table(name: str) -> bool:
-    """Whether the pipeline's tables exist yet (they arrive with another engineer's migration)."""
-    return inspect(db.engine).has_table(name)
+    """Whether the pipeline's tables exist yet (they arrive with another engineer's migration);
+    a table once seen is remembered, as tables are not dropped under a running server."""
+    key = (str(db.engine.url), name)
+    if key not in _PRESENT and inspect(db.engine).has_table(name):
+        _PRESENT.add(key)
+    return key in _PRESENT
 
 
 def _edits() -> ColumnElement[int]:
@@ -126,48 +133,49 @@ def version_names(form_id: int) -> dict[int, str]:
                                    .where(FormVersion.form_id == form_id)).all())
 
 
+def _extra_columns(tags: bool, flags: bool) -> list:
+    """Correlated per-row lookups (index scans), so one cursor carries everything."""
+    count = select(func.count()).where(SubmissionAttachment.submission_def_id == SubmissionDef.id)
+    present = count.where(SubmissionAttachment.blob_id.is_not(None))
+    columns = [present.correlate(SubmissionDef).scalar_subquery(),
+               count.correlate(SubmissionDef).scalar_subquery()]
+    if tags:
+        from app.models.pipeline import SdgTag
+
+        code = case((SdgTag.indicator != "", SdgTag.indicator),
+                    (SdgTag.target != "", SdgTag.target), else_=cast(SdgTag.goal, String))
+        columns.append(select(func.aggregate_strings(code, ";")).where(
+            SdgTag.submission_def_id == SubmissionDef.id).correlate(SubmissionDef)
+            .scalar_subquery())
+    if flags:
+        from app.models.pipeline import CleanedRecord
+
+        columns.append(select(CleanedRecord.flags).where(
+            CleanedRecord.submission_def_id == SubmissionDef.id).correlate(SubmissionDef)
+            .scalar_subquery())
+    return columns
+
+
 def stream(query, versions: dict[int, str], *, extras: bool = True,
            chunk: int = CHUNK) -> Iterator[list[Row]]:
-    """Run `query` on a server-side cursor (PostgreSQL) and yield enriched chunks of Rows."""
-    result = db.session.execute(query.execution_options(stream_results=True, yield_per=chunk))
+    """Run `query` on a server-side cursor (PostgreSQL) and yield chunks of Rows."""
     tags = extras and has_table("sdg_tags")
     flags = extras and has_table("cleaned_records")
+    if extras:
+        query = query.add_columns(*_extra_columns(tags, flags))
+    result = db.session.execute(query.execution_options(stream_results=True, yield_per=chunk))
     for part in result.partitions(chunk):
         rows = [Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
                     r[11] or {}, r[12] or 0, versions.get(r[13], "")) for r in part]
         if extras:
-            _enrich(rows, tags, flags)
+            for row, r in zip(rows, part, strict=True):
+                row.attachments_present, row.attachments_expected = r[14], r[15]
+                if tags and r[16]:
+                    row.sdg_tags = sorted(set(r[16].split(";")), key=_code_key)
+                if flags and r[-1]:
+                    row.flags = sorted({f"{f.get('field', '')}:{f.get('code', '')}"
+                                        for f in r[-1] if isinstance(f, dict)})
         yield rows
-
-
-def _enrich(rows: list[Row], tags: bool, flags: bool) -> None:
-    by_def = {row.def_id: row for row in rows}
-    ids = list(by_def)
-    for def_id, present, expected in db.session.execute(
-            select(SubmissionAttachment.submission_def_id, func.count(SubmissionAttachment.blob_id),
-                   func.count()).where(SubmissionAttachment.submission_def_id.in_(ids))
-            .group_by(SubmissionAttachment.submission_def_id)):
-        by_def[def_id].attachments_present = present
-        by_def[def_id].attachments_expected = expected
-    if tags:
-        from app.models.pipeline import SdgTag
-
-        for def_id, goal, target, indicator in db.session.execute(
-                select(SdgTag.submission_def_id, SdgTag.goal, SdgTag.target, SdgTag.indicator)
-                .where(SdgTag.submission_def_id.in_(ids))):
-            code = indicator or target or str(goal)
-            if code not in by_def[def_id].sdg_tags:
-                by_def[def_id].sdg_tags.append(code)
-        for row in rows:
-            row.sdg_tags.sort(key=_code_key)
-    if flags:
-        from app.models.pipeline import CleanedRecord
-
-        for def_id, found in db.session.execute(
-                select(CleanedRecord.submission_def_id, CleanedRecord.flags)
-                .where(CleanedRecord.submission_def_id.in_(ids))):
-            by_def[def_id].flags = sorted({f"{f.get('field', '')}:{f.get('code', '')}"
-                                           for f in found or [] if isinstance(f, dict)})
 
 
 def _code_key(code: str) -> tuple:

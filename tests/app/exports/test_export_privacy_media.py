@@ -1,0 +1,115 @@
+"""Exports keep phone numbers hashed unless a manager asks (audited), carry media, and take
+Central's options by POST too."""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+from sqlalchemy import select
+
+from app.extensions import db
+
+PHONE_FORM = """<?xml version="1.0"?><h:html xmlns="http://www.w3.org/2002/xforms"
+ xmlns:h="http://www.w3.org/1999/xhtml" xmlns:jr="http://openrosa.org/javarosa"><h:head>
+<h:title>Hotline</h:title><model><instance><data id="hotline" version="1"><issue/><phone/>
+<meta><instanceID/></meta></data></instance>
+<bind nodeset="/data/issue" type="string"/>
+<bind nodeset="/data/phone" type="string" jr:preload="property" jr:preloadParams="phonenumber"/>
+<bind nodeset="/data/meta/instanceID" type="string" readonly="true()" jr:preload="uid"/>
+</model></h:head><h:body><input ref="/data/issue"><label>Issue</label></input></h:body></h:html>"""
+PHONE_XML = ('<data id="hotline" version="1"><issue>no water</issue><phone>+254712345678</phone>'
+             '<meta><instanceID>uuid:h-1</instanceID></meta></data>')
+NUMBER = "+254712345678"
+
+
+def _publish_phone_form(project: int) -> None:
+    from app.services.forms import create_form
+    from forms.xlsform import compile_upload
+
+    create_form(project, compile_upload(PHONE_FORM.encode(), "application/xml", "h.xml",
+                                        validate=False), None, publish=True)
+    db.session.commit()
+
+
+def _phone(client, url: str, headers: dict) -> str:
+    rows = list(csv.reader(io.StringIO(client.get(url, headers=headers).data.decode())))
+    return rows[1][rows[0].index("phone")]
+
+
+def test_phone_numbers_are_the_keyed_hash_unless_a_manager_asks(client, project, viewer,
+                                                                make_user, login, submit):
+    from app import crypto
+    from app.models import Audit
+
+    headers, _ = viewer
+    _publish_phone_form(project)
+    submit(PHONE_XML, channel="sms")
+    url = f"/v1/projects/{project}/forms/hotline/submissions.csv"
+
+    assert _phone(client, url, headers) == crypto.phone_hash(NUMBER)
+    feed = client.get(f"/v1/projects/{project}/forms/hotline.svc/Submissions",
+                      headers=headers).get_json()
+    assert feed["value"][0]["phone"] == crypto.phone_hash(NUMBER)
+    assert client.get(url + "?phoneNumbers=clear", headers=headers).status_code == 403
+    assert db.session.scalar(select(Audit).where(Audit.action.like("%phone%"))) is None
+
+    make_user("manager@example.org", roles={project: "manager"})
+    manager = login("manager@example.org")
+    assert _phone(client, url + "?phoneNumbers=clear", manager) == NUMBER
+    audit = db.session.scalar(select(Audit).where(Audit.action == "submission.export.phone_clear"))
+    assert audit is not None and audit.form_id is not None and audit.project_id == project
+
+
+def test_zip_carries_arrived_media_unless_attachments_false(client, project, viewer,
+                                                            publish_fixture, submit):
+    headers, _ = viewer
+    publish_fixture(project, "escuela")
+    xml = ('<data id="escuela" version="1"><provincia>salta</provincia><escuela>N 12</escuela>'
+           '<alumnos>10</alumnos><alumnas>12</alumnas><servicios/><comedor/>'
+           '<foto>patio.jpg</foto><ubicacion/><problema/>'
+           '<meta><instanceID>uuid:e-1</instanceID></meta></data>')
+    submit(xml, files={"patio.jpg": b"\xff\xd8jpeg bytes"})
+    url = f"/v1/projects/{project}/forms/escuela/submissions.csv.zip"
+
+    archive = zipfile.ZipFile(io.BytesIO(client.get(url, headers=headers).data))
+    assert archive.namelist() == ["escuela.csv", "media/patio.jpg"]
+    assert archive.read("media/patio.jpg") == b"\xff\xd8jpeg bytes"
+    rows = list(csv.reader(io.StringIO(archive.read("escuela.csv").decode())))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["foto"], row["AttachmentsPresent"], row["AttachmentsExpected"]) == \
+        ("patio.jpg", "1", "1")
+    assert row["ubicacion-Latitude"] == "" and row["ubicacion-Accuracy"] == ""
+
+    posted = client.post(url, headers=headers, data={"attachments": "false"})
+    assert zipfile.ZipFile(io.BytesIO(posted.data)).namelist() == ["escuela.csv"]
+
+
+def test_sdg_filter_selects_tagged_submissions(client, project, viewer, publish_fixture, submit):
+    from app.exports.queries import has_table
+
+    headers, _ = viewer
+    publish_fixture(project, "water_point")
+    from tests.app.exports.test_csv_export import WP_XML
+    first = submit(WP_XML)
+    submit(WP_XML.replace("uuid:wp-1", "uuid:wp-2"))
+    url = f"/v1/projects/{project}/forms/water_point/submissions.csv"
+    if has_table("sdg_tags"):
+        from app.models.pipeline import SdgTag
+
+        db.session.query(SdgTag).delete()
+        db.session.add(SdgTag(submission_def_id=first.def_id, goal=6, target="6.1",
+                              indicator="6.1.1", source="form", score=1.0, field="",
+                              version="t"))
+        db.session.commit()
+
+    def keys(query: str) -> list[str]:
+        rows = list(csv.reader(io.StringIO(client.get(url + query, headers=headers).data
+                                           .decode())))
+        return [r[rows[0].index("KEY")] for r in rows[1:]]
+
+    tagged = ["uuid:wp-1"] if has_table("sdg_tags") else []
+    assert keys("?sdg=6") == tagged
+    assert keys("?sdg=6.1") == tagged
+    assert keys("?sdg=6.1.1") == tagged
+    assert keys("?sdg=5") == []
