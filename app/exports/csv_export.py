@@ -6,6 +6,7 @@ import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from app.exports import queries
 from app.exports.columns import Column, Table, is_select_multiple, tables
@@ -29,63 +30,69 @@ class CsvOptions:
     extra_fields: list[tuple[Field, str | None]] = field(default_factory=list)
 
 
-def iso_ms(value) -> str:
-    """JavaScript's Date.toISOString(): UTC, milliseconds, Z."""
-    from app.web.api.common import iso
-
-    return iso(value) or ""
-
-
 class _Writer:
     """Turns Rows into CSV lines for every table of the form."""
 
     def __init__(self, layout: list[Table], options: CsvOptions) -> None:
         self.layout = layout
         self.options = options
+        # Per table: every column's path (one cell each, None writes as empty), and the few
+        # that expand or are masked, by index, handled after (last first, so indices hold).
+        self.plans: dict[str | None, tuple[list[str], list[tuple[int, Column]]]] = {}
+        for table in layout:
+            paths = [c.path for c in table.columns]
+            special = [(i, c) for i, c in enumerate(table.columns)
+                       if c.type == "geopoint" or c.select_values or c.path in options.phone_paths]
+            self.plans[table.repeat] = (paths, special[::-1])
 
-    def _cells(self, columns: list[Column], values: dict) -> list:
-        out: list = []
-        mask = self.options.mask
-        phones = self.options.phone_paths
-        for col in columns:
-            raw = values.get(col.path)
-            if col.type != "geopoint" and not col.select_values and col.path not in phones:
-                out.append("" if raw is None else raw)
-                continue
+    def _cells(self, plan, values: dict) -> list:
+        paths, special = plan
+        get = values.get
+        out = [get(p) for p in paths]
+        for i, col in special:
+            raw = out[i]
             text = "" if raw is None else str(raw)
-            if mask is not None and text and col.path in phones:
-                text = mask(text)
+            if self.options.mask is not None and text and col.path in self.options.phone_paths:
+                text = self.options.mask(text)
             if col.type == "geopoint":
-                parts = text.split() if text else []
-                out.extend((parts + ["", "", "", ""])[:4])
-                continue
-            out.append(text)
-            if col.select_values:
+                parts = text.split()
+                out[i:i + 1] = (parts + ["", "", "", ""])[:4]
+            elif col.select_values:
                 chosen = set(text.split())
-                out.extend(1 if v in chosen else 0 for v in col.select_values)
+                out[i:i + 1] = [text, *(1 if v in chosen else 0 for v in col.select_values)]
+            else:
+                out[i] = text
         return out
 
     def root(self, row: Row) -> list:
-        table = self.layout[0]
         values = row.data.get("root") or {}
-        return [iso_ms(row.created_at), *self._cells(table.columns, values), row.instance_id,
-                "" if row.submitter_id is None else row.submitter_id, row.submitter_name or "",
-                row.attachments_present, row.attachments_expected, "", row.review_state or "",
-                row.device_id or "", row.edits, row.form_version, row.channel,
-                ";".join(row.sdg_tags), ";".join(row.flags)]
+        return [_iso(row.created_at), *self._cells(self.plans[None], values), row.instance_id,
+                row.submitter_id, row.submitter_name, row.attachments_present,
+                row.attachments_expected, None, row.review_state, row.device_id, row.edits,
+                row.form_version, row.channel, ";".join(row.sdg_tags), ";".join(row.flags)]
 
     def repeat(self, table: Table, row: Row) -> Iterator[list]:
+        subs = (row.data.get("repeats") or {}).get(table.repeat)
+        if not subs:
+            return
+        plan = self.plans[table.repeat]
         current = row.data.get("instance_id") or row.instance_id
-        for sub in (row.data.get("repeats") or {}).get(table.repeat, ()):
-            yield [*self._cells(table.columns, sub), _rekey(sub.get("__parent_key"), current,
-                                                            row.instance_id),
-                   _rekey(sub.get("__key"), current, row.instance_id)]
+        first = row.instance_id
+        for sub in subs:
+            parent, key = sub.get("__parent_key") or "", sub.get("__key") or ""
+            if current != first:
+                parent, key = _rekey(parent, current, first), _rekey(key, current, first)
+            yield [*self._cells(plan, sub), parent, key]
 
 
-def _rekey(key, current: str, first: str) -> str:
+def _iso(value) -> str:
+    """JavaScript's Date.toISOString(): UTC, milliseconds, Z."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
+
+
+def _rekey(key: str, current: str, first: str) -> str:
     """Central keys repeat rows by the submission's first instanceID, even after edits."""
-    key = str(key or "")
-    if current != first and key.startswith(current):
+    if key.startswith(current):
         return first + key[len(current):]
     return key
 

@@ -6,7 +6,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, inspect, or_, select, true
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    inspect,
+    or_,
+    select,
+    true,
+)
 
 from app.extensions import db
 from app.models import Actor, FormVersion, Submission, SubmissionAttachment, SubmissionDef
@@ -158,17 +173,27 @@ def _extra_columns(tags: bool, flags: bool) -> list:
 
 def stream(query, versions: dict[int, str], *, extras: bool = True,
            chunk: int = CHUNK) -> Iterator[list[Row]]:
-    """Run `query` on a server-side cursor (PostgreSQL) and yield chunks of Rows."""
+    """Yield `query`'s rows in chunks, in its order, in constant memory.
+
+    The order is taken from a server-side cursor over submission ids alone; each chunk's wide
+    rows (the JSON data) are then read by id. Sorting the wide rows instead made PostgreSQL
+    spill them to disk and took half the export's time.
+    """
     tags = extras and has_table("sdg_tags")
     flags = extras and has_table("cleaned_records")
+    wide = query.order_by(None).limit(None).offset(None)
     if extras:
-        query = query.add_columns(*_extra_columns(tags, flags))
-    result = db.session.execute(query.execution_options(stream_results=True, yield_per=chunk))
-    for part in result.partitions(chunk):
+        wide = wide.add_columns(*_extra_columns(tags, flags))
+    ids = db.session.execute(query.with_only_columns(Submission.id)
+                             .execution_options(stream_results=True, yield_per=chunk))
+    for part in ids.partitions(chunk):
+        batch = [r[0] for r in part]
+        found = {r[0]: r for r in db.session.execute(wide.where(_in(batch)))}
+        ordered = [found[i] for i in batch if i in found]
         rows = [Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                    r[11] or {}, r[12] or 0, versions.get(r[13], "")) for r in part]
+                    r[11] or {}, r[12] or 0, versions.get(r[13], "")) for r in ordered]
         if extras:
-            for row, r in zip(rows, part, strict=True):
+            for row, r in zip(rows, ordered, strict=True):
                 row.attachments_present, row.attachments_expected = r[14], r[15]
                 if tags and r[16]:
                     row.sdg_tags = sorted(set(r[16].split(";")), key=_code_key)
@@ -176,6 +201,13 @@ def stream(query, versions: dict[int, str], *, extras: bool = True,
                     row.flags = sorted({f"{f.get('field', '')}:{f.get('code', '')}"
                                         for f in r[-1] if isinstance(f, dict)})
         yield rows
+
+
+def _in(batch: list[int]) -> ColumnElement[bool]:
+    """`id = ANY(:array)` on PostgreSQL (one parameter, one cached plan); IN elsewhere."""
+    if db.engine.dialect.name == "postgresql":
+        return Submission.id == any_(bindparam("ids", batch, type_=ARRAY(Integer)))
+    return Submission.id.in_(batch)
 
 
 def _code_key(code: str) -> tuple:
