@@ -199,13 +199,7 @@ def _int(name: str) -> int | None:
 
 @api.route(f"{BASE}.svc/<table>")
 def odata_table(project_id: int, xml_form_id: str, table: str):
-    import base64
-    import json
-
-    from sqlalchemy import select, tuple_
-
-    from app.exports import odata, odata_filter
-    from app.models import Submission
+    from app.exports import feed, odata, odata_filter
 
     form, _version, model = export_form(project_id, xml_form_id)
     for key in request.args:
@@ -223,92 +217,19 @@ def odata_table(project_id: int, xml_form_id: str, table: str):
     shaper = odata.Shaper(model, expand=expand == "*", wkt=_flag("$wkt", False), mask=mask,
                           phone_paths=paths)
     text = _arg("$filter")
-    clause = None
-    if text is not None:
-        clause = odata_filter.to_sql(text, odata_filter.SUBMISSIONS if repeat is None
-                                     else odata_filter.SUBTABLE)
-    query = queries.base_query(form.id, filters(), clause)
-    count_query = query
-    order = _orderby()
-    top, skip = _int("$top"), _int("$skip") or 0
+    clause = None if text is None else odata_filter.to_sql(
+        text, odata_filter.SUBMISSIONS if repeat is None else odata_filter.SUBTABLE)
+    count_query = query = queries.base_query(form.id, filters(), clause)
+    page = feed.Page(table=table, repeat=repeat, base=_service_base(project_id, xml_form_id),
+                     args=dict(request.args.items()), top=_int("$top"), skip=_int("$skip") or 0,
+                     count=_flag("$count", False),
+                     select=[s.strip() for s in (_arg("$select") or "").split(",") if s.strip()])
     token = _arg("$skiptoken")
     if token is not None and repeat is None:
-        try:
-            instance_id = json.loads(base64.b64decode(token[2:]))["instanceId"]
-        except Exception:
-            raise problems.invalid_skiptoken() from None
-        anchor = db.session.execute(select(Submission.created_at, Submission.id).where(
-            Submission.form_id == form.id, Submission.instance_id == instance_id)).first()
-        if anchor is None:
-            raise problems.invalid_skiptoken()
-        query = query.where(tuple_(Submission.created_at, Submission.id) < tuple(anchor))
-        skip = 0
-    query = query.order_by(*order)
-    versions = queries.version_names(form.id)
-    select_names = [s.strip() for s in (_arg("$select") or "").split(",") if s.strip()]
-    base = _service_base(project_id, xml_form_id)
-    count = _flag("$count", False)
-
-    def pick(obj: dict) -> dict:
-        if not select_names:
-            return obj
-        keep = {n.split("/")[0] for n in select_names} | {"__id"}
-        return {k: v for k, v in obj.items() if k in keep or k.startswith("__Submissions")}
-
-    def objects():
-        if repeat is None:
-            limited = query.offset(skip) if skip else query
-            if top is not None:
-                limited = limited.limit(top + 1)
-            for chunk in queries.stream(limited, versions):
-                for row in chunk:
-                    yield row.instance_id, shaper.submission(row)
-        else:
-            seen = 0
-            for chunk in queries.stream(query, versions, extras=False):
-                for row in chunk:
-                    for obj in shaper.repeat_rows(repeat, row):
-                        seen += 1
-                        if seen > skip:
-                            yield obj["__id"], obj
-
-    def body() -> Iterator[str]:
-        yield '{"@odata.context":' + json.dumps(f"{base}/$metadata#{table}") + ',"value":['
-        written, last, more = 0, None, False
-        for ident, obj in objects():
-            if top is not None and written >= top:
-                more = True
-                break
-            yield ("," if written else "") + json.dumps(pick(obj))
-            written, last = written + 1, ident
-        yield "]"
-        if count:
-            from sqlalchemy import func
-
-            if repeat is None:
-                total = db.session.scalar(select(func.count()).select_from(
-                    count_query.subquery()))
-            else:
-                total = sum(len((r.data.get("repeats") or {}).get(repeat.path, ()))
-                            for c in queries.stream(count_query, versions, extras=False)
-                            for r in c)
-            yield ',"@odata.count":' + str(total)
-        if more and repeat is None:
-            token = "01" + base64.b64encode(json.dumps({"instanceId": last}).encode()).decode()
-            args = {k: v for k, v in request.args.items() if k not in ("$skip", "$skiptoken")}
-            args["$skiptoken"] = token
-            from urllib.parse import urlencode
-
-            yield ',"@odata.nextLink":' + json.dumps(f"{base}/{table}?{urlencode(args)}")
-        elif more:
-            from urllib.parse import urlencode
-
-            args = {k: v for k, v in request.args.items() if k != "$skip"}
-            args["$skip"] = str(skip + written)
-            yield ',"@odata.nextLink":' + json.dumps(f"{base}/{table}?{urlencode(args)}")
-        yield "}"
-
-    return _odata_response(stream_with_context(body()))
+        query, page.skip = feed.after_token(query, form.id, token), 0
+    query = query.order_by(*_orderby())
+    body = feed.body(page, shaper, query, count_query, queries.version_names(form.id))
+    return _odata_response(stream_with_context(body))
 
 
 def _orderby():
