@@ -61,12 +61,21 @@ def _flag(name: str, default: bool) -> bool:
     return default if value is None else value.lower() not in ("false", "0", "no")
 
 
+def _is_phone(f) -> bool:
+    """The `phonenumber` metadata, or a question the pipeline treats as a phone number."""
+    if f.preload and f.preload[1] == "phonenumber":
+        return True
+    from app.pipeline.fields import FieldSpec
+
+    return FieldSpec(f.path, f.type, f.control, False, None, False).is_phone
+
+
 def phone_mask(form: Form, model: FormModel):
     """Phone fields' paths and the mask for them: the keyed hash unless a manager asked for
     clear numbers with `phoneNumbers=clear`, which is audited."""
     from app import crypto
 
-    paths = frozenset(f.path for f in model.fields if f.preload and f.preload[1] == "phonenumber")
+    paths = frozenset(f.path for f in model.fields if _is_phone(f))
     if (_arg("phoneNumbers") or "").lower() != "clear":
         return paths, (lambda v: v if _HASHED.fullmatch(v) else crypto.phone_hash(v))
     principal = require_form("submission.export_phone", form.project_id, form.id)
@@ -108,6 +117,8 @@ def _csv(project_id: int, xml_form_id: str, zipped: bool) -> Response:
                          mask=mask, phone_paths=paths)
     if options.deleted_fields:
         options.extra_fields = _extra_fields(form, model)
+        # An older version's phone field is personal data too.
+        options.phone_paths |= {f.path for f, _ in options.extra_fields if _is_phone(f)}
     versions = queries.version_names(form.id)
     query = queries.base_query(form.id, chosen, odata).order_by(*queries.ORDER)
     values = None

@@ -113,3 +113,64 @@ def test_sdg_filter_selects_tagged_submissions(client, project, viewer, publish_
     assert keys("?sdg=6.1") == tagged
     assert keys("?sdg=6.1.1") == tagged
     assert keys("?sdg=5") == []
+
+
+def test_deleted_fields_and_odata_filter_on_the_csv(client, project, viewer, submit):
+    from app import crypto
+    from app.services import forms as form_service
+    from forms.xlsform import compile_upload
+
+    headers, _ = viewer
+    _publish_phone_form(project)
+    submit(PHONE_XML)
+    form = form_service.get_form(project, "hotline")
+    v2 = PHONE_FORM.replace('version="1"', 'version="2"').replace("<phone/>", "").replace(
+        '<bind nodeset="/data/phone" type="string" jr:preload="property" '
+        'jr:preloadParams="phonenumber"/>', "")
+    form_service.replace_draft(form, compile_upload(v2.encode(), "application/xml", "h.xml",
+                                                    validate=False), None)
+    db.session.flush()
+    db.session.expire(form)
+    form_service.publish_draft(form, None, None)
+    db.session.commit()
+    submit(PHONE_XML.replace('version="1"', 'version="2"').replace("uuid:h-1", "uuid:h-2")
+           .replace("<phone>+254712345678</phone>", ""))
+    url = f"/v1/projects/{project}/forms/hotline/submissions.csv"
+
+    def table(query: str) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(client.get(url + query, headers=headers).data
+                                           .decode())))
+
+    assert "phone" not in table("")[0]
+    merged = table("?deletedFields=true")
+    assert merged[0][:4] == ["SubmissionDate", "issue", "meta-instanceID", "phone"]
+    assert [r[3] for r in merged[1:]] == ["", crypto.phone_hash(NUMBER)]
+    only = table("?$filter=__id eq 'uuid:h-1'")
+    assert [r[only[0].index("KEY")] for r in only[1:]] == ["uuid:h-1"]
+    assert [r[only[0].index("FormVersion")] for r in only[1:]] == ["1"]
+
+
+def test_phone_questions_are_hashed_like_the_pipeline_hashes_them(client, project, viewer,
+                                                                  submit):
+    from app import crypto
+
+    headers, _ = viewer
+    xform = PHONE_FORM.replace('id="hotline"', 'id="callback"').replace(
+        "<phone/>", "<phone/><mobile_number/>").replace(
+        '<bind nodeset="/data/issue" type="string"/>',
+        '<bind nodeset="/data/issue" type="string"/>'
+        '<bind nodeset="/data/mobile_number" type="string"/>').replace(
+        "</h:body>", '<input ref="/data/mobile_number"><label>Mobile</label></input></h:body>')
+    from app.services.forms import create_form
+    from forms.xlsform import compile_upload
+
+    create_form(project, compile_upload(xform.encode(), "application/xml", "c.xml",
+                                        validate=False), None, publish=True)
+    db.session.commit()
+    submit(PHONE_XML.replace('id="hotline"', 'id="callback"').replace(
+        "</phone>", "</phone><mobile_number>+254700000001</mobile_number>"))
+    rows = list(csv.reader(io.StringIO(client.get(
+        f"/v1/projects/{project}/forms/callback/submissions.csv", headers=headers).data
+        .decode())))
+    assert rows[1][rows[0].index("mobile_number")] == crypto.phone_hash("+254700000001")
+    assert rows[1][rows[0].index("issue")] == "no water"
