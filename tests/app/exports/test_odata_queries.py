@@ -46,10 +46,13 @@ def test_filter_errors_use_centrals_codes(client, project, viewer, publish_fixtu
 
 
 def test_select_wkt_and_typed_values(client, project, viewer, publish_fixture, submit):
-    headers, _ = viewer
+    headers, actor_id = viewer
     publish_fixture(project, "water_point")
-    submit(WP_XML)
+    submit(WP_XML, submitter_id=actor_id, device_id="collect:abc")
     row = _feed(client, project, headers, "").get_json()["value"][0]
+    assert row["__system"]["submitterId"] == str(actor_id)
+    assert (row["__system"]["submitterName"], row["__system"]["deviceId"]) == \
+        ("viewer@example.org", "collect:abc")
     assert row["wp"]["days_broken"] == 12 and row["wp"]["price"] == 2.5
     assert row["wp"]["location"] == {"type": "Point", "coordinates": [34.768, -0.0917, 1131.2],
                                      "properties": {"accuracy": 4.5}}
