@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from app.pipeline import tagging
+from tests.conftest import _unavailable
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ class PrivateRedis:
 @pytest.fixture
 def private_redis():
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server not installed")
+        _unavailable("Redis (a redis-server binary for a private server)")
     server = PrivateRedis()
     yield server
     server.stop()
