@@ -184,9 +184,8 @@ def make_project(app):
 @pytest.fixture
 def publish_fixture(app):
     """Publish one of tests/fixtures/forms/*.xlsx into a project; returns the Form."""
-    from forms.xlsform import compile_upload
-
     from app.services.forms import create_form
+    from forms.xlsform import compile_upload
 
     def publish(project_id: int, name: str, *, validate: bool = False):
         path = FIXTURE_FORMS / f"{name}.xlsx"

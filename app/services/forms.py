@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 
-from forms.xlsform import CompiledForm, set_version
 from sqlalchemy import select
 
 from app import problems
@@ -11,6 +10,7 @@ from app.extensions import db
 from app.models import Audit, Form, FormAttachment, FormVersion
 from app.models.base import utcnow
 from app.services import storage
+from forms.xlsform import CompiledForm, set_version
 
 
 def _md5(xml: bytes) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from forms.errors import FormError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.problems import Problem, too_large
+from forms.errors import FormError
 
 log = logging.getLogger(__name__)
 
