@@ -29,7 +29,8 @@ class FlatSubmission:
     extra: dict[str, str | None] = field(default_factory=dict)
 
 
-def _repeat_of(model: FormModel, f: Field) -> str | None:
+def repeat_of(model: FormModel, f: Field) -> str | None:
+    """The path of the nearest repeat enclosing `f`, or None for the root table."""
     parent = f.parent
     while parent is not None:
         owner = model.field(parent)
@@ -50,7 +51,7 @@ class _Flattener:
             parent = f.parent or "/" + model.root_name
             self.children[(parent, local_name(f.path.rsplit("/", 1)[1]))] = f
             if f.kind not in ("group", "repeat"):
-                self.leaves.setdefault(_repeat_of(model, f), []).append(f.path)
+                self.leaves.setdefault(repeat_of(model, f), []).append(f.path)
         self.instance_id = find_instance_id(root)
         self.out = FlatSubmission(
             instance_id=self.instance_id,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from forms.flatten import repeat_of as owner_repeat
 from forms.model import Field, FormModel
 
 ROOT_META = ("KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent", "AttachmentsExpected",
@@ -44,17 +45,6 @@ class Table:
 
 def leaf_fields(model: FormModel) -> list[Field]:
     return [f for f in model.fields if f.kind not in ("group", "repeat")]
-
-
-def owner_repeat(model: FormModel, f: Field) -> str | None:
-    """The path of the nearest repeat enclosing `f`, or None for the root table."""
-    parent = f.parent
-    while parent is not None:
-        owner = model.field(parent)
-        if owner.kind == "repeat":
-            return owner.path
-        parent = owner.parent
-    return None
 
 
 def is_select_multiple(f: Field) -> bool:
