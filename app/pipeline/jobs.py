@@ -27,7 +27,7 @@ from app.models import (
     SubmissionDef,
 )
 from app.models.base import utcnow
-from app.pipeline import tagging
+from app.pipeline import hooks, tagging
 from app.pipeline.clean import Cleaned, PhonePolicy, clean_instance
 from app.pipeline.disaggregation import disaggregate
 from app.pipeline.fields import instance_root, spec_for
@@ -107,6 +107,8 @@ def process_def(def_id: int, outbox_id: int | None = None) -> None:
         db.session.execute(update(PipelineOutbox).where(PipelineOutbox.id == outbox_id).values(
             processed_at=utcnow(), attempts=PipelineOutbox.attempts + 1, last_error=None))
     db.session.commit()
+    if sub_def is not None:
+        hooks.processed(def_id, fresh=outbox_id is not None)
 
 
 def _compute(sub_def: SubmissionDef) -> tuple[Cleaned, dict, list[tagging.Tag], str]:
