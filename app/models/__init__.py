@@ -30,6 +30,7 @@ from app.models.submissions import (
     SubmissionAttachment,
     SubmissionDef,
 )
+from app.models.webhooks import DELIVERY_STATES, WEBHOOK_EVENTS, Webhook, WebhookDelivery
 
 __all__ = [
     "PROJECT_ROLES", "FORM_STATES", "CHANNELS", "REVIEW_STATES",
@@ -38,4 +39,5 @@ __all__ = [
     "Audit", "Comment", "PipelineOutbox", "Submission", "SubmissionAttachment", "SubmissionDef",
     "TAG_SOURCES", "CleanedRecord", "SdgTag",
     "CHANNEL_KINDS", "CHANNEL_PROVIDERS", "Channel", "Contact", "Conversation", "Message",
+    "DELIVERY_STATES", "WEBHOOK_EVENTS", "Webhook", "WebhookDelivery",
 ]
