@@ -1,15 +1,14 @@
-"""Exports of a form's submissions: Central's CSV zip and CSV, and the OData feed."""
+"""Exports of a form's submissions: every registered format (app/exports/formats.py) at
+`submissions.{format}`, large ones as background jobs, and the OData feed."""
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from datetime import datetime
 
 from flask import Response, request, stream_with_context
 
 from app import problems
-from app.exports import csv_export, queries
-from app.exports.csv_export import CsvOptions
+from app.exports import formats, queries
+from app.exports.spec import ExportSpec, is_phone, mask_for, phone_paths
 from app.extensions import db
 from app.models import Audit, Form, FormVersion
 from app.services import forms as form_service
@@ -19,7 +18,6 @@ from forms.model import FormModel
 from sync.schema import schema_for
 
 BASE = "/projects/<int:project_id>/forms/<xml_form_id>"
-_HASHED = re.compile(r"[0-9a-f]{64}")
 
 
 def export_form(project_id: int, xml_form_id: str) -> tuple[Form, FormVersion, FormModel]:
@@ -61,104 +59,71 @@ def _flag(name: str, default: bool) -> bool:
     return default if value is None else value.lower() not in ("false", "0", "no")
 
 
-def _is_phone(f) -> bool:
-    """The `phonenumber` metadata, or a question the pipeline treats as a phone number."""
-    if f.preload and f.preload[1] == "phonenumber":
-        return True
-    from app.pipeline.fields import FieldSpec
-
-    return FieldSpec(f.path, f.type, f.control, False, None, False).is_phone
+_is_phone = is_phone
 
 
-def phone_mask(form: Form, model: FormModel):
-    """Phone fields' paths and the mask for them: the keyed hash unless a manager asked for
-    clear numbers with `phoneNumbers=clear`, which is audited."""
-    from app import crypto
-
-    paths = frozenset(f.path for f in model.fields if _is_phone(f))
+def phone_policy(form: Form) -> str:
+    """"hashed" unless the caller asked for clear numbers with `phoneNumbers=clear`: that needs
+    `submission.export_phone` (managers) and is audited here, at request time."""
     if (_arg("phoneNumbers") or "").lower() != "clear":
-        return paths, (lambda v: v if _HASHED.fullmatch(v) else crypto.phone_hash(v))
+        return "hashed"
     principal = require_form("submission.export_phone", form.project_id, form.id)
     db.session.add(Audit(actor_id=principal.actor.id, action="submission.export.phone_clear",
                          project_id=form.project_id, form_id=form.id,
                          details={"path": request.path, "query": request.query_string.decode()}))
     db.session.commit()
-    return paths, None
+    return "clear"
 
 
-def _extra_fields(form: Form, model: FormModel):
-    """Fields of older published versions the current one dropped (`deletedFields=true`)."""
-    from sqlalchemy import select
-
-    from app.exports.columns import owner_repeat
-
-    known = {f.path for f in model.fields}
-    out = []
-    for sha256, xml_id in db.session.execute(select(FormVersion.sha256, FormVersion.id).where(
-            FormVersion.form_id == form.id, FormVersion.published_at.is_not(None),
-            FormVersion.id != form.current_version_id).order_by(FormVersion.id.desc())):
-        old = schema_for(sha256, lambda i=xml_id: db.session.get(FormVersion, i).xml).model
-        for f in old.fields:
-            if f.path not in known and f.kind not in ("group",):
-                known.add(f.path)
-                out.append((f, None if f.kind == "repeat" else owner_repeat(old, f)))
-    return out
+def phone_mask(form: Form, model: FormModel):
+    """Phone fields' paths and the mask for them: the keyed hash unless a manager asked for
+    clear numbers with `phoneNumbers=clear`, which is audited."""
+    return phone_paths(model), mask_for(phone_policy(form))
 
 
-def _csv(project_id: int, xml_form_id: str, zipped: bool) -> Response:
-    form, _version, model = export_form(project_id, xml_form_id)
-    chosen = filters()
-    odata = _csv_odata_filter()
-    paths, mask = phone_mask(form, model)
-    options = CsvOptions(attachments=_flag("attachments", True),
-                         group_paths=_flag("groupPaths", True),
-                         split_select_multiples=_flag("splitSelectMultiples", False),
-                         deleted_fields=_flag("deletedFields", False),
-                         mask=mask, phone_paths=paths)
-    if options.deleted_fields:
-        options.extra_fields = _extra_fields(form, model)
-        # An older version's phone field is personal data too.
-        options.phone_paths |= {f.path for f, _ in options.extra_fields if _is_phone(f)}
-    versions = queries.version_names(form.id)
-    query = queries.base_query(form.id, chosen, odata).order_by(*queries.ORDER)
-    values = None
-    if options.split_select_multiples:
-        values = csv_export.observed_select_values(
-            model, queries.stream(query, versions, extras=False))
-    layout = csv_export.layout_for(model, options, values)
-    chunks = queries.stream(query, versions)
+def export_spec(form: Form, fmt: str) -> ExportSpec:
+    """The request's export as a plain spec; 400 for a bad filter or option. Does not
+    authorise clear phone numbers (see phone_policy)."""
+    from app.exports.spec import odata_clause
 
-    def body() -> Iterator[bytes]:
-        if not zipped:
-            yield from csv_export.root_csv(layout, options, chunks)
-            return
-        media = csv_export.media_files(form.id, chosen) if options.attachments else ()
-        yield from csv_export.csv_zip(layout, options, chunks, media)
+    text = _arg("$filter")
+    odata_clause(text)  # a bad $filter is a 400 now, not halfway through the stream
+    return ExportSpec(form_id=form.id, format=fmt, filters=filters(), odata_filter=text,
+                      attachments=_flag("attachments", True),
+                      group_paths=_flag("groupPaths", True),
+                      split_select_multiples=_flag("splitSelectMultiples", False),
+                      deleted_fields=_flag("deletedFields", False),
+                      language=_arg("language"))
 
-    name = f"{form.xml_form_id}.csv.zip" if zipped else f"{form.xml_form_id}.csv"
-    response = Response(stream_with_context(body()),
-                        mimetype="application/zip" if zipped else "text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+
+def stream_export(form: Form, spec: ExportSpec) -> Response:
+    fmt = formats.get(spec.format)
+    response = Response(stream_with_context(formats.produce(spec)), mimetype=fmt.mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{fmt.filename(form.xml_form_id)}"')
     return response
 
 
-def _csv_odata_filter():
-    text = _arg("$filter")
-    if text is None:
-        return None
-    from app.exports import odata_filter
+@api.route(f"{BASE}/submissions.<fmt>", methods=["GET", "POST"])
+def submissions_export(project_id: int, xml_form_id: str, fmt: str):
+    """`submissions.csv.zip`, `submissions.csv` and every other registered format."""
+    if formats.get(fmt) is None:
+        raise problems.not_found()
+    form, _version, _model = export_form(project_id, xml_form_id)
+    spec = export_spec(form, fmt)
+    from dataclasses import replace
 
-    return odata_filter.to_sql(text, odata_filter.SUBMISSIONS)
+    spec = replace(spec, phones=phone_policy(form))
+    return stream_export(form, spec)
 
 
-@api.route(f"{BASE}/submissions.csv.zip", methods=["GET", "POST"])
 def submissions_csv_zip(project_id: int, xml_form_id: str):
-    return _csv(project_id, xml_form_id, zipped=True)
+    """`submissions.csv.zip` (kept callable by name: bench/export.py profiles it)."""
+    return submissions_export(project_id, xml_form_id, "csv.zip")
 
 
-@api.route(f"{BASE}/submissions.csv", methods=["GET", "POST"])
 def submissions_csv(project_id: int, xml_form_id: str):
-    return _csv(project_id, xml_form_id, zipped=False)
+    return submissions_export(project_id, xml_form_id, "csv")
 
 
 # ---- OData (Central's .svc) ------------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""The export format registry: every downloadable format, by the name in its URL.
+
+A format is served at `GET /v1/projects/{pid}/forms/{fid}/submissions.{name}` (sync, or as a
+background job for large exports, see app/exports/jobs.py) and by `flask export --format
+{name}`. Adding one is a single `register(...)` call at the bottom of this module:
+
+    register(Format(name="xlsx", suffix=".xlsx",
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    producer=_xlsx))
+
+where the producer takes an `app.exports.spec.Source` and yields the file's bytes:
+
+    def _xlsx(source: Source) -> Iterator[bytes]:
+        from app.exports import xlsx_export          # import the writer lazily
+        yield from xlsx_export.workbook(source.model, source.chunks(), mask=source.mask,
+                                        phone_paths=source.phone_paths,
+                                        language=source.spec.language)
+
+`source.spec` is the plain ExportSpec; `source.form`, `.model`, `.versions`, `.mask`,
+`.phone_paths`, `.extra_fields` are ready; `source.chunks()` streams the rows (lists of
+queries.Row, constant memory) and reports progress to the job (pass `report=False` for a
+preliminary pass). Producers never see the request: the caller has authorised and audited.
+Mask every value in `source.phone_paths` with `source.mask` when it is not None.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from app.exports.spec import ExportSpec, Progress, Source
+
+Producer = Callable[[Source], Iterator[bytes]]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A downloadable format: `name` in the URL (`submissions.{name}`) and `--format`,
+    `suffix` of the file name (`{xmlFormId}{suffix}`), its `mimetype`, its `producer`."""
+
+    name: str
+    suffix: str
+    mimetype: str
+    producer: Producer
+
+    def filename(self, xml_form_id: str) -> str:
+        return f"{xml_form_id}{self.suffix}"
+
+
+FORMATS: dict[str, Format] = {}
+
+
+def register(fmt: Format) -> Format:
+    """Add (or replace) a format; returns it."""
+    FORMATS[fmt.name] = fmt
+    return fmt
+
+
+def get(name: str) -> Format | None:
+    return FORMATS.get(name)
+
+
+def names() -> list[str]:
+    return sorted(FORMATS)
+
+
+def produce(spec: ExportSpec, progress: Progress | None = None) -> Iterator[bytes]:
+    """The export's bytes, streamed; `progress(n)` is called after each chunk of n rows."""
+    fmt = FORMATS.get(spec.format)
+    if fmt is None:
+        raise KeyError(f"unknown export format {spec.format!r} (known: {', '.join(names())})")
+    return fmt.producer(Source(spec, progress))
+
+
+# ---- Central's CSV zip and CSV ---------------------------------------------------------------
+def csv_options(source: Source):
+    """Central's CSV options of the spec, with the phone mask (csv_export.CsvOptions)."""
+    from app.exports.csv_export import CsvOptions
+
+    spec = source.spec
+    options = CsvOptions(attachments=spec.attachments, group_paths=spec.group_paths,
+                         split_select_multiples=spec.split_select_multiples,
+                         deleted_fields=spec.deleted_fields, mask=source.mask,
+                         phone_paths=source.phone_paths)
+    if spec.deleted_fields:
+        options.extra_fields = source.extra_fields
+    return options
+
+
+def _csv_layout(source: Source, options):
+    from app.exports import csv_export
+
+    values = None
+    if options.split_select_multiples:
+        values = csv_export.observed_select_values(
+            source.model, source.chunks(extras=False, report=False))
+    return csv_export.layout_for(source.model, options, values)
+
+
+def _csv(source: Source) -> Iterator[bytes]:
+    from app.exports import csv_export
+
+    options = csv_options(source)
+    layout = _csv_layout(source, options)
+    yield from csv_export.root_csv(layout, options, source.chunks())
+
+
+def _csv_zip(source: Source) -> Iterator[bytes]:
+    from app.exports import csv_export
+
+    options = csv_options(source)
+    layout = _csv_layout(source, options)
+    media = (csv_export.media_files(source.form.id, source.spec.filters)
+             if options.attachments else ())
+    yield from csv_export.csv_zip(layout, options, source.chunks(), media)
+
+
+register(Format("csv.zip", ".csv.zip", "application/zip", _csv_zip))
+register(Format("csv", ".csv", "text/csv", _csv))
