@@ -9,6 +9,7 @@ from app.models.actors import (
     Session,
     User,
 )
+from app.models.export_jobs import EXPORT_JOB_STATES, ExportJob
 from app.models.forms import FORM_STATES, Blob, Form, FormAttachment, FormVersion
 from app.models.messaging import (
     CHANNEL_KINDS,
@@ -38,6 +39,7 @@ __all__ = [
     "Blob", "Form", "FormAttachment", "FormVersion", "Project",
     "Audit", "Comment", "PipelineOutbox", "Submission", "SubmissionAttachment", "SubmissionDef",
     "TAG_SOURCES", "CleanedRecord", "SdgTag",
+    "EXPORT_JOB_STATES", "ExportJob",
     "CHANNEL_KINDS", "CHANNEL_PROVIDERS", "Channel", "Contact", "Conversation", "Message",
     "DELIVERY_STATES", "WEBHOOK_EVENTS", "Webhook", "WebhookDelivery",
 ]
