@@ -14,6 +14,7 @@ def _take_key_token(_endpoint, values):
 from app.web.api import (  # noqa: E402,F401  (routes register on import)
     app_users,
     channels,
+    export_formats,
     exports,
     forms,
     openrosa,

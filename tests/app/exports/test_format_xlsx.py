@@ -1,0 +1,149 @@
+"""submissions.xlsx: the CSV's columns on the first sheet, a sheet per repeat, typed cells."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+WP_XML = """<?xml version='1.0' encoding='UTF-8' ?>
+<data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms"
+ id="water_point" version="2026112601"><start>2026-11-20T09:00:00.000+03:00</start>
+<end>2026-11-20T09:12:00.000+03:00</end><consent>yes</consent><wp><county>kisumu</county>
+<ward>kolwa_east</ward><water_source>borehole</water_source><source_other/>
+<functional>no</functional><days_broken>12</days_broken><minutes_to_fetch>45</minutes_to_fetch>
+<who_fetches>women girls</who_fetches><price>2.5</price><households>120</households>
+<location>-0.0917 34.768 1131.2 4.5</location><comments>=HYPERLINK("http://x")</comments></wp>
+<thanks/><meta><instanceID>uuid:wp-1</instanceID></meta></data>"""
+
+SAFE_XML = """<?xml version='1.0' encoding='UTF-8' ?>
+<data xmlns:orx="http://openrosa.org/xforms" id="sdg5_safety" version="3"><age>34</age>
+<sex>female</sex><county>kisumu</county><safe_night>no</safe_night><violence_12m>yes</violence_12m>
+<violence_type>physical sexual</violence_type><reported>no</reported><why_not>fear</why_not>
+<owns_phone>yes</owns_phone><decides_income>jointly</decides_income><n_children>2</n_children>
+<child><child_pos>1</child_pos><child_age>5</child_age><child_sex>girl</child_sex>
+<in_school>yes</in_school></child><child><child_pos>2</child_pos><child_age>9</child_age>
+<child_sex>boy</child_sex><in_school>no</in_school></child><story>ok</story><thanks/>
+<orx:meta><orx:instanceID>uuid:safe-1</orx:instanceID></orx:meta></data>"""
+
+HP_XML = """<data id="health_post" version="2026.11.1"><visit_date>2026-11-02</visit_date>
+<district>gorkha</district><facility>Barpak HP</facility><open_today>yes</open_today>
+<staff_doctors>1</staff_doctors><staff_nurses>2</staff_nurses><staff_total>3</staff_total>
+<stockouts>ors iron</stockouts><distance_km>4.25</distance_km><quake_damage>no</quake_damage>
+<birth_service>yes</birth_service><notes/><summary/>
+<meta><instanceID>uuid:hp-1</instanceID></meta></data>"""
+
+
+def _workbook(response):
+    assert response.status_code == 200, response.data[:300]
+    assert response.mimetype == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return load_workbook(io.BytesIO(response.data))
+
+
+def _sheet(book, index: int = 0) -> list[list]:
+    return [list(r) for r in book.worksheets[index].iter_rows(values_only=True)]
+
+
+def test_first_sheet_has_the_csv_columns_and_typed_cells(client, project, viewer,
+                                                         publish_fixture, submit):
+    headers, actor_id = viewer
+    publish_fixture(project, "water_point")
+    submit(WP_XML, submitter_id=actor_id, device_id="collect:abc")
+    base = f"/v1/projects/{project}/forms/water_point/submissions"
+
+    book = _workbook(client.get(base + ".xlsx", headers=headers))
+    rows = _sheet(book)
+    table = list(csv.reader(io.StringIO(client.get(base + ".csv", headers=headers)
+                                        .data.decode())))
+    assert book.sheetnames == ["water_point"]
+    assert rows[0] == table[0]
+    assert len(rows) == len(table) == 2
+    cells = dict(zip(rows[0], rows[1], strict=True))
+    text = dict(zip(table[0], table[1], strict=True))
+    assert cells["wp-days_broken"] == 12 and isinstance(cells["wp-days_broken"], int)
+    assert cells["wp-price"] == 2.5
+    assert cells["wp-location-Latitude"] == -0.0917
+    assert cells["wp-location-Accuracy"] == 4.5
+    assert cells["start"] == datetime(2026, 11, 20, 6, 0)  # UTC
+    assert isinstance(cells["SubmissionDate"], datetime)
+    assert cells["SubmissionDate"].strftime("%Y-%m-%dT%H:%M:%S") == text["SubmissionDate"][:19]
+    assert cells["SubmitterID"] == actor_id
+    assert cells["Edits"] == 0
+    assert cells["wp-who_fetches"] == "women girls"
+    # Text from the public is text, never a formula.
+    assert cells["wp-comments"] == '=HYPERLINK("http://x")'
+    assert book.worksheets[0].cell(2, rows[0].index("wp-comments") + 1).data_type == "s"
+    # Every other cell holds what the CSV holds.
+    for name, value in cells.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            assert float(text[name]) == value, name
+        elif isinstance(value, str):
+            assert text[name] == value, name
+        elif value is None:
+            assert text[name] == "", name
+
+
+def test_a_sheet_per_repeat_with_keys_and_dates(client, project, viewer, publish_fixture,
+                                                submit):
+    headers, _ = viewer
+    publish_fixture(project, "sdg5_safety")
+    publish_fixture(project, "health_post")
+    submit(SAFE_XML)
+    submit(HP_XML)
+
+    book = _workbook(client.get(f"/v1/projects/{project}/forms/sdg5_safety/submissions.xlsx",
+                                headers=headers))
+    assert book.sheetnames == ["sdg5_safety", "sdg5_safety-child"]
+    children = _sheet(book, 1)
+    assert children[0] == ["child_pos", "child_age", "child_sex", "in_school", "PARENT_KEY",
+                           "KEY"]
+    assert children[1:] == [
+        ["1", 5, "girl", "yes", "uuid:safe-1", "uuid:safe-1/child[1]"],
+        ["2", 9, "boy", "no", "uuid:safe-1", "uuid:safe-1/child[2]"]]
+
+    book = _workbook(client.get(f"/v1/projects/{project}/forms/health_post/submissions.xlsx"
+                                "?splitSelectMultiples=true", headers=headers))
+    rows = _sheet(book)
+    cells = dict(zip(rows[0], rows[1], strict=True))
+    assert cells["visit_date"] == datetime(2026, 11, 2)  # openpyxl reads dates as datetimes
+    assert book.worksheets[0].cell(2, rows[0].index("visit_date") + 1).is_date
+    assert cells["distance_km"] == 4.25
+    assert cells["stockouts/ors"] == 1 and cells["stockouts/iron"] == 1
+    assert isinstance(cells["stockouts/ors"], int)
+    assert date(2026, 11, 2) == cells["visit_date"].date()
+
+
+def test_filters_and_access(client, project, viewer, publish_fixture, submit, make_user,
+                            login):
+    headers, _ = viewer
+    publish_fixture(project, "water_point")
+    submit(WP_XML, channel="sms")
+    submit(WP_XML.replace("uuid:wp-1", "uuid:wp-2"), channel="collect")
+    url = f"/v1/projects/{project}/forms/water_point/submissions.xlsx"
+
+    def keys(query: str) -> list[str]:
+        rows = _sheet(_workbook(client.get(url + query, headers=headers)))
+        return [r[rows[0].index("KEY")] for r in rows[1:]]
+
+    assert keys("") == ["uuid:wp-2", "uuid:wp-1"]
+    assert keys("?channel=sms") == ["uuid:wp-1"]
+    assert keys("?reviewState=approved") == []
+    assert keys("?formVersion=nope") == []
+    assert keys("?$filter=__id eq 'uuid:wp-2'") == ["uuid:wp-2"]
+    assert client.get(url + "?since=yesterday", headers=headers).status_code == 400
+
+    make_user("collector@example.org", roles={project: "formfill"})
+    assert client.get(url, headers=login("collector@example.org")).status_code == 403
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "geojson", "jsonl", "sav", "dta"])
+def test_data_collectors_get_403_and_strangers_401(client, project, publish_fixture,
+                                                   make_user, login, suffix):
+    publish_fixture(project, "water_point")
+    make_user("collector@example.org", roles={project: "formfill"})
+    url = f"/v1/projects/{project}/forms/water_point/submissions.{suffix}"
+    assert client.get(url, headers=login("collector@example.org")).status_code == 403
+    assert client.get(url).status_code == 401
