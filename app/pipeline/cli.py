@@ -6,7 +6,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.pipeline import dispatch, queues, reprocess, retry
+from app.pipeline import dispatch, jobs, queues, reprocess, retry
 
 pipeline_cli = AppGroup("pipeline", help="The cleaning and SDG-tagging pipeline.")
 
@@ -57,10 +57,9 @@ def retag(xml_form_id, project_id, stale, enqueue) -> None:
     """Recompute a form's SDG tags (after its mapping or the classifier changed)."""
     if stale:
         def_ids = reprocess.stale_defs(limit=10**9)
-        with click.progressbar(def_ids, label="retag") as bar:
-            for def_id in bar:
-                reprocess.run_now(def_id)
-        click.echo(f"{len(def_ids)} stale submission(s) re-tagged")
+        failed = _run(def_ids, "retag")
+        click.echo(f"{len(def_ids) - len(failed)} stale submission(s) re-tagged"
+                   + (f", {len(failed)} failed" if failed else ""))
         return
     if not xml_form_id:
         raise click.UsageError("name a --form or pass --stale")
@@ -82,26 +81,41 @@ def _bulk(project_id, xml_form_id, instance_id, everything, enqueue, event) -> N
         sent = dispatch.enqueue(outbox_ids)
         click.echo(f"enqueued {sent} of {len(def_ids)} submission(s)")
         return
-    with click.progressbar(def_ids, label=event.split(".")[1]) as bar:
-        for def_id in bar:
-            reprocess.run_now(def_id)
-    click.echo(f"{len(def_ids)} submission(s) done")
+    failed = _run(def_ids, event.split(".")[1])
+    click.echo(f"{len(def_ids) - len(failed)} submission(s) done"
+               + (f", {len(failed)} failed" if failed else ""))
+
+
+def _run(def_ids: list[int], label: str) -> dict[int, str]:
+    """Process versions here in batches, with a progress bar; failures are listed, not fatal."""
+    size = queues.batch_size()
+    failed: dict[int, str] = {}
+    with click.progressbar(length=len(def_ids), label=label) as bar:
+        for lo in range(0, len(def_ids), size):
+            chunk = def_ids[lo:lo + size]
+            failed.update(jobs.process_defs(chunk))
+            bar.update(len(chunk))
+    for def_id, error in failed.items():
+        click.echo(f"def {def_id} failed: {error}", err=True)
+    return failed
 
 
 @click.command("worker")
 @click.option("--fork", is_flag=True,
               help="Fork a work-horse per job (isolation; about 5x slower on PostgreSQL).")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker(fork: bool, burst: bool) -> None:
-    """Run an RQ worker on the pipeline queues, inside the app (sweeps the outbox too)."""
-    from app.pipeline.worker import PipelineWorker, SimplePipelineWorker
+@click.option("--no-sms", is_flag=True, help="Leave the SMS send queue to other workers.")
+def worker(fork: bool, burst: bool, no_sms: bool) -> None:
+    """Run an RQ worker on the SMS send queue and the pipeline queues, inside the app (sweeps
+    the outbox too)."""
+    from app.pipeline.worker import PipelineWorker, SimplePipelineWorker, worker_queues
 
     if not queues.redis_url():
         raise click.UsageError("REDIS_URL is not set: the pipeline runs inline, no worker needed")
     cls = PipelineWorker if fork else SimplePipelineWorker
     interval = int(queues.setting("PIPELINE_SWEEP_SECONDS", 60))
     db.session.remove()
-    cls(queues.all_queues(), connection=queues.connection(),
+    cls(worker_queues(sms=not no_sms), connection=queues.connection(),
         maintenance_interval=interval).work(burst=burst, with_scheduler=True)
 
 

@@ -1,18 +1,25 @@
 """The outbox relay: committed outbox rows go to RQ (or run inline when there is no Redis).
 
+The outbox table is the real queue; RQ carries *drain* jobs that each take the next batch of
+pending rows (see `jobs.drain`). At most one drain job per queue waits in Redis at a time (a
+flag key names it): a commit while one waits adds nothing, so a burst of commits coalesces
+into batches, while at low rates each commit still gets its job at once. A row that failed in
+a batch gets a job of its own (`process_outbox`, job id = outbox id) with RQ's retries.
+
 `after_commit` is called by `sync.ingest` once the submission's transaction has committed;
-`sweep` re-sends rows left behind (Redis down, Redis restarted empty) and runs from
+`sweep` re-sends what Redis lost or never got (Redis down, Redis restarted empty) and runs from
 `flask pipeline drain` and from every worker's maintenance tick.
 """
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.extensions import db
 from app.models import PipelineOutbox
@@ -24,7 +31,10 @@ log = logging.getLogger(__name__)
 # A finished job whose row is still pending is sent again: the job is a no-op if it is done.
 _IN_FLIGHT = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED,
               JobStatus.FAILED, JobStatus.CREATED}
+_WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED}
 _BATCH = 1000
+# A flag outliving its job (the enqueue failed half-way) only delays the next drain this long.
+FLAG_SECONDS = 60
 
 
 def after_commit(outbox_ids: list[int]) -> None:
@@ -42,32 +52,86 @@ def after_commit(outbox_ids: list[int]) -> None:
 
 
 def enqueue(outbox_ids: Iterable[int]) -> int:
-    """Put rows on their RQ queue unless their job is already there; -> how many were sent."""
-    rows = db.session.execute(select(PipelineOutbox.id, PipelineOutbox.event).where(
+    """Make sure RQ will process these rows: a drain job for never-failed rows, their own job
+    for rows that failed before. -> how many rows a newly queued job covers."""
+    rows = db.session.execute(select(
+        PipelineOutbox.id, PipelineOutbox.event, PipelineOutbox.attempts).where(
         PipelineOutbox.id.in_(list(outbox_ids)), PipelineOutbox.processed_at.is_(None))).all()
-    if not rows:
+    by_kind: dict[str, int] = {}
+    retried = []
+    for row in rows:
+        if row.attempts:
+            retried.append(row.id)
+        else:
+            kind = queues.kind_for(row.event)
+            by_kind[kind] = by_kind.get(kind, 0) + 1
+    sent = sum(count for kind, count in by_kind.items() if ensure_drain(kind))
+    return sent + enqueue_single(retried)
+
+
+def ensure_drain(kind: str, check: bool = False) -> bool:
+    """Queue a drain job for `kind` unless one is already waiting; -> whether one was queued.
+    With `check`, a flag whose job Redis no longer holds (or that already started) is
+    replaced."""
+    conn = queues.connection()
+    flag = queues.drain_flag(kind)
+    job_id = queues.drain_job_id(kind, uuid.uuid4().hex[:12])
+    if not conn.set(flag, job_id, nx=True, ex=FLAG_SECONDS):
+        if not check:
+            return False
+        waiting = conn.get(flag)
+        job = Job.fetch_many([waiting.decode()], connection=conn)[0] if waiting else None
+        if job is not None and job.get_status(refresh=False) in _WAITING:
+            return False
+        conn.set(flag, job_id, ex=FLAG_SECONDS)
+    queue = queues.queue(kind)
+    try:
+        queue.enqueue_call(jobs.drain, args=(kind,), job_id=job_id,
+                           timeout=queues.JOB_TIMEOUT, result_ttl=queues.DRAIN_RESULT_TTL,
+                           retry=queues.retry_policy(), description=f"drain {kind}")
+    except Exception:
+        conn.delete(flag)
+        raise
+    return True
+
+
+def drain_started(kind: str) -> None:
+    """A drain job has started: the next commit must queue another (it may come after our
+    claim). Losing a race here only ever queues one drain job too many, never one too few."""
+    try:
+        queues.connection().delete(queues.drain_flag(kind))
+    except RedisError:
+        log.warning("pipeline could not clear the %s drain flag; it expires by itself", kind)
+
+
+def enqueue_single(outbox_ids: Iterable[int], first_attempt_done: bool = False) -> int:
+    """Give rows their own job (job id = outbox id) unless Redis holds it already; -> sent."""
+    ids = list(outbox_ids)
+    if not ids:
         return 0
     conn = queues.connection()
-    existing = Job.fetch_many([queues.outbox_job_id(r.id) for r in rows], connection=conn)
-    todo = [row for row, job in zip(rows, existing, strict=True)
+    existing = Job.fetch_many([queues.outbox_job_id(i) for i in ids], connection=conn)
+    todo = [i for i, job in zip(ids, existing, strict=True)
             if job is None or job.get_status(refresh=False) not in _IN_FLIGHT]
-    by_kind: dict[str, list] = {}
-    for row in todo:
-        by_kind.setdefault(queues.kind_for(row.event), []).append(row)
-    for kind, batch in by_kind.items():
-        queue = queues.queue(kind)
-        with conn.pipeline() as pipe:
-            queue.enqueue_many([queue.prepare_data(
-                jobs.process_outbox, args=(row.id,), job_id=queues.outbox_job_id(row.id),
-                timeout=queues.JOB_TIMEOUT, result_ttl=queues.RESULT_TTL,
-                retry=queues.retry_policy(), description=f"outbox {row.id} {row.event}")
-                for row in batch], pipeline=pipe)
-            pipe.execute()
-    if todo:
-        # Its own short transaction: the caller's session may hold unrelated state.
-        with db.engine.begin() as conn_db:
-            conn_db.execute(update(PipelineOutbox).where(
-                PipelineOutbox.id.in_([r.id for r in todo])).values(enqueued_at=utcnow()))
+    if not todo:
+        return 0
+    events = dict(db.session.execute(select(PipelineOutbox.id, PipelineOutbox.event).where(
+        PipelineOutbox.id.in_(todo))).all())
+    done = 1 if first_attempt_done else 0
+    delay = queues.retry_intervals()[0] if first_attempt_done else 0
+    for outbox_id in todo:
+        queue = queues.queue(queues.kind_for(events.get(outbox_id, "")))
+        options = {"job_id": queues.outbox_job_id(outbox_id), "job_timeout": queues.JOB_TIMEOUT,
+                   "result_ttl": queues.RESULT_TTL, "retry": queues.retry_policy(done),
+                   "description": f"outbox {outbox_id} {events.get(outbox_id)}"}
+        if delay > 0:
+            queue.enqueue_in(timedelta(seconds=delay), jobs.process_outbox, outbox_id, **options)
+        else:
+            queue.enqueue(jobs.process_outbox, outbox_id, **options)
+    # Its own short transaction: the caller's session may hold unrelated state.
+    with db.engine.begin() as conn_db:
+        conn_db.execute(update(PipelineOutbox).where(PipelineOutbox.id.in_(todo))
+                        .values(enqueued_at=utcnow()))
     return len(todo)
 
 
@@ -84,20 +148,39 @@ def pending_ids(after: int = 0, limit: int = _BATCH,
 
 
 def sweep(recheck_after: float | None = None) -> int:
-    """Send every pending row whose job Redis does not hold; -> how many were (re)sent.
+    """Make sure every pending row will be processed; -> how many rows newly queued jobs cover.
 
-    With `recheck_after` (seconds), rows sent more recently than that are trusted to be in
-    Redis and not looked up: the workers' periodic sweep stays cheap under a large backlog,
-    and still finds jobs a Redis restart lost, a little later.
+    Never-failed rows need only a drain job waiting on their queue (one per queue, checked in
+    Redis); rows that failed before need their own job. With `recheck_after` (seconds), those
+    sent more recently than that are trusted to be in Redis and not looked up.
     """
+    sent = 0
+    bulk = list(queues.BULK_EVENTS)
+    for kind in (queues.FRESH, queues.BULK):
+        count = db.session.scalar(select(func.count()).select_from(PipelineOutbox).where(
+            PipelineOutbox.processed_at.is_(None), PipelineOutbox.attempts == 0,
+            PipelineOutbox.event.in_(bulk) if kind == queues.BULK
+            else PipelineOutbox.event.not_in(bulk))) or 0
+        if count and ensure_drain(kind, check=True):
+            sent += count
     cutoff = None
     if recheck_after is not None:
         cutoff = utcnow() - timedelta(seconds=recheck_after)
-    sent, after = 0, 0
-    while ids := pending_ids(after, sent_before=cutoff):
-        sent += enqueue(ids)
+    after = 0
+    while ids := _retried_ids(after, cutoff):
+        sent += enqueue_single(ids)
         after = ids[-1]
     return sent
+
+
+def _retried_ids(after: int, sent_before: datetime | None) -> list[int]:
+    query = select(PipelineOutbox.id).where(
+        PipelineOutbox.processed_at.is_(None), PipelineOutbox.attempts > 0,
+        PipelineOutbox.id > after)
+    if sent_before is not None:
+        query = query.where(or_(PipelineOutbox.enqueued_at.is_(None),
+                                PipelineOutbox.enqueued_at < sent_before))
+    return list(db.session.scalars(query.order_by(PipelineOutbox.id).limit(_BATCH)))
 
 
 def drain_inline(max_attempts: int | None = None, progress=None) -> tuple[int, int]:
@@ -117,4 +200,5 @@ def _inline_candidates(after: int, max_attempts: int | None) -> list[int]:
         PipelineOutbox.processed_at.is_(None), PipelineOutbox.id > after)
     if max_attempts is not None:
         query = query.where(PipelineOutbox.attempts < max_attempts)
-    return list(db.session.scalars(query.order_by(PipelineOutbox.id).limit(200)))
+    return list(db.session.scalars(query.order_by(PipelineOutbox.id).limit(
+        max(200, queues.batch_size()))))

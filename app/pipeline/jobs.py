@@ -1,20 +1,31 @@
 """RQ jobs: module-level, take ids, reload state, harmless to run twice.
 
-Every path (queued, inline, CLI) ends in `process_def`, one transaction per submission version:
-upsert the cleaned record, replace the tags (delete + insert), mark the outbox row done.
+Every path (queued, inline, CLI) ends in `process_rows` / `process_def`: one transaction per
+batch of submission versions that upserts the cleaned records, replaces the tags (delete +
+insert, in bulk) and marks the outbox rows done. A version whose computation fails is left
+out of its batch's transaction (the others commit) and its error recorded on its outbox row.
+
+Queued mode has two jobs:
+- `drain(kind)`: claims up to PIPELINE_BATCH pending rows of its queue (`FOR UPDATE SKIP
+  LOCKED` on PostgreSQL, so workers share a backlog without overlap) and processes them in one
+  transaction; RQ's per-job bookkeeping is paid once per batch. When the batch was full it
+  queues its successor first, so every idle worker finds work.
+- `process_outbox(outbox_id)`: one row alone, with RQ's retries, for a row that failed in a
+  batch (and for `retry-failed`); after its last retry it sits in RQ's failed registry.
 """
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import (
@@ -27,10 +38,10 @@ from app.models import (
     SubmissionDef,
 )
 from app.models.base import utcnow
-from app.pipeline import hooks, tagging
+from app.pipeline import hooks, queues, tagging
 from app.pipeline.clean import Cleaned, PhonePolicy, clean_instance
 from app.pipeline.disaggregation import disaggregate
-from app.pipeline.fields import instance_root, spec_for
+from app.pipeline.fields import FormSpec, instance_root, spec_for
 from app.pipeline.queues import PIPELINE_VERSION
 
 log = logging.getLogger(__name__)
@@ -59,6 +70,58 @@ def job_context() -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class Row:
+    """One outbox row to process (outbox_id None: a direct re-run, no outbox row)."""
+
+    outbox_id: int | None
+    def_id: int
+    event: str = "submission.created"
+
+    @property
+    def fresh(self) -> bool:
+        return self.outbox_id is not None and self.event not in queues.BULK_EVENTS
+
+
+@dataclass(frozen=True)
+class VersionContext:
+    """What cleaning and tagging need of a form version, read once per batch."""
+
+    spec: FormSpec
+    phones: PhonePolicy
+    marks: dict[str, str]
+    mapping: dict[str, Any]
+    mapping_version: str
+
+
+@dataclass
+class Outcome:
+    """What a batch did: versions processed (results committed), rows failed (with errors)."""
+
+    processed: list[int]
+    failed: dict[Row, str]
+
+
+# --- RQ jobs ---------------------------------------------------------------------------------
+
+def drain(kind: str = queues.FRESH) -> str:
+    """RQ job: process the next batch of pending rows of one queue."""
+    with job_context():
+        from app.pipeline import dispatch
+
+        dispatch.drain_started(kind)
+        size = queues.batch_size()
+        rows = claim(kind, size)
+        if len(rows) == size:
+            # More may wait: a successor on the queue keeps every idle worker busy.
+            dispatch.ensure_drain(kind)
+        if not rows:
+            db.session.commit()
+            return "nothing pending"
+        outcome = process_rows(rows, handoff=True)
+        return f"processed {len(outcome.processed)}, handed off {len(outcome.failed)}"
+
+
 def process_outbox(outbox_id: int) -> str:
     """RQ job for one outbox row; raises on failure so RQ retries it."""
     with job_context():
@@ -67,96 +130,250 @@ def process_outbox(outbox_id: int) -> str:
 
 def run_outbox(outbox_id: int) -> str:
     """Process an outbox row unless done already; record the error and re-raise on failure."""
-    row = db.session.get(PipelineOutbox, outbox_id)
+    row = _lock(outbox_id)
     if row is None:
+        db.session.rollback()
         return "missing"
     if row.processed_at is not None:
-        return "already processed"
-    try:
-        process_def(row.submission_def_id, outbox_id=outbox_id)
-    except Exception as error:
         db.session.rollback()
-        message = f"{type(error).__name__}: {error}"[:2000]
-        db.session.execute(update(PipelineOutbox).where(PipelineOutbox.id == outbox_id).values(
-            attempts=PipelineOutbox.attempts + 1, last_error=message))
-        db.session.commit()
-        raise
+        return "already processed"
+    outcome = process_rows([Row(row.id, row.submission_def_id, row.event)], isolate=False)
+    if outcome.failed:
+        raise PipelineError(next(iter(outcome.failed.values())))
     return "processed"
 
 
+class PipelineError(RuntimeError):
+    """A submission version could not be processed; the message is the original error."""
+
+
+def _lock(outbox_id: int) -> Any:
+    # The row lock makes a concurrent drain skip this row (and this wait for one that has it).
+    return db.session.execute(select(
+        PipelineOutbox.id, PipelineOutbox.submission_def_id, PipelineOutbox.event,
+        PipelineOutbox.processed_at).where(PipelineOutbox.id == outbox_id)
+        .with_for_update()).one_or_none()
+
+
+# --- the shared paths ------------------------------------------------------------------------
+
+def claim(kind: str, limit: int) -> list[Row]:
+    """Lock up to `limit` pending, never-failed rows of a queue, oldest first (others' locked
+    rows are skipped). A row that failed once (attempts > 0) belongs to its own job."""
+    return [Row(r.id, r.submission_def_id, r.event)
+            for r in db.session.execute(claim_query(kind, limit))]
+
+
+def claim_query(kind: str, limit: int) -> Select:
+    bulk = list(queues.BULK_EVENTS)
+    return select(PipelineOutbox.id, PipelineOutbox.submission_def_id, PipelineOutbox.event).where(
+        PipelineOutbox.processed_at.is_(None), PipelineOutbox.attempts == 0,
+        PipelineOutbox.event.in_(bulk) if kind == queues.BULK
+        else PipelineOutbox.event.not_in(bulk),
+    ).order_by(PipelineOutbox.id).limit(limit).with_for_update(skip_locked=True)
+
+
 def run_inline(outbox_ids: list[int]) -> int:
-    """The embedded mode: process rows now, in this process; failures stay pending. -> done."""
-    done = 0
-    for outbox_id in outbox_ids:
-        try:
-            with job_context():
-                run_outbox(outbox_id)
-            done += 1
-        except Exception:
-            log.exception("pipeline outbox_id=%s failed inline; it stays pending", outbox_id)
+    """The embedded mode: process rows now, in this process; failures stay pending (their
+    error and attempt recorded). -> rows done (processed now or before)."""
+    done, size = 0, queues.batch_size()
+    for lo in range(0, len(outbox_ids), size):
+        chunk = outbox_ids[lo:lo + size]
+        with job_context():
+            rows = [Row(r.id, r.submission_def_id, r.event) for r in db.session.execute(
+                select(PipelineOutbox.id, PipelineOutbox.submission_def_id, PipelineOutbox.event)
+                .where(PipelineOutbox.id.in_(chunk), PipelineOutbox.processed_at.is_(None))
+                .order_by(PipelineOutbox.id).with_for_update())]
+            outcome = process_rows(rows) if rows else Outcome([], {})
+            for row, error in outcome.failed.items():
+                log.error("pipeline outbox_id=%s failed inline (%s); it stays pending",
+                          row.outbox_id, error)
+            done += len(chunk) - len(outcome.failed)
     return done
 
 
 def process_def(def_id: int, outbox_id: int | None = None) -> None:
-    """Clean, disaggregate and tag one submission version, and commit."""
-    sub_def = db.session.get(SubmissionDef, def_id)
-    if sub_def is not None:
-        result = _compute(sub_def)
-        _save(def_id, *result)
-    if outbox_id is not None:
-        db.session.execute(update(PipelineOutbox).where(PipelineOutbox.id == outbox_id).values(
+    """Clean, disaggregate and tag one submission version, and commit; raises on failure."""
+    outcome = process_rows([Row(outbox_id, def_id)], isolate=False)
+    if outcome.failed:
+        raise PipelineError(next(iter(outcome.failed.values())))
+
+
+def process_defs(def_ids: Sequence[int]) -> dict[int, str]:
+    """Re-run versions (no outbox rows) in batches; -> {def_id: error} for those that failed."""
+    failed: dict[int, str] = {}
+    size = queues.batch_size()
+    for lo in range(0, len(def_ids), size):
+        with job_context():
+            outcome = process_rows([Row(None, d) for d in def_ids[lo:lo + size]])
+        failed.update({row.def_id: error for row, error in outcome.failed.items()})
+    return failed
+
+
+def process_rows(rows: list[Row], *, handoff: bool = False, isolate: bool = True) -> Outcome:
+    """Process these rows (outbox rows already locked by the caller's transaction) in one
+    transaction and commit. A version whose computation raises is left out; its rows get
+    attempts + 1 and the error, and with `handoff` each goes to its own retrying RQ job.
+
+    If the batch's writes fail, it is rolled back and (with `isolate`) every row is run again
+    alone, so one bad version never holds back the others. Listeners hear of each processed
+    version after the commit."""
+    try:
+        outcome = _process_batch(rows, handoff=handoff)
+    except Exception as error:
+        db.session.rollback()
+        if isolate and len(rows) > 1:
+            log.warning("pipeline batch of %s failed to write (%s); running its rows alone",
+                        len(rows), _message(error))
+            outcome = Outcome([], {})
+            for row in rows:
+                if row.outbox_id is not None:
+                    # The rollback let the lock go: take it again; someone may have done it.
+                    locked = _lock(row.outbox_id)
+                    if locked is None or locked.processed_at is not None:
+                        db.session.rollback()
+                        continue
+                single = process_rows([row], handoff=handoff, isolate=False)
+                outcome.processed += single.processed
+                outcome.failed.update(single.failed)
+            return outcome
+        message = _message(error)
+        _record_failures([r for r in rows], message, handoff=handoff)
+        db.session.commit()
+        outcome = Outcome([], {r: message for r in rows})
+    if handoff and outcome.failed:
+        _handoff([r.outbox_id for r in outcome.failed if r.outbox_id is not None])
+    return outcome
+
+
+def _process_batch(rows: list[Row], *, handoff: bool) -> Outcome:
+    by_def: dict[int, list[Row]] = {}
+    for row in rows:
+        by_def.setdefault(row.def_id, []).append(row)
+    defs = {d.id: d for d in db.session.execute(select(
+        SubmissionDef.id, SubmissionDef.xml, SubmissionDef.form_version_id,
+        SubmissionDef.created_at).where(SubmissionDef.id.in_(list(by_def))))}
+    contexts = _contexts({d.form_version_id for d in defs.values()})
+    results: dict[int, tuple[Cleaned, dict, list[tagging.Tag], str]] = {}
+    failed: dict[Row, str] = {}
+    for def_id, sub_def in sorted(defs.items()):
+        try:
+            results[def_id] = _compute(sub_def, contexts[sub_def.form_version_id])
+        except Exception as error:
+            log.warning("pipeline def_id=%s failed: %s", def_id, _message(error),
+                        exc_info=True)
+            for row in by_def[def_id]:
+                failed[row] = _message(error)
+    _save_many(results)
+    # A version gone (deleted) counts as done: there is nothing to compute.
+    done = [r.outbox_id for r in rows if r not in failed and r.outbox_id is not None]
+    if done:
+        db.session.execute(update(PipelineOutbox).where(PipelineOutbox.id.in_(done)).values(
             processed_at=utcnow(), attempts=PipelineOutbox.attempts + 1, last_error=None))
+    for row, message in failed.items():
+        _record_failures([row], message, handoff=handoff)
     db.session.commit()
-    if sub_def is not None:
-        hooks.processed(def_id, fresh=outbox_id is not None)
+    processed = sorted(results)
+    for def_id in processed:
+        hooks.processed(def_id, fresh=any(r.fresh for r in by_def[def_id]))
+    return Outcome(processed, failed)
 
 
-def _compute(sub_def: SubmissionDef) -> tuple[Cleaned, dict, list[tagging.Tag], str]:
-    version, form, project = db.session.execute(
-        select(FormVersion, Form, Project).join(Form, Form.id == FormVersion.form_id)
+def _record_failures(rows: list[Row], message: str, *, handoff: bool) -> None:
+    ids = [r.outbox_id for r in rows if r.outbox_id is not None]
+    if not ids:
+        return
+    values: dict[str, Any] = {"attempts": PipelineOutbox.attempts + 1, "last_error": message}
+    if handoff:
+        values["enqueued_at"] = utcnow()
+    db.session.execute(update(PipelineOutbox).where(PipelineOutbox.id.in_(ids)).values(**values))
+
+
+def _handoff(outbox_ids: list[int]) -> None:
+    """Failed in a batch: each row now gets its own job (its retries, then the failed
+    registry). If Redis is gone the sweep finds them (attempts > 0, no job)."""
+    from app.pipeline import dispatch
+
+    try:
+        dispatch.enqueue_single(outbox_ids, first_attempt_done=True)
+    except Exception:
+        log.exception("pipeline could not hand off failed rows %s; the sweep will", outbox_ids)
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, PipelineError):
+        return str(error)[:2000]
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _contexts(version_ids: set[int]) -> dict[int, VersionContext]:
+    """One query for every form version of a batch (and its form's current version, whose
+    mapping applies to old submissions too: paths an old version lacks never match)."""
+    if not version_ids:
+        return {}
+    current = aliased(FormVersion)
+    found = db.session.execute(select(
+        FormVersion.id, FormVersion.sha256, FormVersion.xml, FormVersion.disaggregation,
+        FormVersion.sdg_mapping, FormVersion.version, Project.settings,
+        current.id.label("current_id"), current.disaggregation.label("current_marks"),
+        current.sdg_mapping.label("current_mapping"), current.version.label("current_version"))
+        .join(Form, Form.id == FormVersion.form_id)
         .join(Project, Project.id == Form.project_id)
-        .where(FormVersion.id == sub_def.form_version_id)
-        .options(defer(FormVersion.xlsform))).one()
-    # The form's current mapping applies to old submissions too: a coordinator who fixes the
-    # mapping sees them re-tagged. Paths the old version lacks simply never match.
-    current = version
-    if form.current_version_id not in (None, version.id):
-        current = db.session.get(FormVersion, form.current_version_id,
-                                 options=[defer(FormVersion.xlsform)]) or version
-    spec = spec_for(version.sha256, version.xml)
-    settings = project.settings or {}
+        .outerjoin(current, current.id == Form.current_version_id)
+        .where(FormVersion.id.in_(version_ids)))
     key = current_app.config.get("PHONE_HASH_KEY") or current_app.config["SECRET_KEY"]
-    phones = PhonePolicy(key=key.encode("utf-8"),
-                         allow_clear=bool(settings.get("allow_phone_numbers")),
-                         region=settings.get("phone_region"))
-    cleaned = clean_instance(spec, instance_root(sub_def.xml), phones=phones,
+    out = {}
+    for v in found:
+        settings = v.settings or {}
+        use_current = v.current_id is not None
+        out[v.id] = VersionContext(
+            spec=spec_for(v.sha256, v.xml),
+            phones=PhonePolicy(key=key.encode("utf-8"),
+                               allow_clear=bool(settings.get("allow_phone_numbers")),
+                               region=settings.get("phone_region")),
+            marks=(v.current_marks if use_current else None) or v.disaggregation or {},
+            mapping=(v.current_mapping if use_current else v.sdg_mapping) or {},
+            mapping_version=(v.current_version if use_current else v.version) or "")
+    return out
+
+
+def _compute(sub_def: Any, ctx: VersionContext) -> tuple[Cleaned, dict, list[tagging.Tag], str]:
+    """Clean, disaggregate and tag one version (`sub_def`: id, xml, created_at)."""
+    cleaned = clean_instance(ctx.spec, instance_root(sub_def.xml), phones=ctx.phones,
                              received=sub_def.created_at.date())
-    marks = current.disaggregation or version.disaggregation or {}
-    disaggregation = disaggregate(cleaned.record, marks)
-    mapping = current.sdg_mapping or {}
+    disaggregation = disaggregate(cleaned.record, ctx.marks)
     classifier = tagging.get_classifier()
-    tags = tagging.mapping_tags(mapping, cleaned.record, current.version or "")
-    tags += tagging.text_tags(spec, cleaned.record, classifier)
+    tags = tagging.mapping_tags(ctx.mapping, cleaned.record, ctx.mapping_version)
+    tags += tagging.text_tags(ctx.spec, cleaned.record, classifier)
     return cleaned, disaggregation, tagging.unique(tags), tagging.tags_key(
-        mapping, classifier.version)
+        ctx.mapping, classifier.version)
 
 
-def _save(def_id: int, cleaned: Cleaned, disaggregation: dict, tags: list[tagging.Tag],
-          key: str) -> None:
-    values: dict[str, Any] = {
-        "submission_def_id": def_id, "record": cleaned.record, "flags": cleaned.flags,
-        "disaggregation": disaggregation, "pipeline_version": PIPELINE_VERSION,
-        "tags_key": key, "processed_at": utcnow()}
+def _save_many(results: dict[int, tuple[Cleaned, dict, list[tagging.Tag], str]]) -> None:
+    """Upsert the cleaned records and replace the tags of these versions, in bulk, in def id
+    order (concurrent batches lock rows in the same order: no deadlock)."""
+    if not results:
+        return
+    now = utcnow()
+    ids = sorted(results)
+    records = [{
+        "submission_def_id": def_id, "record": results[def_id][0].record,
+        "flags": results[def_id][0].flags, "disaggregation": results[def_id][1],
+        "pipeline_version": PIPELINE_VERSION, "tags_key": results[def_id][3],
+        "processed_at": now} for def_id in ids]
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(CleanedRecord).values(**values)
-    # The upsert takes the row lock first, so two runs for one def serialise on it before
-    # touching the tags: no interleaved delete + insert.
+    upsert = dialect.insert(CleanedRecord)
+    # The upsert takes the record's row lock first, so two runs for one version serialise on
+    # it before touching the tags: no interleaved delete + insert.
     db.session.execute(upsert.on_conflict_do_update(
         index_elements=[CleanedRecord.submission_def_id],
-        set_={name: upsert.excluded[name] for name in values if name != "submission_def_id"}))
-    db.session.execute(delete(SdgTag).where(SdgTag.submission_def_id == def_id))
+        set_={name: upsert.excluded[name] for name in records[0]
+              if name != "submission_def_id"}), records)
+    db.session.execute(delete(SdgTag).where(SdgTag.submission_def_id.in_(ids)))
+    tags = [{
+        "submission_def_id": def_id, "goal": t.goal, "target": t.target or "",
+        "indicator": t.indicator or "", "source": t.source, "score": t.score,
+        "field": t.field or "", "version": t.version}
+        for def_id in ids for t in results[def_id][2]]
     if tags:
-        db.session.execute(insert(SdgTag), [{
-            "submission_def_id": def_id, "goal": t.goal, "target": t.target or "",
-            "indicator": t.indicator or "", "source": t.source, "score": t.score,
-            "field": t.field or "", "version": t.version} for t in tags])
+        db.session.execute(insert(SdgTag), tags)

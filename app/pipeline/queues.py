@@ -13,6 +13,7 @@ from rq import Queue, Retry
 PIPELINE_VERSION = "clean-1"
 DEFAULT_PREFIX = "datashift"
 DEFAULT_RETRY_INTERVALS = (10, 60, 300)
+DEFAULT_BATCH = 100
 # Fresh submissions before bulk re-processing: workers listen in this order.
 FRESH, BULK = "pipeline", "bulk"
 BULK_EVENTS = frozenset({"submission.reprocess", "submission.retag"})
@@ -77,17 +78,42 @@ def outbox_id_of(job_id: str) -> int | None:
     return int(tail) if head == prefix() and tail.isdigit() else None
 
 
+def drain_flag(kind: str) -> str:
+    """Redis key naming the drain job of a queue that is queued and not yet started."""
+    return f"{queue_name(kind)}:drain-queued"
+
+
+def drain_job_id(kind: str, token: str) -> str:
+    return f"{prefix()}-drain-{kind}-{token}"
+
+
+def batch_size() -> int:
+    """Rows a drain job takes at once (one transaction, one RQ job's bookkeeping)."""
+    return max(1, int(setting("PIPELINE_BATCH", DEFAULT_BATCH)))
+
+
 def max_retries() -> int:
     return int(setting("PIPELINE_MAX_RETRIES", 3))
 
 
-def retry_policy() -> Retry:
-    """Backoff between attempts; the last failure lands in RQ's failed registry."""
+def retry_intervals() -> list[int]:
     intervals = setting("PIPELINE_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS)
     if isinstance(intervals, str):
         intervals = [int(i) for i in intervals.split(",") if i.strip()]
-    return Retry(max=max_retries(), interval=list(intervals))
+    return [int(i) for i in intervals] or [0]
+
+
+def retry_policy(done: int = 0) -> Retry | None:
+    """Backoff between attempts; the last failure lands in RQ's failed registry. `done`:
+    attempts already made elsewhere (a row that failed in a batch has had its first)."""
+    left = max_retries() - done
+    if left < 1:
+        return None
+    intervals = retry_intervals()
+    return Retry(max=left, interval=intervals[done:] or intervals[-1:])
 
 
 JOB_TIMEOUT = 600
 RESULT_TTL = 600
+# Drain jobs are many and interchangeable: keep their results briefly.
+DRAIN_RESULT_TTL = 60

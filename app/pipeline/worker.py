@@ -1,10 +1,11 @@
 """RQ workers for the pipeline: RQ's own, plus the outbox sweep on every maintenance tick.
 
-`flask --app wsgi worker [--fork]` runs one inside the app. RQ's own command works too, with
-the same environment (DATABASE_URL, REDIS_URL, PIPELINE_PREFIX...); the worker builds the app:
+`flask --app wsgi worker [--fork]` runs one inside the app, on the SMS send queue and the
+pipeline queues. RQ's own command works too, with the same environment (DATABASE_URL,
+REDIS_URL, PIPELINE_PREFIX...); the worker builds the app:
 
     rq worker -u "$REDIS_URL" --with-scheduler -w app.pipeline.worker.SimplePipelineWorker
-        datashift-pipeline datashift-bulk
+        datashift-sms datashift-pipeline datashift-bulk
 
 (--with-scheduler: retries wait out their backoff in RQ's scheduled registry.)
 """
@@ -12,10 +13,10 @@ from __future__ import annotations
 
 import logging
 
-from rq import SimpleWorker, Worker
+from rq import Queue, SimpleWorker, Worker
 
 from app.extensions import db
-from app.pipeline import dispatch, jobs, reprocess, tagging
+from app.pipeline import dispatch, jobs, queues, reprocess, tagging
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK_SECONDS = 30
@@ -37,7 +38,10 @@ class _SweepMixin:
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[misc]
-        lock = f"{self.queues[0].name}:sweep-lock"  # type: ignore[attr-defined]
+        if not any(q.name == queues.queue_name(queues.FRESH)
+                   for q in self.queues):  # type: ignore[attr-defined]
+            return  # an SMS-only worker under this class: nothing of the pipeline's to sweep
+        lock = f"{queues.queue_name(queues.FRESH)}:sweep-lock"
         # One sweeper at a time across workers; a duplicate send would be harmless but wasteful.
         if not self.connection.set(lock, "1", nx=True, ex=SWEEP_LOCK_SECONDS):  # type: ignore[attr-defined]
             return
@@ -50,6 +54,15 @@ class _SweepMixin:
             log.exception("pipeline sweep failed; the next tick tries again")
         finally:
             db.session.remove()
+
+
+def worker_queues(pipeline: bool = True, sms: bool = True) -> list[Queue]:
+    """What `flask worker` listens to, in order: SMS replies first (a person is waiting and
+    each is one small job), then fresh submissions, then bulk re-processing."""
+    from app import messaging_jobs
+
+    out = [Queue(messaging_jobs.queue_name(), connection=queues.connection())] if sms else []
+    return out + (queues.all_queues() if pipeline else [])
 
 
 class PipelineWorker(_SweepMixin, Worker):

@@ -21,10 +21,10 @@ def main(database_url: str, redis_url: str, prefix: str, marker: str) -> None:
     tagging.set_classifier(FakeClassifier())
     compute = jobs._compute
 
-    def stalling(sub_def):
+    def stalling(sub_def, ctx):
         Path(marker).write_text("started")
         time.sleep(120)
-        return compute(sub_def)
+        return compute(sub_def, ctx)
 
     jobs._compute = stalling
     with app.app_context():

@@ -98,7 +98,7 @@ def test_an_admin_retries_failed_jobs_through_the_api(app, water_form, submit, c
 
     app.config["PIPELINE_MAX_RETRIES"] = 0
     compute = jobs._compute
-    monkeypatch.setattr(jobs, "_compute", lambda d: (_ for _ in ()).throw(ValueError("boom")))
+    monkeypatch.setattr(jobs, "_compute", lambda d, ctx: (_ for _ in ()).throw(ValueError("boom")))
     result = submit(water_form, water_xml(water_form.current_version.version))
     failed = client.get("/v1/pipeline/failed", headers=admin_headers).get_json()
     assert [(f["submissionDefId"], f["error"]) for f in failed] == [

@@ -13,7 +13,8 @@ def test_drain_processes_what_failed_inline_and_retry_failed_the_rest(
         app, water_form, submit, runner, monkeypatch):
     app.config["PIPELINE_MAX_RETRIES"] = 1
     compute = jobs._compute
-    monkeypatch.setattr(jobs, "_compute", lambda d: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(jobs, "_compute",
+                        lambda d, ctx: (_ for _ in ()).throw(OSError("disk full")))
     result = submit(water_form, water_xml(water_form.current_version.version))
     row = db.session.scalar(select(PipelineOutbox))
     assert row.processed_at is None and row.attempts == 1 and "disk full" in row.last_error
