@@ -175,3 +175,6 @@ def init_app(app: Flask) -> None:
     from app.pipeline import cli as pipeline_cli
 
     pipeline_cli.init_app(app)
+    from app.exports import cli as exports_cli
+
+    exports_cli.init_app(app)

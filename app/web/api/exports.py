@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
-from flask import Response, request, stream_with_context
+from flask import Response, jsonify, request, stream_with_context
 
 from app import problems
 from app.exports import formats, queries
 from app.exports.spec import ExportSpec, is_phone, mask_for, phone_paths
 from app.extensions import db
-from app.models import Audit, Form, FormVersion
+from app.models import Audit, ExportJob, Form, FormVersion
 from app.services import forms as form_service
 from app.web.api import api
 from app.web.auth import require_form
@@ -106,15 +107,124 @@ def stream_export(form: Form, spec: ExportSpec) -> Response:
 
 @api.route(f"{BASE}/submissions.<fmt>", methods=["GET", "POST"])
 def submissions_export(project_id: int, xml_form_id: str, fmt: str):
-    """`submissions.csv.zip`, `submissions.csv` and every other registered format."""
+    """`submissions.csv.zip`, `submissions.csv` and every other registered format; a large
+    export (over EXPORT_ASYNC_ROWS submissions) or `?async=true` answers 202 with a job."""
+    from dataclasses import replace
+
+    from app.exports import jobs
+    from app.exports.spec import Source
+
     if formats.get(fmt) is None:
         raise problems.not_found()
     form, _version, _model = export_form(project_id, xml_form_id)
     spec = export_spec(form, fmt)
-    from dataclasses import replace
-
+    asked = _arg("async")
+    total = None
+    if asked is None:
+        total = Source(spec).count()
+        background = total > jobs.setting("EXPORT_ASYNC_ROWS")
+    else:
+        background = asked.lower() not in ("false", "0", "no")
     spec = replace(spec, phones=phone_policy(form))
-    return stream_export(form, spec)
+    if not background:
+        return stream_export(form, spec)
+    job = jobs.create(spec, _actor_id(), total)
+    jobs.dispatch(job)
+    db.session.expire_all()
+    job = db.session.get(ExportJob, job.id)
+    response = jsonify(_job_json(form, job))
+    response.status_code = 202
+    response.headers["Location"] = _job_url(form, job)
+    return response
+
+
+# ---- Background export jobs ------------------------------------------------------------------
+def _actor_id() -> int | None:
+    from flask import g
+
+    principal = getattr(g, "principal", None)
+    return principal.actor.id if principal is not None else None
+
+
+def _jobs_base(form: Form) -> str:
+    prefix = request.path.split("/projects/")[0]
+    return (f"{request.url_root.rstrip('/')}{prefix}/projects/{form.project_id}/forms/"
+            f"{quote(form.xml_form_id, safe='')}/exports")
+
+
+def _job_url(form: Form, job: ExportJob) -> str:
+    return f"{_jobs_base(form)}/{job.id}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    from datetime import UTC
+
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
+
+
+def _job_json(form: Form, job: ExportJob) -> dict:
+    from app.exports import jobs
+
+    return {"id": job.id, "status": job.status, "format": job.format, "rows": job.rows,
+            "total": job.total, "progress": jobs.progress_of(job),
+            "phoneNumbers": ExportSpec.from_dict(job.spec).phones,
+            "createdAt": _iso(job.created_at), "finishedAt": _iso(job.finished_at),
+            "expiresAt": _iso(job.expires_at), "error": job.error,
+            "downloadUrl": f"{_job_url(form, job)}/file" if job.status == "done" else None}
+
+
+def _form_job(project_id: int, xml_form_id: str, job_id: int) -> tuple[Form, ExportJob]:
+    form, _version, _model = export_form(project_id, xml_form_id)
+    job = db.session.get(ExportJob, job_id)
+    if job is None or job.form_id != form.id:
+        raise problems.not_found()
+    return form, job
+
+
+@api.route(f"{BASE}/exports")
+def export_jobs_list(project_id: int, xml_form_id: str):
+    """The form's export jobs, newest first (expired ones are removed first)."""
+    from app.exports import jobs
+
+    form, _version, _model = export_form(project_id, xml_form_id)
+    jobs.cleanup()
+    return jsonify([_job_json(form, job) for job in jobs.for_form(form.id)])
+
+
+@api.route(f"{BASE}/exports/<int:job_id>")
+def export_job(project_id: int, xml_form_id: str, job_id: int):
+    form, job = _form_job(project_id, xml_form_id, job_id)
+    return jsonify(_job_json(form, job))
+
+
+@api.route(f"{BASE}/exports/<int:job_id>/file")
+def export_job_file(project_id: int, xml_form_id: str, job_id: int):
+    """The finished file. A file with clear phone numbers is its requester's alone (who must
+    still hold submission.export_phone)."""
+    from flask import send_file
+
+    from app.exports import jobs
+
+    form, job = _form_job(project_id, xml_form_id, job_id)
+    if job.spec.get("phones") == "clear":
+        principal = require_form("submission.export_phone", form.project_id, form.id)
+        if principal.actor.id != job.actor_id:
+            raise problems.insufficient_rights()
+    if job.status != "done":
+        raise problems.invalid_state(
+            f"The export is {job.status}, not done."
+            + (f" {job.error}" if job.status == "failed" and job.error else ""),
+            {"status": job.status})
+    path = jobs.file_path(job)
+    if path is None or not path.exists():
+        raise problems.not_found()
+    fmt = formats.get(job.format)
+    return send_file(path, mimetype=fmt.mimetype if fmt else "application/octet-stream",
+                     as_attachment=True,
+                     download_name=(fmt.filename(form.xml_form_id) if fmt
+                                    else f"{form.xml_form_id}.{job.format}"))
 
 
 def submissions_csv_zip(project_id: int, xml_form_id: str):

@@ -1,0 +1,208 @@
+"""Large exports as background jobs: an ExportJob row, an RQ job on the exports queue (inline
+when there is no REDIS_URL), a file under STORAGE_DIR/exports/, progress every N rows.
+
+Settings (app config first, then the environment):
+- EXPORT_ASYNC_ROWS (50000): exports covering more submissions than this run as a job.
+- EXPORT_FILE_TTL_SECONDS (86400): a finished (or failed) job and its file are removed this
+  long after it finished (on every list of a form's jobs, and by `flask export-cleanup`).
+- EXPORT_PROGRESS_ROWS (5000): the job's row count is written every this many rows.
+- EXPORT_JOB_TIMEOUT (7200): seconds an RQ worker lets one export run.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
+
+from app.exports import formats
+from app.exports.spec import ExportSpec, Source
+from app.extensions import db
+from app.models import ExportJob
+from app.models.base import utcnow
+
+log = logging.getLogger(__name__)
+QUEUE_KIND = "exports"  # the RQ queue is "{PIPELINE_PREFIX}-exports" (datashift-exports)
+DEFAULTS = {"EXPORT_ASYNC_ROWS": 50_000, "EXPORT_FILE_TTL_SECONDS": 86_400,
+            "EXPORT_PROGRESS_ROWS": 5_000, "EXPORT_JOB_TIMEOUT": 7_200}
+
+
+def setting(name: str) -> int:
+    value = current_app.config.get(name)
+    if value in (None, ""):
+        value = os.environ.get(name)
+    return int(DEFAULTS[name] if value in (None, "") else value)
+
+
+def export_dir() -> Path:
+    path = Path(current_app.config["STORAGE_DIR"]) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def file_path(job: ExportJob) -> Path | None:
+    return None if not job.file_name else export_dir() / job.file_name
+
+
+def queue():
+    from rq import Queue
+
+    from app.pipeline import queues
+
+    return Queue(queues.queue_name(QUEUE_KIND), connection=queues.connection())
+
+
+def rq_job_id(job_id: int) -> str:
+    from app.pipeline import queues
+
+    return f"{queues.prefix()}-export-{job_id}"
+
+
+def create(spec: ExportSpec, actor_id: int | None, total: int | None = None) -> ExportJob:
+    """A queued job row for `spec`, committed (the caller has authorised and audited)."""
+    if formats.get(spec.format) is None:
+        raise KeyError(f"unknown export format {spec.format!r}")
+    job = ExportJob(form_id=spec.form_id, actor_id=actor_id, format=spec.format,
+                    spec=spec.to_dict(), status="queued", rows=0, total=total)
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def dispatch(job: ExportJob) -> None:
+    """Hand the job to an RQ worker, or run it here and now when there is no REDIS_URL."""
+    from app.pipeline import queues
+
+    job_id = job.id
+    if queues.redis_url() is None:
+        run(job_id)
+        return
+    from rq import Callback
+
+    try:
+        queue().enqueue(process, job_id, job_id=rq_job_id(job_id),
+                        job_timeout=setting("EXPORT_JOB_TIMEOUT"), result_ttl=3600,
+                        failure_ttl=setting("EXPORT_FILE_TTL_SECONDS"),
+                        on_failure=Callback(on_rq_failure),
+                        description=f"export {job_id} {job.format}")
+    except RedisError as error:
+        _set(job_id, status="failed", finished_at=utcnow(),
+             error=f"the job queue is unavailable ({error.__class__.__name__}); try again")
+
+
+def process(job_id: int) -> str:
+    """The RQ job: run one export inside the app."""
+    from app.pipeline.jobs import job_context
+
+    with job_context():
+        try:
+            return run(job_id)
+        finally:
+            db.session.remove()
+
+
+def on_rq_failure(rq_job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ's failure callback (a worker killed mid-job, a timeout): the row says so."""
+    from app.pipeline.jobs import job_context
+
+    job_id = rq_job.args[0] if rq_job.args else None
+    if job_id is None:
+        return
+    with job_context():
+        _set(job_id, status="failed", finished_at=utcnow(),
+             error=f"{getattr(exc_type, '__name__', 'Error')}: {exc_value}",
+             only_unfinished=True)
+
+
+def _set(job_id: int, *, only_unfinished: bool = False, **values: Any) -> None:
+    """Update the row in its own short transaction: the session may be inside a long read
+    (a server-side cursor that a commit would close)."""
+    if values.get("status") in ("done", "failed") and "expires_at" not in values:
+        values["expires_at"] = (values.get("finished_at") or utcnow()) + timedelta(
+            seconds=setting("EXPORT_FILE_TTL_SECONDS"))
+    statement = update(ExportJob).where(ExportJob.id == job_id).values(**values)
+    if only_unfinished:
+        statement = statement.where(ExportJob.status.in_(("queued", "running")))
+    with db.engine.begin() as conn:
+        conn.execute(statement)
+
+
+def run(job_id: int) -> str:
+    """Write the job's file, reporting progress; -> its final status. Never raises for a
+    failed export: the row carries the error."""
+    job = db.session.get(ExportJob, job_id)
+    if job is None:
+        return "missing"
+    if job.status in ("done", "failed"):
+        return job.status
+    spec = ExportSpec.from_dict(job.spec)
+    fmt = formats.get(spec.format)
+    target = export_dir() / f"{job_id}{fmt.suffix if fmt else ''}"
+    partial = target.with_name(target.name + ".part")
+    db.session.commit()  # end the read; the row is written on its own connection below
+    every = max(1, setting("EXPORT_PROGRESS_ROWS"))
+    written = reported = 0
+
+    def progress(n: int) -> None:
+        nonlocal written, reported
+        written += n
+        if written - reported >= every:
+            _set(job_id, rows=written)
+            reported = written
+
+    try:
+        if fmt is None:
+            raise KeyError(f"unknown export format {spec.format!r}")
+        total = Source(spec).count()
+        _set(job_id, status="running", started_at=utcnow(), rows=0, total=total)
+        with open(partial, "wb") as out:
+            for chunk in formats.produce(spec, progress):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+    except Exception as error:  # the export failed: say why on the row, keep the worker alive
+        log.exception("export job %s failed", job_id)
+        db.session.rollback()
+        partial.unlink(missing_ok=True)
+        _set(job_id, status="failed", finished_at=utcnow(), rows=written,
+             error=f"{error.__class__.__name__}: {error}")
+        return "failed"
+    finally:
+        db.session.commit()
+    _set(job_id, status="done", finished_at=utcnow(), rows=written, file_name=target.name,
+         file_size=target.stat().st_size)
+    db.session.expire_all()
+    return "done"
+
+
+def progress_of(job: ExportJob) -> float:
+    if job.status == "done":
+        return 1.0
+    if not job.total:
+        return 0.0
+    return round(min(1.0, job.rows / job.total), 4)
+
+
+def for_form(form_id: int) -> list[ExportJob]:
+    return list(db.session.scalars(select(ExportJob).where(ExportJob.form_id == form_id)
+                                   .order_by(ExportJob.id.desc())))
+
+
+def cleanup(now: datetime | None = None) -> int:
+    """Remove jobs (and files) whose expiry has passed; -> how many."""
+    now = now or utcnow()
+    expired = list(db.session.scalars(select(ExportJob).where(ExportJob.expires_at < now)))
+    for job in expired:
+        path = file_path(job)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        db.session.delete(job)
+    if expired:
+        db.session.commit()
+    return len(expired)
