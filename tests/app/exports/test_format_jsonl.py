@@ -1,0 +1,155 @@
+"""submissions.jsonl: one object per submission, cleaned values nested as the form, system
+fields, filters and phone privacy."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from app.extensions import db
+
+WP_XML = """<?xml version='1.0' encoding='UTF-8' ?>
+<data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms"
+ id="water_point" version="2026112601"><start>2026-11-20T09:00:00.000+03:00</start>
+<end>2026-11-20T09:12:00.000+03:00</end><consent>yes</consent><wp><county>kisumu</county>
+<ward>kolwa_east</ward><water_source>borehole</water_source><source_other/>
+<functional>no</functional><days_broken>12</days_broken><minutes_to_fetch>45</minutes_to_fetch>
+<who_fetches>women girls</who_fetches><price>2.5</price><households>120</households>
+<location>-0.0917 34.768 1131.2 4.5</location><comments>pump broken</comments></wp>
+<thanks/><meta><instanceID>uuid:wp-1</instanceID></meta></data>"""
+
+SAFE_XML = """<?xml version='1.0' encoding='UTF-8' ?>
+<data xmlns:orx="http://openrosa.org/xforms" id="sdg5_safety" version="3"><age>34</age>
+<sex>female</sex><county>kisumu</county><safe_night>no</safe_night><violence_12m>yes</violence_12m>
+<violence_type>physical sexual</violence_type><reported>no</reported><why_not>fear</why_not>
+<owns_phone>yes</owns_phone><decides_income>yes</decides_income><n_children>2</n_children>
+<child><child_pos>1</child_pos><child_age>5</child_age><child_sex>girl</child_sex>
+<in_school>yes</in_school></child><child><child_pos>2</child_pos><child_age>nine</child_age>
+<child_sex>boy</child_sex><in_school>no</in_school></child><story>ok</story><thanks/>
+<orx:meta><orx:instanceID>uuid:safe-1</orx:instanceID></orx:meta></data>"""
+
+PHONE_FORM = """<?xml version="1.0"?><h:html xmlns="http://www.w3.org/2002/xforms"
+ xmlns:h="http://www.w3.org/1999/xhtml" xmlns:jr="http://openrosa.org/javarosa"><h:head>
+<h:title>Hotline</h:title><model><instance><data id="hotline" version="1"><issue/><phone/>
+<meta><instanceID/></meta></data></instance>
+<bind nodeset="/data/issue" type="string"/>
+<bind nodeset="/data/phone" type="string" jr:preload="property" jr:preloadParams="phonenumber"/>
+<bind nodeset="/data/meta/instanceID" type="string" readonly="true()" jr:preload="uid"/>
+</model></h:head><h:body><input ref="/data/issue"><label>Issue</label></input></h:body></h:html>"""
+PHONE_XML = ('<data id="hotline" version="1"><issue>no water</issue><phone>+254712345678</phone>'
+             '<meta><instanceID>uuid:h-1</instanceID></meta></data>')
+NUMBER = "+254712345678"
+
+
+def _lines(response) -> list[dict]:
+    assert response.status_code == 200, response.data[:300]
+    assert response.mimetype == "application/x-ndjson"
+    text = response.data.decode("utf-8")
+    assert text == "" or text.endswith("\n")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def _stored(instance_id: str):
+    from app.models import Submission
+
+    return db.session.scalar(select(Submission).where(Submission.instance_id == instance_id))
+
+
+def test_one_object_per_submission_with_cleaned_values(client, project, viewer,
+                                                        publish_fixture, submit):
+    headers, actor_id = viewer
+    publish_fixture(project, "water_point")
+    submit(WP_XML, submitter_id=actor_id, device_id="collect:abc", channel="sms")
+
+    [line] = _lines(client.get(f"/v1/projects/{project}/forms/water_point/submissions.jsonl",
+                               headers=headers))
+    stored = _stored("uuid:wp-1")
+    assert line["instanceId"] == "uuid:wp-1"
+    assert line["submissionDate"] == stored.created_at.strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{stored.created_at.microsecond // 1000:03d}Z"
+    assert line["submitterId"] == str(actor_id)
+    from app.models import Actor
+
+    assert line["submitterName"] == db.session.get(Actor, actor_id).display_name
+    assert line["deviceId"] == "collect:abc"
+    assert line["channel"] == "sms"
+    assert line["reviewState"] is None
+    assert line["formVersion"] == "2026112601"
+    assert line["edits"] == 0 and line["updatedAt"] is None
+    assert isinstance(line["sdgTags"], list) and isinstance(line["qualityFlags"], list)
+    data = line["data"]
+    assert data["consent"] == "yes"
+    assert data["start"] == "2026-11-20T06:00:00Z"
+    wp = data["wp"]
+    assert wp["days_broken"] == 12 and wp["households"] == 120
+    assert wp["price"] == 2.5
+    assert wp["who_fetches"] == ["women", "girls"]
+    assert wp["location"] == {"lat": -0.0917, "lon": 34.768, "alt": 1131.2, "accuracy": 4.5}
+    assert wp["source_other"] is None
+    assert data["meta"] == {"instanceID": "uuid:wp-1"}
+
+
+def test_repeats_nest_as_arrays_and_bad_values_stay_text(client, project, viewer,
+                                                         publish_fixture, submit):
+    headers, _ = viewer
+    publish_fixture(project, "sdg5_safety")
+    submit(SAFE_XML)
+    [line] = _lines(client.get(f"/v1/projects/{project}/forms/sdg5_safety/submissions.jsonl",
+                               headers=headers))
+    assert line["data"]["age"] == 34
+    assert line["data"]["violence_type"] == ["physical", "sexual"]
+    assert line["data"]["child"] == [
+        {"child_pos": "1", "child_age": 5, "child_sex": "girl", "in_school": "yes"},
+        {"child_pos": "2", "child_age": "nine", "child_sex": "boy", "in_school": "no"}]
+
+
+def test_filters(client, project, viewer, publish_fixture, submit):
+    from app.models import Submission
+
+    headers, _ = viewer
+    publish_fixture(project, "water_point")
+    submit(WP_XML, channel="sms")
+    submit(WP_XML.replace("uuid:wp-1", "uuid:wp-2"), channel="collect")
+    db.session.query(Submission).filter(Submission.instance_id == "uuid:wp-2").update(
+        {"review_state": "approved"})
+    db.session.commit()
+    url = f"/v1/projects/{project}/forms/water_point/submissions.jsonl"
+
+    def ids(query: str) -> list[str]:
+        return [line["instanceId"] for line in _lines(client.get(url + query, headers=headers))]
+
+    assert ids("") == ["uuid:wp-2", "uuid:wp-1"]
+    assert ids("?channel=sms") == ["uuid:wp-1"]
+    assert ids("?reviewState=approved") == ["uuid:wp-2"]
+    assert ids("?formVersion=2026112601") == ["uuid:wp-2", "uuid:wp-1"]
+    assert ids("?formVersion=nope") == []
+    assert ids("?since=2000-01-01&until=2000-01-02") == []
+    assert ids("?$filter=__id eq 'uuid:wp-1'") == ["uuid:wp-1"]
+    assert client.get(url + "?$filter=nonsense eq 1", headers=headers).status_code in (400, 501)
+
+
+def test_phone_numbers_hashed_unless_a_manager_asks(client, project, viewer, make_user,
+                                                     login, submit):
+    from app import crypto
+    from app.models import Audit
+    from app.services.forms import create_form
+    from forms.xlsform import compile_upload
+
+    headers, _ = viewer
+    create_form(project, compile_upload(PHONE_FORM.encode(), "application/xml", "h.xml",
+                                        validate=False), None, publish=True)
+    db.session.commit()
+    submit(PHONE_XML, channel="sms")
+    url = f"/v1/projects/{project}/forms/hotline/submissions.jsonl"
+
+    [line] = _lines(client.get(url, headers=headers))
+    assert line["data"]["phone"] == crypto.phone_hash(NUMBER)
+    assert NUMBER not in json.dumps(line)
+    assert client.get(url + "?phoneNumbers=clear", headers=headers).status_code == 403
+
+    make_user("manager@example.org", roles={project: "manager"})
+    [line] = _lines(client.get(url + "?phoneNumbers=clear",
+                               headers=login("manager@example.org")))
+    assert line["data"]["phone"] == NUMBER
+    assert db.session.scalar(select(Audit).where(
+        Audit.action == "submission.export.phone_clear")) is not None
