@@ -84,16 +84,25 @@ def versions(submission: Submission) -> list[SubmissionDef]:
 
 def set_review_state(form: Form, submission: Submission, state: str,
                      actor_id: int) -> Submission:
-    """Record a review decision, audited."""
+    """Record a review decision, audited as Central does (`submission.update`); a change of
+    state is sent to the form's webhooks once the caller commits."""
+    from app.webhooks import events as webhook_events
+
     if state not in REVIEWABLE:
         raise problems.unexpected_value("reviewState", state,
                                         f"must be one of {', '.join(REVIEWABLE)}")
+    previous = submission.review_state
     submission.review_state = state
     submission.updated_at = utcnow()
+    current = current_def(submission)
     db.session.add(Audit(actor_id=actor_id, action="submission.update",
                          project_id=form.project_id, form_id=form.id,
-                         submission_id=submission.id, details={"reviewState": state}))
+                         submission_id=submission.id, details={
+                             "submissionId": submission.id, "submissionDefId": current.id,
+                             "instanceId": current.instance_id, "reviewState": state}))
     db.session.flush()
+    if previous != state:
+        webhook_events.review_changed(form, submission, previous, state, actor_id)
     return submission
 
 

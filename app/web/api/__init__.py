@@ -23,4 +23,5 @@ from app.web.api import (  # noqa: E402,F401  (routes register on import)
     sessions,
     submissions,
     users,
+    webhooks_api,
 )

@@ -84,7 +84,10 @@ def test_review_state_is_set_and_audited_and_checked(client, url, manager):
     response = client.patch(f"{url}/uuid:v", json={"reviewState": "approved"}, headers=manager)
     assert response.get_json()["reviewState"] == "approved"
     audit = db.session.scalar(db.select(Audit).where(Audit.action == "submission.update"))
-    assert audit.details == {"reviewState": "approved"}
+    # Central's details: which submission and version, and the new state.
+    assert audit.details == {"reviewState": "approved", "instanceId": "uuid:v",
+                             "submissionId": audit.submission_id,
+                             "submissionDefId": audit.details["submissionDefId"]}
     bad = client.patch(f"{url}/uuid:v", json={"reviewState": "great"}, headers=manager)
     assert bad.status_code == 400
 

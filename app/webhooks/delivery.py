@@ -1,0 +1,193 @@
+"""Sending one delivery: build, sign, vet the address, POST; the RQ job and its backoff.
+
+A receiver's 2xx is success; any other status (redirects are not followed), a timeout or a
+refused connection is a failure, retried by RQ with WEBHOOK_RETRY_INTERVALS between attempts.
+The last failure is recorded and the job ends normally: the delivery log, not RQ's failed
+registry, is where a manager sees it and asks for another try. Without Redis each delivery is
+tried once, in process, right away (failures wait for a manual retry).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import certifi
+import urllib3
+from redis.exceptions import RedisError
+from rq import Retry, get_current_job
+
+from app import crypto
+from app.extensions import db
+from app.models import Webhook, WebhookDelivery
+from app.models.base import utcnow
+from app.pipeline import queues
+from app.pipeline.jobs import job_context
+from app.webhooks import payload, signing, ssrf
+
+log = logging.getLogger(__name__)
+DEFAULT_RETRY_INTERVALS = (10, 60, 300, 1800, 7200)
+DEFAULT_TIMEOUT = 10.0
+USER_AGENT = "DataShift-Collect-Webhooks/1"
+JOB_TIMEOUT = 120
+_MAX_RESPONSE = 64 * 1024
+
+
+class DeliveryFailed(Exception):
+    """This attempt failed and RQ has retries left: raised so that RQ schedules the next."""
+
+
+def retry_intervals() -> list[int]:
+    intervals = queues.setting("WEBHOOK_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS)
+    if isinstance(intervals, str):
+        intervals = [int(i) for i in intervals.split(",") if i.strip()]
+    return [int(i) for i in intervals]
+
+
+def timeout() -> float:
+    return float(queues.setting("WEBHOOK_TIMEOUT", DEFAULT_TIMEOUT))
+
+
+def allow_private_everywhere() -> bool:
+    value = queues.setting("WEBHOOK_ALLOW_PRIVATE", False)
+    return value is True or str(value).lower() in ("1", "true", "yes")
+
+
+# --- handing deliveries on ---------------------------------------------------------------
+
+def dispatch(delivery_ids: Iterable[int]) -> None:
+    """Send committed deliveries: to RQ, or here and now without Redis. Never raises."""
+    ids = list(delivery_ids)
+    if not ids:
+        return
+    if queues.redis_url() is None:
+        for delivery_id in ids:
+            run_inline(delivery_id)
+        return
+    try:
+        enqueue(ids)
+    except RedisError as error:
+        log.warning("webhook enqueue failed (%s); deliveries %s stay pending (flask webhooks "
+                    "retry --pending sends them)", error.__class__.__name__, ids)
+
+
+def enqueue(delivery_ids: Iterable[int]) -> None:
+    """One RQ job per delivery on the pipeline's fresh queue (its workers run the scheduler
+    that retries need), each with a fresh set of retries."""
+    queue = queues.queue(queues.FRESH)
+    intervals = retry_intervals()
+    for delivery_id in delivery_ids:
+        queue.enqueue(deliver_job, delivery_id, job_timeout=JOB_TIMEOUT,
+                      result_ttl=queues.RESULT_TTL, failure_ttl=86400,
+                      retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+                      description=f"webhook delivery {delivery_id}")
+
+
+def run_inline(delivery_id: int) -> str:
+    """One attempt in this process, in its own session; never raises."""
+    try:
+        with job_context():
+            return attempt(delivery_id, final=True)
+    except Exception:
+        log.exception("webhook delivery %s failed inline", delivery_id)
+        return "error"
+
+
+def deliver_job(delivery_id: int) -> str:
+    """The RQ job. Raises DeliveryFailed while RQ has retries left, so that it retries."""
+    job = get_current_job()
+    final = job is None or not job.retries_left
+    with job_context():
+        return attempt(delivery_id, final=final)
+
+
+# --- one attempt ---------------------------------------------------------------------------
+
+def attempt(delivery_id: int, *, final: bool) -> str:
+    """Try one delivery once and record the outcome; -> its status."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        return "missing"
+    if delivery.status in ("succeeded", "cancelled"):
+        return delivery.status
+    webhook = db.session.get(Webhook, delivery.webhook_id)
+    if webhook is None or webhook.deleted_at is not None:
+        delivery.status = "cancelled"
+        delivery.last_error = "the webhook was deleted"
+        db.session.commit()
+        return delivery.status
+    try:
+        body = payload.body(delivery, webhook)
+        target = ssrf.check(webhook.url,
+                            allow_private=webhook.allow_private or allow_private_everywhere())
+        secret = crypto.decrypt(webhook.secret)
+    except (payload.Gone, ssrf.UrlRefused, crypto.DecryptionFailed) as error:
+        # Nothing a retry would change: fail now, for good.
+        _record(delivery, None, f"not sent: {error}", None, final=True)
+        return delivery.status
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        signing.HEADER: signing.signature(secret, body),
+        signing.EVENT_HEADER: delivery.event,
+        signing.DELIVERY_HEADER: delivery.guid,
+        "X-DataShift-Attempt": str(delivery.attempts + 1),
+    }
+    started = time.monotonic()
+    status, error = post(target, body, headers, timeout())
+    elapsed = int((time.monotonic() - started) * 1000)
+    _record(delivery, status, error, elapsed, final=final)
+    if error is not None and not final:
+        raise DeliveryFailed(f"webhook delivery {delivery_id}: {error}")
+    return delivery.status
+
+
+def post(target: ssrf.Target, body: bytes, headers: dict[str, str],
+         seconds: float) -> tuple[int | None, str | None]:
+    """POST to the vetted address (never following redirects); -> (status, error or None)."""
+    kwargs: dict[str, Any] = {}
+    pool_class: Any = urllib3.HTTPConnectionPool
+    if target.scheme == "https":
+        pool_class = urllib3.HTTPSConnectionPool
+        kwargs = {"server_hostname": target.host, "assert_hostname": target.host,
+                  "cert_reqs": "CERT_REQUIRED", "ca_certs": certifi.where()}
+    pool = pool_class(target.address, target.port, timeout=urllib3.Timeout(seconds, seconds),
+                      retries=False, maxsize=1, **kwargs)
+    try:
+        response = pool.urlopen("POST", target.path, body=body,
+                                headers={**headers, "Host": target.host_header},
+                                redirect=False, retries=False, preload_content=False)
+        try:
+            response.read(_MAX_RESPONSE)
+        finally:
+            response.release_conn()
+    except urllib3.exceptions.HTTPError as error:
+        return None, f"{type(error).__name__}: {error}"[:2000]
+    except OSError as error:
+        return None, f"{type(error).__name__}: {error}"[:2000]
+    finally:
+        pool.close()
+    status = response.status
+    if 200 <= status < 300:
+        return status, None
+    if 300 <= status < 400:
+        return status, f"HTTP {status}: redirects are not followed " \
+                       f"(Location: {response.headers.get('Location', '')[:500]})"
+    return status, f"HTTP {status}"
+
+
+def _record(delivery: WebhookDelivery, status: int | None, error: str | None,
+            elapsed: int | None, *, final: bool) -> None:
+    now = utcnow()
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.last_status_code = status
+    delivery.last_error = error
+    delivery.response_ms = elapsed
+    if error is None:
+        delivery.status = "succeeded"
+        delivery.delivered_at = now
+    else:
+        delivery.status = "failed" if final else "retrying"
+    db.session.commit()

@@ -1,0 +1,113 @@
+"""Webhook use cases: create (validated, URL vetted, secret encrypted), list, delete, the
+delivery log and its retry action."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app import crypto, problems
+from app.extensions import db
+from app.models import WEBHOOK_EVENTS, Form, Webhook, WebhookDelivery
+from app.models.base import utcnow
+from app.webhooks import delivery as sender
+from app.webhooks import ssrf
+
+MIN_SECRET = 16
+MAX_SECRET = 500
+
+
+def create(form: Form, body: dict[str, Any], actor_id: int, *, is_admin: bool) -> Webhook:
+    url = body.get("url")
+    secret = body.get("secret")
+    if not isinstance(url, str) or not url.strip():
+        raise problems.missing_parameter("url")
+    if not isinstance(secret, str) or not secret:
+        raise problems.missing_parameter("secret")
+    if not MIN_SECRET <= len(secret) <= MAX_SECRET:
+        raise problems.unexpected_value("secret", "[hidden]",
+                                        f"must be {MIN_SECRET} to {MAX_SECRET} characters long")
+    include_xml = _flag(body, "includeXml")
+    allow_private = _flag(body, "allowPrivate")
+    if allow_private and not is_admin:
+        raise problems.insufficient_rights()
+    events = body.get("events")
+    if events is None:
+        events = list(WEBHOOK_EVENTS)
+    if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+        raise problems.unexpected_value("events", events,
+                                        f"must be a non-empty list of {', '.join(WEBHOOK_EVENTS)}")
+    unknown = [e for e in events if e not in WEBHOOK_EVENTS]
+    if unknown:
+        raise problems.unexpected_value("events", unknown[0],
+                                        f"must be one of {', '.join(WEBHOOK_EVENTS)}")
+    try:
+        ssrf.check(url, allow_private=allow_private or sender.allow_private_everywhere())
+    except ssrf.UrlRefused as refused:
+        raise problems.unexpected_value("url", url, str(refused)) from None
+    webhook = Webhook(project_id=form.project_id, form_id=form.id, url=url.strip(),
+                      secret=crypto.encrypt(secret), include_xml=include_xml,
+                      events=list(dict.fromkeys(events)), allow_private=allow_private,
+                      created_by=actor_id, created_at=utcnow())
+    db.session.add(webhook)
+    db.session.flush()
+    return webhook
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise problems.unexpected_value(name, value, "must be true or false")
+    return value
+
+
+def webhooks(form: Form) -> list[Webhook]:
+    return list(db.session.scalars(select(Webhook).where(
+        Webhook.form_id == form.id, Webhook.deleted_at.is_(None)).order_by(Webhook.id)))
+
+
+def get(form: Form, webhook_id: int) -> Webhook:
+    webhook = db.session.get(Webhook, webhook_id)
+    if webhook is None or webhook.form_id != form.id or webhook.deleted_at is not None:
+        raise problems.not_found()
+    return webhook
+
+
+def delete(webhook: Webhook) -> None:
+    """Soft delete: the delivery log stays; pending deliveries are cancelled when they run."""
+    webhook.deleted_at = utcnow()
+    db.session.flush()
+
+
+def deliveries(webhook: Webhook, limit: int, offset: int,
+               status: str | None = None) -> tuple[list[WebhookDelivery], int]:
+    """One page of the delivery log, newest first, and the total."""
+    where = [WebhookDelivery.webhook_id == webhook.id]
+    if status:
+        where.append(WebhookDelivery.status == status)
+    total = db.session.scalar(select(func.count(WebhookDelivery.id)).where(*where)) or 0
+    rows = db.session.scalars(select(WebhookDelivery).where(*where)
+                              .order_by(WebhookDelivery.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def get_delivery(webhook: Webhook, delivery_id: int) -> WebhookDelivery:
+    row = db.session.get(WebhookDelivery, delivery_id)
+    if row is None or row.webhook_id != webhook.id:
+        raise problems.not_found()
+    return row
+
+
+def retry(row: WebhookDelivery) -> WebhookDelivery:
+    """Send again now, with a fresh set of retries. A delivery RQ will retry anyway is 409."""
+    if row.status == "retrying":
+        raise problems.invalid_state(
+            "This delivery is waiting for its next automatic retry.",
+            {"status": row.status, "lastAttemptAt": row.last_attempt_at.isoformat()
+             if row.last_attempt_at else None})
+    row.status = "pending"
+    row.delivered_at = None
+    db.session.commit()
+    sender.dispatch([row.id])
+    db.session.refresh(row)
+    return row

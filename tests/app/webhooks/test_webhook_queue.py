@@ -1,0 +1,117 @@
+"""Queued mode on a real Redis: deliveries are RQ jobs after the pipeline's, retried with
+backoff until the receiver answers 2xx; the last failure stays in our log, not RQ's."""
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import WebhookDelivery
+from app.pipeline import queues
+from app.webhooks import signing
+from tests.app.webhooks.conftest import SECRET, instance
+
+
+@pytest.fixture
+def queued(app, redis_url):
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    app.config.update(REDIS_URL=redis_url, PIPELINE_PREFIX=prefix, PIPELINE_RETRY_INTERVALS=[0],
+                      WEBHOOK_RETRY_INTERVALS=[0, 0, 0])
+    yield app
+    from redis import Redis
+
+    conn = Redis.from_url(redis_url)
+    keys = list(conn.scan_iter(f"rq:*{prefix}*"))
+    if keys:
+        conn.delete(*keys)
+
+
+def work() -> None:
+    SimpleWorker(queues.all_queues(), connection=queues.connection()).work(burst=True)
+    db.session.expire_all()
+
+
+def _ingest(form, xml: bytes):
+    from sync.ingest import ingest
+
+    return ingest(project_id=form.project_id, xml=xml, attachments={}, channel="sms",
+                  submitter_id=None, device_id=None)
+
+
+def test_500_twice_then_200_is_retried_then_delivered(queued, client, base, manager, form,
+                                                      receiver):
+    receiver.codes.extend([500, 500])
+    hook = client.post(f"{base}/webhooks", headers=manager,
+                       json={"url": receiver.url, "secret": SECRET}).get_json()
+    iid = f"uuid:{uuid.uuid4()}"
+    _ingest(form, instance(iid))
+    assert receiver.requests == []  # nothing before the pipeline has run
+    work()
+    assert len(receiver.requests) == 3
+    assert [r["headers"]["X-DataShift-Attempt"] for r in receiver.requests] == ["1", "2", "3"]
+    assert len({r["headers"][signing.DELIVERY_HEADER] for r in receiver.requests}) == 1
+    assert all(signing.verify(SECRET, r["body"], r["headers"][signing.HEADER])
+               for r in receiver.requests)
+    assert receiver.requests[0]["json"]["channel"] == "sms"
+    assert receiver.requests[0]["json"]["record"] is not None
+    [row] = client.get(f"{base}/webhooks/{hook['id']}/deliveries", headers=manager).get_json()
+    assert (row["status"], row["attempts"], row["lastStatusCode"], row["lastError"]) == (
+        "succeeded", 3, 200, None)
+    assert row["instanceId"] == iid
+
+
+def test_the_last_failure_is_logged_and_a_manual_retry_sends_again(queued, client, base,
+                                                                    manager, form, receiver):
+    queued.config["WEBHOOK_RETRY_INTERVALS"] = [0]
+    receiver.default = 503
+    hook = client.post(f"{base}/webhooks", headers=manager,
+                       json={"url": receiver.url, "secret": SECRET}).get_json()
+    _ingest(form, instance(f"uuid:{uuid.uuid4()}"))
+    work()
+    [row] = client.get(f"{base}/webhooks/{hook['id']}/deliveries", headers=manager).get_json()
+    assert (row["status"], row["attempts"], row["lastStatusCode"], row["lastError"]) == (
+        "failed", 2, 503, "HTTP 503")
+    assert queues.queue(queues.FRESH).failed_job_registry.count == 0
+
+    receiver.default = 204
+    url = f"{base}/webhooks/{hook['id']}/deliveries/{row['id']}/retry"
+    assert client.post(url, headers=manager).get_json()["status"] == "pending"
+    work()
+    done = db.session.get(WebhookDelivery, row["id"])
+    assert (done.status, done.attempts, done.last_status_code) == ("succeeded", 3, 204)
+    assert len(receiver.requests) == 3
+
+
+def test_review_events_go_through_the_queue(queued, client, base, manager, form, receiver):
+    client.post(f"{base}/webhooks", headers=manager,
+                json={"url": receiver.url, "secret": SECRET, "events": ["submission.reviewed"]})
+    iid = f"uuid:{uuid.uuid4()}"
+    _ingest(form, instance(iid))
+    work()
+    assert receiver.requests == []
+    response = client.patch(f"{base}/submissions/{iid}", headers=manager,
+                            json={"reviewState": "rejected"})
+    assert response.status_code == 200 and receiver.requests == []
+    work()
+    assert receiver.requests[0]["json"]["reviewState"] == "rejected"
+
+
+def test_a_down_redis_never_fails_a_review(app, client, base, manager, form, receiver):
+    client.post(f"{base}/webhooks", headers=manager,
+                json={"url": receiver.url, "secret": SECRET})
+    iid = f"uuid:{uuid.uuid4()}"
+    _ingest(form, instance(iid))  # inline: delivered now
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    response = client.patch(f"{base}/submissions/{iid}", headers=manager,
+                            json={"reviewState": "approved"})
+    assert response.status_code == 200
+    pending = db.session.scalar(select(WebhookDelivery).where(
+        WebhookDelivery.event == "submission.reviewed"))
+    assert pending.status == "pending" and pending.attempts == 0
