@@ -108,7 +108,12 @@ def stream_export(form: Form, spec: ExportSpec) -> Response:
 @api.route(f"{BASE}/submissions.<fmt>", methods=["GET", "POST"])
 def submissions_export(project_id: int, xml_form_id: str, fmt: str):
     """`submissions.csv.zip`, `submissions.csv` and every other registered format; a large
-    export (over EXPORT_ASYNC_ROWS submissions) or `?async=true` answers 202 with a job."""
+    export (over EXPORT_ASYNC_ROWS submissions) or `?async=true` answers 202 with a job;
+    `?async=false` always streams."""
+    return _export(project_id, xml_form_id, fmt)
+
+
+def _export(project_id: int, xml_form_id: str, fmt: str, background_ok: bool = True):
     from dataclasses import replace
 
     from app.exports import jobs
@@ -119,12 +124,16 @@ def submissions_export(project_id: int, xml_form_id: str, fmt: str):
     form, _version, _model = export_form(project_id, xml_form_id)
     spec = export_spec(form, fmt)
     asked = _arg("async")
-    total = None
-    if asked is None:
-        total = Source(spec).count()
-        background = total > jobs.setting("EXPORT_ASYNC_ROWS")
-    else:
+    total, threshold = None, jobs.setting("EXPORT_ASYNC_ROWS")
+    if not background_ok:
+        background = False
+    elif asked is not None:
         background = asked.lower() not in ("false", "0", "no")
+    elif threshold > 0:  # 0: never on our own (always stream, as Central does)
+        total = Source(spec).count()
+        background = total > threshold
+    else:
+        background = False
     spec = replace(spec, phones=phone_policy(form))
     if not background:
         return stream_export(form, spec)
@@ -228,12 +237,12 @@ def export_job_file(project_id: int, xml_form_id: str, job_id: int):
 
 
 def submissions_csv_zip(project_id: int, xml_form_id: str):
-    """`submissions.csv.zip` (kept callable by name: bench/export.py profiles it)."""
-    return submissions_export(project_id, xml_form_id, "csv.zip")
+    """The `submissions.csv.zip` stream, never a job (bench/export.py profiles it)."""
+    return _export(project_id, xml_form_id, "csv.zip", background_ok=False)
 
 
 def submissions_csv(project_id: int, xml_form_id: str):
-    return submissions_export(project_id, xml_form_id, "csv")
+    return _export(project_id, xml_form_id, "csv", background_ok=False)
 
 
 # ---- OData (Central's .svc) ------------------------------------------------------------------

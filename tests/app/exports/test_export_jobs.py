@@ -114,6 +114,9 @@ def test_async_true_and_false_and_plain_csv(app, client, project, viewer, publis
     # Filters count: one submission is under the threshold.
     assert client.get(url + "/submissions.csv?$filter=__id eq 'uuid:safe-0'",
                       headers=headers).status_code == 200
+    app.config.update(EXPORT_ASYNC_ROWS=0)  # never on our own
+    assert client.get(url + "/submissions.csv", headers=headers).status_code == 200
+    assert client.get(url + "/submissions.csv?async=yes", headers=headers).status_code == 202
 
 
 def test_queued_job_runs_on_a_real_rq_worker(queued, redis_url, client, project, viewer,
