@@ -116,3 +116,58 @@ def _csv_zip(source: Source) -> Iterator[bytes]:
 
 register(Format("csv.zip", ".csv.zip", "application/zip", _csv_zip))
 register(Format("csv", ".csv", "text/csv", _csv))
+
+
+# ---- XLSX, GeoJSON, JSON Lines, SPSS and Stata (app/exports/*_export.py) ---------------------
+def _xlsx(source: Source) -> Iterator[bytes]:
+    """The CSV zip's tables as sheets (Central's CSV options apply), typed cells."""
+    from app.exports import xlsx_export
+
+    options = csv_options(source)
+    options.attachments = False
+    layout = _csv_layout(source, options)
+    yield from xlsx_export.write_xlsx(layout, options, source.chunks())
+
+
+def _geojson(source: Source) -> Iterator[bytes]:
+    """Central's FeatureCollection of each submission's default geo field (the HTTP route
+    also takes Central's `fieldpath` and `limit`)."""
+    from app.exports import geojson_export
+
+    yield from geojson_export.write_geojson(geojson_export.version_models(source.form.id),
+                                            source.model, source.chunks(extras=False))
+
+
+def _jsonl(source: Source) -> Iterator[bytes]:
+    from app.exports import jsonl_export
+
+    yield from jsonl_export.write_jsonl(source.model, source.chunks(), mask=source.mask,
+                                        phone_paths=source.phone_paths)
+
+
+def _stats(fmt: str, zipped: bool) -> Producer:
+    """SPSS (`sav`) or Stata (`dta`): the root table, or (`zipped`) every table in a zip;
+    labels in `spec.language` (LookupError for a language the form does not have)."""
+
+    def produce_stats(source: Source) -> Iterator[bytes]:
+        from app.exports import stats_export
+        from app.exports.typed import pick_language
+
+        model = source.model
+        language = pick_language(model.languages, model.default_language,
+                                 source.spec.language)
+        yield from stats_export.write_stats(model, source.chunks(), fmt, zipped=zipped,
+                                            language=language, mask=source.mask,
+                                            phone_paths=source.phone_paths)
+
+    return produce_stats
+
+
+register(Format("xlsx", ".xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx))
+register(Format("geojson", ".geojson", "application/json", _geojson))
+register(Format("jsonl", ".jsonl", "application/x-ndjson", _jsonl))
+register(Format("sav", ".sav", "application/x-spss-sav", _stats("sav", False)))
+register(Format("sav.zip", ".sav.zip", "application/zip", _stats("sav", True)))
+register(Format("dta", ".dta", "application/x-stata-dta", _stats("dta", False)))
+register(Format("dta.zip", ".dta.zip", "application/zip", _stats("dta", True)))

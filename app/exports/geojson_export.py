@@ -135,6 +135,23 @@ def _dump(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def version_models(form_id: int) -> dict[str, FormModel]:
+    """Every published version's model of a form, by version name."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import FormVersion
+    from sync.schema import schema_for
+
+    out = {}
+    for name, sha256, version_id in db.session.execute(
+            select(FormVersion.version, FormVersion.sha256, FormVersion.id).where(
+                FormVersion.form_id == form_id, FormVersion.published_at.is_not(None))):
+        out[name] = schema_for(sha256, lambda i=version_id: db.session.get(FormVersion, i).xml
+                               ).model
+    return out
+
+
 def write_geojson(models: dict[str, FormModel], current: FormModel,
                   chunks: Iterable[list[Row]], fieldpath: str | None = None,
                   limit: int | None = None) -> Iterator[bytes]:

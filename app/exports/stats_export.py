@@ -2,9 +2,10 @@
 
 Tables are the CSV zip's (app/exports/columns.py): the root and one per repeat, linked by
 KEY / PARENT_KEY, with the same rows and the same phone masking (the cells come from the CSV
-writer). A form without repeats is served as one `.sav`/`.dta` file; a form with repeats as a
-zip of `{formId}.sav` and `{formId}-{repeat}.sav` files (what an analyst merges on KEY), since
-neither format holds more than one table.
+writer). Neither format holds more than one table, so, as Central's `submissions.csv` and
+`submissions.csv.zip`: `submissions.sav` / `.dta` is the submissions (root) table alone — all
+of a form without repeats — and `submissions.sav.zip` / `.dta.zip` a zip of `{formId}.sav`
+and one `{formId}-{repeat}.sav` per repeat, which an analyst merges on KEY = PARENT_KEY.
 
 Variables, per question:
 - names from the field name, made valid: ASCII letters, digits and `_`, starting with a
@@ -251,13 +252,16 @@ def layout_for(model: FormModel) -> list[Table]:
 
 
 def write_stats(model: FormModel, chunks: Iterator[list[Row]], fmt: str, *,
-                language: str | None = None, mask: Callable[[str], str] | None = None,
+                zipped: bool = False, language: str | None = None,
+                mask: Callable[[str], str] | None = None,
                 phone_paths: frozenset[str] = frozenset()) -> Iterator[bytes]:
-    """The `.sav`/`.dta` file of a form without repeats, or the zip of one file per table;
+    """The root table's `.sav`/`.dta` file, or (`zipped`) the zip of one file per table;
     `language` is one of model.languages (None: the untranslated labels / the default)."""
     if fmt not in MIMETYPES:
         raise ValueError(f"fmt must be 'sav' or 'dta', not {fmt!r}")
     layout = layout_for(model)
+    if not zipped:
+        layout = layout[:1]
     options = CsvOptions(mask=mask, phone_paths=phone_paths)
     writer = _Writer(layout, options)
     per_table = [_variables(model, table, language) for table in layout]
@@ -283,7 +287,7 @@ def write_stats(model: FormModel, chunks: Iterator[list[Row]], fmt: str, *,
             _write(variables, fmt, path, title)
             for variable in variables:  # free the columns as soon as they are on disk
                 variable.values = []
-        if len(layout) == 1:
+        if not zipped:
             yield from _read(files[0])
             return
         archive = ZipStream()
@@ -298,11 +302,3 @@ def write_stats(model: FormModel, chunks: Iterator[list[Row]], fmt: str, *,
 def _read(path: str) -> Iterator[bytes]:
     with open(path, "rb") as handle:
         yield from iter(lambda: handle.read(1 << 20), b"")
-
-
-def filename(model: FormModel, fmt: str) -> str:
-    return f"{model.form_id}.{fmt}" if not model.repeats() else f"{model.form_id}.{fmt}.zip"
-
-
-def mimetype(model: FormModel, fmt: str) -> str:
-    return MIMETYPES[fmt] if not model.repeats() else ZIP_MIMETYPE

@@ -120,13 +120,15 @@ def test_dates_and_non_latin_labels(client, project, viewer, publish_fixture, su
 
 
 @pytest.mark.parametrize("fmt", ["sav", "dta"])
-def test_a_form_with_repeats_is_a_zip_of_tables(client, project, viewer, publish_fixture,
+def test_sav_zip_holds_a_table_per_repeat(client, project, viewer, publish_fixture,
                                                 submit, tmp_path, fmt):
     headers, _ = viewer
     publish_fixture(project, "sdg5_safety")
     submit(SAFE_XML)
-    response = _get(client, f"/v1/projects/{project}/forms/sdg5_safety/submissions.{fmt}"
-                    "?language=sw", headers)
+    url = f"/v1/projects/{project}/forms/sdg5_safety/submissions.{fmt}"
+    alone, _ = _read(_get(client, url, headers).data, fmt, tmp_path, "alone")
+    assert alone["KEY"].tolist() == ["uuid:safe-1"]  # .sav/.dta: the submissions table
+    response = _get(client, url + ".zip?language=sw", headers)
     assert response.mimetype == "application/zip"
     assert f'filename="sdg5_safety.{fmt}.zip"' in response.headers["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(response.data))
@@ -149,7 +151,7 @@ def test_a_form_with_repeats_is_a_zip_of_tables(client, project, viewer, publish
 def test_unknown_language_is_a_400_naming_it(client, project, viewer, publish_fixture):
     headers, _ = viewer
     publish_fixture(project, "escuela")
-    for fmt in ("sav", "dta"):
+    for fmt in ("sav", "dta", "sav.zip", "dta.zip"):
         response = client.get(f"/v1/projects/{project}/forms/escuela/submissions.{fmt}"
                               "?language=Klingon", headers=headers)
         assert response.status_code == 400

@@ -147,3 +147,36 @@ def test_data_collectors_get_403_and_strangers_401(client, project, publish_fixt
     url = f"/v1/projects/{project}/forms/water_point/submissions.{suffix}"
     assert client.get(url, headers=login("collector@example.org")).status_code == 403
     assert client.get(url).status_code == 401
+
+
+def test_registered_formats_produce_without_a_request(app, project, publish_fixture, submit,
+                                                      tmp_path):
+    """Jobs and `flask export` call the writers through the registry, outside any request."""
+    import json
+    import zipfile
+
+    import pyreadstat
+
+    from app.exports import formats
+    from app.exports.spec import ExportSpec
+
+    form = publish_fixture(project, "sdg5_safety")
+    submit(SAFE_XML)
+
+    def produce(name: str, **options) -> bytes:
+        return b"".join(formats.produce(ExportSpec(form_id=form.id, format=name, **options)))
+
+    book = load_workbook(io.BytesIO(produce("xlsx")))
+    assert book.sheetnames == ["sdg5_safety", "sdg5_safety-child"]
+    assert [json.loads(x)["instanceId"] for x in produce("jsonl").splitlines()] == [
+        "uuid:safe-1"]
+    assert json.loads(produce("geojson")) == {"type": "FeatureCollection", "features": []}
+    for name, read in (("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)):
+        path = tmp_path / f"x.{name}"
+        path.write_bytes(produce(name, language="sw"))
+        _frame, meta = read(str(path))
+        assert meta.column_names_to_labels["age"] == "Una umri gani?"
+        names = zipfile.ZipFile(io.BytesIO(produce(f"{name}.zip"))).namelist()
+        assert names == [f"sdg5_safety.{name}", f"sdg5_safety-child.{name}"]
+    with pytest.raises(LookupError):
+        produce("sav", language="Klingon")
