@@ -1,25 +1,94 @@
-"""Attachment bytes for ingest: fsynced content-addressed files, and their blob rows in one step."""
+"""Attachment bytes for ingest: content-addressed files written (and fsynced) in the
+background while the database work runs, and their blob rows in one statement.
+
+The order that makes a 201 safe: `start_writes` before the statements, `Writes.wait()` before
+COMMIT. A file whose transaction then fails is an orphan, never a row without its bytes.
+"""
 from __future__ import annotations
 
 import mimetypes
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import Blob
-from app.services.storage import write_file
+from app.services.storage import hashes, storage_root, write_known
 
 
-def store(name: str, data: bytes) -> int:
-    """The blob id for these bytes; the file is on disk (fsynced) before this returns, so the
-    transaction that references it can only commit once the bytes are safe."""
-    sha256, md5 = write_file(data)
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+@dataclass(frozen=True)
+class Incoming:
+    """One file of a POST, hashed once."""
+
+    name: str
+    data: bytes
+    sha256: str
+    md5: str
+    content_type: str
+
+
+def prepare(files: Mapping[str, bytes]) -> dict[str, Incoming]:
+    """Hash each file once (sha256 names it on disk and in `blobs`; md5 is Collect's hash)."""
+    prepared = {}
+    for name, data in files.items():
+        sha256, md5 = hashes(data)
+        prepared[name] = Incoming(name, data, sha256, md5,
+                                  mimetypes.guess_type(name)[0] or "application/octet-stream")
+    return prepared
+
+
+class Writes:
+    """Files being written durably; `wait()` returns once all are fsynced, or raises."""
+
+    def __init__(self) -> None:
+        self._futures: list[Future] = []
+        self._started: set[str] = set()
+
+    def start(self, items: Iterable[Incoming]) -> None:
+        """Begin writing each file not begun yet (tmp, fsync, rename, fsync dir) off this
+        thread: fsync waits on the disk, not the CPU, so it overlaps the database work."""
+        root = storage_root()
+        for item in items:
+            if item.sha256 not in self._started:
+                self._started.add(item.sha256)
+                self._futures.append(_pool().submit(write_known, item.data, item.sha256, root))
+
+    def wait(self) -> None:
+        for future in self._futures:
+            future.result()
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_PID = 0
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One small pool per process (created after gunicorn forks: threads do not survive fork)."""
+    global _POOL, _POOL_PID
+    with _POOL_LOCK:
+        if _POOL is None or _POOL_PID != os.getpid():
+            _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blob-write")
+            _POOL_PID = os.getpid()
+        return _POOL
+
+
+def blob_ids(items: Iterable[Incoming]) -> dict[str, int]:
+    """sha256 → blob id for these files, in one round trip for new and known bytes alike."""
+    unique = {item.sha256: item for item in items}
+    if not unique:
+        return {}
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    # One round trip for new and known bytes alike (store_blob needs an INSERT and a SELECT).
-    statement = insert(Blob).values(sha256=sha256, md5=md5, size=len(data),
-                                    content_type=content_type)
+    statement = insert(Blob).values([
+        {"sha256": i.sha256, "md5": i.md5, "size": len(i.data), "content_type": i.content_type}
+        for i in unique.values()])
+    # DO UPDATE (a no-op write) rather than DO NOTHING so that RETURNING yields known rows too.
     statement = statement.on_conflict_do_update(
-        index_elements=["sha256"], set_={"size": statement.excluded.size}).returning(Blob.id)
-    return db.session.execute(statement).scalar_one()
+        index_elements=["sha256"], set_={"size": statement.excluded.size}
+    ).returning(Blob.sha256, Blob.id)
+    return dict(db.session.execute(statement).all())

@@ -3,11 +3,19 @@
 `ingest` owns its transaction: it commits on success and rolls back on any error, so a caller
 must not leave other pending work in the session. After the commit it hands the new outbox
 rows to the pipeline (`app.pipeline.dispatch.after_commit`) when that module exists.
+
+The hot path (a new instance) is two statements and a COMMIT: one indexed lookup of the form,
+its version for this instance and (for app users) the assignment; then, on PostgreSQL, one
+statement that writes the submission, its version, blobs, attachment slots and the outbox row
+(data-modifying CTEs). Attachment files are written and fsynced in the background meanwhile,
+and waited for before COMMIT. A repeat of a known instanceID conflicts on the unique
+(form, instanceID) and takes the lookup path; nothing is checked before it is inserted.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -17,15 +25,16 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, bindparam, exists, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import load_only
 
 from app.extensions import db
 from app.models import (
     Form,
+    FormAssignment,
     FormVersion,
     PipelineOutbox,
+    Project,
     Submission,
     SubmissionAttachment,
     SubmissionDef,
@@ -33,13 +42,10 @@ from app.models import (
 from app.models.base import utcnow
 from sync import attachments as attachment_store
 from sync import errors
-from sync.schema import _local, schema_for
+from sync.schema import VersionSchema, _local, schema_for
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
-# The hot path needs a version's identity, not its XForm or XLSForm bytes (loaded on a miss).
-_VERSION_COLUMNS = load_only(FormVersion.id, FormVersion.form_id, FormVersion.version,
-                             FormVersion.sha256, FormVersion.published_at)
 
 
 @dataclass
@@ -65,6 +71,25 @@ class Envelope:
     deprecated_id: str | None
     instance_name: str | None
     root: Element
+
+
+@dataclass(frozen=True)
+class FormRef:
+    """The form a submission is for, as `authorize` sees it (no ORM object is loaded).
+
+    `assigned` answers "is `assignee_id` assigned this form?" when ingest was given one."""
+
+    id: int
+    project_id: int
+    xml_form_id: str
+    state: str
+    assigned: bool | None = None
+
+
+@dataclass(frozen=True)
+class _Version:
+    id: int
+    sha256: str
 
 
 def read_envelope(xml: bytes) -> Envelope:
@@ -93,12 +118,13 @@ def read_envelope(xml: bytes) -> Envelope:
 def ingest(*, project_id: int, xml: bytes, attachments: Mapping[str, bytes | IO[bytes]],
            channel: str, submitter_id: int | None, device_id: str | None,
            user_agent: str | None = None, form_id: str | None = None,
-           authorize: Callable[[Form], None] | None = None,
-           require_deprecated: bool = False) -> IngestResult:
+           authorize: Callable[[FormRef], None] | None = None,
+           require_deprecated: bool = False, assignee_id: int | None = None) -> IngestResult:
     """Store one instance (new, retry with more files, or edit) and commit; raise IngestError.
 
     `form_id` is the xmlFormId the URL names (REST), checked against the XML; `authorize` is
-    called with the form before anything is written and raises to refuse.
+    called with the form before anything is written and raises to refuse. With `assignee_id`
+    the form lookup also tells `authorize` whether that actor is assigned the form.
     """
     envelope = read_envelope(xml)
     if form_id is not None and envelope.form_id != form_id:
@@ -106,17 +132,19 @@ def ingest(*, project_id: int, xml: bytes, attachments: Mapping[str, bytes | IO[
     if require_deprecated and not envelope.deprecated_id:
         raise errors.MissingDeprecatedId()
     try:
-        text = xml.decode("utf-8")
+        text_xml = xml.decode("utf-8")
     except UnicodeDecodeError:
         raise errors.Unparseable(len(xml), "not UTF-8") from None
     files = {name: data if isinstance(data, bytes) else data.read()
              for name, data in attachments.items()}
-    context = _Context(project_id, envelope, text, hashlib.sha256(xml).hexdigest(), files,
-                       channel, submitter_id, (device_id or "")[:255] or None,
-                       (user_agent or "")[:500] or None)
+    context = _Context(project_id, envelope, text_xml, hashlib.sha256(xml).hexdigest(),
+                       attachment_store.prepare(files), channel, submitter_id,
+                       (device_id or "")[:255] or None, (user_agent or "")[:500] or None)
     for attempt in range(_RETRIES):
         try:
-            result = _ingest_once(context, authorize, optimistic=attempt == 0)
+            result = _ingest_once(context, authorize, assignee_id, optimistic=attempt == 0)
+            # Every file this transaction points at is on disk before it can commit.
+            context.writes.wait()
             db.session.commit()
         except IntegrityError:
             # A concurrent request stored the same (form, instanceID) first: run again, and
@@ -139,38 +167,73 @@ class _Context:
     envelope: Envelope
     xml: str
     sha256: str
-    files: dict[str, bytes]
+    files: dict[str, attachment_store.Incoming]
     channel: str
     submitter_id: int | None
     device_id: str | None
     user_agent: str | None
+    writes: attachment_store.Writes = field(default_factory=attachment_store.Writes)
+
+    def write(self, names: list[str]) -> list[attachment_store.Incoming]:
+        """The files among `names` this POST carries, their durable writes begun (once)."""
+        items = [self.files[name] for name in names if name in self.files]
+        self.writes.start(items)
+        return items
 
 
-def _ingest_once(ctx: _Context, authorize: Callable[[Form], None] | None,
-                 optimistic: bool) -> IngestResult:
+def _lookup(ctx: _Context, assignee_id: int | None) -> tuple[FormRef, _Version | None]:
+    """The form, the version this instance names (current or an older published one) and
+    the assignment, in one indexed query; 404 for no form (or project, or published version).
+    """
+    forms, projects = Form.__table__, Project.__table__
+    versions = FormVersion.__table__
     env = ctx.envelope
-    found = db.session.execute(
-        select(Form, FormVersion).outerjoin(FormVersion,
-                                            FormVersion.id == Form.current_version_id)
-        .options(_VERSION_COLUMNS)
-        .where(Form.project_id == ctx.project_id, Form.xml_form_id == env.form_id,
-               Form.deleted_at.is_(None))).first()
-    if found is None or found[1] is None:
+    columns = [forms.c.id, forms.c.state, forms.c.current_version_id, versions.c.id,
+               versions.c.sha256]
+    if assignee_id is not None:
+        columns.append(exists().where(FormAssignment.actor_id == assignee_id,
+                                      FormAssignment.form_id == forms.c.id))
+    row = db.session.execute(
+        select(*columns).select_from(
+            forms.join(projects, and_(projects.c.id == forms.c.project_id,
+                                      projects.c.deleted_at.is_(None)))
+            .outerjoin(versions, and_(
+                versions.c.form_id == forms.c.id, versions.c.version == env.version,
+                or_(versions.c.published_at.is_not(None),
+                    versions.c.id == forms.c.current_version_id))))
+        .where(forms.c.project_id == ctx.project_id, forms.c.xml_form_id == env.form_id,
+               forms.c.deleted_at.is_(None)).limit(1)).first()
+    if row is None or row[2] is None:
         raise errors.FormNotFound()
-    form, current = found
+    form = FormRef(id=row[0], project_id=ctx.project_id, xml_form_id=env.form_id, state=row[1],
+                   assigned=bool(row[5]) if assignee_id is not None else None)
+    return form, (_Version(row[3], row[4]) if row[3] is not None else None)
+
+
+def _ingest_once(ctx: _Context, authorize: Callable[[FormRef], None] | None,
+                 assignee_id: int | None, optimistic: bool) -> IngestResult:
+    env = ctx.envelope
+    form, found = _lookup(ctx, assignee_id)
     if authorize is not None:
         authorize(form)
     if form.state == "closed":
         raise errors.NotAcceptingSubmissions()
-    version = current if current.version == env.version else _published_version(form, env.version)
+    if found is None:
+        raise errors.FormVersionNotFound(env.version)
+    version = found
     if env.deprecated_id is None and optimistic:
-        # Most POSTs are new instances: insert straight away; a duplicate fails on the unique
-        # constraint and the retry takes the lookup path below.
-        return _create(ctx, form, version)
+        # Most POSTs are new instances: insert straight away; a duplicate conflicts on the
+        # unique (form, instanceID) and takes the lookup path below.
+        created = _create(ctx, form, version)
+        if created is not None:
+            return created
     extant = _def(form.id, env.instance_id)
     if env.deprecated_id is None:
         if extant is None:
-            return _create(ctx, form, version)
+            created = _create(ctx, form, version)
+            if created is None:  # only if the conflicting row vanished meanwhile
+                raise IntegrityError("submissions", None, Exception("conflict"))
+            return created
         if not extant.current:
             raise errors.InstanceIdConflict()
         return _add_files(ctx, extant)
@@ -189,104 +252,178 @@ def _ingest_once(ctx: _Context, authorize: Callable[[Form], None] | None,
     return _add_files(ctx, extant)
 
 
-def _published_version(form: Form, version: str) -> FormVersion:
-    older = db.session.scalar(select(FormVersion).options(_VERSION_COLUMNS).where(
-        FormVersion.form_id == form.id, FormVersion.version == version,
-        FormVersion.published_at.is_not(None)))
-    if older is None:
-        raise errors.FormVersionNotFound(version)
-    return older
+def _schema(version: _Version) -> VersionSchema:
+    return schema_for(version.sha256, lambda: db.session.scalar(
+        select(FormVersion.xml).where(FormVersion.id == version.id)))
 
 
-def _def(form_id: int, instance_id: str) -> SubmissionDef | None:
-    return db.session.scalar(select(SubmissionDef).where(
-        SubmissionDef.form_id == form_id, SubmissionDef.instance_id == instance_id))
+_DEF_COLUMNS = (SubmissionDef.id, SubmissionDef.submission_id, SubmissionDef.instance_id,
+                SubmissionDef.deprecated_id, SubmissionDef.current, SubmissionDef.xml_sha256)
 
 
-def _new_def(ctx: _Context, form: Form, version: FormVersion, submission_id: int,
-             deprecated_id: str | None) -> tuple[int, list[str]]:
-    schema = schema_for(version.sha256, lambda: version.xml)
+def _def(form_id: int, instance_id: str) -> Any:
+    return db.session.execute(select(*_DEF_COLUMNS).where(
+        SubmissionDef.form_id == form_id, SubmissionDef.instance_id == instance_id)).first()
+
+
+# PostgreSQL: a new submission in one round trip. ON CONFLICT DO NOTHING on the submission
+# makes a repeat write nothing (every later step selects FROM s) and return no row; a clash
+# with another version's instanceID fails on submission_defs' unique key instead.
+_CREATE_PG = text("""
+WITH s AS (
+  INSERT INTO submissions (form_id, instance_id, submitter_id, device_id, channel, created_at)
+  VALUES (:form_id, :instance_id, CAST(:submitter_id AS integer), CAST(:device_id AS varchar),
+          :channel, :now)
+  ON CONFLICT (form_id, instance_id) DO NOTHING
+  RETURNING id
+), d AS (
+  INSERT INTO submission_defs (submission_id, form_id, form_version_id, instance_id,
+      deprecated_id, instance_name, xml, xml_sha256, data, submitter_id, device_id,
+      user_agent, current, created_at)
+  SELECT s.id, :form_id, :version_id, :instance_id, NULL, CAST(:instance_name AS varchar),
+      :xml, :xml_sha256, CAST(:data AS jsonb), CAST(:submitter_id AS integer),
+      CAST(:device_id AS varchar), CAST(:user_agent AS varchar), true, :now
+  FROM s
+  RETURNING id
+), b AS (
+  INSERT INTO blobs (sha256, md5, size, content_type, created_at)
+  SELECT x.sha256, x.md5, x.size, x.content_type, :now
+  FROM unnest(CAST(:b_sha256 AS varchar[]), CAST(:b_md5 AS varchar[]),
+              CAST(:b_size AS bigint[]), CAST(:b_type AS varchar[]))
+       AS x(sha256, md5, size, content_type)
+  WHERE EXISTS (SELECT 1 FROM s)
+  ON CONFLICT (sha256) DO UPDATE SET size = EXCLUDED.size
+  RETURNING id, sha256
+), a AS (
+  INSERT INTO submission_attachments (submission_def_id, name, blob_id, created_at)
+  SELECT d.id, x.name, b.id, :now
+  FROM d CROSS JOIN unnest(CAST(:a_name AS varchar[]), CAST(:a_sha256 AS varchar[]))
+       AS x(name, sha256)
+  LEFT JOIN b ON b.sha256 = x.sha256
+), o AS (
+  INSERT INTO pipeline_outbox (submission_def_id, event, created_at, attempts)
+  SELECT d.id, 'submission.created', :now, 0 FROM d
+  RETURNING id
+)
+SELECT s.id, d.id, o.id FROM s, d, o
+""")
+
+
+def _create(ctx: _Context, form: FormRef, version: _Version) -> IngestResult | None:
+    """A new submission; None (nothing written) when its instanceID is already a
+    submission's (PostgreSQL; elsewhere that raises IntegrityError)."""
+    schema = _schema(version)
     env = ctx.envelope
-    def_id = db.session.execute(insert(SubmissionDef).values(
+    names = schema.attachment_names(env.root)
+    items = ctx.write(names)
+    data = schema.flatten(env.root)
+    now = utcnow()
+    by_name = {item.name: item for item in items}
+    if db.session.get_bind().dialect.name == "postgresql":
+        blobs = {item.sha256: item for item in items}.values()
+        row = db.session.execute(_CREATE_PG, {
+            "form_id": form.id, "instance_id": env.instance_id,
+            "submitter_id": ctx.submitter_id, "device_id": ctx.device_id,
+            "channel": ctx.channel, "now": now, "version_id": version.id,
+            "instance_name": (env.instance_name or "")[:255] or None, "xml": ctx.xml,
+            "xml_sha256": ctx.sha256, "data": json.dumps(data),
+            "user_agent": ctx.user_agent,
+            "b_sha256": [b.sha256 for b in blobs], "b_md5": [b.md5 for b in blobs],
+            "b_size": [len(b.data) for b in blobs], "b_type": [b.content_type for b in blobs],
+            "a_name": names,
+            "a_sha256": [by_name[n].sha256 if n in by_name else None for n in names],
+        }).first()
+        if row is None:
+            return None
+        submission_id, def_id, outbox_id = row
+    else:
+        submission_id = db.session.execute(insert(Submission).values(
+            form_id=form.id, instance_id=env.instance_id, submitter_id=ctx.submitter_id,
+            device_id=ctx.device_id, channel=ctx.channel, created_at=now,
+        ).returning(Submission.id)).scalar_one()
+        def_id = _insert_def(ctx, form, version, submission_id, None, data, now)
+        _insert_slots(def_id, names, by_name, {}, now)
+        outbox_id = _outbox(def_id, "submission.created", now)
+    return IngestResult(submission_id, def_id, env.instance_id, True,
+                        [n for n in names if n in by_name], "created", [outbox_id])
+
+
+def _insert_def(ctx: _Context, form: FormRef, version: _Version, submission_id: int,
+                deprecated_id: str | None, data: dict[str, Any], now: Any) -> int:
+    env = ctx.envelope
+    return db.session.execute(insert(SubmissionDef).values(
         submission_id=submission_id, form_id=form.id, form_version_id=version.id,
         instance_id=env.instance_id, deprecated_id=deprecated_id,
         instance_name=(env.instance_name or "")[:255] or None, xml=ctx.xml,
-        xml_sha256=ctx.sha256, data=schema.flatten(env.root), submitter_id=ctx.submitter_id,
-        device_id=ctx.device_id, user_agent=ctx.user_agent, current=True, created_at=utcnow(),
+        xml_sha256=ctx.sha256, data=data, submitter_id=ctx.submitter_id,
+        device_id=ctx.device_id, user_agent=ctx.user_agent, current=True, created_at=now,
     ).returning(SubmissionDef.id)).scalar_one()
-    return def_id, schema.attachment_names(env.root)
 
 
-def _create(ctx: _Context, form: Form, version: FormVersion) -> IngestResult:
-    submission_id = db.session.execute(insert(Submission).values(
-        form_id=form.id, instance_id=ctx.envelope.instance_id, submitter_id=ctx.submitter_id,
-        device_id=ctx.device_id, channel=ctx.channel, created_at=utcnow(),
-    ).returning(Submission.id)).scalar_one()
-    def_id, names = _new_def(ctx, form, version, submission_id, None)
-    added = _attach(def_id, names, ctx.files, {})
-    outbox = _outbox(def_id, "submission.created")
-    return IngestResult(submission_id, def_id, ctx.envelope.instance_id, True, added,
-                        "created", [outbox])
+def _insert_slots(def_id: int, names: list[str],
+                  arrived: Mapping[str, attachment_store.Incoming],
+                  carried: Mapping[str, int | None], now: Any) -> None:
+    """One row per file the XML names: from this POST, else carried from the last version."""
+    if not names:
+        return
+    ids = attachment_store.blob_ids(arrived.values())
+    db.session.execute(SubmissionAttachment.__table__.insert(), [
+        {"submission_def_id": def_id, "name": name, "created_at": now,
+         "blob_id": ids[arrived[name].sha256] if name in arrived else carried.get(name)}
+        for name in names])
 
 
-def _edit(ctx: _Context, form: Form, version: FormVersion,
-          deprecated: SubmissionDef) -> IngestResult:
+def _edit(ctx: _Context, form: FormRef, version: _Version, deprecated: Any) -> IngestResult:
     # Only one edit may supersede a version: the guarded UPDATE serialises concurrent edits.
     superseded = db.session.execute(update(SubmissionDef).where(
         SubmissionDef.id == deprecated.id, SubmissionDef.current.is_(True)
     ).values(current=False).execution_options(synchronize_session=False)).rowcount
     if superseded != 1:
         raise errors.DeprecatingOldSubmission(deprecated.instance_id)
-    carried = {name: blob_id for name, blob_id in db.session.execute(
+    schema = _schema(version)
+    names = schema.attachment_names(ctx.envelope.root)
+    items = ctx.write(names)
+    carried = dict(db.session.execute(
         select(SubmissionAttachment.name, SubmissionAttachment.blob_id).where(
-            SubmissionAttachment.submission_def_id == deprecated.id))}
-    def_id, names = _new_def(ctx, form, version, deprecated.submission_id,
-                             ctx.envelope.deprecated_id)
-    added = _attach(def_id, names, ctx.files, carried)
+            SubmissionAttachment.submission_def_id == deprecated.id)).all())
+    now = utcnow()
+    def_id = _insert_def(ctx, form, version, deprecated.submission_id,
+                         ctx.envelope.deprecated_id, schema.flatten(ctx.envelope.root), now)
+    arrived = {item.name: item for item in items}
+    _insert_slots(def_id, names, arrived, carried, now)
     db.session.execute(update(Submission).where(Submission.id == deprecated.submission_id)
-                       .values(review_state="edited", updated_at=utcnow()))
-    outbox = _outbox(def_id, "submission.updated")
+                       .values(review_state="edited", updated_at=now))
+    outbox = _outbox(def_id, "submission.updated", now)
     return IngestResult(deprecated.submission_id, def_id, ctx.envelope.instance_id, False,
-                        added, "edited", [outbox])
+                        list(arrived), "edited", [outbox])
 
 
-def _add_files(ctx: _Context, extant: SubmissionDef) -> IngestResult:
+def _add_files(ctx: _Context, extant: Any) -> IngestResult:
     """A repeat of stored XML: byte-identical or refused; fill any files still missing."""
     if extant.xml_sha256 != ctx.sha256:
         raise errors.XmlConflict()
     added: list[str] = []
     if ctx.files:
-        for slot in db.session.scalars(select(SubmissionAttachment).where(
-                SubmissionAttachment.submission_def_id == extant.id,
-                SubmissionAttachment.blob_id.is_(None))):
-            if slot.name in ctx.files:
-                slot.blob_id = attachment_store.store(slot.name, ctx.files[slot.name])
-                added.append(slot.name)
-        db.session.flush()
+        missing = list(db.session.scalars(select(SubmissionAttachment.name).where(
+            SubmissionAttachment.submission_def_id == extant.id,
+            SubmissionAttachment.blob_id.is_(None)).order_by(SubmissionAttachment.id)))
+        items = ctx.write([name for name in missing if name in ctx.files])
+        if items:
+            ids = attachment_store.blob_ids(items)
+            table = SubmissionAttachment.__table__
+            db.session.execute(
+                update(table).where(table.c.submission_def_id == extant.id,
+                                    table.c.name == bindparam("slot"))
+                .values(blob_id=bindparam("blob")),
+                [{"slot": item.name, "blob": ids[item.sha256]} for item in items])
+            added = [item.name for item in items]
     return IngestResult(extant.submission_id, extant.id, extant.instance_id, False, added,
                         "attachments_added" if added else "duplicate")
 
 
-def _attach(def_id: int, names: list[str], files: Mapping[str, bytes],
-            carried: Mapping[str, int | None]) -> list[str]:
-    """One row per file the XML names: from this POST, else carried from the last version."""
-    added = []
-    rows = []
-    for name in names:
-        blob_id = carried.get(name)
-        if name in files:
-            blob_id = attachment_store.store(name, files[name])
-            added.append(name)
-        rows.append({"submission_def_id": def_id, "name": name, "blob_id": blob_id,
-                     "created_at": utcnow()})
-    if rows:
-        db.session.execute(SubmissionAttachment.__table__.insert(), rows)
-    return added
-
-
-def _outbox(def_id: int, event: str) -> int:
+def _outbox(def_id: int, event: str, now: Any) -> int:
     return db.session.execute(insert(PipelineOutbox).values(
-        submission_def_id=def_id, event=event, created_at=utcnow(), attempts=0,
+        submission_def_id=def_id, event=event, created_at=now, attempts=0,
     ).returning(PipelineOutbox.id)).scalar_one()
 
 

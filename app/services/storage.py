@@ -19,18 +19,36 @@ from app.extensions import db
 from app.models import Blob
 
 
+def storage_root() -> str:
+    return str(current_app.config["STORAGE_DIR"])
+
+
 def blob_path(sha256: str, root: str | None = None) -> Path:
-    base = Path(root or current_app.config["STORAGE_DIR"])
+    base = Path(root or storage_root())
     return base / "blobs" / sha256[:2] / sha256[2:4] / sha256
+
+
+def hashes(data: bytes) -> tuple[str, str]:
+    """(sha256, md5) hex of the bytes."""
+    return hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest()
 
 
 def write_file(data: bytes, root: str | None = None) -> tuple[str, str]:
     """Store bytes durably; return (sha256, md5). Writing the same bytes twice is harmless."""
-    sha256 = hashlib.sha256(data).hexdigest()
-    md5 = hashlib.md5(data).hexdigest()
+    sha256, md5 = hashes(data)
+    write_known(data, sha256, root)
+    return sha256, md5
+
+
+def write_known(data: bytes, sha256: str, root: str | None = None) -> None:
+    """Store bytes whose sha256 the caller computed; a no-op when that file is already there
+    (content-addressed: same name, same bytes), so repeated uploads cost one stat()."""
     path = blob_path(sha256, root)
-    if path.exists() and path.stat().st_size == len(data):
-        return sha256, md5
+    try:
+        if path.stat().st_size == len(data):
+            return
+    except FileNotFoundError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -47,7 +65,6 @@ def write_file(data: bytes, root: str | None = None) -> tuple[str, str]:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-    return sha256, md5
 
 
 def store_blob(data: bytes, content_type: str | None = None) -> Blob:

@@ -23,7 +23,7 @@ from app.web import digest, openrosa_xml
 from app.web.api import api
 from app.web.auth import current_principal, is_https
 from sync import errors as ingest_errors
-from sync.ingest import ingest
+from sync.ingest import FormRef, ingest
 
 
 def _accept_length() -> int:
@@ -135,7 +135,12 @@ def submission_post(project_id: int):
     if request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge()
     request.max_content_length = limit
-    principal = _caller("submission.create", project_id)
+    principal = current_principal()
+    assert principal is not None
+    if not principal.can("submission.create", project_id):
+        _caller("submission.create", project_id)  # 404 for no project, else 403
+    # Whoever may submit here gets past this point without a project query: ingest's form
+    # lookup joins the live project, so a deleted one is 404 there.
     parts = request.files
     xml_part = parts.get("xml_submission_file")
     # Collect sends the XML as a file part; some clients send it as a plain field.
@@ -145,13 +150,16 @@ def submission_post(project_id: int):
         raise problems.missing_multipart_field("xml_submission_file")
     attachments = {(name if name != "file" else part.filename or name): part.stream
                    for name, part in parts.items(multi=True) if name != "xml_submission_file"}
+    app_user = principal.app_user
 
-    def authorize(form: Form) -> None:
-        if not principal.can_form("submission.create", project_id, form.id):
+    def authorize(form: FormRef) -> None:
+        # App users may submit only to their assigned forms (the lookup says whether);
+        # everyone else by project role, already checked above.
+        if app_user is not None and not (app_user.project_id == project_id and form.assigned):
             raise problems.insufficient_rights()
 
     ingest(project_id=project_id, xml=xml, attachments=attachments,
            channel="collect", submitter_id=principal.actor.id,
            device_id=request.args.get("deviceID"), user_agent=request.user_agent.string,
-           authorize=authorize)
+           authorize=authorize, assignee_id=principal.actor.id if app_user else None)
     return openrosa_xml.created(accept_content_length=limit)
