@@ -62,7 +62,12 @@ def worker_queues(pipeline: bool = True, sms: bool = True) -> list[Queue]:
     from app import messaging_jobs
 
     out = [Queue(messaging_jobs.queue_name(), connection=queues.connection())] if sms else []
-    return out + (queues.all_queues() if pipeline else [])
+    if not pipeline:
+        return out
+    # Large exports (app/exports/jobs.py) last: long jobs that nobody watches second by second.
+    from app.exports import jobs as export_jobs
+
+    return [*out, *queues.all_queues(), export_jobs.queue()]
 
 
 class PipelineWorker(_SweepMixin, Worker):

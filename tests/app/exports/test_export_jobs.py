@@ -119,8 +119,8 @@ def test_async_true_and_false_and_plain_csv(app, client, project, viewer, publis
     assert client.get(url + "/submissions.csv?async=yes", headers=headers).status_code == 202
 
 
-def test_queued_job_runs_on_a_real_rq_worker(queued, redis_url, client, project, viewer,
-                                             publish_fixture, submit):
+def test_queued_job_runs_on_flask_worker(queued, redis_url, client, runner, project, viewer,
+                                         publish_fixture, submit):
     headers, _ = viewer
     queued.config.update(REDIS_URL=None)  # the submissions' pipeline runs inline
     _safety(project, publish_fixture, submit, 4)
@@ -138,7 +138,9 @@ def test_queued_job_runs_on_a_real_rq_worker(queued, redis_url, client, project,
     from app.exports import jobs
 
     assert jobs.queue().count == 1
-    _work()
+    result = runner.invoke(args=["worker", "--burst"])  # RQ, listening to the exports queue too
+    assert result.exit_code == 0, result.output
+    assert jobs.queue().count == 0
     db.session.expire_all()
     done = client.get(response.headers["Location"], headers=headers).get_json()
     assert done["status"] == "done" and done["rows"] == done["total"] == 4
