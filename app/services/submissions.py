@@ -112,8 +112,29 @@ def comments(submission: Submission) -> list[Comment]:
 
 
 def add_comment(submission: Submission, actor_id: int, body: str) -> Comment:
+    """A reviewer's comment, audited (`comment.create`: Central keeps comments unaudited, but
+    our log answers who said what, when, beside the review decisions)."""
+    if not body.strip():
+        raise problems.unexpected_value("body", body, "must not be empty")
     comment = Comment(submission_id=submission.id, actor_id=actor_id, body=body,
                       created_at=utcnow())
     db.session.add(comment)
     db.session.flush()
+    form = db.session.get(Form, submission.form_id)
+    db.session.add(Audit(actor_id=actor_id, action="comment.create", project_id=form.project_id,
+                         form_id=form.id, submission_id=submission.id, details={
+                             "submissionId": submission.id,
+                             "instanceId": submission.instance_id, "commentId": comment.id}))
+    db.session.flush()
     return comment
+
+
+def audit_attachment(form: Form, submission: Submission, version: SubmissionDef, name: str,
+                     blob_id: int | None, actor_id: int | None) -> None:
+    """Central's `submission.attachment.update`: a file of a submission set (or cleared)."""
+    db.session.add(Audit(actor_id=actor_id, action="submission.attachment.update",
+                         project_id=form.project_id, form_id=form.id,
+                         submission_id=submission.id, details={
+                             "submissionId": submission.id, "instanceId": version.instance_id,
+                             "submissionDefId": version.id, "name": name,
+                             "newBlobId": blob_id}))

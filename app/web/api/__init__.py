@@ -13,6 +13,7 @@ def _take_key_token(_endpoint, values):
 
 from app.web.api import (  # noqa: E402,F401  (routes register on import)
     app_users,
+    audits,
     channels,
     export_formats,
     exports,

@@ -176,9 +176,11 @@ def list_attachments(project_id: int, xml_form_id: str, instance_id: str):
 
 @api.post(f"{BASE}/<instance_id>/attachments/<name>")
 def upload_attachment(project_id: int, xml_form_id: str, instance_id: str, name: str):
-    form, _ = _form(project_id, xml_form_id, "submission.update")
-    current = service.current_def(_submission(form, instance_id))
-    service.attach_file(current, name, _body(), request.mimetype or None)
+    form, actor_id = _form(project_id, xml_form_id, "submission.update")
+    submission = _submission(form, instance_id)
+    current = service.current_def(submission)
+    slot = service.attach_file(current, name, _body(), request.mimetype or None)
+    service.audit_attachment(form, submission, current, name, slot.blob_id, actor_id)
     db.session.commit()
     return success()
 
