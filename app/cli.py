@@ -178,3 +178,6 @@ def init_app(app: Flask) -> None:
     from app.exports import cli as exports_cli
 
     exports_cli.init_app(app)
+    from app.webhooks import cli as webhooks_cli
+
+    webhooks_cli.init_app(app)

@@ -199,3 +199,22 @@ def test_deleted_webhook_is_gone_and_told_nothing(client, base, manager, receive
     assert client.get(f"{base}/webhooks", headers=manager).get_json() == []
     _submit(client, base, manager, instance(new_iid()))
     assert receiver.requests == []
+
+
+def test_cli_lists_and_retries(client, base, manager, runner, new_iid):
+    port = _closed_port()
+    hook = _create(client, base, manager, f"http://127.0.0.1:{port}/in").get_json()
+    _submit(client, base, manager, instance(new_iid()))
+    listed = runner.invoke(args=["webhooks", "list"])
+    assert listed.exit_code == 0 and f"http://127.0.0.1:{port}/in" in listed.output
+    assert "failed=1" in listed.output
+    late = Receiver(port)
+    try:
+        result = runner.invoke(args=["webhooks", "retry", "--failed"])
+        assert result.exit_code == 0 and "sent 1 deliveries again" in result.output
+        assert len(late.requests) == 1
+    finally:
+        late.stop()
+    log = runner.invoke(args=["webhooks", "deliveries", str(hook["id"])])
+    assert "succeeded\tattempts=2\tstatus=200" in log.output
+    assert runner.invoke(args=["webhooks", "retry"]).exit_code != 0
