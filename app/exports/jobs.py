@@ -181,6 +181,36 @@ def run(job_id: int) -> str:
     return "done"
 
 
+_LOST = {"failed", "stopped", "canceled"}
+
+
+def refresh(job: ExportJob) -> ExportJob:
+    """A queued or running job whose RQ job is gone or failed without telling us (a worker
+    killed outright, Redis restarted empty) is marked failed, so nobody polls it forever."""
+    from app.pipeline import queues
+
+    if job.status not in ("queued", "running") or queues.redis_url() is None:
+        return job
+    from rq.job import Job
+
+    try:
+        found = Job.fetch_many([rq_job_id(job.id)], connection=queues.connection())[0]
+        status = None if found is None else found.get_status(refresh=False)
+    except RedisError:
+        return job  # cannot tell; the row stands
+    state = str(getattr(status, "value", status) or "")
+    if found is not None and state not in _LOST:
+        return job
+    db.session.commit()  # the worker may have just finished: read the row afresh
+    db.session.refresh(job)
+    if job.status in ("queued", "running"):
+        reason = "the job was lost (Redis emptied?)" if found is None else f"the job {state}"
+        _set(job.id, status="failed", finished_at=utcnow(), error=f"{reason}; ask again",
+             only_unfinished=True)
+        db.session.refresh(job)
+    return job
+
+
 def progress_of(job: ExportJob) -> float:
     if job.status == "done":
         return 1.0

@@ -189,7 +189,9 @@ def _form_job(project_id: int, xml_form_id: str, job_id: int) -> tuple[Form, Exp
     job = db.session.get(ExportJob, job_id)
     if job is None or job.form_id != form.id:
         raise problems.not_found()
-    return form, job
+    from app.exports import jobs
+
+    return form, jobs.refresh(job)
 
 
 @api.route(f"{BASE}/exports")
@@ -199,7 +201,7 @@ def export_jobs_list(project_id: int, xml_form_id: str):
 
     form, _version, _model = export_form(project_id, xml_form_id)
     jobs.cleanup()
-    return jsonify([_job_json(form, job) for job in jobs.for_form(form.id)])
+    return jsonify([_job_json(form, jobs.refresh(job)) for job in jobs.for_form(form.id)])
 
 
 @api.route(f"{BASE}/exports/<int:job_id>")

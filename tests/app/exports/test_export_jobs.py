@@ -323,3 +323,50 @@ def test_cli_fails_clearly_on_bad_input(runner, project, publish_fixture, tmp_pa
         assert result.exit_code != 0, args
         assert message in result.output, result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_progress_is_written_while_the_job_runs(app, client, project, viewer, publish_fixture,
+                                                submit):
+    """A producer that looks at its own job row from another connection, mid-export."""
+    from sqlalchemy import text
+
+    from app.exports import formats
+
+    headers, _ = viewer
+    _safety(project, publish_fixture, submit, 3)
+    app.config.update(EXPORT_PROGRESS_ROWS=1)
+    seen = []
+
+    def producer(source):
+        for chunk in source.chunks():
+            yield b"%d\n" % len(chunk)
+        with db.engine.connect() as conn:
+            seen.append(tuple(conn.execute(text(
+                "SELECT status, rows, total FROM export_jobs ORDER BY id DESC")).first()))
+        yield b"end\n"
+
+    formats.register(formats.Format("probe", ".txt", "text/plain", producer))
+    try:
+        url = BASE.format(project=project, form="sdg5_safety")
+        job = client.get(url + "/submissions.probe?async=true", headers=headers).get_json()
+    finally:
+        formats.FORMATS.pop("probe")
+    assert seen == [("running", 3, 3)]
+    assert job["status"] == "done" and job["rows"] == 3
+    assert client.get(job["downloadUrl"], headers=headers).data == b"3\nend\n"
+
+
+def test_a_queued_job_that_redis_lost_is_reported_failed(queued, redis_url, client, project,
+                                                         viewer, publish_fixture, submit):
+    from app.exports import jobs
+
+    headers, _ = viewer
+    queued.config.update(REDIS_URL=None)
+    _safety(project, publish_fixture, submit, 1)
+    queued.config.update(REDIS_URL=redis_url)
+    url = BASE.format(project=project, form="sdg5_safety")
+    job = client.get(url + "/submissions.csv?async=true", headers=headers).get_json()
+    assert job["status"] == "queued"
+    jobs.queue().empty()  # the queue and its jobs gone, as if Redis restarted empty
+    lost = client.get(f"{url}/exports/{job['id']}", headers=headers).get_json()
+    assert lost["status"] == "failed" and "lost" in lost["error"]
