@@ -39,17 +39,28 @@ def enqueue_send(message_ids: Sequence[int]) -> None:
         for message_id in message_ids:
             send_inline(message_id)
         return
-    from rq import Queue, Retry
+    from rq import Retry
 
-    queue = Queue(queue_name(), connection=_redis(url))
-    for message_id in message_ids:
-        try:
-            queue.enqueue(send_message_job, message_id, retry=Retry(
-                max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS), job_timeout=60)
-        except Exception:
-            # The message stays queued in the database; `flask channels send-queued` or a
-            # resend picks it up. Never fail the webhook that stored it.
-            log.exception("sms.enqueue_failed message=%s", message_id)
+    queue = _queue(url, queue_name())
+    try:
+        # One round trip for all of them: the jobs and the queue push in one pipeline.
+        with queue.connection.pipeline() as pipe:
+            queue.enqueue_many([queue.prepare_data(
+                send_message_job, (message_id,), timeout=60,
+                retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+                for message_id in message_ids], pipeline=pipe)
+            pipe.execute()
+    except Exception:
+        # The messages stay queued in the database; `flask channels send-queued` or a
+        # resend picks them up. Never fail the webhook that stored them.
+        log.exception("sms.enqueue_failed messages=%s", list(message_ids))
+
+
+@functools.cache
+def _queue(url: str, name: str):
+    from rq import Queue
+
+    return Queue(name, connection=_redis(url))
 
 
 @functools.cache

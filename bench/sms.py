@@ -2,7 +2,8 @@
 prints its figures:
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
-    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/sms.py [--sms 3000 --ussd 200]
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/sms.py [--quick]
+        [--sms 3000 --ussd 200 --concurrency 4,8,16 --workers N --worker-class gthread]
 
 A fresh database is created and dropped. The water_point form (keyword MAJI) is published;
 10,000 people each have an open SMS survey. Each SMS is Africa's Talking's real callback
@@ -38,7 +39,7 @@ def _phone(i: int) -> str:
 
 def _setup(url: str, storage: str, sessions: int) -> tuple[str, str]:
     """Project, form, an SMS and a USSD channel, and `sessions` open SMS surveys."""
-    from sqlalchemy import insert
+    from sqlalchemy import insert, text
 
     from app import create_app, crypto
     from app.extensions import db
@@ -77,7 +78,7 @@ def _setup(url: str, storage: str, sessions: int) -> tuple[str, str]:
         for start in range(1, sessions, 1000):
             batch = range(start, min(sessions, start + 1000))
             rows = [{"project_id": project.id, "phone_hash": crypto.phone_hash(_phone(i)),
-                     "phone_encrypted": crypto.encrypt(_phone(i)),
+                     "phone_encrypted": crypto.encrypt(_phone(i)), "language": seed.language,
                      "created_at": seed.started_at} for i in batch]
             ids = db.session.scalars(insert(Contact).returning(Contact.id), rows).all()
             # Each copy needs its own instanceID, or finished surveys would collide in ingest.
@@ -87,6 +88,8 @@ def _setup(url: str, storage: str, sessions: int) -> tuple[str, str]:
                 for cid in ids])
             db.session.commit()
         assert first.replies, "the engine gave no first question"
+        db.session.execute(text("ANALYZE"))  # what autovacuum does on a live database
+        db.session.commit()
         urls = (channels.webhook_urls(sms)["inbound"], channels.webhook_urls(ussd)["inbound"])
         db.engine.dispose()
     return urls
@@ -137,14 +140,30 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10_000)
-    parser.add_argument("--sms", type=int, default=3000, help="inbound texts to post")
-    parser.add_argument("--ussd", type=int, default=200, help="USSD sessions (6 hops each)")
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--sms", type=int, default=3000, help="inbound texts per concurrency")
+    parser.add_argument("--ussd", type=int, default=200,
+                        help="USSD sessions (6 hops each) per concurrency")
+    parser.add_argument("--concurrency", default="4,8,16",
+                        help="comma-separated client counts, each measured in turn")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default: gunicorn.conf.py's 2 x cores + 1)")
+    parser.add_argument("--worker-class", default=None,
+                        help="gunicorn worker class (default: gunicorn.conf.py's sync)")
+    parser.add_argument("--threads", type=int, default=None, help="threads per gthread worker")
+    parser.add_argument("--quick", action="store_true",
+                        help="1,000 sessions, 600 texts and 30 USSD sessions at 8 clients")
     args = parser.parse_args()
+    if args.quick:
+        args.sessions, args.sms, args.ussd, args.concurrency = 1000, 600, 30, "8"
+    concurrencies = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
 
     from sqlalchemy import create_engine, text
 
@@ -175,9 +194,14 @@ def main() -> None:
                "BIND": f"127.0.0.1:{port}", "SMS_QUEUE": queue}
         if args.workers:
             env["WEB_CONCURRENCY"] = str(args.workers)
+        extra = []
+        if args.worker_class:
+            extra += ["--worker-class", args.worker_class]
+        if args.threads:
+            extra += ["--threads", str(args.threads)]
         gunicorn = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile",
-             "/dev/null", "--error-logfile", "-", "--log-level", "warning", "wsgi:app"],
+             "/dev/null", "--error-logfile", "-", "--log-level", "warning", *extra, "wsgi:app"],
             cwd=ROOT, env=env)
         for _ in range(200):
             try:
@@ -187,34 +211,45 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+        workers = env.get("WEB_CONCURRENCY") or f"{2 * (os.cpu_count() or 1) + 1}"
+        print(f"gunicorn: {workers} {args.worker_class or 'sync'} workers"
+              + (f" x {args.threads} threads" if args.threads else "")
+              + f", {os.cpu_count()} cores")
         sms_path, ussd_path = urlsplit(sms_url).path, urlsplit(ussd_url).path
+        count = args.sms * len(concurrencies) + 50
         texts = [(sms_path, {"linkId": "1", "to": "21512", "date": "2026-11-26 20:00:00",
                              "id": f"bench-{n}", "from": _phone(1 + n % (args.sessions - 1)),
                              "text": ANSWERS[n % len(ANSWERS)], "networkCode": "63902"})
-                 for n in range(args.sms)]
+                 for n in range(count)]
         _run(port, [[t] for t in texts[:50]], 4)  # warm the workers (imports, form caches)
-        rate, lat, errors = _run(port, [[t] for t in texts[50:]], args.concurrency)
-        if errors:
-            raise SystemExit(f"{len(errors)} failed SMS webhooks, e.g. {errors[:3]}")
-        print(f"SMS inbound: {rate:.0f} messages/s, p50 {_pct(lat, .5):.1f} ms, "
-              f"p99 {_pct(lat, .99):.1f} ms ({len(lat)} texts, {args.concurrency} clients, "
-              f"{args.sessions} open sessions)")
-        sessions = []
-        for s in range(args.ussd):
-            history: list[str] = []
-            hops = []
-            for step in range(6):
-                hops.append((ussd_path, {"sessionId": f"ATUid_bench_{s}",
-                                         "serviceCode": "*384*1#", "networkCode": "63902",
-                                         "phoneNumber": _phone(args.sessions + s),
-                                         "text": "*".join(history)}))
-                history.append(ANSWERS[(s + step) % len(ANSWERS)])
-            sessions.append(hops)
-        rate, lat, errors = _run(port, sessions, args.concurrency)
-        if errors:
-            raise SystemExit(f"{len(errors)} failed USSD hops, e.g. {errors[:3]}")
-        print(f"USSD screens: {rate:.0f} hops/s, p50 {_pct(lat, .5):.1f} ms, "
-              f"p99 {_pct(lat, .99):.1f} ms ({len(lat)} hops in {args.ussd} sessions)")
+        for index, clients in enumerate(concurrencies):
+            batch = texts[50 + index * args.sms:50 + (index + 1) * args.sms]
+            rate, lat, errors = _run(port, [[t] for t in batch], clients)
+            if errors:
+                raise SystemExit(f"{len(errors)} failed SMS webhooks, e.g. {errors[:3]}")
+            print(f"SMS inbound: {rate:.0f} messages/s, p50 {_pct(lat, .5):.1f} ms, "
+                  f"p99 {_pct(lat, .99):.1f} ms ({len(lat)} texts, {clients} clients, "
+                  f"{args.sessions} open sessions, {_load()})", flush=True)
+        first_phone = args.sessions
+        for clients in concurrencies:
+            sessions = []
+            for s in range(args.ussd):
+                history: list[str] = []
+                hops = []
+                for step in range(6):
+                    hops.append((ussd_path, {"sessionId": f"ATUid_bench_{first_phone + s}",
+                                             "serviceCode": "*384*1#", "networkCode": "63902",
+                                             "phoneNumber": _phone(first_phone + s),
+                                             "text": "*".join(history)}))
+                    history.append(ANSWERS[(s + step) % len(ANSWERS)])
+                sessions.append(hops)
+            first_phone += args.ussd
+            rate, lat, errors = _run(port, sessions, clients)
+            if errors:
+                raise SystemExit(f"{len(errors)} failed USSD hops, e.g. {errors[:3]}")
+            print(f"USSD screens: {rate:.0f} hops/s, p50 {_pct(lat, .5):.1f} ms, "
+                  f"p99 {_pct(lat, .99):.1f} ms ({len(lat)} hops in {args.ussd} sessions, "
+                  f"{clients} clients, {_load()})", flush=True)
     finally:
         if gunicorn is not None:
             gunicorn.terminate()

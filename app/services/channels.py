@@ -1,7 +1,9 @@
 """Channels: a provider account and address bound to a project, with its webhook URLs."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -108,11 +110,73 @@ def webhook_urls(channel: Channel) -> dict[str, str]:
     return {hook: f"{base}/{hook}" for hook in hooks}
 
 
-def webhook_channel(channel_id: int, secret: str) -> Channel | None:
-    """The live channel a callback URL names, or None (unknown, disabled, deleted, bad secret)."""
+@dataclass(frozen=True)
+class ChannelRef:
+    """What never changes about a channel once created (provider, kind, address, project,
+    credentials, callback secret), cached per process; `enabled`, `deleted_at` and `settings`
+    change, so they are read from the database with the work itself (see conversations)."""
+
+    id: int
+    project_id: int
+    provider: str
+    kind: str
+    address: str
+    secret: str = field(repr=False)
+    credentials: dict[str, str] = field(repr=False, default_factory=dict)
+
+    @property
+    def hooks(self) -> tuple[str, ...]:
+        """The callback names this channel answers (`inbound`, plus the provider's reports)."""
+        if self.kind == "sms":
+            return ("inbound", *get_provider(self.provider).hooks)
+        return ("inbound",)
+
+
+_refs: dict[tuple[str, int], ChannelRef] = {}
+_refs_lock = threading.Lock()
+
+
+def _ref_of(channel: Channel) -> ChannelRef:
+    return ChannelRef(id=channel.id, project_id=channel.project_id, provider=channel.provider,
+                      kind=channel.kind, address=channel.address,
+                      secret=crypto.decrypt(channel.secret), credentials=credentials(channel))
+
+
+def webhook_ref(channel_id: int, secret: str) -> ChannelRef | None:
+    """The channel a callback URL names when its secret matches, from the per-process cache.
+
+    Only immutable facts are cached, and a hit is trusted only when the presented secret
+    matches the cached one (256 random bits name one row); a miss or a mismatch reads the row.
+    It does NOT say the channel is live: callers check `enabled`/`deleted_at` in the same
+    transaction as their work (conversations does it in its first statement; other hooks
+    call `live_channel`), so disabling a channel takes effect at once in every worker.
+    """
+    key = (str(db.engine.url), channel_id)
+    ref = _refs.get(key)
+    if ref is not None and secret_matches(ref.secret, secret):
+        return ref
+    channel = db.session.get(Channel, channel_id)
+    if channel is None or channel.deleted_at is not None:
+        return None
+    ref = _ref_of(channel)
+    if not secret_matches(ref.secret, secret):
+        return None
+    with _refs_lock:
+        if len(_refs) > 4096:
+            _refs.clear()
+        _refs[key] = ref
+    return ref
+
+
+def live_channel(channel_id: int) -> Channel | None:
+    """The channel row when it is enabled and not deleted."""
     channel = db.session.get(Channel, channel_id)
     if channel is None or channel.deleted_at is not None or not channel.enabled:
         return None
-    if not secret_matches(crypto.decrypt(channel.secret), secret):
-        return None
     return channel
+
+
+def webhook_channel(channel_id: int, secret: str) -> Channel | None:
+    """The live channel a callback URL names, or None (unknown, disabled, deleted, bad secret)."""
+    ref = webhook_ref(channel_id, secret)
+    return live_channel(ref.id) if ref is not None else None

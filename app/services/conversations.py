@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import inspect, select, update
+from sqlalchemy import and_, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,7 @@ from app.models import Channel, Contact, Conversation, Form, FormVersion, Messag
 from app.models.base import utcnow
 from app.services import channels as channel_service
 from app.services import contacts, outbound, ussd_menu
+from app.services.channels import ChannelRef
 from sms_flows import keywords
 from sms_flows.types import ConversationEngine, InboundMessage, StartContext, UssdRequest
 
@@ -39,12 +40,16 @@ log = logging.getLogger(__name__)
 _RETRIES = 3
 
 
+class ChannelGone(Exception):
+    """The channel was disabled or deleted: its webhooks answer 404."""
+
+
 @dataclass
 class Outcome:
     """What one inbound did: replies to show, messages to send and surveys to ingest."""
 
     replies: list[str] = field(default_factory=list)
-    send: list[Message] = field(default_factory=list)
+    send: list[Message | int] = field(default_factory=list)  # stored rows, or their ids
     finished: list[int] = field(default_factory=list)  # conversation ids to ingest
     duplicate: bool = False
     screen: str | None = None  # the USSD answer ("CON ..." / "END ...")
@@ -98,10 +103,18 @@ def commit_with_retry(work: Callable[[], Outcome]) -> Outcome:
     raise AssertionError("unreachable")
 
 
-def receive_sms(channel: Channel, inbound: InboundMessage, *, now: datetime | None = None,
-                simulate: bool = False) -> Outcome:
-    """One text in: dedup, opt-out/in, the engine's step, replies stored (not committed)."""
+def receive_sms(channel: Channel | ChannelRef, inbound: InboundMessage, *,
+                now: datetime | None = None, simulate: bool = False,
+                require_live: bool = False) -> Outcome:
+    """One text in: dedup, opt-out/in, the engine's step, replies stored (not committed).
+
+    `require_live` (webhooks): raise ChannelGone when the channel is disabled or deleted.
+    """
     now = now or utcnow()
+    fast = _fast_sms(channel, inbound, now, simulate, require_live)
+    if fast is not None:
+        return fast
+    channel = _orm_channel(channel, require_live)
     contact = contacts.get_or_create(channel.project_id, inbound.sender)
     message_id = _record_inbound(channel, contact, inbound.text, inbound.provider_id, now)
     if message_id is None:
@@ -125,19 +138,24 @@ def receive_sms(channel: Channel, inbound: InboundMessage, *, now: datetime | No
     return outcome
 
 
-def receive_ussd(channel: Channel, hop: UssdRequest, *, now: datetime | None = None,
-                 dedup_key: str | None = None) -> Outcome:
+def receive_ussd(channel: Channel | ChannelRef, hop: UssdRequest, *,
+                 now: datetime | None = None, dedup_key: str | None = None,
+                 require_live: bool = False) -> Outcome:
     """One USSD hop in, one screen out; the state is ours, keyed by session and phone.
 
     A hop is identified by its session and how many answers the history holds, so AT's
     retry of a hop gets the same screen and never advances the survey twice.
     """
     now = now or utcnow()
-    contact = contacts.get_or_create(channel.project_id, hop.phone)
     key = dedup_key or f"{hop.session_id}:{hop.hop}"
+    fast = _fast_ussd(channel, hop, key, now, require_live)
+    if fast is not None:
+        return fast
+    channel = _orm_channel(channel, require_live)
+    contact = contacts.get_or_create(channel.project_id, hop.phone)
     message_id = _record_inbound(channel, contact, hop.answer or "", key, now)
     if message_id is None:  # AT retried this hop: answer the same screen again
-        return Outcome(duplicate=True, screen=_last_screen(channel, contact))
+        return Outcome(duplicate=True, screen=_last_screen(channel.id, contact.id))
     contact = contacts.lock(contact.id)
     outcome = Outcome()
     conversation = _active(channel, contact)
@@ -156,6 +174,178 @@ def receive_ussd(channel: Channel, hop: UssdRequest, *, now: datetime | None = N
     outbound.queue(channel, contact, outcome.screen, status="delivered", now=now,
                    conversation_id=conversation.id if conversation else None)
     db.session.flush()
+    return outcome
+
+
+def _orm_channel(channel: Channel | ChannelRef, require_live: bool) -> Channel:
+    if isinstance(channel, Channel):
+        orm = channel
+    else:
+        orm = db.session.get(Channel, channel.id)
+    if orm is None or (require_live and (not orm.enabled or orm.deleted_at is not None)):
+        raise ChannelGone(channel.id)
+    return orm
+
+
+# --- the fast path --------------------------------------------------------------------------
+# The usual text: a known person, not opted out, answering the survey open on this channel.
+# Three statements: (1) the person's row locked, read with the channel's live flags and
+# settings, the project's settings and their open conversation; (2) the conversation saved
+# under its version check; (3) the inbound message and the replies in one INSERT whose
+# ON CONFLICT on (channel, direction, provider id) is the dedup: a provider's retry inserts
+# no inbound row, and the whole transaction is rolled back. Anything else (a first text, a
+# command, an opt-out, a form switch, no open survey) returns None before writing and takes
+# the general path below, which does the same in more statements.
+
+
+@dataclass
+class _Row:
+    contact_id: int
+    contact_language: str | None
+    conversation_id: int
+    form_version_id: int
+    state: dict
+    version: int
+    completed: bool
+    project_settings: dict
+
+
+def _read(channel: Channel | ChannelRef, phone: str, require_live: bool) -> _Row | None:
+    """Statement (1); None when the fast path does not apply (nothing was written).
+
+    Both the person's row and their open conversation are locked (FOR NO KEY UPDATE, the
+    person first, as every path locks them): a second worker handling the same person waits
+    here, and PostgreSQL then re-reads both locked rows at their committed versions, so the
+    engine never steps a stale state (and a conversation finished meanwhile drops out).
+    """
+    statement = (
+        select(Channel.enabled, Channel.deleted_at, Project.settings.label("project_settings"),
+               Contact.id.label("contact_id"), Contact.language, Contact.opted_out_at,
+               Conversation.id.label("conversation_id"), Conversation.form_id,
+               Conversation.form_version_id, Conversation.state, Conversation.version,
+               Conversation.completed_at)
+        .select_from(Contact)
+        .join(Conversation, and_(Conversation.contact_id == Contact.id,
+                                 Conversation.channel_id == channel.id,
+                                 Conversation.status == "active"))
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .join(Project, Project.id == Channel.project_id)
+        .where(Contact.project_id == channel.project_id,
+               Contact.phone_hash == crypto.phone_hash(phone))
+        .with_for_update(key_share=True, of=[Contact, Conversation]))
+    row = db.session.execute(statement).first()
+    if row is None:
+        return None  # a new person or no open survey: the general path (it checks liveness)
+    if require_live and (not row.enabled or row.deleted_at is not None):
+        raise ChannelGone(channel.id)
+    if row.opted_out_at is not None or row.form_id is None:
+        return None
+    return _Row(row.contact_id, row.language, row.conversation_id, row.form_version_id,
+                row.state, row.version, row.completed_at is not None,
+                row.project_settings or {})
+
+
+def _fast_step(row: _Row, text: str, now: datetime) -> tuple[Any, list[str]] | None:
+    current = engine()
+    state, replies = current.step(current.load(row.state, _form_model(row.form_version_id)),
+                                  text, now)
+    if getattr(state, "switch_to", None) or state.status == "opted-out":
+        return None  # the general path does these (it steps again from the same stored state)
+    return state, replies
+
+
+def _fast_save(row: _Row, state: Any, now: datetime, outcome: Outcome,
+               session_key: str | None = None) -> None:
+    """Statement (2): the state under the version check (plus the contact's language when
+    it changed)."""
+    values: dict[str, Any] = {"state": state.to_json(), "status": state.status,
+                              "language": state.language, "last_activity_at": now,
+                              "version": row.version + 1}
+    if session_key is not None:
+        values["session_key"] = session_key
+    if state.status == "completed" and not row.completed:
+        values.update(completed_at=now, instance_xml=state.instance_xml)
+        if getattr(state, "submission_channel", None) == "compact":
+            values["medium"] = "compact"
+        outcome.finished.append(row.conversation_id)
+    saved = db.session.execute(update(Conversation).where(
+        Conversation.id == row.conversation_id, Conversation.version == row.version
+    ).values(**values).execution_options(synchronize_session=False))
+    if saved.rowcount != 1:
+        raise StaleDataError(f"conversation {row.conversation_id} changed meanwhile")
+    if state.language and state.language != row.contact_language:
+        db.session.execute(update(Contact).where(Contact.id == row.contact_id).values(
+            language=state.language).execution_options(synchronize_session=False))
+
+
+def _fast_messages(channel: Channel | ChannelRef, row: _Row, inbound_text: str,
+                   provider_id: str | None, replies: list[str], reply_status: str,
+                   now: datetime, reply_provider_status: str | None = None) -> list[int] | None:
+    """Statement (3): the inbound and its replies; None (all rolled back) on a duplicate."""
+    common = {"project_id": channel.project_id, "channel_id": channel.id,
+              "contact_id": row.contact_id, "conversation_id": row.conversation_id,
+              "attempts": 0, "created_at": now, "status_at": now, "provider_status": None}
+    rows = [{**common, "direction": "in", "text": inbound_text, "status": "received",
+             "provider_message_id": provider_id or None}]
+    rows += [{**common, "direction": "out", "text": text, "status": reply_status,
+              "provider_message_id": None, "provider_status": reply_provider_status}
+             for text in replies]
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Message).values(rows).on_conflict_do_nothing(
+        index_elements=["channel_id", "direction", "provider_message_id"]
+    ).returning(Message.id, Message.direction)
+    stored = db.session.execute(statement).all()
+    if not any(direction == "in" for _, direction in stored):
+        db.session.rollback()  # a provider's retry: nothing of this attempt is kept
+        log.info("inbound.duplicate channel=%s contact=%s", channel.id, row.contact_id)
+        return None
+    return sorted(message_id for message_id, direction in stored if direction == "out")
+
+
+def _fast_sms(channel: Channel | ChannelRef, inbound: InboundMessage, now: datetime,
+              simulate: bool, require_live: bool) -> Outcome | None:
+    row = _read(channel, inbound.sender, require_live)
+    if row is None:
+        return None
+    overrides = json.dumps(row.project_settings.get("smsCommands"), sort_keys=True)
+    match = keywords.match_command(inbound.text, _word_table(overrides))
+    if match is not None and match.command in (keywords.STOP, keywords.START):
+        return None
+    stepped = _fast_step(row, inbound.text, now)
+    if stepped is None:
+        return None
+    state, replies = stepped
+    outcome = Outcome()
+    _fast_save(row, state, now, outcome)
+    ids = _fast_messages(channel, row, inbound.text, inbound.provider_id, replies,
+                         "delivered" if simulate else "queued", now,
+                         "simulated" if simulate else None)
+    if ids is None:
+        return Outcome(duplicate=True)
+    outcome.replies = list(replies)
+    if not simulate:
+        outcome.send = list(ids)
+    return outcome
+
+
+def _fast_ussd(channel: Channel | ChannelRef, hop: UssdRequest, key: str, now: datetime,
+               require_live: bool) -> Outcome | None:
+    if hop.answer is None:
+        return None  # a dial: open or resume, the general path
+    row = _read(channel, hop.phone, require_live)
+    if row is None:
+        return None
+    stepped = _fast_step(row, hop.answer, now)
+    if stepped is None:
+        return None
+    state, replies = stepped
+    outcome = Outcome()
+    _fast_save(row, state, now, outcome, session_key=hop.session_id)
+    outcome.screen = ussd_menu.screen(replies, state.status == "active")
+    outcome.replies = [outcome.screen]
+    ids = _fast_messages(channel, row, hop.answer, key, [outcome.screen], "delivered", now)
+    if ids is None:
+        return Outcome(duplicate=True, screen=_last_screen(channel.id, row.contact_id))
     return outcome
 
 
@@ -220,7 +410,8 @@ def after_commit(outcome: Outcome) -> None:
         from app import messaging_jobs
 
         # The identity key, not m.id: reading an expired attribute would reload each row.
-        messaging_jobs.enqueue_send([inspect(m).identity[0] for m in outcome.send])
+        messaging_jobs.enqueue_send([m if isinstance(m, int) else inspect(m).identity[0]
+                                     for m in outcome.send])
 
 
 def ingest_finished(conversation_id: int) -> None:
@@ -345,6 +536,12 @@ def _open(channel: Channel, contact: Contact, text: str, medium: str, now: datet
 def start_form(conversation: Conversation, form: Form, text: str, now: datetime,
                outcome: Outcome) -> tuple[Conversation, list[str]]:
     """Start the engine on a form's published version inside this conversation."""
+    with db.session.no_autoflush:  # one INSERT of the new conversation, not INSERT + UPDATE
+        return _start_form(conversation, form, text, now, outcome)
+
+
+def _start_form(conversation: Conversation, form: Form, text: str, now: datetime,
+                outcome: Outcome) -> tuple[Conversation, list[str]]:
     channel = db.session.get(Channel, conversation.channel_id)
     contact = db.session.get(Contact, conversation.contact_id)
     project = db.session.get(Project, channel.project_id)
@@ -450,9 +647,9 @@ def _help(channel: Channel) -> list[str]:
     return ["Send " + " or ".join(w.upper() for w in words) + " to start a survey."]
 
 
-def _last_screen(channel: Channel, contact: Contact) -> str:
+def _last_screen(channel_id: int, contact_id: int) -> str:
     text = db.session.scalar(select(Message.text).where(
-        Message.channel_id == channel.id, Message.contact_id == contact.id,
+        Message.channel_id == channel_id, Message.contact_id == contact_id,
         Message.direction == "out").order_by(Message.id.desc()).limit(1))
     return text or "END"
 

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Channel
 from app.services import channels as channel_service
 from app.services import contacts, conversations, outbound
+from app.services.channels import ChannelRef
 from sms_flows.providers import BadPayload, get_provider
 from sms_flows.providers.twilio import signature_valid
 
@@ -26,17 +27,23 @@ _TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 @webhooks.post("/webhooks/<int:channel_id>/<secret>/<hook>")
 def callback(channel_id: int, secret: str, hook: str):
-    channel = channel_service.webhook_channel(channel_id, secret)
-    if channel is None or hook not in channel_service.webhook_urls(channel):
+    ref = channel_service.webhook_ref(channel_id, secret)
+    if ref is None or hook not in ref.hooks:
         raise problems.not_found()
-    if channel.provider == "twilio":
-        _verify_twilio(channel)
+    if ref.provider == "twilio":
+        _verify_twilio(ref)
     try:
         if hook == "inbound":
-            return _ussd(channel) if channel.kind == "ussd" else _inbound_sms(channel)
+            return _ussd(ref) if ref.kind == "ussd" else _inbound_sms(ref)
+        channel = channel_service.live_channel(ref.id)
+        if channel is None:
+            raise conversations.ChannelGone(ref.id)
         if hook == "optout":
             return _optout(channel)
         return _report(channel)
+    except conversations.ChannelGone:
+        db.session.rollback()
+        raise problems.not_found() from None
     except BadPayload as error:
         db.session.rollback()
         log.info("webhook.bad_payload channel=%s hook=%s field=%s", channel_id, hook,
@@ -46,34 +53,35 @@ def callback(channel_id: int, secret: str, hook: str):
         raise problems.unexpected_value(error.field, "(not shown)", error.reason) from None
 
 
-def _verify_twilio(channel: Channel) -> None:
+def _verify_twilio(ref: ChannelRef) -> None:
     """The signature covers the URL Twilio called (PUBLIC_URL, not our host behind a proxy)."""
     url = current_app.config["PUBLIC_URL"] + request.path
     if request.query_string:
         url += "?" + request.query_string.decode("latin-1")
-    token = channel_service.credentials(channel).get("authToken", "")
+    token = ref.credentials.get("authToken", "")
     if not signature_valid(token, url, request.form, request.headers.get("X-Twilio-Signature")):
-        log.warning("webhook.bad_signature channel=%s", channel.id)
+        log.warning("webhook.bad_signature channel=%s", ref.id)
         raise problems.insufficient_rights()
 
 
-def _ok(channel: Channel) -> Response:
+def _ok(channel: Channel | ChannelRef) -> Response:
     if channel.provider == "twilio":
         return Response(_TWIML_EMPTY, mimetype="text/xml")
     return Response("OK", mimetype="text/plain")
 
 
-def _inbound_sms(channel: Channel) -> Response:
-    inbound = get_provider(channel.provider).parse_inbound(request.form)
+def _inbound_sms(ref: ChannelRef) -> Response:
+    inbound = get_provider(ref.provider).parse_inbound(request.form)
     outcome = conversations.commit_with_retry(
-        lambda: conversations.receive_sms(channel, inbound))
+        lambda: conversations.receive_sms(ref, inbound, require_live=True))
     conversations.after_commit(outcome)
-    return _ok(channel)
+    return _ok(ref)
 
 
-def _ussd(channel: Channel) -> Response:
-    hop = get_provider(channel.provider).parse_ussd(request.form)
-    outcome = conversations.commit_with_retry(lambda: conversations.receive_ussd(channel, hop))
+def _ussd(ref: ChannelRef) -> Response:
+    hop = get_provider(ref.provider).parse_ussd(request.form)
+    outcome = conversations.commit_with_retry(
+        lambda: conversations.receive_ussd(ref, hop, require_live=True))
     conversations.after_commit(outcome)
     return Response(outcome.screen or "END", mimetype="text/plain")
 
