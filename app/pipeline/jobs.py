@@ -274,8 +274,7 @@ def _process_batch(rows: list[Row], *, handoff: bool) -> Outcome:
         _record_failures([row], message, handoff=handoff)
     db.session.commit()
     processed = sorted(results)
-    for def_id in processed:
-        hooks.processed(def_id, fresh=any(r.fresh for r in by_def[def_id]))
+    hooks.processed_batch([(d, any(r.fresh for r in by_def[d])) for d in processed])
     return Outcome(processed, failed)
 
 

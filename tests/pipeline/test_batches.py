@@ -96,7 +96,9 @@ def test_listeners_hear_once_per_version_after_commit_fresh_or_not(
         engine.dispose()
         heard.append((def_id, fresh, count))
 
+    batches: list[list[tuple[int, bool]]] = []
     hooks.on_processed(listener)
+    batch_listener = hooks.on_processed_batch(lambda items: batches.append(list(items)))
     try:
         version = water_form.current_version.version
         results = [submit(water_form, water_xml(version)) for _ in range(2)]
@@ -106,10 +108,14 @@ def test_listeners_hear_once_per_version_after_commit_fresh_or_not(
         work()
     finally:
         hooks._listeners.remove(listener)
+        hooks._batch_listeners.remove(batch_listener)
     assert [(d, f) for d, f, _ in heard] == [
         (results[0].def_id, True), (results[1].def_id, True),
         (results[0].def_id, False), (results[1].def_id, False)]
     assert all(count > 0 for _, _, count in heard)
+    # A batch listener hears each drain job's batch in one call.
+    first, second = results[0].def_id, results[1].def_id
+    assert batches == [[(first, True), (second, True)], [(first, False), (second, False)]]
 
 
 def test_drains_share_a_backlog_without_overlap(app, water_form, submit):
