@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, inspect, select, update
+from sqlalchemy import and_, case, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +38,7 @@ from sms_flows.types import ConversationEngine, InboundMessage, StartContext, Us
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
+SIMULATOR = "simulator"  # the session_key of a simulated conversation
 
 
 class ChannelGone(Exception):
@@ -53,6 +54,8 @@ class Outcome:
     finished: list[int] = field(default_factory=list)  # conversation ids to ingest
     duplicate: bool = False
     screen: str | None = None  # the USSD answer ("CON ..." / "END ...")
+    conversation_id: int | None = None  # the conversation this inbound went to, if any
+    submit_simulated: bool = False  # a simulation asked for its finished survey to be stored
 
 
 def engine() -> ConversationEngine:
@@ -135,6 +138,7 @@ def receive_sms(channel: Channel | ChannelRef, inbound: InboundMessage, *,
             outcome.send.append(reply)
     db.session.flush()
     _link(message_id, conversation)
+    outcome.conversation_id = conversation.id if conversation is not None else None
     return outcome
 
 
@@ -165,8 +169,8 @@ def receive_ussd(channel: Channel | ChannelRef, hop: UssdRequest, *,
         conversation, replies = _resume(conversation, now, outcome)
     else:
         conversation, replies = _step(conversation, hop.answer, now, outcome)
-    if conversation is not None:
-        conversation.session_key = hop.session_id
+    if conversation is not None and conversation.session_key != SIMULATOR:
+        conversation.session_key = hop.session_id  # a simulated conversation stays marked
     _link(message_id, conversation)
     outcome.screen = ussd_menu.screen(replies, conversation is not None
                                       and conversation.status == "active")
@@ -174,6 +178,7 @@ def receive_ussd(channel: Channel | ChannelRef, hop: UssdRequest, *,
     outbound.queue(channel, contact, outcome.screen, status="delivered", now=now,
                    conversation_id=conversation.id if conversation else None)
     db.session.flush()
+    outcome.conversation_id = conversation.id if conversation is not None else None
     return outcome
 
 
@@ -261,8 +266,9 @@ def _fast_save(row: _Row, state: Any, now: datetime, outcome: Outcome,
     values: dict[str, Any] = {"state": state.to_json(), "status": state.status,
                               "language": state.language, "last_activity_at": now,
                               "version": row.version + 1}
-    if session_key is not None:
-        values["session_key"] = session_key
+    if session_key is not None:  # a simulated conversation stays marked
+        values["session_key"] = case((Conversation.session_key == SIMULATOR, SIMULATOR),
+                                     else_=session_key)
     if state.status == "completed" and not row.completed:
         values.update(completed_at=now, instance_xml=state.instance_xml)
         if getattr(state, "submission_channel", None) == "compact":
@@ -315,7 +321,7 @@ def _fast_sms(channel: Channel | ChannelRef, inbound: InboundMessage, now: datet
     if stepped is None:
         return None
     state, replies = stepped
-    outcome = Outcome()
+    outcome = Outcome(conversation_id=row.conversation_id)
     _fast_save(row, state, now, outcome)
     ids = _fast_messages(channel, row, inbound.text, inbound.provider_id, replies,
                          "delivered" if simulate else "queued", now,
@@ -339,7 +345,7 @@ def _fast_ussd(channel: Channel | ChannelRef, hop: UssdRequest, key: str, now: d
     if stepped is None:
         return None
     state, replies = stepped
-    outcome = Outcome()
+    outcome = Outcome(conversation_id=row.conversation_id)
     _fast_save(row, state, now, outcome, session_key=hop.session_id)
     outcome.screen = ussd_menu.screen(replies, state.status == "active")
     outcome.replies = [outcome.screen]
@@ -349,18 +355,34 @@ def _fast_ussd(channel: Channel | ChannelRef, hop: UssdRequest, key: str, now: d
     return outcome
 
 
-def simulate(channel: Channel, phone: str, text: str, now: datetime | None = None) -> Outcome:
+def simulate(channel: Channel, phone: str, text: str, now: datetime | None = None, *,
+             submit: bool = False) -> Outcome:
     """The same engine, nothing sent: an SMS channel takes `text` as a text; a USSD channel
-    takes it as the next answer, or dials when no session is open."""
+    takes it as the next answer, or dials when no session is open.
+
+    A simulated conversation is marked (session_key "simulator"). When it finishes, its
+    instance is kept on the conversation but NOT stored as a submission unless `submit`;
+    a stored one gets the channel `simulated-sms`, `simulated-ussd` or `simulated-compact`,
+    so it can be told apart from (and excluded with) real data.
+    """
     now = now or utcnow()
     if channel.kind == "ussd":
         contact = contacts.get_or_create(channel.project_id, phone)
         dial = _active(channel, contact) is None
-        hop = UssdRequest(session_id="simulator", service_code=channel.address, phone=phone,
+        hop = UssdRequest(session_id=SIMULATOR, service_code=channel.address, phone=phone,
                           text="" if dial else text)
-        return receive_ussd(channel, hop, now=now, dedup_key=f"simulator:{uuid.uuid4().hex}")
-    inbound = InboundMessage(sender=phone, recipient=channel.address, text=text, provider_id="")
-    return receive_sms(channel, inbound, now=now, simulate=True)
+        outcome = receive_ussd(channel, hop, now=now,
+                               dedup_key=f"simulator:{uuid.uuid4().hex}")
+    else:
+        inbound = InboundMessage(sender=phone, recipient=channel.address, text=text,
+                                 provider_id="")
+        outcome = receive_sms(channel, inbound, now=now, simulate=True)
+        if outcome.conversation_id is not None:
+            db.session.execute(update(Conversation).where(
+                Conversation.id == outcome.conversation_id).values(session_key=SIMULATOR)
+                .execution_options(synchronize_session=False))
+    outcome.submit_simulated = submit
+    return outcome
 
 
 def tick_idle(now: datetime | None = None, idle_seconds: int = 600) -> Outcome:
@@ -405,7 +427,7 @@ def _tick_one(conversation_id: int, now: datetime, outcome: Outcome) -> None:
 def after_commit(outcome: Outcome) -> None:
     """Ingest finished surveys, then hand stored replies to the send job."""
     for conversation_id in outcome.finished:
-        ingest_finished(conversation_id)
+        ingest_finished(conversation_id, submit_simulated=outcome.submit_simulated)
     if outcome.send:
         from app import messaging_jobs
 
@@ -414,18 +436,28 @@ def after_commit(outcome: Outcome) -> None:
                                      for m in outcome.send])
 
 
-def ingest_finished(conversation_id: int) -> None:
-    """Store a completed survey through sync.ingest (idempotent by instanceID); commits."""
+def ingest_finished(conversation_id: int, *, submit_simulated: bool = False) -> None:
+    """Store a completed survey through sync.ingest (idempotent by instanceID); commits.
+
+    A simulated conversation is stored only when `submit_simulated`, with the channel
+    `simulated-<medium>`; otherwise its instance stays on the conversation only.
+    """
     from sync import ingest as sync_ingest
     from sync.errors import IngestError
 
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None or conversation.instance_id or not conversation.instance_xml:
         return
+    channel = conversation.medium
+    if conversation.session_key == SIMULATOR:
+        if not submit_simulated:
+            log.info("conversation.simulated_not_stored conversation=%s", conversation_id)
+            return
+        channel = f"simulated-{conversation.medium}"
     try:
         result = sync_ingest.ingest(
             project_id=conversation.project_id, xml=conversation.instance_xml.encode("utf-8"),
-            attachments={}, channel=conversation.medium, submitter_id=None, device_id=None)
+            attachments={}, channel=channel, submitter_id=None, device_id=None)
     except IngestError as error:
         conversation = db.session.get(Conversation, conversation_id)
         conversation.error = f"{getattr(error, 'code', 'ingest')}: {error}"[:1000]

@@ -32,6 +32,7 @@ def conversation_json(conversation: Conversation, form_ids: dict[int, str]) -> d
             "contactId": conversation.contact_id,
             "form": form_ids.get(conversation.form_id) if conversation.form_id else None,
             "medium": conversation.medium, "status": conversation.status,
+            "simulated": conversation.session_key == conversations.SIMULATOR,
             "language": conversation.language, "startedAt": iso(conversation.started_at),
             "lastActivityAt": iso(conversation.last_activity_at),
             "completedAt": iso(conversation.completed_at),
@@ -114,8 +115,13 @@ def simulate(project_id: int, channel_id: int):
         inbound = get_provider("simulator").parse_inbound(body)
     except BadPayload as error:
         raise problems.unexpected_value(error.field, "(not shown)", error.reason) from None
+    submit = body.get("submit", False)
+    if not isinstance(submit, bool):
+        raise problems.unexpected_value("submit", submit, "expected true or false")
+    # A simulated survey is not stored as a submission unless asked ("submit": true); then
+    # its channel is simulated-sms / simulated-ussd / simulated-compact.
     outcome = conversations.commit_with_retry(
-        lambda: conversations.simulate(channel, inbound.sender, inbound.text))
+        lambda: conversations.simulate(channel, inbound.sender, inbound.text, submit=submit))
     conversations.after_commit(outcome)
     return jsonify({"replies": outcome.replies})
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Channel
+from app.models import Channel, Conversation, Submission
 from tests.app.messaging.helpers import QUESTIONS, messages, path
 
 PHONE = "+254700000001"
@@ -102,9 +102,43 @@ def test_the_simulator_runs_a_survey_without_sending(client, project, manager, m
     assert {m.status for m in messages("out")} == {"delivered"}
     listed = client.get(f"/v1/projects/{project}/conversations?status=completed",
                         headers=manager).get_json()
-    assert [(c["form"], c["status"], c["medium"]) for c in listed] == [
-        ("water_point", "completed", "sms")]
-    assert listed[0]["instanceId"].startswith("uuid:")
+    assert [(c["form"], c["status"], c["medium"], c["simulated"]) for c in listed] == [
+        ("water_point", "completed", "sms", True)]
+    # A try-out is not data: the finished survey stays on the conversation, not stored.
+    assert listed[0]["instanceId"] is None
+    assert db.session.scalars(select(Submission)).all() == []
+    conversation = db.session.scalars(select(Conversation)).one()
+    assert conversation.instance_xml and conversation.status == "completed"
+
+
+def test_a_simulation_asked_to_submit_is_stored_marked_as_simulated(
+        client, project, manager, make_channel, engine):
+    channel = make_channel("africastalking", "sms")
+    url = f"/v1/projects/{project}/channels/{channel['id']}/simulate"
+    for text in ("MAJI", "Kisima"):
+        client.post(url, headers=manager, json={"from": PHONE, "text": text})
+    reply = client.post(url, headers=manager, json={"from": PHONE, "text": "42",
+                                                    "submit": True})
+    assert reply.get_json()["replies"] == ["Asante! Thank you."]
+    submission = db.session.scalars(select(Submission)).one()
+    assert submission.channel == "simulated-sms"
+    listed = client.get(f"/v1/projects/{project}/conversations", headers=manager).get_json()
+    assert listed[0]["instanceId"] == submission.instance_id and listed[0]["simulated"]
+    bad = client.post(url, headers=manager, json={"from": PHONE, "text": "x", "submit": "yes"})
+    assert bad.status_code == 400
+
+
+def test_a_real_text_finishing_a_simulated_survey_does_not_store_it(
+        client, project, manager, make_channel, engine):
+    channel = make_channel("simulator", "sms")
+    url = f"/v1/projects/{project}/channels/{channel['id']}/simulate"
+    for text in ("MAJI", "Kisima"):
+        client.post(url, headers=manager, json={"from": PHONE, "text": text})
+    inbound = client.post(path(channel["inbound"]), data={"from": PHONE, "text": "42"})
+    assert inbound.status_code == 200
+    conversation = db.session.scalars(select(Conversation)).one()
+    assert conversation.status == "completed" and conversation.session_key == "simulator"
+    assert db.session.scalars(select(Submission)).all() == []
 
 
 def test_the_simulator_works_for_an_africastalking_ussd_channel_too(client, project, manager,
@@ -182,10 +216,9 @@ def test_a_confirmed_switch_keeps_the_first_survey_and_starts_the_other(
 
 def test_a_compact_message_is_stored_with_the_compact_channel(client, project, manager,
                                                               make_channel, engine):
-    from app.models import Submission
-
     channel = make_channel("simulator", "sms")
     reply = client.post(f"/v1/projects/{project}/channels/{channel['id']}/simulate",
-                        headers=manager, json={"from": PHONE, "text": "MAJI Kisima 42 x"})
+                        headers=manager, json={"from": PHONE, "text": "MAJI Kisima 42 x",
+                                               "submit": True})
     assert reply.get_json()["replies"] == ["Asante! Thank you."]
-    assert db.session.scalars(select(Submission)).one().channel == "compact"
+    assert db.session.scalars(select(Submission)).one().channel == "simulated-compact"

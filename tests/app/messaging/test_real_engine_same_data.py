@@ -34,7 +34,8 @@ def _comparable(data: dict) -> dict:
 
 def _say(client, project, channel, manager, phone, text):
     response = client.post(f"/v1/projects/{project}/channels/{channel['id']}/simulate",
-                           json={"from": phone, "text": text}, headers=manager)
+                           json={"from": phone, "text": text, "submit": True},
+                           headers=manager)
     assert response.status_code == 200, response.get_json()
     return response.get_json()["replies"]
 
@@ -70,4 +71,5 @@ def test_sms_ussd_compact_and_collect_store_the_same_data(client, project, manag
     assert all(s == stored[-1] for s in stored), stored
     assert stored[0]["root"]["/data/wp/ward"] == "nyalenda_a"
     channels = set(db.session.scalars(select(Submission.channel)))
-    assert channels == {"sms", "ussd", "compact", "collect"}
+    # Simulated surveys are stored only when asked, and marked as simulated by their channel.
+    assert channels == {"simulated-sms", "simulated-ussd", "simulated-compact", "collect"}
