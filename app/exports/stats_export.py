@@ -56,6 +56,7 @@ _STATA_RESERVED = {"_all", "_b", "byte", "_coef", "_cons", "double", "float", "i
 _VAR_LABEL = {"sav": 255, "dta": 80}       # characters
 _VALUE_LABEL = {"sav": 120, "dta": 32000}  # bytes (SPSS) / characters (Stata)
 _MAX_TEXT = {"sav": 32767, "dta": 2045}    # bytes of a text value (Stata: str2045)
+_SHARED = 4096  # distinct values per variable kept once (beyond, new values are not shared)
 _META = (("KEY", "text", "Instance ID"), ("SubmitterID", "number", "Submitter ID"),
          ("SubmitterName", "text", "Submitter name"),
          ("AttachmentsPresent", "number", "Attachments present"),
@@ -87,13 +88,21 @@ class Variable:
     def __post_init__(self) -> None:
         if self.kind in ("number", "coded", "split"):
             self.values = array("d")
+        # Repeated texts and dates (choices, counties, channels, days) are kept once.
+        self._seen: dict = {}
+
+    def _once(self, value):
+        seen = self._seen
+        if len(seen) < _SHARED:
+            return seen.setdefault(value, value)
+        return seen.get(value, value)
 
     def add(self, cells: list) -> None:
         raw = cells[self.cell]
         text = "" if raw is None else str(raw).strip()
         kind = self.kind
         if kind == "text":
-            self.values.append(text or None)
+            self.values.append(self._once(text) if text else None)
         elif kind == "number":
             try:
                 self.values.append(float(text) if text else float("nan"))
@@ -113,10 +122,10 @@ class Variable:
             self.values.append(float(self.codes[text]))
         elif kind == "date":
             value = to_date(text) if text else None
-            self.values.append(value if isinstance(value, date) else None)
+            self.values.append(self._once(value) if isinstance(value, date) else None)
         else:  # datetime
             value = raw if isinstance(raw, datetime) else (to_datetime(text) if text else None)
-            self.values.append(value if isinstance(value, datetime) else None)
+            self.values.append(self._once(value) if isinstance(value, datetime) else None)
 
 
 def _codes(f: Field, language: str | None) -> tuple[dict[str, int], dict[int, str]]:
@@ -286,7 +295,7 @@ def write_stats(model: FormModel, chunks: Iterator[list[Row]], fmt: str, *,
             files.append(path)
             _write(variables, fmt, path, title)
             for variable in variables:  # free the columns as soon as they are on disk
-                variable.values = []
+                variable.values, variable._seen = [], {}
         if not zipped:
             yield from _read(files[0])
             return
