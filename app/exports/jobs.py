@@ -189,7 +189,16 @@ def refresh(job: ExportJob) -> ExportJob:
     killed outright, Redis restarted empty) is marked failed, so nobody polls it forever."""
     from app.pipeline import queues
 
-    if job.status not in ("queued", "running") or queues.redis_url() is None:
+    if job.status not in ("queued", "running"):
+        return job
+    limit = timedelta(seconds=setting("EXPORT_JOB_TIMEOUT"))
+    if job.status == "running" and job.started_at and job.started_at + limit < utcnow():
+        # No worker lets a job run this long: its process died (an inline run included).
+        _set(job.id, status="failed", finished_at=utcnow(), only_unfinished=True,
+             error=f"the export did not finish within EXPORT_JOB_TIMEOUT ({limit}); ask again")
+        db.session.refresh(job)
+        return job
+    if queues.redis_url() is None:
         return job
     from rq.job import Job
 

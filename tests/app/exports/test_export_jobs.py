@@ -370,3 +370,22 @@ def test_a_queued_job_that_redis_lost_is_reported_failed(queued, redis_url, clie
     jobs.queue().empty()  # the queue and its jobs gone, as if Redis restarted empty
     lost = client.get(f"{url}/exports/{job['id']}", headers=headers).get_json()
     assert lost["status"] == "failed" and "lost" in lost["error"]
+
+
+def test_a_job_running_past_its_timeout_is_reported_failed(client, project, viewer,
+                                                           publish_fixture):
+    """An inline run whose process died leaves `running` behind; the timeout tells."""
+    from datetime import timedelta
+
+    from app.exports import jobs
+    from app.exports.spec import ExportSpec
+    from app.models.base import utcnow
+
+    headers, _ = viewer
+    form = publish_fixture(project, "sdg5_safety")
+    job = jobs.create(ExportSpec(form_id=form.id, format="csv"), None)
+    job.status, job.started_at = "running", utcnow() - timedelta(hours=3)
+    db.session.commit()
+    url = BASE.format(project=project, form="sdg5_safety")
+    shown = client.get(f"{url}/exports/{job.id}", headers=headers).get_json()
+    assert shown["status"] == "failed" and "EXPORT_JOB_TIMEOUT" in shown["error"]
