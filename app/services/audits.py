@@ -32,6 +32,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
              "form.attachment.update", "form.submission.export", "form.update.draft.set",
              "form.update.draft.delete", "form.update.draft.replace", "form.update.publish"),
     "submission": _SUBMISSION,
+    "webhook": ("webhook.create", "webhook.delete"),
 }
 # Central's `nonverbose` leaves out the per-submission noise (and its entity actions).
 VERBOSE = _SUBMISSION[:-1]

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app import crypto, problems
 from app.extensions import db
-from app.models import WEBHOOK_EVENTS, Form, Webhook, WebhookDelivery
+from app.models import WEBHOOK_EVENTS, Audit, Form, Webhook, WebhookDelivery
 from app.models.base import utcnow
 from app.webhooks import delivery as sender
 from app.webhooks import ssrf
@@ -51,7 +51,17 @@ def create(form: Form, body: dict[str, Any], actor_id: int, *, is_admin: bool) -
                       created_by=actor_id, created_at=utcnow())
     db.session.add(webhook)
     db.session.flush()
+    _audit("webhook.create", webhook, actor_id)
     return webhook
+
+
+def _audit(action: str, webhook: Webhook, actor_id: int | None) -> None:
+    """Who sent a form's data where, and when (the secret never appears)."""
+    db.session.add(Audit(actor_id=actor_id, action=action, project_id=webhook.project_id,
+                         form_id=webhook.form_id, details={
+                             "webhookId": webhook.id, "url": webhook.url,
+                             "events": webhook.events, "includeXml": webhook.include_xml,
+                             "allowPrivate": webhook.allow_private}))
 
 
 def _flag(body: dict[str, Any], name: str) -> bool:
@@ -73,9 +83,10 @@ def get(form: Form, webhook_id: int) -> Webhook:
     return webhook
 
 
-def delete(webhook: Webhook) -> None:
+def delete(webhook: Webhook, actor_id: int | None) -> None:
     """Soft delete: the delivery log stays; pending deliveries are cancelled when they run."""
     webhook.deleted_at = utcnow()
+    _audit("webhook.delete", webhook, actor_id)
     db.session.flush()
 
 

@@ -88,8 +88,8 @@ def get_webhook(project_id: int, xml_form_id: str, webhook_id: int):
 
 @api.delete(f"{BASE}/<int:webhook_id>")
 def delete_webhook(project_id: int, xml_form_id: str, webhook_id: int):
-    form, _ = _form(project_id, xml_form_id)
-    service.delete(service.get(form, webhook_id))
+    form, principal = _form(project_id, xml_form_id)
+    service.delete(service.get(form, webhook_id), principal.actor.id)
     db.session.commit()
     return success()
 

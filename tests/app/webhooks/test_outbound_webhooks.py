@@ -199,6 +199,13 @@ def test_deleted_webhook_is_gone_and_told_nothing(client, base, manager, receive
     assert client.get(f"{base}/webhooks", headers=manager).get_json() == []
     _submit(client, base, manager, instance(new_iid()))
     assert receiver.requests == []
+    from app.models import Audit
+
+    audits = db.session.scalars(select(Audit).where(Audit.action.like("webhook.%"))
+                                .order_by(Audit.id)).all()
+    assert [a.action for a in audits] == ["webhook.create", "webhook.delete"]
+    assert audits[0].details["url"] == receiver.url and audits[0].actor_id is not None
+    assert all(SECRET not in str(a.details) for a in audits)
 
 
 def test_cli_lists_and_retries(client, base, manager, runner, new_iid):

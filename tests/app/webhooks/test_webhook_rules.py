@@ -124,3 +124,64 @@ def test_address_rules():
     assert "not a unicast" in ssrf.address_problem("0.0.0.0")
     target = ssrf.check("https://[::1]:8443/a?b=1")
     assert (target.host_header, target.path, target.address) == ("[::1]:8443", "/a?b=1", "::1")
+
+
+def test_https_checks_the_certificate_of_the_named_host(client, base, manager, monkeypatch,
+                                                        new_iid, tmp_path):
+    """TLS goes to the vetted address with the URL's host name for SNI and verification: a
+    self-signed certificate is refused (nothing is sent in clear)."""
+    import datetime
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.example.org")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.example.org")]),
+                           critical=False).sign(key, hashes.SHA256()))
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "k.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setattr(ssrf, "resolve", lambda host, port: ["127.0.0.1"])
+        url = f"https://hooks.example.org:{server.server_port}/in"
+        hook = client.post(f"{base}/webhooks", headers=manager,
+                           json={"url": url, "secret": SECRET}).get_json()
+        client.post(f"{base}/submissions",
+                    headers={**manager, "Content-Type": "application/xml"},
+                    data=instance(new_iid()))
+        [row] = client.get(f"{base}/webhooks/{hook['id']}/deliveries",
+                           headers=manager).get_json()
+        assert row["status"] == "failed" and "CERTIFICATE_VERIFY_FAILED" in row["lastError"]
+        assert hits == []
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
