@@ -389,3 +389,37 @@ def test_a_job_running_past_its_timeout_is_reported_failed(client, project, view
     url = BASE.format(project=project, form="sdg5_safety")
     shown = client.get(f"{url}/exports/{job.id}", headers=headers).get_json()
     assert shown["status"] == "failed" and "EXPORT_JOB_TIMEOUT" in shown["error"]
+
+
+def test_every_registered_format_runs_as_a_job_and_from_the_cli(
+        client, runner, project, viewer, publish_fixture, submit, tmp_path):
+    from app.exports import formats, jobs
+    from app.exports.spec import ExportSpec
+    from app.models import Form
+
+    headers, _ = viewer
+    _safety(project, publish_fixture, submit, 2)
+    url = BASE.format(project=project, form="sdg5_safety")
+    form_id = db.session.scalar(select(Form.id).where(Form.xml_form_id == "sdg5_safety"))
+    for name in formats.names():
+        fmt = formats.get(name)
+        if name == "geojson":  # its own route (Central's fieldpath/limit) always streams
+            created = jobs.create(ExportSpec(form_id=form_id, format=name), None)
+            jobs.dispatch(created)
+            job = client.get(f"{url}/exports/{created.id}", headers=headers).get_json()
+        else:
+            response = client.get(f"{url}/submissions.{name}?async=true", headers=headers)
+            assert response.status_code == 202, name
+            job = response.get_json()
+        assert job["status"] == "done", (name, job["error"])
+        download = client.get(job["downloadUrl"], headers=headers)
+        assert download.status_code == 200 and download.mimetype == fmt.mimetype, name
+        assert f"filename=sdg5_safety{fmt.suffix}" in download.headers["Content-Disposition"]
+        assert download.data, name
+        if name in ("csv", "jsonl"):
+            assert download.data == client.get(f"{url}/submissions.{name}?async=false",
+                                               headers=headers).data
+        out = tmp_path / f"cli{fmt.suffix}"
+        result = runner.invoke(args=["export", "--project", str(project), "--form",
+                                     "sdg5_safety", "--format", name, "--out", str(out)])
+        assert result.exit_code == 0 and out.stat().st_size > 0, (name, result.output)
