@@ -115,3 +115,26 @@ def test_a_down_redis_never_fails_a_review(app, client, base, manager, form, rec
     pending = db.session.scalar(select(WebhookDelivery).where(
         WebhookDelivery.event == "submission.reviewed"))
     assert pending.status == "pending" and pending.attempts == 0
+
+
+def test_a_failure_waits_out_its_backoff_in_rqs_schedule(queued, client, base, manager, form,
+                                                         receiver):
+    from datetime import UTC, datetime
+
+    queued.config["WEBHOOK_RETRY_INTERVALS"] = [600, 3600]
+    receiver.default = 500
+    hook = client.post(f"{base}/webhooks", headers=manager,
+                       json={"url": receiver.url, "secret": SECRET}).get_json()
+    _ingest(form, instance(f"uuid:{uuid.uuid4()}"))
+    work()
+    assert len(receiver.requests) == 1
+    [row] = client.get(f"{base}/webhooks/{hook['id']}/deliveries", headers=manager).get_json()
+    assert (row["status"], row["attempts"], row["lastStatusCode"]) == ("retrying", 1, 500)
+    registry = queues.queue(queues.FRESH).scheduled_job_registry
+    [job_id] = registry.get_job_ids()
+    wait = (registry.get_scheduled_time(job_id) - datetime.now(UTC)).total_seconds()
+    assert 590 < wait <= 600
+    # While RQ holds a retry, a manual one is refused rather than sent twice.
+    again = client.post(f"{base}/webhooks/{hook['id']}/deliveries/{row['id']}/retry",
+                        headers=manager)
+    assert again.status_code == 409
