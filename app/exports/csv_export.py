@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 
 from app.exports import queries
-from app.exports.columns import Column, Table, is_select_multiple, tables
+from app.exports.columns import Table, is_select_multiple, tables
 from app.exports.queries import Row
 from app.exports.zipstream import ZipStream
 from forms.model import Field, FormModel
@@ -31,29 +31,77 @@ class CsvOptions:
 
 
 class _Writer:
-    """Turns Rows into CSV lines for every table of the form."""
+    """Turns Rows into CSV lines for every table of the form.
+
+    Everything about the layout is worked out once: per table, a function from a row's
+    values to its cells (`dict.get` mapped over the paths; the few columns that expand or
+    are masked patched after). `root_lines` / `repeat_lines` do a whole chunk in one loop;
+    `root` / `repeat` do one row (the XLSX and SPSS/Stata writers use them)."""
 
     def __init__(self, layout: list[Table], options: CsvOptions) -> None:
         self.layout = layout
         self.options = options
-        # Per table: every column's path (one cell each, None writes as empty), and the few
-        # that expand or are masked, by index, handled after (last first, so indices hold).
-        self.plans: dict[str | None, tuple[list[str], list[tuple[int, Column]]]] = {}
-        for table in layout:
-            paths = [c.path for c in table.columns]
-            special = [(i, c) for i, c in enumerate(table.columns)
-                       if c.type == "geopoint" or c.select_values or c.path in options.phone_paths]
-            self.plans[table.repeat] = (paths, special[::-1])
+        self.cells: dict[str | None, Callable[[dict], list]] = {
+            table.repeat: _cells_for(table, options) for table in layout}
 
-    def _cells(self, plan, values: dict) -> list:
-        paths, special = plan
-        get = values.get
-        out = [get(p) for p in paths]
-        for i, col in special:
+    def root(self, row: Row) -> list:
+        return self.root_lines((row,))[0]
+
+    def root_lines(self, rows: Iterable[Row]) -> list[list]:
+        cells, iso = self.cells[None], _iso
+        return [[iso(row.created_at), *cells(row.data.get("root") or {}), row.instance_id,
+                 row.submitter_id, row.submitter_name, row.attachments_present,
+                 row.attachments_expected, None, row.review_state, row.device_id, row.edits,
+                 row.form_version, row.channel,
+                 ";".join(row.sdg_tags) if row.sdg_tags else "",
+                 ";".join(row.flags) if row.flags else ""] for row in rows]
+
+    def repeat(self, table: Table, row: Row) -> Iterator[list]:
+        return iter(self.repeat_lines(table, (row,)))
+
+    def repeat_lines(self, table: Table, rows: Iterable[Row]) -> list[list]:
+        cells, path = self.cells[table.repeat], table.repeat
+        out: list[list] = []
+        append = out.append
+        for row in rows:
+            data = row.data
+            subs = (data.get("repeats") or {}).get(path)
+            if not subs:
+                continue
+            first = row.instance_id
+            current = data.get("instance_id") or first
+            for sub in subs:
+                line = cells(sub)
+                parent, key = sub.get("__parent_key") or "", sub.get("__key") or ""
+                if current != first:
+                    parent, key = _rekey(parent, current, first), _rekey(key, current, first)
+                line.append(parent)
+                line.append(key)
+                append(line)
+        return out
+
+
+def _cells_for(table: Table, options: CsvOptions) -> Callable[[dict], list]:
+    """The cells of one table's row from its values (None writes as empty): geopoints split
+    in four, select-multiples followed by their 0/1 columns, phone numbers masked."""
+    paths = [c.path for c in table.columns]
+    special = [(i, c, options.mask if c.path in options.phone_paths else None)
+               for i, c in enumerate(table.columns)
+               if c.type == "geopoint" or c.select_values or c.path in options.phone_paths]
+    special.reverse()  # last first, so that earlier indices hold while cells expand
+
+    if not special:
+        def plain(values: dict) -> list:
+            return list(map(values.get, paths))
+        return plain
+
+    def patched(values: dict) -> list:
+        out = list(map(values.get, paths))
+        for i, col, mask in special:
             raw = out[i]
             text = "" if raw is None else str(raw)
-            if self.options.mask is not None and text and col.path in self.options.phone_paths:
-                text = self.options.mask(text)
+            if mask is not None and text:
+                text = mask(text)
             if col.type == "geopoint":
                 parts = text.split()
                 out[i:i + 1] = (parts + ["", "", "", ""])[:4]
@@ -63,26 +111,7 @@ class _Writer:
             else:
                 out[i] = text
         return out
-
-    def root(self, row: Row) -> list:
-        values = row.data.get("root") or {}
-        return [_iso(row.created_at), *self._cells(self.plans[None], values), row.instance_id,
-                row.submitter_id, row.submitter_name, row.attachments_present,
-                row.attachments_expected, None, row.review_state, row.device_id, row.edits,
-                row.form_version, row.channel, ";".join(row.sdg_tags), ";".join(row.flags)]
-
-    def repeat(self, table: Table, row: Row) -> Iterator[list]:
-        subs = (row.data.get("repeats") or {}).get(table.repeat)
-        if not subs:
-            return
-        plan = self.plans[table.repeat]
-        current = row.data.get("instance_id") or row.instance_id
-        first = row.instance_id
-        for sub in subs:
-            parent, key = sub.get("__parent_key") or "", sub.get("__key") or ""
-            if current != first:
-                parent, key = _rekey(parent, current, first), _rekey(key, current, first)
-            yield [*self._cells(plan, sub), parent, key]
+    return patched
 
 
 def _iso(value) -> str:
@@ -119,40 +148,79 @@ def observed_select_values(model: FormModel, chunks: Iterator[list[Row]]) -> dic
     return {p: sorted(v) for p, v in seen.items() if v}
 
 
+class _Encoder:
+    """CSV lines to UTF-8 bytes as csv-stringify writes them (quotes only when needed, \n),
+    through one reused buffer."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writerows = csv.writer(self.buffer, lineterminator="\n").writerows
+
+    def __call__(self, lines: list[list]) -> bytes:
+        self.writerows(lines)
+        out = self.buffer.getvalue().encode("utf-8")
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        return out
+
+
 def _encode(lines: list[list]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(lines)
-    return buffer.getvalue().encode("utf-8")
+    return _Encoder()(lines)
+
+
+BLOCK = 1 << 18
+"""Bytes gathered before they are handed on (to the zip or the response), so that chunks of
+a hundred rows do not each cost a compressor call and a socket write."""
+
+
+def _blocks(parts: Iterator[bytes]) -> Iterator[bytes]:
+    pending: list[bytes] = []
+    size = 0
+    for part in parts:
+        pending.append(part)
+        size += len(part)
+        if size >= BLOCK:
+            yield b"".join(pending)
+            pending.clear()
+            size = 0
+    if pending:
+        yield b"".join(pending)
 
 
 def root_csv(layout: list[Table], options: CsvOptions,
              chunks: Iterator[list[Row]]) -> Iterator[bytes]:
     """The root table only (`submissions.csv`)."""
-    writer = _Writer(layout, options)
-    yield _encode([layout[0].header()])
-    for chunk in chunks:
-        yield _encode([writer.root(row) for row in chunk])
+    writer, encode = _Writer(layout, options), _Encoder()
+
+    def lines() -> Iterator[bytes]:
+        yield encode([layout[0].header()])
+        for chunk in chunks:
+            yield encode(writer.root_lines(chunk))
+
+    return _blocks(lines())
 
 
 def csv_zip(layout: list[Table], options: CsvOptions, chunks: Iterator[list[Row]],
             media: Iterable[tuple[str, Iterator[bytes]]] = ()) -> Iterator[bytes]:
     """The zip: root CSV streamed as rows arrive, repeat CSVs spooled to disk, then media."""
-    writer = _Writer(layout, options)
+    writer, encode = _Writer(layout, options), _Encoder()
     repeats = layout[1:]
     spools = [tempfile.TemporaryFile() for _ in repeats]
     try:
         for table, spool in zip(repeats, spools, strict=True):
-            spool.write(_encode([table.header()]))
+            spool.write(encode([table.header()]))
 
         def root_lines() -> Iterator[bytes]:
-            yield _encode([layout[0].header()])
+            yield encode([layout[0].header()])
             for chunk in chunks:
                 for table, spool in zip(repeats, spools, strict=True):
-                    spool.write(_encode([r for row in chunk for r in writer.repeat(table, row)]))
-                yield _encode([writer.root(row) for row in chunk])
+                    lines = writer.repeat_lines(table, chunk)
+                    if lines:
+                        spool.write(encode(lines))
+                yield encode(writer.root_lines(chunk))
 
         archive = ZipStream()
-        yield from archive.entry(layout[0].name, root_lines())
+        yield from archive.entry(layout[0].name, _blocks(root_lines()))
         for table, spool in zip(repeats, spools, strict=True):
             spool.seek(0)
             yield from archive.entry(table.name, iter(lambda s=spool: s.read(1 << 20), b""))

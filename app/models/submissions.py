@@ -17,7 +17,10 @@ class Submission(db.Model):
     """The logical record a volunteer or citizen sent; its first instanceID names it."""
 
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("form_id", "instance_id"),)
+    # Exports and OData pages read a form's submissions newest first (created_at DESC, id
+    # DESC): this index gives that order (scanned backwards) without sorting wide rows.
+    __table_args__ = (UniqueConstraint("form_id", "instance_id"),
+                      Index("ix_submissions_form_created", "form_id", "created_at", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
     instance_id: Mapped[str] = mapped_column(String(255))
