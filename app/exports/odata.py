@@ -130,24 +130,39 @@ class Shaper:
 
     def __post_init__(self) -> None:
         self.kids = _children(self.model)
+        self._plans: dict[str | None, list[tuple]] = {}
 
     def value(self, f: Field, raw):
-        if raw is None or raw == "":
-            return None
-        text = str(raw)
-        if self.mask is not None and f.path in self.phone_paths:
-            text = self.mask(text)
-        try:
-            if f.type == "int":
-                return int(text)
-            if f.type == "decimal":
-                number = float(text)
-                return int(number) if number.is_integer() and "." not in text else number
-        except ValueError:
-            return text
-        if f.type == "geopoint":
+        return self._converter(f)(raw)
+
+    def _converter(self, f: Field):
+        """The function from a stored value to its OData value, chosen once per field."""
+        mask = self.mask if self.mask is not None and f.path in self.phone_paths else None
+        kind = f.type if f.type in ("int", "decimal", "geopoint") else None
+
+        def convert(raw):
+            if raw is None or raw == "":
+                return None
+            text = str(raw)
+            if mask is not None:
+                text = mask(text)
+            if kind is None:
+                return text
+            try:
+                if kind == "int":
+                    return int(text)
+                if kind == "decimal":
+                    number = float(text)
+                    return int(number) if number.is_integer() and "." not in text else number
+            except ValueError:
+                return text
             return self.point(text)
-        return text
+
+        if kind is None and mask is None:
+            def plain(raw):
+                return None if raw is None or raw == "" else str(raw)
+            return plain
+        return convert
 
     def point(self, text: str):
         parts = text.split()
@@ -163,23 +178,39 @@ class Shaper:
             point["properties"] = {"accuracy": rest[1]}
         return point
 
-    def _object(self, parent: str | None, values: dict, repeats: dict, key: str,
-                link: str) -> dict:
-        """`key` is the row's Briefcase key: repeat rows name it as their parent key."""
-        out: dict = {}
-        for f in self.kids.get(parent, []):
-            if f.kind == "group":
-                out[f.name] = self._object(f.path, values, repeats, key, link)
-            elif f.kind == "repeat":
-                if self.expand:
-                    out[f.name] = [self.repeat_row(f, sub, repeats, link)
-                                   for sub in repeats.get(f.path, ())
-                                   if sub.get("__parent_key") == key]
+    def _plan(self, parent: str | None) -> list[tuple]:
+        """Per child of `parent`: (kind, name, field, converter or navigation-link suffix)."""
+        plan = self._plans.get(parent)
+        if plan is None:
+            plan = []
+            for f in self.kids.get(parent, []):
+                if f.kind == "group":
+                    plan.append(("group", f.name, f, None))
+                elif f.kind == "repeat":
+                    suffix = "/".join(f.path.split("/")[len(self._base(parent)):])
+                    plan.append(("repeat", f.name, f, suffix))
                 else:
-                    out[f"{f.name}@odata.navigationLink"] = \
-                        f"{link}/{'/'.join(f.path.split('/')[len(self._base(parent)):])}"
+                    plan.append(("leaf", f.name, f.path, self._converter(f)))
+            self._plans[parent] = plan
+        return plan
+
+    def _object(self, parent: str | None, values: dict, repeats: dict | None, key: str,
+                link: str) -> dict:
+        """`key` is the row's Briefcase key: repeat rows name it as their parent key.
+        `repeats` (rekeyed) is needed only with $expand."""
+        out: dict = {}
+        get = values.get
+        for kind, name, target, extra in self._plan(parent):
+            if kind == "leaf":
+                out[name] = extra(get(target))
+            elif kind == "group":
+                out[name] = self._object(target.path, values, repeats, key, link)
+            elif self.expand:
+                out[name] = [self.repeat_row(target, sub, repeats, link)
+                             for sub in (repeats or {}).get(target.path, ())
+                             if sub.get("__parent_key") == key]
             else:
-                out[f.name] = self.value(f, values.get(f.path))
+                out[f"{name}@odata.navigationLink"] = f"{link}/{extra}"
         return out
 
     def _base(self, parent: str | None) -> list[str]:
@@ -192,7 +223,7 @@ class Shaper:
 
     def submission(self, row: Row) -> dict:
         data = row.data
-        repeats = _rekeyed(data, row.instance_id)
+        repeats = _rekeyed(data, row.instance_id) if self.expand else None
         link = f"Submissions('{quote(row.instance_id, safe='')}')"
         out = {"__id": row.instance_id}
         out.update(self._object(None, data.get("root") or {}, repeats, row.instance_id, link))
