@@ -26,8 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.exports.spec import ExportSpec, Progress, Source
+
+if TYPE_CHECKING:
+    from app.exports.columns import Table
+    from app.exports.csv_export import CsvOptions
 
 Producer = Callable[[Source], Iterator[bytes]]
 
@@ -72,7 +77,7 @@ def produce(spec: ExportSpec, progress: Progress | None = None) -> Iterator[byte
 
 
 # ---- Central's CSV zip and CSV ---------------------------------------------------------------
-def csv_options(source: Source):
+def csv_options(source: Source) -> CsvOptions:
     """Central's CSV options of the spec, with the phone mask (csv_export.CsvOptions)."""
     from app.exports.csv_export import CsvOptions
 
@@ -86,7 +91,7 @@ def csv_options(source: Source):
     return options
 
 
-def _csv_layout(source: Source, options):
+def _csv_layout(source: Source, options: CsvOptions) -> list[Table]:
     from app.exports import csv_export
 
     values = None

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import current_app
 from redis.exceptions import RedisError
+from rq import Queue
 from sqlalchemy import select, update
 
 from app.exports import formats
@@ -49,8 +50,7 @@ def file_path(job: ExportJob) -> Path | None:
     return None if not job.file_name else export_dir() / job.file_name
 
 
-def queue():
-    from rq import Queue
+def queue() -> Queue:
 
     from app.pipeline import queues
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from app.exports import queries
 from app.exports.queries import Filters, Row
@@ -100,7 +100,7 @@ def mask_for(policy: str) -> Callable[[str], str] | None:
     return None if policy == "clear" else hash_phone
 
 
-def odata_clause(text: str | None):
+def odata_clause(text: str | None) -> ColumnElement[bool] | None:
     """Central's `$filter` on submissions as SQL (raises the 400/501 problem when bad)."""
     if text is None:
         return None
@@ -171,7 +171,7 @@ class Source:
     def versions(self) -> dict[int, str]:
         return queries.version_names(self.form.id)
 
-    def query(self):
+    def query(self) -> Select:
         """The SELECT of the exported submissions, in Central's order (newest first)."""
         return queries.base_query(self.form.id, self.spec.filters,
                                   odata_clause(self.spec.odata_filter)).order_by(*queries.ORDER)
