@@ -35,21 +35,30 @@ def webhook_json(webhook: Webhook, form: Form) -> dict:
             "createdAt": iso(webhook.created_at)}
 
 
-def delivery_json(row: WebhookDelivery) -> dict:
-    instance_id = None
-    if row.submission_def_id is not None:
-        instance_id = db.session.scalar(db.select(SubmissionDef.instance_id).where(
-            SubmissionDef.id == row.submission_def_id))
-    root = None
-    if row.submission_id is not None:
-        root = db.session.scalar(db.select(Submission.instance_id).where(
-            Submission.id == row.submission_id))
+def delivery_json(row: WebhookDelivery, names: dict | None = None) -> dict:
+    if names is None:
+        names = _instance_ids([row])
     return {"id": row.id, "deliveryId": row.guid, "webhookId": row.webhook_id,
-            "event": row.event, "instanceId": instance_id, "rootInstanceId": root,
+            "event": row.event, "instanceId": names.get(("d", row.submission_def_id)),
+            "rootInstanceId": names.get(("s", row.submission_id)),
             "status": row.status, "attempts": row.attempts,
             "lastStatusCode": row.last_status_code, "lastError": row.last_error,
             "responseTimeMs": row.response_ms, "createdAt": iso(row.created_at),
             "lastAttemptAt": iso(row.last_attempt_at), "deliveredAt": iso(row.delivered_at)}
+
+
+def _instance_ids(rows: list[WebhookDelivery]) -> dict:
+    """The instanceIDs of a page's versions and submissions, in two queries."""
+    def_ids = {r.submission_def_id for r in rows if r.submission_def_id is not None}
+    sub_ids = {r.submission_id for r in rows if r.submission_id is not None}
+    names: dict = {}
+    if def_ids:
+        names.update((("d", i), n) for i, n in db.session.execute(db.select(
+            SubmissionDef.id, SubmissionDef.instance_id).where(SubmissionDef.id.in_(def_ids))))
+    if sub_ids:
+        names.update((("s", i), n) for i, n in db.session.execute(db.select(
+            Submission.id, Submission.instance_id).where(Submission.id.in_(sub_ids))))
+    return names
 
 
 def _page() -> tuple[int, int]:
@@ -101,7 +110,8 @@ def list_deliveries(project_id: int, xml_form_id: str, webhook_id: int):
     limit, offset = _page()
     status = request.args.get("status") or None
     rows, total = service.deliveries(webhook, limit, offset, status)
-    return listing([delivery_json(r) for r in rows], total)
+    names = _instance_ids(rows)
+    return listing([delivery_json(r, names) for r in rows], total)
 
 
 @api.get(f"{BASE}/<int:webhook_id>/deliveries/<int:delivery_id>")
