@@ -2,7 +2,10 @@
 OData page latency, and the first page of a repeat table.
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
-    .venv/bin/python bench/export.py [--sizes 100000,500000] [--profile 20000]
+    .venv/bin/python bench/export.py [--quick] [--sizes 100000,500000] [--profile 20000]
+
+`--quick`: 20,000 submissions and fewer OData samples (under a minute). Every figure line
+ends with the load average (1/5/15 min): figures taken on a busy machine are not comparable.
 
 Creates a temporary database, publishes a 10-field form with one repeat, bulk-inserts
 submissions (INSERT ... SELECT generate_series, two repeat rows each), serves the app from a
@@ -17,7 +20,6 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -228,7 +230,7 @@ def profile(app, project_id: int) -> None:
     import cProfile
     import pstats
 
-    with app.test_request_context(headers=None):
+    with app.test_request_context("/?async=false"):
         from flask import g
 
         from app.extensions import db
@@ -244,11 +246,40 @@ def profile(app, project_id: int) -> None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(22)
 
 
+CENTRAL_ROWS_PER_S = 7000  # ODK Central, 10,000 submissions of a 10-field form (issue 6)
+
+
+def load() -> str:
+    return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def odata(form: str, headers: dict, size: int, samples: int) -> None:
+    get(f"{form}.svc/Submissions?$top=1000", headers)  # warm
+    times = [get(f"{form}.svc/Submissions?$top=1000", headers)[0] for _ in range(samples)]
+    first = [get(f"{form}.svc/Submissions.people?$top=1000", headers)[0]
+             for _ in range(max(3, samples // 3))]
+    print(f"  OData $top=1000 ({size} submissions): p50 {percentile(times, 50) * 1000:.0f} ms, "
+          f"p99 {percentile(times, 99) * 1000:.0f} ms (n={len(times)}); repeat table "
+          f"Submissions.people first page ({size} parents): p50 "
+          f"{percentile(first, 50) * 1000:.0f} ms, max {max(first) * 1000:.0f} ms; "
+          f"{load()}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,500000")
+    parser.add_argument("--sizes", default=None, help="default 100000,500000 (20000 quick)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument("--samples", type=int, default=None, help="OData requests per figure")
     parser.add_argument("--profile", type=int, default=0)
     args = parser.parse_args()
+    sizes = args.sizes or ("20000" if args.quick else "100000,500000")
+    samples = args.samples or (10 if args.quick else 40)
     with database() as (url, storage):
         app, (project_id, form_id, version_id), model = setup(url, storage)
         xml, data = instance_data(model)
@@ -257,30 +288,29 @@ def main() -> None:
             profile(app, project_id)
             return
         have = 0
-        print(f"{'rows':>8} {'zip s':>7} {'rows/s':>8} {'MB':>6} {'peakRSS MB':>10} "
-              f"{'COPY s':>7} {'COPY/zip':>8}")
-        for size in (int(s) for s in args.sizes.split(",")):
+        print(f"CSV zip (submissions.csv.zip?async=false; 10 fields + a repeat of 2 rows each); "
+              f"Central ~{CENTRAL_ROWS_PER_S} rows/s; COPY = PostgreSQL's own COPY (SELECT "
+              "...) TO STDOUT CSV of the same root rows", flush=True)
+        print(f"{'rows':>8} {'zip s':>7} {'rows/s':>8} {'xCentral':>8} {'MB':>6} "
+              f"{'peakRSS MB (growth)':>10} {'COPY s':>7} {'COPY/zip':>8}")
+        for size in (int(s) for s in sizes.split(",")):
             fill(app, form_id, version_id, xml, data, size, have)
             have = size
             with server(url, storage) as (pid, base):
                 headers = login(base)
                 form = f"{base}/v1/projects/{project_id}/forms/bench"
                 get(f"{form}.svc/Submissions?$top=10", headers)
+                warm = vmhwm_mb(pid)
                 seconds, nbytes = get(f"{form}/submissions.csv.zip?async=false", headers)
                 peak = vmhwm_mb(pid)
                 copy_s, _ = copy_seconds(url, form_id)
-                print(f"{size:>8} {seconds:>7.1f} {size / seconds:>8.0f} {nbytes / 1e6:>6.1f} "
-                      f"{peak:>10.0f} {copy_s:>7.2f} {copy_s / seconds:>8.2f}", flush=True)
-                if size == 100_000 or size == have:
-                    times = [get(f"{form}.svc/Submissions?$top=1000", headers)[0]
-                             for _ in range(15)]
-                    first = [get(f"{form}.svc/Submissions.people?$top=1000", headers)[0]
-                             for _ in range(5)]
-                    print(f"  OData $top=1000 p50 {statistics.median(times) * 1000:.0f} ms; "
-                          f"repeat table first page ({size} parents) p50 "
-                          f"{statistics.median(first) * 1000:.0f} ms; server peak RSS "
-                          f"{vmhwm_mb(pid):.0f} MB", flush=True)
-
+                print(f"{size:>8} {seconds:>7.2f} {size / seconds:>8.0f} "
+                      f"{size / seconds / CENTRAL_ROWS_PER_S:>8.1f} {nbytes / 1e6:>6.1f} "
+                      f"{peak:>5.0f} ({peak - warm:+.0f}) {copy_s:>7.2f} "
+                      f"{copy_s / seconds:>8.2f}  {load()}",
+                      flush=True)
+                odata(form, headers, size, samples)
+                print(f"  server peak RSS after OData {vmhwm_mb(pid):.0f} MB", flush=True)
 
 if __name__ == "__main__":
     main()
