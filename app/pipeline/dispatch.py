@@ -69,10 +69,10 @@ def enqueue(outbox_ids: Iterable[int]) -> int:
     return sent + enqueue_single(retried)
 
 
-def ensure_drain(kind: str, check: bool = False) -> bool:
+def ensure_drain(kind: str, check: bool = False, after: int = 0) -> bool:
     """Queue a drain job for `kind` unless one is already waiting; -> whether one was queued.
     With `check`, a flag whose job Redis no longer holds (or that already started) is
-    replaced."""
+    replaced. `after`: the outbox id the new job's claim starts from."""
     conn = queues.connection()
     flag = queues.drain_flag(kind)
     job_id = queues.drain_job_id(kind, uuid.uuid4().hex[:12])
@@ -86,7 +86,7 @@ def ensure_drain(kind: str, check: bool = False) -> bool:
         conn.set(flag, job_id, ex=FLAG_SECONDS)
     queue = queues.queue(kind)
     try:
-        queue.enqueue_call(jobs.drain, args=(kind,), job_id=job_id,
+        queue.enqueue_call(jobs.drain, args=(kind, after), job_id=job_id,
                            timeout=queues.JOB_TIMEOUT, result_ttl=queues.DRAIN_RESULT_TTL,
                            retry=queues.retry_policy(), description=f"drain {kind}")
     except Exception:

@@ -104,17 +104,23 @@ class Outcome:
 
 # --- RQ jobs ---------------------------------------------------------------------------------
 
-def drain(kind: str = queues.FRESH) -> str:
-    """RQ job: process the next batch of pending rows of one queue."""
+def drain(kind: str = queues.FRESH, after: int = 0) -> str:
+    """RQ job: process the next batch of pending rows of one queue.
+
+    `after` is where the previous batch ended: the claim starts there (an index range, not a
+    walk over every row done before), and looks below it only when the range above runs
+    short (rows someone else held, or that arrived late)."""
     with job_context():
         from app.pipeline import dispatch
 
         dispatch.drain_started(kind)
         size = queues.batch_size()
-        rows = claim(kind, size)
+        rows = claim(kind, size, after=after)
+        if len(rows) < size and after:
+            rows += claim(kind, size - len(rows), upto=after)
         if len(rows) == size:
             # More may wait: a successor on the queue keeps every idle worker busy.
-            dispatch.ensure_drain(kind)
+            dispatch.ensure_drain(kind, after=max(r.outbox_id or 0 for r in rows))
         if not rows:
             db.session.commit()
             return "nothing pending"
@@ -157,20 +163,25 @@ def _lock(outbox_id: int) -> Any:
 
 # --- the shared paths ------------------------------------------------------------------------
 
-def claim(kind: str, limit: int) -> list[Row]:
-    """Lock up to `limit` pending, never-failed rows of a queue, oldest first (others' locked
-    rows are skipped). A row that failed once (attempts > 0) belongs to its own job."""
+def claim(kind: str, limit: int, after: int = 0, upto: int | None = None) -> list[Row]:
+    """Lock up to `limit` pending, never-failed rows of a queue with ids in (after, upto],
+    oldest first (others' locked rows are skipped). A row that failed once (attempts > 0)
+    belongs to its own job."""
     return [Row(r.id, r.submission_def_id, r.event)
-            for r in db.session.execute(claim_query(kind, limit))]
+            for r in db.session.execute(claim_query(kind, limit, after, upto))]
 
 
-def claim_query(kind: str, limit: int) -> Select:
+def claim_query(kind: str, limit: int, after: int = 0, upto: int | None = None) -> Select:
     bulk = list(queues.BULK_EVENTS)
-    return select(PipelineOutbox.id, PipelineOutbox.submission_def_id, PipelineOutbox.event).where(
+    query = select(PipelineOutbox.id, PipelineOutbox.submission_def_id, PipelineOutbox.event).where(
         PipelineOutbox.processed_at.is_(None), PipelineOutbox.attempts == 0,
         PipelineOutbox.event.in_(bulk) if kind == queues.BULK
-        else PipelineOutbox.event.not_in(bulk),
-    ).order_by(PipelineOutbox.id).limit(limit).with_for_update(skip_locked=True)
+        else PipelineOutbox.event.not_in(bulk))
+    if after:
+        query = query.where(PipelineOutbox.id > after)
+    if upto is not None:
+        query = query.where(PipelineOutbox.id <= upto)
+    return query.order_by(PipelineOutbox.id).limit(limit).with_for_update(skip_locked=True)
 
 
 def run_inline(outbox_ids: list[int]) -> int:

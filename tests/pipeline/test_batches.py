@@ -174,3 +174,17 @@ def test_flask_worker_serves_the_sms_queue_too(queued, runner, redis_url):
     job.refresh()
     assert job.get_status() == JobStatus.FINISHED
     sms.delete(delete_jobs=True)
+
+
+def test_a_drain_starts_where_the_last_ended_and_looks_below_when_short(
+        queued, water_form, submit):
+    version = water_form.current_version.version
+    results = [submit(water_form, water_xml(version)) for _ in range(3)]
+    ids = [r.outbox_ids[0] for r in results]
+    queued.config["PIPELINE_BATCH"] = 1
+    assert jobs.drain(queues.FRESH, after=ids[1]) == "processed 1, handed off 0"
+    assert _processed() == {results[2].def_id}
+    queued.config["PIPELINE_BATCH"] = 5
+    # Nothing above the cursor is left: it takes what waits below.
+    assert jobs.drain(queues.FRESH, after=ids[2]) == "processed 2, handed off 0"
+    assert _processed() == {r.def_id for r in results}
