@@ -180,3 +180,33 @@ def test_registered_formats_produce_without_a_request(app, project, publish_fixt
         assert names == [f"sdg5_safety.{name}", f"sdg5_safety-child.{name}"]
     with pytest.raises(LookupError):
         produce("sav", language="Klingon")
+
+
+def test_a_table_beyond_excels_row_limit_continues_on_a_new_sheet(client, project, viewer,
+                                                                   publish_fixture, submit,
+                                                                   monkeypatch):
+    from app.exports import xlsx_export
+
+    headers, _ = viewer
+    publish_fixture(project, "water_point")
+    for n in range(5):
+        submit(WP_XML.replace("uuid:wp-1", f"uuid:wp-{n}"))
+    monkeypatch.setattr(xlsx_export, "MAX_ROWS", 3)  # header + 2 rows per sheet
+    book = _workbook(client.get(f"/v1/projects/{project}/forms/water_point/submissions.xlsx",
+                                headers=headers))
+    assert book.sheetnames == ["water_point", "water_point~2", "water_point~3"]
+    sheets = [_sheet(book, i) for i in range(3)]
+    assert all(s[0] == sheets[0][0] for s in sheets)
+    keys = [r[sheets[0][0].index("KEY")] for s in sheets for r in s[1:]]
+    assert keys == [f"uuid:wp-{n}" for n in (4, 3, 2, 1, 0)]
+
+
+def test_cells_xml_escaped_and_whitespace_kept():
+    from app.exports.xlsx_export import _row
+
+    xml = _row(2, ["A", "B", "C", "D"], ["text", "time", "text", "int"],
+               ["a < b & \"c\"\x01", "10:30:00.000+03:00", " padded ", "12345678901234567"])
+    assert "a &lt; b &amp; \"c\"</t>" in xml
+    assert f"<v>{(10.5 / 24)!r}</v>" in xml and 's="3"' in xml
+    assert '<t xml:space="preserve"> padded </t>' in xml
+    assert "12345678901234567</t>" in xml  # beyond a double's digits: kept as text
