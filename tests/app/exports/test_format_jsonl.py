@@ -153,3 +153,31 @@ def test_phone_numbers_hashed_unless_a_manager_asks(client, project, viewer, mak
     assert line["data"]["phone"] == NUMBER
     assert db.session.scalar(select(Audit).where(
         Audit.action == "submission.export.phone_clear")) is not None
+
+
+def test_sdg_filter_and_tags(client, project, viewer, publish_fixture, submit):
+    from app.models.pipeline import SdgTag
+
+    headers, _ = viewer
+    publish_fixture(project, "water_point")
+    first = submit(WP_XML)
+    submit(WP_XML.replace("uuid:wp-1", "uuid:wp-2"))
+    db.session.query(SdgTag).delete()
+    db.session.add(SdgTag(submission_def_id=first.def_id, goal=6, target="6.1",
+                          indicator="6.1.1", source="form", score=1.0, field="", version="t"))
+    db.session.commit()
+    base = f"/v1/projects/{project}/forms/water_point/submissions"
+
+    def ids(fmt: str, query: str) -> list[str]:
+        if fmt == "jsonl":
+            return [x["instanceId"] for x in _lines(client.get(base + ".jsonl" + query,
+                                                               headers=headers))]
+        body = json.loads(client.get(base + ".geojson" + query, headers=headers).data)
+        return [f["id"] for f in body["features"]]
+
+    for fmt in ("jsonl", "geojson"):
+        assert ids(fmt, "?sdg=6") == ["uuid:wp-1"]
+        assert ids(fmt, "?sdg=6.1.1") == ["uuid:wp-1"]
+        assert ids(fmt, "?sdg=5") == []
+    [line] = _lines(client.get(base + ".jsonl?sdg=6.1", headers=headers))
+    assert line["sdgTags"] == ["6.1.1"]
