@@ -208,3 +208,15 @@ def test_variable_names_are_valid_and_unique():
     names = [v.name for v in variables]
     assert names[:3] == ["Age", "age_2", "age_3"]
     assert len({n.lower() for n in names}) == 5 and all(len(n) <= 32 for n in names)
+
+
+def test_integer_choice_names_are_their_own_codes():
+    from app.exports.stats_export import _codes
+    from forms.model import Choice, Field
+
+    numeric = Field("/data/q", "q", "question", "string", control="select1", choices=(
+        Choice("1", {"en": "Never"}), Choice("5", {"en": "Often"}), Choice("9", {"en": "DK"})))
+    assert _codes(numeric, "en") == ({"1": 1, "5": 5, "9": 9}, {1: "Never", 5: "Often", 9: "DK"})
+    mixed = Field("/data/q", "q", "question", "string", control="select1", choices=(
+        Choice("1", {"en": "One"}), Choice("x", {"en": "Ex"})))
+    assert _codes(mixed, "en") == ({"1": 1, "x": 2}, {1: "One", 2: "Ex"})
