@@ -47,7 +47,7 @@ def _new_version(form: Form, compiled: CompiledForm, actor_id: int | None,
 
 
 def create_form(project_id: int, compiled: CompiledForm, actor_id: int | None, *,
-                publish: bool = False) -> Form:
+                publish: bool = False, ignore_warnings: bool = False) -> Form:
     """A new form with its first definition as a draft (or published at once)."""
     if get_form(project_id, compiled.form_id) is not None:
         raise problems.uniqueness_violation("projectId, xmlFormId",
@@ -59,7 +59,7 @@ def create_form(project_id: int, compiled: CompiledForm, actor_id: int | None, *
     form.draft_version_id = _new_version(form, compiled, actor_id, None).id
     db.session.flush()
     if publish:
-        publish_draft(form, None, actor_id)
+        publish_draft(form, None, actor_id, ignore_warnings=ignore_warnings)
     _audit(actor_id, "form.create", form)
     return form
 
@@ -98,8 +98,13 @@ def replace_draft(form: Form, compiled: CompiledForm | None, actor_id: int | Non
     return draft
 
 
-def publish_draft(form: Form, version: str | None, actor_id: int | None) -> FormVersion:
-    """Publish the draft; `version` rewrites the instance's version attribute first."""
+def publish_draft(form: Form, version: str | None, actor_id: int | None, *,
+                  ignore_warnings: bool = False) -> FormVersion:
+    """Publish the draft; `version` rewrites the instance's version attribute first.
+
+    A form that a live SMS/USSD channel of the project would serve is checked for SMS/USSD
+    first (app.services.sms_readiness): refused when a required question cannot be answered
+    by text; USSD screen-fit warnings answer 400.16 unless `ignore_warnings`."""
     draft = form.draft_version
     if draft is None:
         raise problems.not_found()
@@ -123,6 +128,9 @@ def publish_draft(form: Form, version: str | None, actor_id: int | None) -> Form
         if other is not None:
             raise problems.uniqueness_violation("sms_keyword", f"{draft.sms_keyword} (used by "
                                                                f"form {other})")
+    from app.services import sms_readiness
+
+    sms_readiness.check_publish(form, draft, ignore_warnings=ignore_warnings)
     draft.published_at = utcnow()
     form.current_version_id = draft.id
     form.draft_version_id = None

@@ -15,7 +15,7 @@ from app.models import Actor, Form, FormAssignment, FormAttachment, FormVersion,
 from app.models.base import utcnow
 from app.models.forms import FORM_STATES
 from app.services import forms as form_service
-from app.services import storage
+from app.services import sms_readiness, storage
 from app.web.api import api
 from app.web.api.common import extended, iso, json_body, listing, query_flag, success
 from app.web.api.serializers import actor_json
@@ -117,8 +117,13 @@ def _extended_fields(forms: Sequence[Form | Row], project_id: int) -> dict[int, 
     return out
 
 
-def _one(form: Form, version: FormVersion | None, *, draft: bool = False) -> Response:
+def _one(form: Form, version: FormVersion | None, *, draft: bool = False,
+         sms: bool = False) -> Response:
     body = form_json(form, version, draft=draft)
+    if sms and version is not None:
+        # Informational: what would stop or hamper this form over SMS/USSD (never blocks a
+        # form no SMS/USSD channel serves; see app.services.sms_readiness).
+        body["smsWarnings"] = sms_readiness.findings(version.xml).all()
     if extended():
         body.update(_extended_fields([form], form.project_id)[form.id])
         if version is not None:
@@ -198,10 +203,11 @@ def create_form(project_id: int):
     require("form.create", project_id)
     compiled = _compiled_upload()
     publish = query_flag("publish")
-    form = form_service.create_form(project_id, compiled, _actor_id(), publish=publish)
+    form = form_service.create_form(project_id, compiled, _actor_id(), publish=publish,
+                                    ignore_warnings=query_flag("ignoreWarnings"))
     db.session.commit()
     version = _version(form.current_version_id if publish else form.draft_version_id)
-    return _one(form, version, draft=not publish)
+    return _one(form, version, draft=not publish, sms=bool(version and version.sms_keyword))
 
 
 @api.get(FORM)
@@ -267,7 +273,7 @@ def form_xls(project_id: int, xml_form_id: str):
 @api.get(f"{FORM}/draft")
 def get_draft(project_id: int, xml_form_id: str):
     form = form_for(project_id, xml_form_id, "form.update")
-    return _one(form, _version(form.draft_version_id), draft=True)
+    return _one(form, _version(form.draft_version_id), draft=True, sms=True)
 
 
 @api.post(f"{FORM}/draft")
@@ -310,7 +316,7 @@ def publish(project_id: int, xml_form_id: str):
     _version(form.draft_version_id)
     version = request.args.get("version")
     form_service.publish_draft(form, version if version not in (None, "") else None,
-                               _actor_id())
+                               _actor_id(), ignore_warnings=query_flag("ignoreWarnings"))
     db.session.commit()
     return success()
 
