@@ -140,6 +140,37 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(gunicorn_pid: int, admin, database: str) -> dict[int, float]:
+    """CPU seconds used so far by the gunicorn master and workers and by this database's
+    PostgreSQL backends (from /proc): what one message costs the server, whatever the load."""
+    with admin.connect() as conn:
+        pids = {row[0] for row in conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))}
+    pids.add(gunicorn_pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == gunicorn_pid:
+            pids.add(int(stat.parent.name))
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / _TICK
+    return used
+
+
+def _cpu_ms(before: dict[int, float], after: dict[int, float], count: int) -> float:
+    return sum(after[p] - before.get(p, 0.0) for p in after) / max(count, 1) * 1000
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"load {one:.2f}/{five:.2f}"
@@ -224,12 +255,15 @@ def main() -> None:
         _run(port, [[t] for t in texts[:50]], 4)  # warm the workers (imports, form caches)
         for index, clients in enumerate(concurrencies):
             batch = texts[50 + index * args.sms:50 + (index + 1) * args.sms]
+            before = _server_cpu(gunicorn.pid, admin, name)
             rate, lat, errors = _run(port, [[t] for t in batch], clients)
+            cpu = _cpu_ms(before, _server_cpu(gunicorn.pid, admin, name), len(lat))
             if errors:
                 raise SystemExit(f"{len(errors)} failed SMS webhooks, e.g. {errors[:3]}")
             print(f"SMS inbound: {rate:.0f} messages/s, p50 {_pct(lat, .5):.1f} ms, "
                   f"p99 {_pct(lat, .99):.1f} ms ({len(lat)} texts, {clients} clients, "
-                  f"{args.sessions} open sessions, {_load()})", flush=True)
+                  f"{args.sessions} open sessions, server CPU {cpu:.1f} ms/text, {_load()})",
+                  flush=True)
         first_phone = args.sessions
         for clients in concurrencies:
             sessions = []
@@ -244,12 +278,14 @@ def main() -> None:
                     history.append(ANSWERS[(s + step) % len(ANSWERS)])
                 sessions.append(hops)
             first_phone += args.ussd
+            before = _server_cpu(gunicorn.pid, admin, name)
             rate, lat, errors = _run(port, sessions, clients)
+            cpu = _cpu_ms(before, _server_cpu(gunicorn.pid, admin, name), len(lat))
             if errors:
                 raise SystemExit(f"{len(errors)} failed USSD hops, e.g. {errors[:3]}")
             print(f"USSD screens: {rate:.0f} hops/s, p50 {_pct(lat, .5):.1f} ms, "
                   f"p99 {_pct(lat, .99):.1f} ms ({len(lat)} hops in {args.ussd} sessions, "
-                  f"{clients} clients, {_load()})", flush=True)
+                  f"{clients} clients, server CPU {cpu:.1f} ms/hop, {_load()})", flush=True)
     finally:
         if gunicorn is not None:
             gunicorn.terminate()
