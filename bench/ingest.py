@@ -3,15 +3,19 @@ single-row commit rate. One command, prints its figures:
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
     REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/ingest.py [--n1 300 --n8 2000]
+    .venv/bin/python bench/ingest.py --quick        # small sizes, under a minute
 
 A fresh database is created and dropped; the form has 10 fields and one image; each POST carries
 the XML and one ~2 KB JPEG, as ODK Collect sends it. Clients use keep-alive connections.
+With REDIS_URL set, each run queues its pipeline work under its own PIPELINE_PREFIX (so no
+earlier run's keys stand in for this run's) and deletes those keys afterwards.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import os
+import runpy
 import secrets
 import shutil
 import subprocess
@@ -178,8 +182,10 @@ def temp_database():
 
 
 @contextlib.contextmanager
-def gunicorn(url: str, storage: str, ready_path: str, workers: int | None = None):
-    """gunicorn with the project's gunicorn.conf.py on this database; yields the port."""
+def gunicorn(url: str, storage: str, ready_path: str, workers: int | None = None,
+             on_start=None):
+    """gunicorn with the project's gunicorn.conf.py on this database; yields the port.
+    `on_start(pid)` is given the master's pid."""
     port = 18000 + os.getpid() % 1000
     env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": storage, "SECRET_KEY": "bench",
            "BIND": f"127.0.0.1:{port}", "PUBLIC_URL": f"http://127.0.0.1:{port}"}
@@ -189,6 +195,8 @@ def gunicorn(url: str, storage: str, ready_path: str, workers: int | None = None
         [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile",
          "/dev/null", "--error-logfile", "-", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env)
+    if on_start is not None:
+        on_start(process.pid)
     try:
         for _ in range(300):
             try:
@@ -209,6 +217,66 @@ def workers_label() -> str:
     return os.environ.get("WEB_CONCURRENCY", f"{2 * (os.cpu_count() or 1) + 1}")
 
 
+def gunicorn_label(workers: int | None = None) -> str:
+    """Worker class, workers and threads as gunicorn.conf.py sets them for this run."""
+    saved = os.environ.get("WEB_CONCURRENCY")
+    if workers:
+        os.environ["WEB_CONCURRENCY"] = str(workers)
+    try:
+        conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:
+        if saved is None:
+            os.environ.pop("WEB_CONCURRENCY", None)
+        else:
+            os.environ["WEB_CONCURRENCY"] = saved
+    label = f"{conf.get('worker_class', 'sync')} x{conf.get('workers', 1)}"
+    if conf.get("worker_class") == "gthread":
+        label += f" ({conf.get('threads', 1)} threads each)"
+    return label
+
+
+def _drop_redis_keys(prefix: str) -> None:
+    """Delete this run's pipeline keys (queues, jobs, flags) from REDIS_URL."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return
+    from redis import Redis
+
+    conn = Redis.from_url(url)
+    keys = list(conn.scan_iter(match=f"*{prefix}*", count=1000))
+    for start in range(0, len(keys), 500):
+        conn.delete(*keys[start:start + 500])
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds these processes have used (Linux /proc; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _backends(url: str) -> list[int]:
+    """PostgreSQL backend pids connected to the bench database (PG on this machine)."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")]
+
+
 def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
@@ -218,30 +286,44 @@ def main() -> None:
     parser.add_argument("--n1", type=int, default=300)
     parser.add_argument("--n8", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help="small sizes (n1=100, n8=400)")
     args = parser.parse_args()
+    if args.quick:
+        args.n1, args.n8 = min(args.n1, 100), min(args.n8, 400)
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    os.environ["PIPELINE_PREFIX"] = prefix
 
     from tests.openrosa.fixtures import jpeg
 
     with temp_database() as (url, storage):
         pid, token = _setup(url, storage)
         base = f"/v1/key/{token}/projects/{pid}"
-        with gunicorn(url, storage, f"{base}/formList", args.workers) as port:
+        master: list[int] = []
+        with gunicorn(url, storage, f"{base}/formList", args.workers, master.append) as port:
             path = f"{base}/submission?deviceID=bench"
             photo = jpeg(2048)
-            _run(port, path, 50, 4, photo)  # warm every worker (imports, parsed-form cache)
+            _run(port, path, 80, 8, photo)  # warm every worker (imports, parsed-form cache)
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             rows = []
             for concurrency, n in ((1, args.n1), (8, args.n8)):
+                # CPU used by gunicorn's workers and the database's backends, per submission:
+                # a figure a busy machine distorts less than the rates.
+                pids = _children(master[0]) + _backends(url)
+                cpu = _cpu_seconds(pids)
                 rate, lat = _run(port, path, n, concurrency, photo)
-                rows.append((concurrency, n, rate, _pct(lat, 0.5), _pct(lat, 0.99)))
+                cpu = (_cpu_seconds(pids) - cpu) / n * 1000
+                rows.append((concurrency, n, rate, _pct(lat, 0.5), _pct(lat, 0.99), cpu))
+            load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
         pg_rate = _pg_commits(url, args.n8)
+    _drop_redis_keys(prefix)
     redis = "set" if os.environ.get("REDIS_URL") else "unset (inline pipeline)"
-    print(f"ingest: OpenRosa POST /submission, 10-field form + 2 KB JPEG, gunicorn sync "
-          f"x{args.workers or workers_label()}, PostgreSQL, {os.cpu_count()} cores, "
-          f"REDIS_URL={redis}; load average before the run: {load}")
-    print(f"{'clients':>8} {'n':>6} {'subs/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    for concurrency, n, rate, p50, p99 in rows:
-        print(f"{concurrency:>8} {n:>6} {rate:>8.1f} {p50:>8.1f} {p99:>8.1f}")
+    print(f"ingest: OpenRosa POST /submission, 10-field form + 2 KB JPEG, gunicorn "
+          f"{gunicorn_label(args.workers)}, PostgreSQL, {os.cpu_count()} cores, "
+          f"REDIS_URL={redis}; load average before the run: {load}, after: {load_after}")
+    print(f"{'clients':>8} {'n':>6} {'subs/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'server+PG CPU ms/sub':>21}")
+    for concurrency, n, rate, p50, p99, cpu in rows:
+        print(f"{concurrency:>8} {n:>6} {rate:>8.1f} {p50:>8.1f} {p99:>8.1f} {cpu:>21.2f}")
     print(f"PostgreSQL single-row INSERT+COMMIT loop, {args.n8} commits: {pg_rate:.1f}/s; "
           f"ingest at 8 clients is {rows[1][2] / pg_rate:.2f}x that rate")
     print("ODK Central (same class of machine): 84/s at 1 client (p99 32 ms), "

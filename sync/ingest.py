@@ -181,28 +181,39 @@ class _Context:
         return items
 
 
+def _lookup_statement(with_assignment: bool) -> Any:
+    forms, projects, versions = Form.__table__, Project.__table__, FormVersion.__table__
+    columns = [forms.c.id, forms.c.state, forms.c.current_version_id, versions.c.id,
+               versions.c.sha256]
+    if with_assignment:
+        columns.append(exists().where(FormAssignment.actor_id == bindparam("assignee_id"),
+                                      FormAssignment.form_id == forms.c.id))
+    return (select(*columns).select_from(
+        forms.join(projects, and_(projects.c.id == forms.c.project_id,
+                                  projects.c.deleted_at.is_(None)))
+        .outerjoin(versions, and_(
+            versions.c.form_id == forms.c.id, versions.c.version == bindparam("version"),
+            or_(versions.c.published_at.is_not(None),
+                versions.c.id == forms.c.current_version_id))))
+        .where(forms.c.project_id == bindparam("project_id"),
+               forms.c.xml_form_id == bindparam("xml_form_id"), forms.c.deleted_at.is_(None))
+        .limit(1))
+
+
+# Built once: SQLAlchemy caches the SQL, but building the construct per call costs CPU.
+_LOOKUP = {False: _lookup_statement(False), True: _lookup_statement(True)}
+
+
 def _lookup(ctx: _Context, assignee_id: int | None) -> tuple[FormRef, _Version | None]:
     """The form, the version this instance names (current or an older published one) and
     the assignment, in one indexed query; 404 for no form (or project, or published version).
     """
-    forms, projects = Form.__table__, Project.__table__
-    versions = FormVersion.__table__
     env = ctx.envelope
-    columns = [forms.c.id, forms.c.state, forms.c.current_version_id, versions.c.id,
-               versions.c.sha256]
+    params: dict[str, Any] = {"project_id": ctx.project_id, "xml_form_id": env.form_id,
+                              "version": env.version}
     if assignee_id is not None:
-        columns.append(exists().where(FormAssignment.actor_id == assignee_id,
-                                      FormAssignment.form_id == forms.c.id))
-    row = db.session.execute(
-        select(*columns).select_from(
-            forms.join(projects, and_(projects.c.id == forms.c.project_id,
-                                      projects.c.deleted_at.is_(None)))
-            .outerjoin(versions, and_(
-                versions.c.form_id == forms.c.id, versions.c.version == env.version,
-                or_(versions.c.published_at.is_not(None),
-                    versions.c.id == forms.c.current_version_id))))
-        .where(forms.c.project_id == ctx.project_id, forms.c.xml_form_id == env.form_id,
-               forms.c.deleted_at.is_(None)).limit(1)).first()
+        params["assignee_id"] = assignee_id
+    row = db.session.execute(_LOOKUP[assignee_id is not None], params).first()
     if row is None or row[2] is None:
         raise errors.FormNotFound()
     form = FormRef(id=row[0], project_id=ctx.project_id, xml_form_id=env.form_id, state=row[1],

@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 from flask import current_app, g, request
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import make_transient_to_detached
 
 from app import problems
+from app.extensions import db
+from app.models import Actor, AppUser
 from app.services import accounts
 from app.services.permissions import Principal, principal_for
 
@@ -78,18 +83,46 @@ def _digest_principal() -> Principal:
 def _key_principal(token: str) -> Principal:
     """A token in the URL: an app user's token or a session token. Bad ones are 403, as in
     Central, because Collect treats 401 as a prompt for credentials it does not have."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models import AppUser
-
-    app_user = db.session.scalar(select(AppUser).where(
-        AppUser.token_hash == accounts.hash_token(token)))
+    app_user = _app_user_by_token(accounts.hash_token(token))
     actor = app_user.actor if app_user else accounts.session_actor(token)
     principal = principal_for(actor) if actor else None
     if principal is None:
         raise problems.insufficient_rights()
     return principal
+
+
+def _app_user_statement() -> Select:
+    app_users, actors = AppUser.__table__, Actor.__table__
+    return select(app_users, actors).join(actors, actors.c.id == app_users.c.actor_id).where(
+        app_users.c.token_hash == bindparam("token_hash"))
+
+
+_APP_USER_BY_TOKEN = _app_user_statement()
+
+
+def _app_user_by_token(token_hash: str) -> AppUser | None:
+    """The app user and its actor in one Core query (every Collect request makes it), put
+    into the session as loaded rows: no ORM query machinery on the hot path."""
+    row = db.session.execute(_APP_USER_BY_TOKEN, {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    values = row._mapping
+    actor = _attach(Actor, {c.key: values[c] for c in Actor.__table__.c})
+    return _attach(AppUser, {**{c.key: values[c] for c in AppUser.__table__.c},
+                             "actor": actor})
+
+
+def _attach(model, values: dict):
+    """A persistent, clean instance for a row just read: the session's own if it has one."""
+    mapper = sa_inspect(model)
+    key = mapper.identity_key_from_primary_key([values[c.key] for c in mapper.primary_key])
+    existing = db.session.identity_map.get(key)
+    if existing is not None:
+        return existing
+    instance = model(**values)
+    make_transient_to_detached(instance)
+    db.session.add(instance)
+    return instance
 
 
 def require(verb: str, project_id: int | None = None) -> Principal:
