@@ -32,6 +32,18 @@ def _safety(project, publish_fixture, submit, n: int = 3) -> None:
         submit(SAFE_XML.replace("uuid:safe-1", f"uuid:safe-{i}"))
 
 
+@pytest.fixture(autouse=True)
+def fake_classifier():
+    """Tagging is not under test here: keyword rules instead of the trained model (which
+    `flask worker` loads at start)."""
+    from app.pipeline import tagging
+    from tests.pipeline.conftest import FakeClassifier
+
+    tagging.set_classifier(FakeClassifier())
+    yield
+    tagging.set_classifier(None)
+
+
 @pytest.fixture
 def queued(app, redis_url):
     """Exports (and the pipeline) queue to the shared Redis under a prefix of their own."""
