@@ -164,8 +164,7 @@ def test_filters_and_phone_privacy(client, project, viewer, publish_fixture, sub
     from app import crypto
     from app.services.forms import create_form
     from forms.xlsform import compile_upload
-
-    from .test_format_jsonl import NUMBER, PHONE_FORM, PHONE_XML
+    from tests.app.exports.test_format_jsonl import NUMBER, PHONE_FORM, PHONE_XML
 
     headers, _ = viewer
     publish_fixture(project, "escuela")
