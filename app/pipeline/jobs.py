@@ -120,7 +120,10 @@ def drain(kind: str = queues.FRESH, after: int = 0) -> str:
             rows += claim(kind, size - len(rows), upto=after)
         if len(rows) == size:
             # More may wait: a successor on the queue keeps every idle worker busy.
-            dispatch.ensure_drain(kind, after=max(r.outbox_id or 0 for r in rows))
+            try:
+                dispatch.ensure_drain(kind, after=max(r.outbox_id or 0 for r in rows))
+            except Exception:
+                log.exception("pipeline could not queue the next %s drain; the sweep will", kind)
         if not rows:
             db.session.commit()
             return "nothing pending"
