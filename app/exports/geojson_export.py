@@ -116,12 +116,14 @@ def _values(row: Row, model: FormModel, f: Field) -> tuple[bool, list[str]]:
     return True, [s[f.path] for s in subs if s.get(f.path)]
 
 
-def feature(row: Row, model: FormModel, f: Field, named: bool) -> dict | None:
+def feature(row: Row, model: FormModel, f: Field, named: bool,
+            current_id: bool = False) -> dict | None:
     repeated, values = _values(row, model, f)
     shape = geometry(f.type, repeated, [str(v) for v in values])
     if shape is None:
         return None
-    return {"type": "Feature", "id": row.instance_id, "geometry": shape,
+    key = (row.data.get("instance_id") or row.instance_id) if current_id else row.instance_id
+    return {"type": "Feature", "id": key, "geometry": shape,
             "properties": None if named else {"fieldpath": central_path(model, f)}}
 
 
@@ -154,10 +156,12 @@ def version_models(form_id: int) -> dict[str, FormModel]:
 
 def write_geojson(models: dict[str, FormModel], current: FormModel,
                   chunks: Iterable[list[Row]], fieldpath: str | None = None,
-                  limit: int | None = None) -> Iterator[bytes]:
+                  limit: int | None = None, current_ids: bool = False) -> Iterator[bytes]:
     """The FeatureCollection's bytes. `models` maps a version name to its model (each
     submission's default field is that of its own version; `current` when unknown);
-    `fieldpath` names the field in every version; `limit` caps the submissions read."""
+    `fieldpath` names the field in every version; `limit` caps the submissions read;
+    `current_ids`: features carry the current version's instanceID (Central's
+    single-submission GeoJSON) rather than the submission's first."""
     fields: dict[int, Field | None] = {}
 
     def field_of(model: FormModel) -> Field | None:
@@ -176,7 +180,8 @@ def write_geojson(models: dict[str, FormModel], current: FormModel,
             seen += 1
             model = models.get(row.form_version, current)
             f = field_of(model)
-            found = None if f is None else feature(row, model, f, fieldpath is not None)
+            found = None if f is None else feature(row, model, f, fieldpath is not None,
+                                                   current_ids)
             if found is not None:
                 parts.append(_dump(found))
         if parts:

@@ -41,18 +41,44 @@ def language_of(model: FormModel) -> str | None:
             "language", asked, f"the form's languages are: {known}") from None
 
 
-@api.route(f"{BASE}/submissions.geojson", methods=["GET"])
-def submissions_geojson(project_id: int, xml_form_id: str):
-    """Central's submissions.geojson: `fieldpath` (at most one), `limit`, `$filter`."""
-    from app.exports import geojson_export, odata_filter
-
-    form, _version, model = export_form(project_id, xml_form_id)
+def _fieldpath() -> str | None:
     paths = list(dict.fromkeys(request.args.getlist("fieldpath")))
     if len(paths) > 1:
         raise problems.Problem(
             400.41, f"Parameters of set {{{', '.join(paths)}}}: at most one fieldpath may be "
             "specified", {"paramSet": paths,
                           "violationText": "at most one fieldpath may be specified"})
+    return paths[0] if paths else None
+
+
+@api.route(f"{BASE}/submissions/<instance_id>.geojson", methods=["GET"])
+def submission_geojson(project_id: int, xml_form_id: str, instance_id: str):
+    """Central's single-submission GeoJSON: its current version's geodata (`fieldpath` as
+    below), the feature's id being that version's instanceID; 404 for no such submission."""
+    from app.exports import geojson_export
+    from app.exports.queries import Filters
+    from app.models import Submission
+
+    form, _version, model = export_form(project_id, xml_form_id)
+    fieldpath = _fieldpath()
+    query = queries.base_query(form.id, Filters(), Submission.instance_id == instance_id)
+    rows = [row for chunk in queries.stream(query, queries.version_names(form.id),
+                                            extras=False) for row in chunk]
+    if not rows:
+        raise problems.not_found()
+    body = b"".join(geojson_export.write_geojson(
+        geojson_export.version_models(form.id), model, [rows], fieldpath=fieldpath,
+        current_ids=True))
+    return Response(body, mimetype=geojson_export.MIMETYPE)
+
+
+@api.route(f"{BASE}/submissions.geojson", methods=["GET"])
+def submissions_geojson(project_id: int, xml_form_id: str):
+    """Central's submissions.geojson: `fieldpath` (at most one), `limit`, `$filter`."""
+    from app.exports import geojson_export, odata_filter
+
+    form, _version, model = export_form(project_id, xml_form_id)
+    fieldpath = _fieldpath()
     try:  # Central: Number.parseInt(limit) || null
         limit = int(request.args.get("limit", "").strip()) or None
     except ValueError:
@@ -68,7 +94,7 @@ def submissions_geojson(project_id: int, xml_form_id: str):
     body = geojson_export.write_geojson(
         geojson_export.version_models(form.id), model,
         queries.stream(query, queries.version_names(form.id), extras=False),
-        fieldpath=paths[0] if paths else None, limit=limit)
+        fieldpath=fieldpath, limit=limit)
     return Response(stream_with_context(body), mimetype=geojson_export.MIMETYPE)
 
 

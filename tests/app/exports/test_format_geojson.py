@@ -158,3 +158,30 @@ def test_default_field_of_each_submissions_version(client, project, viewer, subm
     assert features["2"]["geometry"]["coordinates"] == [0, 20, 0]
     assert features["1"]["properties"] == {"fieldpath": "/singular/input_geopoint"}
     assert features["1"]["geometry"]["coordinates"] == [0, 50, 0]
+
+
+def test_single_submission_geojson_and_edits(client, project, viewer, submit):
+    """Central: after an edit the bulk export keeps the first instanceID, the single-submission
+    endpoint names the current version."""
+    headers, _ = viewer
+    _publish(project)
+    submit(_submission("1"))
+    submit(_submission("1.2", "1.2 1.2 1.2").replace(
+        "<meta>", "<meta><deprecatedID>1</deprecatedID>"))
+    base = f"/v1/projects/{project}/forms/geotest/submissions"
+
+    assert _get(client, project, headers)["features"] == [{
+        "type": "Feature", "id": "1", "geometry": {"type": "Point",
+                                                   "coordinates": [1.2, 1.2, 1.2]},
+        "properties": {"fieldpath": "/singular/input_geopoint"}}]
+    single = client.get(f"{base}/1.geojson", headers=headers)
+    assert single.status_code == 200
+    assert single.get_json()["features"] == [{
+        "type": "Feature", "id": "1.2", "geometry": {"type": "Point",
+                                                     "coordinates": [1.2, 1.2, 1.2]},
+        "properties": {"fieldpath": "/singular/input_geopoint"}}]
+    named = client.get(f"{base}/1.geojson?fieldpath=/plural/input_geopoint_repeat",
+                       headers=headers).get_json()
+    assert named["features"][0]["geometry"]["type"] == "MultiPoint"
+    assert named["features"][0]["properties"] is None
+    assert client.get(f"{base}/nope.geojson", headers=headers).status_code == 404
