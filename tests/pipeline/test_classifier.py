@@ -110,7 +110,7 @@ def test_an_unsupported_language_falls_back_to_detection(clf):
 
 
 def test_version_names_the_model_and_the_artefact(clf):
-    assert clf.version.startswith("kw-tfidf-2026.11+")
+    assert clf.version.startswith("kw-bench-2026.11+")
     assert len(clf.version.split("+")[1]) == 8
     assert load_classifier() is clf
 

@@ -14,7 +14,7 @@ from app.pipeline.classifier.text import detect_language
 __all__ = ["GoalScore", "SdgClassifier", "detect_language", "load_classifier", "ARTEFACT_PATH"]
 
 ARTEFACT_PATH = Path(__file__).with_name("sdg_model.json.gz")
-VERSION_PREFIX = "kw-tfidf-2026.11"
+VERSION_PREFIX = "kw-bench-2026.11"
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,11 @@
 """Build the shipped artefact from the catalogue, Aurora queries, SDSN keywords and the benchmark.
 
 Run `python bench/train_classifier.py`. Build-time only (reads YAML/XML); run time reads JSON.
+
+The benchmark is used twice, and both uses are what bench/classifier.py cross-validates:
+its English texts become per-goal "yes" and "no" centroids (two features of the "en" layer), and
+its labels fit the logistic layers. To fit a layer on centroid features without leaking labels,
+each row's centroid features come from centroids built without that row's fold (stacking).
 """
 
 from __future__ import annotations
@@ -16,9 +21,16 @@ from typing import Any
 import yaml
 from defusedxml import ElementTree
 
-from app.pipeline.classifier.fit import fit_logistic
+from app.pipeline.classifier.fit import fit_layer, fit_logistic, fold_of
 from app.pipeline.classifier.lexicon import CITIZEN_LEXICON
-from app.pipeline.classifier.model import GOALS, SdgClassifier, _tfidf, design_rows
+from app.pipeline.classifier.model import (
+    FEATURES,
+    GOALS,
+    SdgClassifier,
+    _BenchTables,
+    _tfidf,
+    design_rows,
+)
 from app.pipeline.classifier.query import compile_query
 from app.pipeline.classifier.text import LANGS, NE_POSTPOSITIONS, content_stems, fold, tokens
 
@@ -133,11 +145,11 @@ def _rounded(vec: dict[str, float]) -> dict[str, float]:
 
 
 def untrained(knowledge: dict[str, Any]) -> SdgClassifier:
-    """A classifier over the knowledge with a zero logistic layer (for computing features)."""
-    n = len(design_rows({g: [0.0] * 5 for g in GOALS}, 0)[1])
-    logistic = {"weights": [0.0] * n, "bias": [0.0] * len(GOALS)}
+    """A classifier over the knowledge with zero layers (for computing knowledge features)."""
     shipped_form = json.loads(json.dumps(knowledge))  # as run time sees it: string keys
-    return SdgClassifier({**shipped_form, "logistic": logistic, "threshold": 0.5}, "untrained")
+    n = len(design_rows({g: [0.0] * 5 for g in GOALS}, 0)[1])
+    layers = {"base": {"weights": [0.0] * n, "bias": [0.0] * len(GOALS)}}
+    return SdgClassifier({**shipped_form, "layers": layers, "threshold": 0.5}, "untrained")
 
 
 def benchmark_rows(path: Path = BENCHMARK) -> list[dict[str, str]]:
@@ -146,38 +158,91 @@ def benchmark_rows(path: Path = BENCHMARK) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def benchmark_features(
-    clf: SdgClassifier, rows: list[dict[str, str]]
-) -> list[dict[int, list[float]]]:
-    """Raw features of every benchmark text (English)."""
-    return [clf.raw_features(r["text"], "en") for r in rows]
+class Benchmark:
+    """The benchmark rows with what every experiment needs: labels, goals, stems, features."""
+
+    def __init__(self, rows: list[dict[str, str]], clf: SdgClassifier) -> None:
+        self.rows = rows
+        self.texts = [r["text"] for r in rows]
+        self.goals = [int(r["sdg"]) for r in rows]
+        self.labels = [1 if r["label"].strip().lower() == "true" else 0 for r in rows]
+        self.stems = [content_stems(t, "en") for t in self.texts]
+        self.raws = [clf.raw_features(t, "en") for t in self.texts]
+
+    def fold(self, i: int, salt: str, k: int = 5) -> int:
+        """Fold of row i; by text, so a text repeated under two ids is never split."""
+        return fold_of(salt + self.texts[i], k)
+
+    def tables(self, rows: list[int]) -> dict[str, Any]:
+        """Benchmark tables (idf, yes/no centroids per goal) from these rows only."""
+        return bench_tables([self.stems[i] for i in rows], [self.labels[i] for i in rows],
+                            [self.goals[i] for i in rows])
+
+    def cosines(self, tables: dict[str, Any], rows: list[int]) -> dict[int, list[float]]:
+        """Each row's two benchmark cosines for its own goal."""
+        bt = _BenchTables(json.loads(json.dumps(tables)))
+        return {i: bt.cosines(self.stems[i])[self.goals[i]] for i in rows}
+
+    def stacked_cosines(self, train: list[int], k: int = 5) -> dict[int, list[float]]:
+        """Cosines for training rows, each from tables built without its (inner) fold."""
+        out: dict[int, list[float]] = {}
+        inner = {i: self.fold(i, "inner", k) for i in train}
+        for f in range(k):
+            fit_rows = [i for i in train if inner[i] != f]
+            out.update(self.cosines(self.tables(fit_rows), [i for i in train if inner[i] == f]))
+        return out
+
+    def inputs(self, rows: list[int], cos: dict[int, list[float]] | None) -> list[list[float]]:
+        """Layer inputs of rows: knowledge features, plus the benchmark cosines if given."""
+        return [
+            self.raws[i][self.goals[i]] + (cos[i] if cos is not None else []) for i in rows
+        ]
+
+    def fit(self, rows: list[int], layer: str) -> dict[str, Any]:
+        """Fit the "en" (with benchmark cosines, stacked) or "base" layer on these rows."""
+        y, groups = [self.labels[i] for i in rows], [self.goals[i] - 1 for i in rows]
+        if layer == "en":
+            return fit_layer(self.inputs(rows, self.stacked_cosines(rows)), y, groups, len(GOALS))
+        x = [self.base_inputs(i) for i in rows]
+        weights, bias = fit_logistic(x, y, groups, len(GOALS))
+        return {"weights": [round(w, 5) for w in weights], "bias": [round(b, 5) for b in bias]}
+
+    def base_inputs(self, i: int) -> list[float]:
+        """Inputs of the "base" layer for row i (knowledge features against the other goals)."""
+        return design_rows(self.raws[i], len(tokens(self.texts[i])))[self.goals[i]]
 
 
-def training_set(
-    raws: list[dict[int, list[float]]], rows: list[dict[str, str]]
-) -> tuple[list[list[float]], list[int], list[int]]:
-    """Logistic inputs, labels and goal index (0-based) for each benchmark row."""
-    x, y, groups = [], [], []
-    for raw, row in zip(raws, rows, strict=True):
-        g = int(row["sdg"])
-        x.append(design_rows(raw, len(tokens(row["text"])))[g])
-        y.append(1 if row["label"].strip().lower() == "true" else 0)
-        groups.append(g - 1)
-    return x, y, groups
+def bench_tables(
+    stems: list[list[str]], labels: list[int], goals: list[int], min_df: int = 2
+) -> dict[str, Any]:
+    """idf over the texts (words in at least min_df of them); yes/no unit centroids per goal."""
+    n = len(stems)
+    df = Counter(s for st in stems for s in set(st))
+    idf = {s: round(math.log((1 + n) / (1 + c)) + 1, 4) for s, c in df.items() if c >= min_df}
+    sums: dict[tuple[str, int], Counter] = {}
+    for st, y, g in zip(stems, labels, goals, strict=True):
+        acc = sums.setdefault(("yes" if y else "no", g), Counter())
+        for s, v in _tfidf(st, idf).items():
+            acc[s] += v
+    out: dict[str, Any] = {"idf": idf, "yes": {}, "no": {}}
+    for side in ("yes", "no"):
+        for g in GOALS:
+            acc = sums.get((side, g), Counter())
+            norm = math.sqrt(sum(v * v for v in acc.values()))
+            out[side][g] = _rounded({s: v / norm for s, v in acc.items()}) if norm else {}
+    return out
 
 
 def build(out: Path = ARTEFACT) -> dict[str, Any]:
-    """Build knowledge, fit the logistic layer on all benchmark rows, write the artefact."""
+    """Build knowledge, fit both layers on all benchmark rows, write the artefact."""
     knowledge = build_knowledge()
-    rows = benchmark_rows()
-    x, y, groups = training_set(benchmark_features(untrained(knowledge), rows), rows)
-    weights, bias = fit_logistic(x, y, groups, len(GOALS))
+    bench = Benchmark(benchmark_rows(), untrained(knowledge))
+    every = list(range(len(bench.rows)))
     artefact = {
         **knowledge,
-        "logistic": {
-            "weights": [round(w, 5) for w in weights],
-            "bias": [round(b, 5) for b in bias],
-        },
+        "bench": bench.tables(every),
+        "layers": {"en": bench.fit(every, "en"), "base": bench.fit(every, "base")},
+        "features": list(FEATURES),
         "threshold": 0.5,
     }
     payload = json.dumps(artefact, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
