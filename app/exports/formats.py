@@ -159,8 +159,13 @@ def _stats(fmt: str, zipped: bool) -> Producer:
         from app.exports.typed import pick_language
 
         model = source.model
-        language = pick_language(model.languages, model.default_language,
-                                 source.spec.language)
+        try:
+            language = pick_language(model.languages, model.default_language,
+                                     source.spec.language)
+        except LookupError:
+            raise LookupError(
+                f"unknown language {source.spec.language!r}; the form's languages are: "
+                f"{', '.join(model.languages) or 'none'}") from None
         yield from stats_export.write_stats(model, source.chunks(), fmt, zipped=zipped,
                                             language=language, mask=source.mask,
                                             phone_paths=source.phone_paths)

@@ -178,7 +178,7 @@ def test_registered_formats_produce_without_a_request(app, project, publish_fixt
         assert meta.column_names_to_labels["age"] == "Una umri gani?"
         names = zipfile.ZipFile(io.BytesIO(produce(f"{name}.zip"))).namelist()
         assert names == [f"sdg5_safety.{name}", f"sdg5_safety-child.{name}"]
-    with pytest.raises(LookupError):
+    with pytest.raises(LookupError, match="'Klingon'; the form's languages are: English"):
         produce("sav", language="Klingon")
 
 
