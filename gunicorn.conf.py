@@ -1,12 +1,17 @@
-"""Production settings for `gunicorn wsgi:app` (override any of them with GUNICORN_* env or -c)."""
+"""Production settings for `gunicorn wsgi:app` (override any of them with GUNICORN_* env or -c).
+
+One process per core, each with a few threads (gthread). A request spends much of its time
+waiting (PostgreSQL round trips and COMMIT, the fsync of each attachment file), and threads fill
+those waits without more processes competing for the cores PostgreSQL also needs; gthread also
+keeps Collect's connections alive between POSTs (sync workers close each one).
+"""
 import multiprocessing
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-# Sync workers: each request is short (one transaction); 2 × cores + 1 keeps the CPU busy
-# while others wait on PostgreSQL and fsync.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 # Collect uploads large submissions over slow links; give them time, but not forever.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import _pct, _xform, gunicorn, temp_database, workers_label  # noqa: E402
+from bench.ingest import _pct, _xform, gunicorn, gunicorn_label, temp_database  # noqa: E402
 
 
 def _setup(url: str, storage: str, forms: int) -> str:
@@ -101,8 +101,8 @@ def main() -> None:
             _run(port, path, 20, 4)
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             rows = [(c, *_run(port, path, args.n, c)) for c in (1, 8)]
-    print(f"formList: {args.forms} forms, app user assigned to all, gunicorn sync "
-          f"x{workers_label()}, PostgreSQL, {os.cpu_count()} cores; load average: {load}")
+    print(f"formList: {args.forms} forms, app user assigned to all, gunicorn "
+          f"{gunicorn_label()}, PostgreSQL, {os.cpu_count()} cores; load average: {load}")
     print(f"{'clients':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>8}")
     for concurrency, rate, lat, size in rows:
         print(f"{concurrency:>8} {rate:>8.1f} {_pct(lat, 0.5):>8.1f} {_pct(lat, 0.99):>8.1f} "

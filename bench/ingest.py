@@ -213,10 +213,6 @@ def gunicorn(url: str, storage: str, ready_path: str, workers: int | None = None
         process.wait(timeout=30)
 
 
-def workers_label() -> str:
-    return os.environ.get("WEB_CONCURRENCY", f"{2 * (os.cpu_count() or 1) + 1}")
-
-
 def gunicorn_label(workers: int | None = None) -> str:
     """Worker class, workers and threads as gunicorn.conf.py sets them for this run."""
     saved = os.environ.get("WEB_CONCURRENCY")
