@@ -200,7 +200,8 @@ def _package(sheets: list[tuple[str, tempfile._TemporaryFileWrapper]], out) -> N
         'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>' + types + "</Types>")
     root_rels = (_XML + f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
                  f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-    workbook = (_XML + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>' + "".join(
+    workbook = (_XML + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews>'
+                '<workbookView activeTab="0"/></bookViews><sheets>' + "".join(
         f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
         for i, (name, _) in enumerate(sheets, 1)) + "</sheets></workbook>")
     workbook_rels = (_XML + f'<Relationships xmlns="{_PKG_REL}">' + "".join(
