@@ -44,7 +44,7 @@ def enqueue_send(message_ids: Sequence[int]) -> None:
     queue = _queue(url, queue_name())
     try:
         # One round trip for all of them: the jobs and the queue push in one pipeline.
-        with queue.connection.pipeline() as pipe:
+        with queue.connection.pipeline(transaction=False) as pipe:
             queue.enqueue_many([queue.prepare_data(
                 send_message_job, (message_id,), timeout=60,
                 retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))

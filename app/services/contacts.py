@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import crypto, problems
 from app.extensions import db
@@ -29,19 +30,32 @@ def find_contact(project_id: int, phone: str) -> Contact | None:
 
 def get_or_create(project_id: int, phone: str) -> Contact:
     """The contact for this number, created on first contact (safe under concurrency)."""
+    return find_or_create(project_id, phone)[0]
+
+
+def find_or_create(project_id: int, phone: str) -> tuple[Contact, bool]:
+    """The contact for this number and whether this transaction just created it.
+
+    A contact created here is invisible to other transactions until commit (one inserting
+    the same number waits on the unique index, then finds ours), so the caller holds it
+    alone: no lock to take, no conversation to look for.
+    """
     contact = find_contact(project_id, phone)
     if contact is not None:
-        return contact
-    try:
-        with db.session.begin_nested():
-            contact = Contact(project_id=project_id, phone_hash=crypto.phone_hash(phone),
-                              phone_encrypted=crypto.encrypt(phone), created_at=utcnow())
-            db.session.add(contact)
-    except IntegrityError:
+        return contact, False
+    # One INSERT ... ON CONFLICT DO NOTHING RETURNING the row (no savepoint round trips).
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    contact = db.session.scalars(insert(Contact).values(
+        project_id=project_id, phone_hash=crypto.phone_hash(phone),
+        phone_encrypted=crypto.encrypt(phone), created_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["project_id", "phone_hash"]).returning(Contact)
+    ).first()
+    if contact is None:
         # Another worker created it between our select and insert: (project, hash) is unique.
         contact = find_contact(project_id, phone)
         assert contact is not None
-    return contact
+        return contact, False
+    return contact, True
 
 
 def lock(contact_id: int) -> Contact:

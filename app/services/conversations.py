@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, inspect, select, update
+from sqlalchemy import and_, bindparam, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -156,15 +156,19 @@ def receive_ussd(channel: Channel | ChannelRef, hop: UssdRequest, *,
     if fast is not None:
         return fast
     channel = _orm_channel(channel, require_live)
-    contact = contacts.get_or_create(channel.project_id, hop.phone)
+    contact, created = contacts.find_or_create(channel.project_id, hop.phone)
     message_id = _record_inbound(channel, contact, hop.answer or "", key, now)
     if message_id is None:  # AT retried this hop: answer the same screen again
         return Outcome(duplicate=True, screen=_last_screen(channel.id, contact.id))
-    contact = contacts.lock(contact.id)
     outcome = Outcome()
-    conversation = _active(channel, contact)
+    if created:  # ours alone until commit: nothing to lock, no conversation yet
+        conversation = None
+    else:
+        contact = contacts.lock(contact.id)
+        conversation = _active(channel, contact)
     if conversation is None:
-        conversation, replies = _open(channel, contact, "", "ussd", now, outcome)
+        conversation, replies = _open(channel, contact, "", "ussd", now, outcome,
+                                      session_key=hop.session_id)
     elif hop.answer is None:  # dialled again after the network cut the session: resume
         conversation, replies = _resume(conversation, now, outcome)
     else:
@@ -212,7 +216,47 @@ class _Row:
     state: dict
     version: int
     completed: bool
+    simulated: bool
     project_settings: dict
+
+
+@functools.cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """The fast path's Core statements, built once per process with bind parameters (building
+    and cache-keying a statement per request cost more CPU than running it)."""
+    contact, conversation = Contact.__table__, Conversation.__table__
+    channel, project, message = Channel.__table__, Project.__table__, Message.__table__
+    read = (
+        select(channel.c.enabled, channel.c.deleted_at,
+               project.c.settings.label("project_settings"),
+               contact.c.id.label("contact_id"), contact.c.language, contact.c.opted_out_at,
+               conversation.c.id.label("conversation_id"), conversation.c.form_id,
+               conversation.c.form_version_id, conversation.c.state, conversation.c.version,
+               conversation.c.completed_at, conversation.c.session_key)
+        .select_from(
+            contact.join(conversation, and_(
+                conversation.c.contact_id == contact.c.id,
+                conversation.c.channel_id == bindparam("channel_id"),
+                conversation.c.status == "active"))
+            .join(channel, channel.c.id == conversation.c.channel_id)
+            .join(project, project.c.id == channel.c.project_id))
+        .where(contact.c.project_id == bindparam("project_id"),
+               contact.c.phone_hash == bindparam("phone_hash"))
+        .with_for_update(key_share=True, of=[contact, conversation]))
+    # No .values(): the SET clause is the parameters' column names.
+    save = update(conversation).where(conversation.c.id == bindparam("b_id"),
+                                      conversation.c.version == bindparam("b_version"))
+    language = update(contact).where(contact.c.id == bindparam("b_id"))
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    store = insert(message).on_conflict_do_nothing(
+        index_elements=["channel_id", "direction", "provider_message_id"]
+    ).returning(message.c.id, message.c.direction)
+    return {"read": read, "save": save, "language": language, "store": store}
+
+
+def _connection() -> tuple[Any, dict[str, Any]]:
+    connection = db.session.connection()
+    return connection, _statements(connection.dialect.name)
 
 
 def _read(channel: Channel | ChannelRef, phone: str, require_live: bool) -> _Row | None:
@@ -223,22 +267,10 @@ def _read(channel: Channel | ChannelRef, phone: str, require_live: bool) -> _Row
     here, and PostgreSQL then re-reads both locked rows at their committed versions, so the
     engine never steps a stale state (and a conversation finished meanwhile drops out).
     """
-    statement = (
-        select(Channel.enabled, Channel.deleted_at, Project.settings.label("project_settings"),
-               Contact.id.label("contact_id"), Contact.language, Contact.opted_out_at,
-               Conversation.id.label("conversation_id"), Conversation.form_id,
-               Conversation.form_version_id, Conversation.state, Conversation.version,
-               Conversation.completed_at)
-        .select_from(Contact)
-        .join(Conversation, and_(Conversation.contact_id == Contact.id,
-                                 Conversation.channel_id == channel.id,
-                                 Conversation.status == "active"))
-        .join(Channel, Channel.id == Conversation.channel_id)
-        .join(Project, Project.id == Channel.project_id)
-        .where(Contact.project_id == channel.project_id,
-               Contact.phone_hash == crypto.phone_hash(phone))
-        .with_for_update(key_share=True, of=[Contact, Conversation]))
-    row = db.session.execute(statement).first()
+    connection, statements = _connection()
+    row = connection.execute(statements["read"], {
+        "channel_id": channel.id, "project_id": channel.project_id,
+        "phone_hash": crypto.phone_hash(phone)}).first()
     if row is None:
         return None  # a new person or no open survey: the general path (it checks liveness)
     if require_live and (not row.enabled or row.deleted_at is not None):
@@ -247,7 +279,7 @@ def _read(channel: Channel | ChannelRef, phone: str, require_live: bool) -> _Row
         return None
     return _Row(row.contact_id, row.language, row.conversation_id, row.form_version_id,
                 row.state, row.version, row.completed_at is not None,
-                row.project_settings or {})
+                row.session_key == SIMULATOR, row.project_settings or {})
 
 
 def _fast_step(row: _Row, text: str, now: datetime) -> tuple[Any, list[str]] | None:
@@ -263,25 +295,23 @@ def _fast_save(row: _Row, state: Any, now: datetime, outcome: Outcome,
                session_key: str | None = None) -> None:
     """Statement (2): the state under the version check (plus the contact's language when
     it changed)."""
-    values: dict[str, Any] = {"state": state.to_json(), "status": state.status,
+    connection, statements = _connection()
+    values: dict[str, Any] = {"b_id": row.conversation_id, "b_version": row.version,
+                              "state": state.to_json(), "status": state.status,
                               "language": state.language, "last_activity_at": now,
                               "version": row.version + 1}
-    if session_key is not None:  # a simulated conversation stays marked
-        values["session_key"] = case((Conversation.session_key == SIMULATOR, SIMULATOR),
-                                     else_=session_key)
+    if session_key is not None and not row.simulated:  # a simulated one stays marked
+        values["session_key"] = session_key
     if state.status == "completed" and not row.completed:
         values.update(completed_at=now, instance_xml=state.instance_xml)
         if getattr(state, "submission_channel", None) == "compact":
             values["medium"] = "compact"
         outcome.finished.append(row.conversation_id)
-    saved = db.session.execute(update(Conversation).where(
-        Conversation.id == row.conversation_id, Conversation.version == row.version
-    ).values(**values).execution_options(synchronize_session=False))
-    if saved.rowcount != 1:
+    if connection.execute(statements["save"], values).rowcount != 1:
         raise StaleDataError(f"conversation {row.conversation_id} changed meanwhile")
     if state.language and state.language != row.contact_language:
-        db.session.execute(update(Contact).where(Contact.id == row.contact_id).values(
-            language=state.language).execution_options(synchronize_session=False))
+        connection.execute(statements["language"],
+                           {"b_id": row.contact_id, "language": state.language})
 
 
 def _fast_messages(channel: Channel | ChannelRef, row: _Row, inbound_text: str,
@@ -290,17 +320,15 @@ def _fast_messages(channel: Channel | ChannelRef, row: _Row, inbound_text: str,
     """Statement (3): the inbound and its replies; None (all rolled back) on a duplicate."""
     common = {"project_id": channel.project_id, "channel_id": channel.id,
               "contact_id": row.contact_id, "conversation_id": row.conversation_id,
-              "attempts": 0, "created_at": now, "status_at": now, "provider_status": None}
+              "attempts": 0, "created_at": now, "status_at": now}
     rows = [{**common, "direction": "in", "text": inbound_text, "status": "received",
-             "provider_message_id": provider_id or None}]
+             "provider_message_id": provider_id or None, "provider_status": None}]
     rows += [{**common, "direction": "out", "text": text, "status": reply_status,
               "provider_message_id": None, "provider_status": reply_provider_status}
              for text in replies]
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Message).values(rows).on_conflict_do_nothing(
-        index_elements=["channel_id", "direction", "provider_message_id"]
-    ).returning(Message.id, Message.direction)
-    stored = db.session.execute(statement).all()
+    connection, statements = _connection()
+    # Several rows: one INSERT ... VALUES (...), (...) RETURNING ("insertmanyvalues").
+    stored = connection.execute(statements["store"], rows if len(rows) > 1 else rows[0]).all()
     if not any(direction == "in" for _, direction in stored):
         db.session.rollback()  # a provider's retry: nothing of this attempt is kept
         log.info("inbound.duplicate channel=%s contact=%s", channel.id, row.contact_id)
@@ -552,7 +580,8 @@ def _active(channel: Channel, contact: Contact) -> Conversation | None:
 
 
 def _open(channel: Channel, contact: Contact, text: str, medium: str, now: datetime,
-          outcome: Outcome) -> tuple[Conversation | None, list[str]]:
+          outcome: Outcome,
+          session_key: str | None = None) -> tuple[Conversation | None, list[str]]:
     form = _pick_form(channel, text)
     if form is None:
         if medium == "ussd":
@@ -560,7 +589,8 @@ def _open(channel: Channel, contact: Contact, text: str, medium: str, now: datet
         return None, _help(channel)
     conversation = Conversation(
         project_id=channel.project_id, channel_id=channel.id, contact_id=contact.id,
-        medium=medium, status="active", state={}, started_at=now, last_activity_at=now)
+        medium=medium, status="active", state={}, started_at=now, last_activity_at=now,
+        session_key=session_key)
     db.session.add(conversation)
     return start_form(conversation, form, text, now, outcome)
 
