@@ -211,3 +211,51 @@ def test_most_hand_written_citizen_texts_get_an_acceptable_top_goal(clf):
         if not (result := clf.classify(text)) or result[0].goal not in acceptable
     ]
     assert len(misses) <= 5, misses
+
+
+PARTNERSHIP_PARAGRAPH = (
+    "Official development assistance from donor countries fell again last year, and many least "
+    "developed countries struggle to mobilise domestic resources through taxation. Technology "
+    "transfer, capacity building for national statistical offices and fair trade rules are "
+    "essential if the global partnership for sustainable development is to deliver the means of "
+    "implementation."
+)
+
+
+def test_english_paragraphs_use_the_benchmark_layer_and_short_or_other_texts_the_base(clf):
+    assert clf.features(PARTNERSHIP_PARAGRAPH)[0] == "en"
+    assert goals(clf, PARTNERSHIP_PARAGRAPH)[0] == 17
+    assert clf.features("No electricity in our village for two weeks")[0] == "base"
+    spanish = "La escuela no tiene maestros suficientes y los niños se quedan en casa " * 5
+    assert clf.features(spanish)[0] == "base"
+    name, feats = clf.features(PARTNERSHIP_PARAGRAPH)
+    assert all(len(f) == 7 for f in feats.values())
+
+
+def test_fit_layer_learns_per_goal_weights_on_a_toy_problem():
+    from app.pipeline.classifier.fit import fit_layer, layer_score
+
+    # Goal 0: feature 0 decides; goal 1: feature 1 decides. Shared + per-goal weights can do both.
+    x, y, groups = [], [], []
+    for k in range(40):
+        hi, lo = 1.0 + (k % 5) / 10, (k % 5) / 10
+        x += [[hi, lo], [lo, hi], [lo, hi], [hi, lo]]
+        y += [1, 0, 1, 0]
+        groups += [0, 0, 1, 1]
+    layer = fit_layer(x, y, groups, 2, l2_goal=0.1)
+    assert layer_score(layer, 0, [1.2, 0.1]) > 0.8
+    assert layer_score(layer, 0, [0.1, 1.2]) < 0.2
+    assert layer_score(layer, 1, [0.1, 1.2]) > 0.8
+    assert layer_score(layer, 1, [1.2, 0.1]) < 0.2
+
+
+def test_benchmark_tables_are_unit_centroids_of_yes_and_no_texts():
+    from app.pipeline.classifier.build import bench_tables
+
+    stems = [["water", "well"], ["water", "pump"], ["school", "teacher"], ["school", "fee"]]
+    tables = bench_tables(stems, [1, 1, 0, 1], [6, 6, 6, 4], min_df=1)
+    yes6 = tables["yes"][6]
+    assert abs(sum(v * v for v in yes6.values()) - 1) < 1e-3
+    assert "water" in yes6 and "school" not in yes6
+    assert set(tables["no"][6]) == {"school", "teacher"}
+    assert tables["yes"][1] == {}

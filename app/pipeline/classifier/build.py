@@ -24,6 +24,7 @@ from defusedxml import ElementTree
 from app.pipeline.classifier.fit import fit_layer, fit_logistic, fold_of
 from app.pipeline.classifier.lexicon import CITIZEN_LEXICON
 from app.pipeline.classifier.model import (
+    BASE_CONFIDENT,
     FEATURES,
     GOALS,
     SdgClassifier,
@@ -244,6 +245,7 @@ def build(out: Path = ARTEFACT) -> dict[str, Any]:
         "layers": {"en": bench.fit(every, "en"), "base": bench.fit(every, "base")},
         "features": list(FEATURES),
         "threshold": 0.5,
+        "base_confident": BASE_CONFIDENT,
     }
     payload = json.dumps(artefact, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     out.write_bytes(gzip.compress(payload.encode("utf-8"), mtime=0))
