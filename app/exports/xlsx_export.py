@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
+from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
 from app.exports.columns import Table
@@ -147,7 +148,7 @@ class _Sheet:
         self.header = header
         self.kinds = kinds
         self.letters = _letters(len(header))
-        self.parts: list[tuple[str, tempfile._TemporaryFileWrapper]] = []
+        self.parts: list[tuple[str, IO[bytes]]] = []
         self.rows = MAX_ROWS  # forces the first part
         self.pending: list[str] = []
 
@@ -182,7 +183,7 @@ class _Sheet:
             handle.close()
 
 
-def _package(sheets: list[tuple[str, tempfile._TemporaryFileWrapper]], out) -> None:
+def _package(sheets: list[tuple[str, IO[bytes]]], out) -> None:
     """The workbook's zip: fixed parts, then each sheet's XML copied from its file."""
     n = len(sheets)
     types = "".join(
