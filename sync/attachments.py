@@ -73,7 +73,7 @@ def _pool() -> ThreadPoolExecutor:
     global _POOL, _POOL_PID
     with _POOL_LOCK:
         if _POOL is None or _POOL_PID != os.getpid():
-            _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blob-write")
+            _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-write")
             _POOL_PID = os.getpid()
         return _POOL
 

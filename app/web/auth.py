@@ -1,14 +1,19 @@
 """Who is calling: bearer sessions, HTTPS Basic and HTTP Digest; one place for access checks."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, g, request
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, case, delete, literal, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 
 from app import problems
 from app.extensions import db
-from app.models import Actor, AppUser
+from app.models import Actor, AppUser, LoginAttempt
+from app.models.base import UTCDateTime, utcnow
 from app.services import accounts
 from app.services.permissions import Principal, principal_for
 
@@ -41,9 +46,13 @@ def current_principal(required: bool = True) -> Principal | None:
         if not is_https():
             raise problems.https_only()
         auth = request.authorization
-        user = accounts.find_user(auth.username or "") if auth else None
+        username = (auth.username or "") if auth else ""
+        throttle = _Throttle(username)
+        user = accounts.find_user(username) if auth else None
         if user is None or not accounts.check_password(user, auth.password or ""):
+            throttle.failed()
             raise problems.authentication_failed()
+        throttle.succeeded()
         principal = principal_for(user.actor)
     elif scheme.lower() == "digest" and credentials:
         principal = _digest_principal()
@@ -66,18 +75,70 @@ def _digest_principal() -> Principal:
             nc=params.get("nc"), cnonce=params.get("cnonce"), algorithm=params.get("algorithm"))
     except KeyError:
         raise problems.authentication_failed() from None
+    throttle = _Throttle(creds.username)
     user = accounts.find_user(creds.username)
     try:
         ok = digest.verify(creds, method=request.method, path=request.path,
                            stored_ha1=user.digest_ha1 if user else None,
                            secret=current_app.config["SECRET_KEY"])
     except digest.StaleNonce:
+        # The answer was right, only the nonce is old: Collect retries; not a failed login.
         g.digest_stale = True
-        ok = False
-    principal = principal_for(user.actor) if ok and user else None
+        raise problems.authentication_failed() from None
+    if not ok or user is None:
+        throttle.failed()
+        raise problems.authentication_failed()
+    throttle.succeeded()
+    principal = principal_for(user.actor)
     if principal is None:
         raise problems.authentication_failed()
     return principal
+
+
+class _Throttle:
+    """Failed-login throttling for Basic and Digest, sharing the rows (and limits) that
+    `POST /v1/sessions` keeps per account and per address (`accounts.authenticate`).
+
+    Constructed before the password is checked: refuses with 429 while either key is locked
+    out. Failures are counted in their own transaction (the request's is rolled back on 401);
+    a success clears the account's count only when there is one, so a good login writes
+    nothing."""
+
+    def __init__(self, email: str):
+        config = current_app.config
+        self.max_failures = int(config["LOGIN_MAX_FAILURES"])
+        self.lockout = int(config["LOGIN_LOCKOUT_SECONDS"])
+        self.keys = [f"email:{email.strip().lower()}", f"addr:{request.remote_addr or '-'}"]
+        self.now = utcnow()
+        self.account_counted = False
+        for key, failures, first in db.session.execute(
+                select(LoginAttempt.key, LoginAttempt.failures, LoginAttempt.first_failure_at)
+                .where(LoginAttempt.key.in_(self.keys))):
+            age = (self.now - first).total_seconds()
+            if age >= self.lockout:
+                continue  # an old count: failed() starts it again
+            self.account_counted |= key == self.keys[0]
+            if failures >= self.max_failures:
+                raise problems.too_many_attempts(int(self.lockout - age) + 1)
+
+    def failed(self) -> None:
+        table = LoginAttempt.__table__
+        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        now = literal(self.now, UTCDateTime())
+        fresh = table.c.first_failure_at <= literal(
+            self.now - timedelta(seconds=self.lockout), UTCDateTime())
+        statement = insert(table).values(
+            [{"key": key, "failures": 1, "first_failure_at": self.now} for key in self.keys])
+        statement = statement.on_conflict_do_update(index_elements=["key"], set_={
+            "failures": case((fresh, 1), else_=table.c.failures + 1),
+            "first_failure_at": case((fresh, now), else_=table.c.first_failure_at)})
+        with db.engine.begin() as connection:
+            connection.execute(statement)
+
+    def succeeded(self) -> None:
+        if self.account_counted:
+            with db.engine.begin() as connection:
+                connection.execute(delete(LoginAttempt).where(LoginAttempt.key == self.keys[0]))
 
 
 def _key_principal(token: str) -> Principal:

@@ -160,3 +160,86 @@ def test_digest_works_for_percent_encoded_urls_like_a_manifest_of_an_odd_form_id
     nonce = _challenges(client.get(uri))["digest"]["nonce"]
     response = client.get(uri, headers={"Authorization": _digest_header("GET", uri, nonce)})
     assert response.status_code == 200
+
+
+def _attempts() -> dict[str, int]:
+    from sqlalchemy import select
+
+    from app.models import LoginAttempt
+
+    db.session.expire_all()
+    return dict(db.session.execute(select(LoginAttempt.key, LoginAttempt.failures)).all())
+
+
+def test_failed_digest_logins_are_throttled_per_account_like_session_logins(
+        app, client, site_form, make_user):
+    app.config["LOGIN_MAX_FAILURES"] = 3
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    uri = f"/v1/projects/{site_form.project_id}/formList"
+    nonce = _challenges(client.get(uri))["digest"]["nonce"]
+    for n in range(1, 4):
+        response = client.get(uri, headers={"Authorization": _digest_header(
+            "GET", uri, nonce, password="a guess", nc=n)})
+        assert response.status_code == 401
+    assert _attempts() == {f"email:{EMAIL}": 3, "addr:127.0.0.1": 3}
+    # Locked out: even the right password is refused, with a message Collect shows.
+    response = client.get(uri, headers={"Authorization": _digest_header("GET", uri, nonce, nc=4)})
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= app.config["LOGIN_LOCKOUT_SECONDS"] + 1
+    nature, text = openrosa_message(response)
+    assert nature == "error" and "Too many failed login attempts" in text
+    # The lock is the account's and the address's, whichever door: a session login too.
+    assert client.post("/v1/sessions", json={"email": EMAIL, "password": PASSWORD}
+                       ).status_code == 429
+
+
+def test_the_lockout_ends_and_a_good_digest_login_clears_the_account_count(
+        app, client, site_form, make_user):
+    app.config["LOGIN_MAX_FAILURES"] = 3
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    uri = f"/v1/projects/{site_form.project_id}/formList"
+    nonce = _challenges(client.get(uri))["digest"]["nonce"]
+    for n in range(1, 3):
+        client.get(uri, headers={"Authorization": _digest_header(
+            "GET", uri, nonce, password="a guess", nc=n)})
+    assert client.get(uri, headers={"Authorization": _digest_header(
+        "GET", uri, nonce, nc=3)}).status_code == 200
+    assert _attempts() == {"addr:127.0.0.1": 2}  # the address keeps its count, as in sessions
+    # An old lockout no longer counts: its window restarts at the next failure.
+    from sqlalchemy import update
+
+    from app.models import LoginAttempt
+
+    db.session.execute(update(LoginAttempt).values(failures=9, first_failure_at=utcnow().replace(
+        year=2000)))
+    db.session.commit()
+    response = client.get(uri, headers={"Authorization": _digest_header(
+        "GET", uri, nonce, password="a guess", nc=4)})
+    assert response.status_code == 401
+    assert _attempts() == {f"email:{EMAIL}": 1, "addr:127.0.0.1": 1}
+
+
+def test_a_stale_nonce_or_no_credentials_is_not_a_failed_login(app, client, site_form,
+                                                                make_user):
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    uri = f"/v1/projects/{site_form.project_id}/formList"
+    old = digest.make_nonce(app.config["SECRET_KEY"],
+                            time.time() - digest.NONCE_LIFETIME_SECONDS - 5)
+    for _ in range(8):
+        assert client.get(uri).status_code == 401
+        assert client.get(uri, headers={
+            "Authorization": _digest_header("GET", uri, old)}).status_code == 401
+    assert _attempts() == {}
+
+
+def test_failed_basic_logins_are_throttled_too(app, client, site_form, make_user):
+    app.config["LOGIN_MAX_FAILURES"] = 2
+    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+    uri = f"/v1/projects/{site_form.project_id}/formList"
+
+    def basic(password: str) -> int:
+        token = base64.b64encode(f"{EMAIL}:{password}".encode()).decode()
+        return client.get(uri, base_url="https://localhost",
+                          headers={"Authorization": f"Basic {token}"}).status_code
+
+    assert [basic("a guess"), basic("a guess"), basic(PASSWORD)] == [401, 401, 429]

@@ -42,6 +42,8 @@ def openrosa(view: Callable) -> Callable:
                                           accept_content_length=_accept_length())
             if problem.status == 401:
                 _add_challenges(response)
+            if problem.status == 429 and problem.details:
+                response.headers["Retry-After"] = str(problem.details.get("retryAfter", ""))
             return response
         except ingest_errors.IngestError as failure:
             return openrosa_xml.error(failure.status, failure.message,
