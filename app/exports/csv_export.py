@@ -205,7 +205,7 @@ def csv_zip(layout: list[Table], options: CsvOptions, chunks: Iterator[list[Row]
     """The zip: root CSV streamed as rows arrive, repeat CSVs spooled to disk, then media."""
     writer, encode = _Writer(layout, options), _Encoder()
     repeats = layout[1:]
-    spools = [tempfile.TemporaryFile() for _ in repeats]
+    spools = [tempfile.TemporaryFile(buffering=1 << 20) for _ in repeats]  # few big writes
     try:
         for table, spool in zip(repeats, spools, strict=True):
             spool.write(encode([table.header()]))
