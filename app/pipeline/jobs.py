@@ -388,5 +388,21 @@ def _save_many(results: dict[int, tuple[Cleaned, dict, list[tagging.Tag], str]])
         "indicator": t.indicator or "", "source": t.source, "score": t.score,
         "field": t.field or "", "version": t.version}
         for def_id in ids for t in results[def_id][2]]
-    if tags:
+    if tags and dialect is postgresql:
+        _copy_tags(tags)
+    elif tags:
         db.session.execute(insert(SdgTag), tags)
+
+
+_TAG_COLUMNS = ("submission_def_id", "goal", "target", "indicator", "source", "score", "field",
+                "version")
+
+
+def _copy_tags(tags: list[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY, in the session's transaction: ~14 tags a submission make the tag
+    insert the batch's largest write, and COPY streams them without a statement per row."""
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(
+            f"COPY sdg_tags ({', '.join(_TAG_COLUMNS)}) FROM STDIN") as copy:
+        for tag in tags:
+            copy.write_row([tag[name] for name in _TAG_COLUMNS])
