@@ -6,6 +6,7 @@ carry meaning and are never stripped.
 """
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,12 +72,27 @@ def fold(text: str) -> str:
     return " ".join(folded.split())
 
 
+_TABLES: dict[str, dict[str, str]] = {}
+
+
 def word_table(overrides: Mapping[str, object] | None = None) -> dict[str, str]:
     """Folded word → command, from the defaults and a project's `smsCommands` setting.
 
     `overrides` maps a command to a list of words (replacing every default word of that
     command) or to `{"language": [words]}` (replacing that language's words only).
+    Tables are built once per distinct `overrides` (the engine asks at every step); the
+    returned dict is shared: read it, do not change it.
     """
+    key = json.dumps(overrides or {}, sort_keys=True, default=str)
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) > 256:
+            _TABLES.clear()
+        table = _TABLES[key] = _build_table(overrides)
+    return table
+
+
+def _build_table(overrides: Mapping[str, object] | None) -> dict[str, str]:
     table: dict[str, tuple[str, ...]] = {}
     for command, by_language in DEFAULT_WORDS.items():
         words = dict(by_language)
