@@ -39,7 +39,8 @@ CHUNK = 100
 thousands outlived the collector's young generations and full collections, walking every
 object of the process, took a third of the export's CPU)."""
 FETCH = 2000
-"""Rows per round trip to the database."""
+"""Rows per round trip to the database (after the first few, see FIRST_FETCH)."""
+FIRST_FETCH = 100
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,9 @@ def _prefetched(cursor, size: int, ahead: int = 2) -> Iterator[list]:
     """The cursor's rows, fetched by a helper thread up to `ahead` parts in advance, so that
     PostgreSQL produces the next rows while this thread formats the last (psycopg releases
     the GIL while it waits; its connection lock keeps any other use of the connection safe).
-    At most `ahead` + 1 parts are held: memory stays constant."""
+    At most `ahead` + 1 parts are held: memory stays constant. Fetches start at FIRST_FETCH
+    rows and grow to `size`, so a reader that needs only the first rows (an OData page of a
+    repeat table) does not make the database produce thousands it will not read."""
     parts: queue.Queue = queue.Queue(maxsize=ahead)
     stop = threading.Event()
 
@@ -284,12 +287,14 @@ def _prefetched(cursor, size: int, ahead: int = 2) -> Iterator[list]:
                 continue
 
     def work() -> None:
+        step = min(size, FIRST_FETCH)
         try:
             while not stop.is_set():
-                part = cursor.fetchmany(size)
+                part = cursor.fetchmany(step)
                 put(part)
                 if not part:
                     return
+                step = min(size, step * 4)
         except BaseException as error:  # handed to the reader, raised there
             put(error)
 
