@@ -6,11 +6,15 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
 
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from forms.model import FormModel
 
 
 def _when(ctx, param, value: str | None) -> datetime | None:
@@ -21,6 +25,19 @@ def _when(ctx, param, value: str | None) -> datetime | None:
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.now().astimezone().tzinfo)
+
+
+def _check_language(model: FormModel, language: str) -> None:
+    """A `--language` the form does not have is a usage error (exit 2) naming it and the
+    form's languages, before anything is written."""
+    from app.exports.typed import pick_language
+
+    try:
+        pick_language(model.languages, model.default_language, language)
+    except LookupError:
+        known = ", ".join(model.languages) or "none (the form is not translated)"
+        raise click.BadParameter(f"the form has no language {language!r}; its languages are: "
+                                 f"{known}", param_hint="--language") from None
 
 
 @click.command("export")
@@ -80,6 +97,9 @@ def export(project_id: int, xml_form_id: str, fmt: str, out: Path | None, since,
                       odata_filter=odata_filter, attachments=attachments,
                       group_paths=group_paths, split_select_multiples=split_select_multiples,
                       deleted_fields=deleted_fields, phones=phone_numbers, language=language)
+    source = Source(spec)
+    if language is not None:
+        _check_language(source.model, language)
     if phone_numbers == "clear":
         db.session.add(Audit(actor_id=None, action="submission.export.phone_clear",
                              project_id=project_id, form_id=form.id,
@@ -87,7 +107,7 @@ def export(project_id: int, xml_form_id: str, fmt: str, out: Path | None, since,
         db.session.commit()
     out = out or Path(kind.filename(form.xml_form_id))
     partial = out.with_name(out.name + ".part")
-    total = Source(spec).count()
+    total = source.count()
     try:
         with open(partial, "wb") as handle, click.progressbar(
                 length=total, label=f"{form.xml_form_id} {fmt}", show_pos=True,
