@@ -138,7 +138,7 @@ def ingest(*, project_id: int, xml: bytes, attachments: Mapping[str, bytes | IO[
     files = {name: data if isinstance(data, bytes) else data.read()
              for name, data in attachments.items()}
     context = _Context(project_id, envelope, text_xml, hashlib.sha256(xml).hexdigest(),
-                       attachment_store.prepare(files), channel, submitter_id,
+                       files, channel, submitter_id,
                        (device_id or "")[:255] or None, (user_agent or "")[:500] or None)
     for attempt in range(_RETRIES):
         try:
@@ -167,16 +167,21 @@ class _Context:
     envelope: Envelope
     xml: str
     sha256: str
-    files: dict[str, attachment_store.Incoming]
+    files: dict[str, bytes]
     channel: str
     submitter_id: int | None
     device_id: str | None
     user_agent: str | None
     writes: attachment_store.Writes = field(default_factory=attachment_store.Writes)
+    hashed: dict[str, attachment_store.Incoming] = field(default_factory=dict)
 
     def write(self, names: list[str]) -> list[attachment_store.Incoming]:
-        """The files among `names` this POST carries, their durable writes begun (once)."""
-        items = [self.files[name] for name in names if name in self.files]
+        """The files among `names` this POST carries (hashed once, only once the form is
+        known and the caller authorised), their durable writes begun (once)."""
+        todo = {name: self.files[name] for name in names
+                if name in self.files and name not in self.hashed}
+        self.hashed.update(attachment_store.prepare(todo))
+        items = [self.hashed[name] for name in names if name in self.hashed]
         self.writes.start(items)
         return items
 
