@@ -273,3 +273,35 @@ def test_xml_sent_as_a_plain_form_field_is_accepted_too(client, base):
         content_type="multipart/form-data")
     assert response.status_code == 201
     assert _count(Submission) == 1
+
+
+def test_a_new_collect_post_costs_three_statements_on_postgresql(app, client, base, monkeypatch):
+    """The hot path: the app-user token, one lookup (form, version, assignment, live project)
+    and, on PostgreSQL, one statement writing the submission, its version, blob, slots and
+    outbox row. The pipeline's own statements after the COMMIT are not counted here."""
+    import sys
+    import types
+
+    from sqlalchemy import event
+
+    monkeypatch.setitem(sys.modules, "app.pipeline.dispatch",
+                        types.SimpleNamespace(after_commit=lambda _ids: None))
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    # The first POST of a form version in a process parses its XForm (cached by sha256).
+    assert post_submission(client, base, site_instance("uuid:warm")).status_code == 201
+    db.session.commit()
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = post_submission(client, base, site_instance("uuid:fast", photo="a.jpg"),
+                                   {"a.jpg": jpeg()})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 201
+    expected = 3 if db.engine.dialect.name == "postgresql" else 7
+    assert len(statements) == expected, statements
+    assert _slots("uuid:fast") == {"a.jpg": True}
+    assert _count(PipelineOutbox) == 2
