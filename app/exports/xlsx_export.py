@@ -5,23 +5,27 @@ cell writer, app/exports/csv_export.py); each repeat gets a sheet with PARENT_KE
 Cells are typed: integers and decimals as numbers, dates and date-times as Excel dates
 (date-times and SubmissionDate in UTC, Excel having no time zones), times as times, the
 split geopoint parts and select-multiple 0/1 columns as numbers; a value that does not parse
-as its type stays text, and text is always an inline string, never a formula.
+as its type stays text, and text is always a string, never a formula or a link.
 
-The sheets' XML is written straight to temporary files as rows arrive (a few f-strings per
-cell: openpyxl's write-only cell writer managed ~16,000 cells/s, a tenth of this), then zipped
-with the workbook's few fixed parts into a seekable temporary file (plain zip entries, as
-Excel's own files have) which is streamed out. Memory stays bounded whatever the number of
-submissions. A table beyond Excel's 1,048,576 rows continues on a sheet `name~2`, `~3`, ….
+The workbook is written by XlsxWriter (a well-kept library whose files Excel itself accepts)
+in its `constant_memory` mode: each sheet's rows go to a temporary file as they arrive, so
+memory stays bounded whatever the number of submissions; every cell is written with the
+explicit write_string / write_number / write_datetime (and `strings_to_formulas`,
+`strings_to_urls`, `strings_to_numbers` are off). The finished file, in a temporary
+directory, is then streamed out. A table beyond Excel's 1,048,576 rows continues on a sheet
+`name~2`, `~3`, ….
 """
 from __future__ import annotations
 
+import os
 import re
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
-from typing import IO
-from xml.sax.saxutils import escape, quoteattr
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from app.exports.columns import Table
 from app.exports.csv_export import CsvOptions, _Writer
@@ -33,31 +37,11 @@ MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header included
 _ROOT_META_KINDS = ("text", "int", "text", "int", "int", "text", "text", "text", "int", "text",
                     "text", "text", "text")  # KEY .. FormVersion, Channel, SDGTags, QualityFlags
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+# Characters XML 1.0 cannot carry (XlsxWriter would write them as Excel's _xHHHH_ escapes).
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]|[\ufffe\uffff]")
-_MAX_TEXT = 32767  # Excel's limit for one cell
-_EPOCH = datetime(1899, 12, 30)
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-# Cell styles (cellXfs): 0 general, 1 date, 2 date-time, 3 time.
-_STYLES = (_XML + f'<styleSheet xmlns="{_MAIN}"><numFmts count="2">'
-           '<numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
-           '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>'
-           '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
-           '</fonts><fills count="2"><fill><patternFill patternType="none"/></fill>'
-           '<fill><patternFill patternType="gray125"/></fill></fills><borders count="1">'
-           '<border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-           '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-           '</cellStyleXfs><cellXfs count="4">'
-           '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-           '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
-           'applyNumberFormat="1"/>'
-           '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" '
-           'applyNumberFormat="1"/>'
-           '<xf numFmtId="21" fontId="0" fillId="0" borderId="0" xfId="0" '
-           'applyNumberFormat="1"/></cellXfs><cellStyles count="1">'
-           '<cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
+_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False, "use_zip64": True}
+_FORMATS = {"date": "yyyy-mm-dd", "dateTime": "yyyy-mm-dd hh:mm:ss", "time": "hh:mm:ss"}
 
 
 def column_kinds(table: Table) -> list[str]:
@@ -77,8 +61,11 @@ def column_kinds(table: Table) -> list[str]:
 
 
 def _sheet_name(base: str, seen: set[str]) -> str:
-    """Valid (≤ 31 chars, no []:*?/\\) and unique ignoring case."""
-    base = _SHEET_BAD.sub("_", base).strip("'")[:31] or "Sheet"
+    """Valid for Excel (≤ 31 chars, no []:*?/\\, no leading or trailing apostrophe, not the
+    reserved "History") and unique ignoring case."""
+    base = _SHEET_BAD.sub("_", base).strip("'")[:31].strip("'") or "Sheet"
+    if base.casefold() == "history":
+        base = f"{base}_"
     name, n = base, 1
     while name.casefold() in seen:
         n += 1
@@ -93,165 +80,107 @@ def sheet_names(layout: list[Table]) -> list[str]:
     return [_sheet_name(table.name.removesuffix(".csv"), seen) for table in layout]
 
 
-def _letters(n: int) -> list[str]:
-    out = []
-    for i in range(1, n + 1):
-        name = ""
-        while i:
-            i, rest = divmod(i - 1, 26)
-            name = chr(65 + rest) + name
-        out.append(name)
-    return out
+class _Cells:
+    """Writes one row's typed cells with XlsxWriter's explicit writers."""
 
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.formats: dict[str, Format] = {kind: book.add_format({"num_format": code})
+                                           for kind, code in _FORMATS.items()}
 
-def _text(value: str) -> str:
-    value = _ILLEGAL.sub("", value)[:_MAX_TEXT]
-    if value[:1].isspace() or value[-1:].isspace():
-        return f'<is><t xml:space="preserve">{escape(value)}</t></is>'
-    return f"<is><t>{escape(value)}</t></is>"
+    def text(self, sheet: Worksheet, row: int, col: int, value: str) -> None:
+        if _ILLEGAL.search(value):
+            value = _ILLEGAL.sub("", value)
+        if value:
+            sheet.write_string(row, col, value)  # truncated by XlsxWriter past 32,767
 
-
-def _row(number: int, letters: list[str], kinds: list[str], cells: list) -> str:
-    parts = [f'<row r="{number}">']
-    append = parts.append
-    for letter, kind, raw in zip(letters, kinds, cells, strict=True):
-        if raw is None or raw == "":
-            continue
-        value = typed(kind, raw)
-        ref = f"{letter}{number}"
-        if isinstance(value, str):
-            append(f'<c r="{ref}" t="inlineStr">{_text(value)}</c>')
-        elif isinstance(value, bool):
-            append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
-        elif isinstance(value, (int, float)):
-            append(f'<c r="{ref}"><v>{value!r}</v></c>')
-        elif isinstance(value, datetime):
-            serial = (naive_utc(value) - _EPOCH).total_seconds() / 86400
-            append(f'<c r="{ref}" s="2"><v>{serial!r}</v></c>')
-        elif isinstance(value, date):
-            append(f'<c r="{ref}" s="1"><v>{(value - _EPOCH.date()).days}</v></c>')
-        elif isinstance(value, time):
-            fraction = (value.hour * 3600 + value.minute * 60 + value.second
-                        + value.microsecond / 1e6) / 86400
-            append(f'<c r="{ref}" s="3"><v>{fraction!r}</v></c>')
-        else:
-            append(f'<c r="{ref}" t="inlineStr">{_text(str(value))}</c>')
-    append("</row>")
-    return "".join(parts)
+    def write(self, sheet: Worksheet, row: int, kinds: list[str], cells: list) -> None:
+        for col, (kind, raw) in enumerate(zip(kinds, cells, strict=True)):
+            if raw is None or raw == "":
+                continue
+            if kind == "text" and raw.__class__ is str:  # most cells: no conversion
+                if not raw.isspace():
+                    self.text(sheet, row, col, raw)
+                continue
+            value = typed(kind, raw)
+            if isinstance(value, str):
+                self.text(sheet, row, col, value)
+            elif isinstance(value, bool):
+                sheet.write_boolean(row, col, value)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(row, col, value)
+            elif isinstance(value, datetime):
+                value = naive_utc(value)
+                if value.year < 1900:  # before Excel's epoch: no date serial, keep the text
+                    self.text(sheet, row, col, raw if isinstance(raw, str) else str(value))
+                else:
+                    sheet.write_datetime(row, col, value, self.formats["dateTime"])
+            elif isinstance(value, date):
+                if value.year < 1900:
+                    self.text(sheet, row, col, raw if isinstance(raw, str) else str(value))
+                else:
+                    sheet.write_datetime(row, col, value, self.formats["date"])
+            elif isinstance(value, time):
+                sheet.write_datetime(row, col, value, self.formats["time"])
+            else:
+                self.text(sheet, row, col, str(value))
 
 
 class _Sheet:
-    """One table's sheet(s) as XML in temporary files; a new part every MAX_ROWS rows."""
+    """One table's sheet(s); a new worksheet `name~n` every MAX_ROWS rows."""
 
-    def __init__(self, name: str, header: list[str], kinds: list[str]) -> None:
+    def __init__(self, book: xlsxwriter.Workbook, cells: _Cells, name: str,
+                 header: list[str], kinds: list[str], names: set[str]) -> None:
+        self.book = book
+        self.cells = cells
         self.name = name
         self.header = header
         self.kinds = kinds
-        self.letters = _letters(len(header))
-        self.parts: list[tuple[str, IO[bytes]]] = []
-        self.rows = MAX_ROWS  # forces the first part
-        self.pending: list[str] = []
+        self.names = names
+        self.parts = 0
+        self.row = MAX_ROWS  # forces the first worksheet
+        self.sheet: Worksheet | None = None
 
-    def _start(self, names: set[str]) -> None:
-        self.flush()
+    def _start(self) -> None:
         name = self.name if not self.parts else _sheet_name(
-            f"{self.name}~{len(self.parts) + 1}", names)
-        handle = tempfile.TemporaryFile()
-        handle.write((_XML + f'<worksheet xmlns="{_MAIN}"><sheetData>').encode())
-        self.parts.append((name, handle))
-        self.rows = 1
-        self.pending.append(_row(1, self.letters, ["text"] * len(self.header), self.header))
+            f"{self.name}~{self.parts + 1}", self.names)
+        self.parts += 1
+        self.sheet = self.book.add_worksheet(name)
+        for col, title in enumerate(self.header):
+            self.cells.text(self.sheet, 0, col, title)
+        self.row = 0
 
-    def add(self, cells: list, names: set[str]) -> None:
-        if self.rows >= MAX_ROWS:
-            self._start(names)
-        self.rows += 1
-        self.pending.append(_row(self.rows, self.letters, self.kinds, cells))
-
-    def flush(self) -> None:
-        if self.pending and self.parts:
-            self.parts[-1][1].write("".join(self.pending).encode("utf-8"))
-        self.pending = []
-
-    def close(self) -> None:
-        self.flush()
-        for _name, handle in self.parts:
-            handle.write(b"</sheetData></worksheet>")
-
-    def discard(self) -> None:
-        for _name, handle in self.parts:
-            handle.close()
-
-
-def _package(sheets: list[tuple[str, IO[bytes]]], out) -> None:
-    """The workbook's zip: fixed parts, then each sheet's XML copied from its file."""
-    n = len(sheets)
-    types = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, n + 1))
-    content_types = (
-        _XML + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/'
-        'vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/styles.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>' + types + "</Types>")
-    root_rels = (_XML + f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
-                 f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-    workbook = (_XML + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews>'
-                '<workbookView activeTab="0"/></bookViews><sheets>' + "".join(
-        f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
-        for i, (name, _) in enumerate(sheets, 1)) + "</sheets></workbook>")
-    workbook_rels = (_XML + f'<Relationships xmlns="{_PKG_REL}">' + "".join(
-        f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-        for i in range(1, n + 1)) + f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" '
-        'Target="styles.xml"/></Relationships>')
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1,
-                         allowZip64=True) as archive:
-        archive.writestr("[Content_Types].xml", content_types)
-        archive.writestr("_rels/.rels", root_rels)
-        archive.writestr("xl/workbook.xml", workbook)
-        archive.writestr("xl/_rels/workbook.xml.rels", workbook_rels)
-        archive.writestr("xl/styles.xml", _STYLES)
-        for i, (_name, handle) in enumerate(sheets, 1):
-            size = handle.tell()
-            handle.seek(0)
-            with archive.open(f"xl/worksheets/sheet{i}.xml", "w",
-                              force_zip64=size > (1 << 31)) as entry:
-                for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
-                    entry.write(chunk)
+    def add(self, cells: list) -> None:
+        if self.row + 1 >= MAX_ROWS:
+            self._start()
+        self.row += 1
+        self.cells.write(self.sheet, self.row, self.kinds, cells)
 
 
 def write_xlsx(layout: list[Table], options: CsvOptions,
                chunks: Iterator[list[Row]]) -> Iterator[bytes]:
     """The workbook's bytes: `layout` (csv_export.layout_for) as sheets, `chunks` as rows."""
     writer = _Writer(layout, options)
-    names = set(n.casefold() for n in sheet_names(layout))
-    sheets = [_Sheet(name, table.header(), column_kinds(table))
-              for name, table in zip(sheet_names(layout), layout, strict=True)]
-    for sheet in sheets:
-        sheet._start(names)
-    try:
+    with tempfile.TemporaryDirectory(prefix="xlsx-") as tmpdir:
+        path = os.path.join(tmpdir, "export.xlsx")
+        # The sheets' row files live in tmpdir too: an export that fails part-way leaves
+        # nothing behind (the workbook is only assembled, by close(), when all rows are in).
+        book = xlsxwriter.Workbook(path, {**_OPTIONS, "tmpdir": tmpdir})
+        cells = _Cells(book)
+        titles = sheet_names(layout)
+        names = {name.casefold() for name in titles}
+        sheets = [_Sheet(book, cells, name, table.header(), column_kinds(table), names)
+                  for name, table in zip(titles, layout, strict=True)]
+        for sheet in sheets:
+            sheet._start()
         for chunk in chunks:
             root = sheets[0]
             for row in chunk:
-                cells = writer.root(row)
-                cells[0] = naive_utc(row.created_at)
-                root.add(cells, names)
+                values = writer.root(row)
+                values[0] = naive_utc(row.created_at)
+                root.add(values)
                 for sheet, table in zip(sheets[1:], layout[1:], strict=True):
-                    for cells in writer.repeat(table, row):
-                        sheet.add(cells, names)
-            for sheet in sheets:
-                sheet.flush()
-        for sheet in sheets:
-            sheet.close()
-        with tempfile.TemporaryFile() as spool:
-            _package([part for sheet in sheets for part in sheet.parts], spool)
-            spool.seek(0)
-            yield from iter(lambda: spool.read(1 << 20), b"")
-    finally:
-        for sheet in sheets:
-            sheet.discard()
+                    for values in writer.repeat(table, row):
+                        sheet.add(values)
+        book.close()
+        with open(path, "rb") as handle:
+            yield from iter(lambda: handle.read(1 << 20), b"")

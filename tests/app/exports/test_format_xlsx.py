@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import pytest
 from openpyxl import load_workbook
@@ -201,12 +201,76 @@ def test_a_table_beyond_excels_row_limit_continues_on_a_new_sheet(client, projec
     assert keys == [f"uuid:wp-{n}" for n in (4, 3, 2, 1, 0)]
 
 
-def test_cells_xml_escaped_and_whitespace_kept():
-    from app.exports.xlsx_export import _row
+def test_cells_typed_text_never_a_formula_or_link_and_cleaned(tmp_path):
+    import zipfile
 
-    xml = _row(2, ["A", "B", "C", "D"], ["text", "time", "text", "int"],
-               ["a < b & \"c\"\x01", "10:30:00.000+03:00", " padded ", "12345678901234567"])
-    assert "a &lt; b &amp; \"c\"</t>" in xml
-    assert f"<v>{(10.5 / 24)!r}</v>" in xml and 's="3"' in xml
+    import xlsxwriter
+
+    from app.exports import xlsx_export
+
+    path = tmp_path / "cells.xlsx"
+    book = xlsxwriter.Workbook(str(path), {**xlsx_export._OPTIONS, "tmpdir": str(tmp_path)})
+    sheet = book.add_worksheet("s")
+    xlsx_export._Cells(book).write(
+        sheet, 1, ["text", "time", "text", "int", "text", "text", "date", "dateTime", "decimal"],
+        ["a < b & \"c\"\x01", "10:30:00.000+03:00", " padded ", "12345678901234567",
+         "=1+2", "http://example.org", "1850-01-01", "2026-11-20T09:00:00.000+03:00", "nan"])
+    book.close()
+
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "hyperlink" not in xml.lower()
+    assert 't="inlineStr"' in xml  # constant_memory: strings inline, rows written in order
+    assert "xl/sharedStrings.xml" not in zipfile.ZipFile(path).namelist()
     assert '<t xml:space="preserve"> padded </t>' in xml
-    assert "12345678901234567</t>" in xml  # beyond a double's digits: kept as text
+    ws = load_workbook(path).worksheets[0]
+    values = [c.value for c in ws[2]]
+    assert values[0] == 'a < b & "c"'  # a character XML cannot carry is dropped
+    assert values[1] == time(10, 30) and ws["B2"].number_format == "hh:mm:ss"
+    assert values[2:6] == [" padded ", "12345678901234567", "=1+2", "http://example.org"]
+    assert all(ws.cell(2, n).data_type == "s" for n in (1, 3, 4, 5, 6, 7, 9))
+    assert values[6] == "1850-01-01"  # before Excel's epoch: text
+    assert values[7] == datetime(2026, 11, 20, 6, 0)
+    assert ws["H2"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert values[8] == "nan"
+
+
+def test_sheet_names_are_valid_for_excel():
+    from app.exports.xlsx_export import _sheet_name
+
+    seen: set[str] = set()
+    assert _sheet_name("a/b:c*d?[e]", seen) == "a_b_c_d__e_"
+    assert _sheet_name("History", seen) == "History_"
+    long = "x" * 30 + "'yz"
+    assert _sheet_name(long, seen) == "x" * 30
+    assert _sheet_name(long, seen) == "x" * 29 + "~2"
+    assert _sheet_name("A_B_C_D__E_", seen) == "A_B_C_D__E_~2"
+
+
+def test_no_temporary_files_left_after_an_export_or_a_failure(app, project, publish_fixture,
+                                                              submit, tmp_path, monkeypatch):
+    import tempfile
+
+    from app.exports import formats
+    from app.exports.spec import ExportSpec
+
+    form = publish_fixture(project, "sdg5_safety")
+    submit(SAFE_XML)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    data = b"".join(formats.produce(ExportSpec(form_id=form.id, format="xlsx")))
+    assert load_workbook(io.BytesIO(data)).sheetnames == ["sdg5_safety", "sdg5_safety-child"]
+    assert list(spool.iterdir()) == []
+
+    from app.exports.spec import Source
+    from app.exports.xlsx_export import write_xlsx
+
+    def broken():
+        raise RuntimeError("database went away")
+        yield []
+
+    source = Source(ExportSpec(form_id=form.id, format="xlsx"))
+    options = formats.csv_options(source)
+    with pytest.raises(RuntimeError):
+        b"".join(write_xlsx(formats._csv_layout(source, options), options, broken()))
+    assert list(spool.iterdir()) == []
