@@ -293,8 +293,11 @@ def main() -> None:
         import redis
 
         client = redis.Redis.from_url(redis_url)
+        for job_id in client.lrange(f"rq:queue:{queue}", 0, -1):  # the unsent replies' jobs
+            client.delete(b"rq:job:" + job_id)
         for key in client.scan_iter(f"rq:*{queue}*"):
             client.delete(key)
+        client.srem("rq:queues", f"rq:queue:{queue}")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
