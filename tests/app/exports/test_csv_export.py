@@ -8,16 +8,11 @@ import zipfile
 from sqlalchemy import select
 
 from app.extensions import db
+from tests.app.exports.samples import safe_xml, wp_xml
 
-WP_XML = """<?xml version='1.0' encoding='UTF-8' ?>
-<data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms"
- id="water_point" version="2026112601"><start>2026-11-20T09:00:00.000+03:00</start>
-<end>2026-11-20T09:12:00.000+03:00</end><consent>yes</consent><wp><county>kisumu</county>
-<ward>kolwa_east</ward><water_source>borehole</water_source><source_other/>
-<functional>no</functional><days_broken>12</days_broken><minutes_to_fetch>45</minutes_to_fetch>
-<who_fetches>women girls</who_fetches><price>2.5</price><households>120</households>
-<location>-0.0917 34.768 1131.2 4.5</location><comments>pump, "handle" broken</comments></wp>
-<thanks/><meta><instanceID>uuid:wp-1</instanceID></meta></data>"""
+WP_XML = wp_xml('pump, "handle" broken')
+SAFE_XML = safe_xml(sexes=("female", "male"))
+
 
 WP_HEADER = [
     "SubmissionDate", "consent", "wp-county", "wp-ward", "wp-water_source", "wp-source_other",
@@ -26,16 +21,6 @@ WP_HEADER = [
     "wp-location-Accuracy", "wp-comments", "thanks", "start", "end", "meta-instanceID", "KEY",
     "SubmitterID", "SubmitterName", "AttachmentsPresent", "AttachmentsExpected", "Status",
     "ReviewState", "DeviceID", "Edits", "FormVersion", "Channel", "SDGTags", "QualityFlags"]
-
-SAFE_XML = """<?xml version='1.0' encoding='UTF-8' ?>
-<data xmlns:orx="http://openrosa.org/xforms" id="sdg5_safety" version="3"><age>34</age>
-<sex>female</sex><county>kisumu</county><safe_night>no</safe_night><violence_12m>yes</violence_12m>
-<violence_type>physical sexual</violence_type><reported>no</reported><why_not>fear</why_not>
-<owns_phone>yes</owns_phone><decides_income>jointly</decides_income><n_children>2</n_children>
-<child><child_pos>1</child_pos><child_age>5</child_age><child_sex>female</child_sex>
-<in_school>yes</in_school></child><child><child_pos>2</child_pos><child_age>9</child_age>
-<child_sex>male</child_sex><in_school>no</in_school></child><story>ok</story><thanks/>
-<orx:meta><orx:instanceID>uuid:safe-1</orx:instanceID></orx:meta></data>"""
 
 
 def _rows(content: bytes) -> list[list[str]]:

@@ -9,18 +9,7 @@ import zipfile
 from sqlalchemy import select
 
 from app.extensions import db
-
-PHONE_FORM = """<?xml version="1.0"?><h:html xmlns="http://www.w3.org/2002/xforms"
- xmlns:h="http://www.w3.org/1999/xhtml" xmlns:jr="http://openrosa.org/javarosa"><h:head>
-<h:title>Hotline</h:title><model><instance><data id="hotline" version="1"><issue/><phone/>
-<meta><instanceID/></meta></data></instance>
-<bind nodeset="/data/issue" type="string"/>
-<bind nodeset="/data/phone" type="string" jr:preload="property" jr:preloadParams="phonenumber"/>
-<bind nodeset="/data/meta/instanceID" type="string" readonly="true()" jr:preload="uid"/>
-</model></h:head><h:body><input ref="/data/issue"><label>Issue</label></input></h:body></h:html>"""
-PHONE_XML = ('<data id="hotline" version="1"><issue>no water</issue><phone>+254712345678</phone>'
-             '<meta><instanceID>uuid:h-1</instanceID></meta></data>')
-NUMBER = "+254712345678"
+from tests.app.exports.samples import NUMBER, PHONE_FORM, PHONE_XML
 
 
 def _publish_phone_form(project: int) -> None:

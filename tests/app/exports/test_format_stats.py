@@ -11,6 +11,9 @@ import pyreadstat
 import pytest
 
 from app.extensions import db
+from tests.app.exports.samples import HP_XML, safe_xml
+
+SAFE_XML = safe_xml()
 
 ESCUELA_XML = """<data id="escuela" version="1"><provincia>chaco</provincia>
 <escuela>Escuela N° 12</escuela><alumnos>240</alumnos><alumnas>118</alumnas>
@@ -22,22 +25,6 @@ ESCUELA_XML_2 = """<data id="escuela" version="1"><provincia>salta</provincia>
 <servicios/><comedor>no</comedor><foto/><ubicacion/><problema/>
 <meta><instanceID>uuid:es-2</instanceID></meta></data>"""
 
-HP_XML = """<data id="health_post" version="2026.11.1"><visit_date>2026-11-02</visit_date>
-<district>gorkha</district><facility>Barpak HP</facility><open_today>yes</open_today>
-<staff_doctors>1</staff_doctors><staff_nurses>2</staff_nurses><staff_total>3</staff_total>
-<stockouts>ors iron</stockouts><distance_km>4.25</distance_km><quake_damage>no</quake_damage>
-<birth_service>yes</birth_service><notes/><summary/>
-<meta><instanceID>uuid:hp-1</instanceID></meta></data>"""
-
-SAFE_XML = """<?xml version='1.0' encoding='UTF-8' ?>
-<data xmlns:orx="http://openrosa.org/xforms" id="sdg5_safety" version="3"><age>34</age>
-<sex>female</sex><county>kisumu</county><safe_night>no</safe_night><violence_12m>yes</violence_12m>
-<violence_type>physical sexual</violence_type><reported>no</reported><why_not>fear</why_not>
-<owns_phone>yes</owns_phone><decides_income>jointly</decides_income><n_children>2</n_children>
-<child><child_pos>1</child_pos><child_age>5</child_age><child_sex>girl</child_sex>
-<in_school>yes</in_school></child><child><child_pos>2</child_pos><child_age>9</child_age>
-<child_sex>boy</child_sex><in_school>no</in_school></child><story>ok</story><thanks/>
-<orx:meta><orx:instanceID>uuid:safe-1</orx:instanceID></orx:meta></data>"""
 
 READERS = {"sav": pyreadstat.read_sav, "dta": pyreadstat.read_dta}
 
@@ -164,7 +151,7 @@ def test_filters_and_phone_privacy(client, project, viewer, publish_fixture, sub
     from app import crypto
     from app.services.forms import create_form
     from forms.xlsform import compile_upload
-    from tests.app.exports.test_format_jsonl import NUMBER, PHONE_FORM, PHONE_XML
+    from tests.app.exports.samples import NUMBER, PHONE_FORM, PHONE_XML
 
     headers, _ = viewer
     publish_fixture(project, "escuela")

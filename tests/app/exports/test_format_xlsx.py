@@ -8,32 +8,10 @@ from datetime import date, datetime, time
 import pytest
 from openpyxl import load_workbook
 
-WP_XML = """<?xml version='1.0' encoding='UTF-8' ?>
-<data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms"
- id="water_point" version="2026112601"><start>2026-11-20T09:00:00.000+03:00</start>
-<end>2026-11-20T09:12:00.000+03:00</end><consent>yes</consent><wp><county>kisumu</county>
-<ward>kolwa_east</ward><water_source>borehole</water_source><source_other/>
-<functional>no</functional><days_broken>12</days_broken><minutes_to_fetch>45</minutes_to_fetch>
-<who_fetches>women girls</who_fetches><price>2.5</price><households>120</households>
-<location>-0.0917 34.768 1131.2 4.5</location><comments>=HYPERLINK("http://x")</comments></wp>
-<thanks/><meta><instanceID>uuid:wp-1</instanceID></meta></data>"""
+from tests.app.exports.samples import HP_XML, safe_xml, wp_xml
 
-SAFE_XML = """<?xml version='1.0' encoding='UTF-8' ?>
-<data xmlns:orx="http://openrosa.org/xforms" id="sdg5_safety" version="3"><age>34</age>
-<sex>female</sex><county>kisumu</county><safe_night>no</safe_night><violence_12m>yes</violence_12m>
-<violence_type>physical sexual</violence_type><reported>no</reported><why_not>fear</why_not>
-<owns_phone>yes</owns_phone><decides_income>jointly</decides_income><n_children>2</n_children>
-<child><child_pos>1</child_pos><child_age>5</child_age><child_sex>girl</child_sex>
-<in_school>yes</in_school></child><child><child_pos>2</child_pos><child_age>9</child_age>
-<child_sex>boy</child_sex><in_school>no</in_school></child><story>ok</story><thanks/>
-<orx:meta><orx:instanceID>uuid:safe-1</orx:instanceID></orx:meta></data>"""
-
-HP_XML = """<data id="health_post" version="2026.11.1"><visit_date>2026-11-02</visit_date>
-<district>gorkha</district><facility>Barpak HP</facility><open_today>yes</open_today>
-<staff_doctors>1</staff_doctors><staff_nurses>2</staff_nurses><staff_total>3</staff_total>
-<stockouts>ors iron</stockouts><distance_km>4.25</distance_km><quake_damage>no</quake_damage>
-<birth_service>yes</birth_service><notes/><summary/>
-<meta><instanceID>uuid:hp-1</instanceID></meta></data>"""
+WP_XML = wp_xml('=HYPERLINK("http://x")')
+SAFE_XML = safe_xml()
 
 
 def _workbook(response):
