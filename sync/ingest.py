@@ -46,6 +46,7 @@ from sync.schema import VersionSchema, _local, schema_for
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
+_CREATED, _UPDATED = "submission.created", "submission.updated"  # outbox events
 
 
 @dataclass
@@ -59,6 +60,7 @@ class IngestResult:
     attachments_added: list[str]
     status: str  # "created" | "duplicate" | "edited" | "attachments_added"
     outbox_ids: list[int] = field(default_factory=list)
+    outbox_event: str = ""  # the event of the outbox rows, when there are any
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def ingest(*, project_id: int, xml: bytes, attachments: Mapping[str, bytes | IO[
         except BaseException:
             db.session.rollback()
             raise
-        _dispatch(result.outbox_ids)
+        _dispatch(result)
         return result
     raise AssertionError("unreachable")
 
@@ -359,9 +361,10 @@ def _create(ctx: _Context, form: FormRef, version: _Version) -> IngestResult | N
         ).returning(Submission.id)).scalar_one()
         def_id = _insert_def(ctx, form, version, submission_id, None, data, now)
         _insert_slots(def_id, names, by_name, {}, now)
-        outbox_id = _outbox(def_id, "submission.created", now)
+        outbox_id = _outbox(def_id, _CREATED, now)
     return IngestResult(submission_id, def_id, env.instance_id, True,
-                        [n for n in names if n in by_name], "created", [outbox_id])
+                        [n for n in names if n in by_name], "created", [outbox_id],
+                        _CREATED)
 
 
 def _insert_def(ctx: _Context, form: FormRef, version: _Version, submission_id: int,
@@ -409,9 +412,9 @@ def _edit(ctx: _Context, form: FormRef, version: _Version, deprecated: Any) -> I
     _insert_slots(def_id, names, arrived, carried, now)
     db.session.execute(update(Submission).where(Submission.id == deprecated.submission_id)
                        .values(review_state="edited", updated_at=now))
-    outbox = _outbox(def_id, "submission.updated", now)
+    outbox = _outbox(def_id, _UPDATED, now)
     return IngestResult(deprecated.submission_id, def_id, ctx.envelope.instance_id, False,
-                        list(arrived), "edited", [outbox])
+                        list(arrived), "edited", [outbox], _UPDATED)
 
 
 def _add_files(ctx: _Context, extant: Any) -> IngestResult:
@@ -443,8 +446,10 @@ def _outbox(def_id: int, event: str, now: Any) -> int:
     ).returning(PipelineOutbox.id)).scalar_one()
 
 
-def _dispatch(outbox_ids: list[int]) -> None:
-    """Tell the pipeline about committed work; the outbox keeps it if this fails."""
+def _dispatch(result: IngestResult) -> None:
+    """Tell the pipeline about committed work; the outbox keeps it if this fails. The rows'
+    events go along so the pipeline need not read back what this transaction wrote."""
+    outbox_ids = result.outbox_ids
     if not outbox_ids:
         return
     try:
@@ -454,6 +459,6 @@ def _dispatch(outbox_ids: list[int]) -> None:
             raise
         return
     try:
-        dispatch.after_commit(outbox_ids)
+        dispatch.after_commit(outbox_ids, events=dict.fromkeys(outbox_ids, result.outbox_event))
     except Exception:
         log.exception("pipeline dispatch failed; outbox rows %s stay pending", outbox_ids)

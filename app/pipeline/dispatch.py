@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
@@ -37,15 +37,22 @@ _BATCH = 1000
 FLAG_SECONDS = 60
 
 
-def after_commit(outbox_ids: list[int]) -> None:
-    """Hand committed outbox rows to the pipeline; never raises (the outbox keeps the work)."""
+def after_commit(outbox_ids: list[int], events: Mapping[int, str] | None = None) -> None:
+    """Hand committed outbox rows to the pipeline; never raises (the outbox keeps the work).
+
+    `events` (outbox id -> event), from a caller that has just written these rows itself
+    (never-failed, pending): the rows are then not read back, and with Redis only the drain
+    flag is touched unless a drain job must be queued. Without it the rows are re-read."""
     if not outbox_ids:
         return
     if queues.redis_url() is None:
         jobs.run_inline(outbox_ids)
         return
     try:
-        enqueue(outbox_ids)
+        if events is None:
+            enqueue(outbox_ids)
+        else:
+            enqueue_fresh({events[i] for i in outbox_ids})
     except RedisError as error:
         log.warning("pipeline enqueue failed (%s); outbox rows %s wait for the sweep",
                     error.__class__.__name__, outbox_ids)
@@ -67,6 +74,12 @@ def enqueue(outbox_ids: Iterable[int]) -> int:
             by_kind[kind] = by_kind.get(kind, 0) + 1
     sent = sum(count for kind, count in by_kind.items() if ensure_drain(kind))
     return sent + enqueue_single(retried)
+
+
+def enqueue_fresh(events: Iterable[str]) -> int:
+    """Rows just committed by the caller (never failed): a drain job waiting on each of their
+    queues is all they need, no database read. -> how many drain jobs were queued."""
+    return sum(1 for kind in {queues.kind_for(event) for event in events} if ensure_drain(kind))
 
 
 def ensure_drain(kind: str, check: bool = False, after: int = 0) -> bool:

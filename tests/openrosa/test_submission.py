@@ -285,7 +285,7 @@ def test_a_new_collect_post_costs_three_statements_on_postgresql(app, client, ba
     from sqlalchemy import event
 
     monkeypatch.setitem(sys.modules, "app.pipeline.dispatch",
-                        types.SimpleNamespace(after_commit=lambda _ids: None))
+                        types.SimpleNamespace(after_commit=lambda _ids, events=None: None))
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, *_args):

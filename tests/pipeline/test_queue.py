@@ -192,3 +192,34 @@ def test_workers_retag_on_their_own_when_the_mapping_or_classifier_changes(
     assert events == ["submission.created", "submission.retag"]
     # Nothing stale any more: the next tick queues nothing.
     assert reprocess.stale_defs() == []
+
+
+def test_ingest_hands_its_rows_to_redis_without_reading_them_back(
+        queued, water_form, submit, monkeypatch):
+    from sqlalchemy import event
+
+    from app.pipeline import dispatch
+    statements: list[str] = []
+    calls: list[tuple] = []
+    original = dispatch.after_commit
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    def watched(outbox_ids, events=None):
+        calls.append((list(outbox_ids), events))
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            original(outbox_ids, events)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    monkeypatch.setattr(dispatch, "after_commit", watched)
+    version = water_form.current_version.version
+    results = [submit(water_form, water_xml(version)) for _ in range(2)]
+    assert calls == [(r.outbox_ids, {r.outbox_ids[0]: "submission.created"}) for r in results]
+    assert statements == []  # no SELECT of the rows, no second connection
+    # The two commits coalesce into one waiting drain job, which takes both rows.
+    assert queues.queue().count == 1
+    work()
+    assert all(outbox(r.def_id).processed_at is not None for r in results)
