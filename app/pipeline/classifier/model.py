@@ -14,7 +14,7 @@ from typing import Any
 from app.pipeline.classifier.fit import layer_score, sigmoid
 from app.pipeline.classifier.lookup import LeafIndex, Postings
 from app.pipeline.classifier.query import Node, TextIndex, match
-from app.pipeline.classifier.text import content_stems, detect_language, language_code, tokens
+from app.pipeline.classifier.text import detect_language, language_code, stems_of, tokens
 
 GOALS = tuple(range(1, 18))
 # Inputs of the "en" layer: knowledge features (every language) + two benchmark cosines.
@@ -65,11 +65,12 @@ class SdgClassifier:
     def raw_features(self, text: str, lang: str | None = None) -> dict[int, list[float]]:
         """Untuned evidence per goal: Aurora lines, SDSN and citizen phrases, title cosines."""
         lang = language_code(lang) or detect_language(text)
-        return self._knowledge(text, lang, content_stems(text, lang))
+        words = tokens(text)
+        return self._knowledge(words, lang, stems_of(words, lang))
 
-    def _knowledge(self, text: str, lang: str, stems: list[str]) -> dict[int, list[float]]:
+    def _knowledge(self, words: list[str], lang: str, stems: list[str]) -> dict[int, list[float]]:
         table = self._langs[lang]
-        index = TextIndex(tokens(text))
+        index = TextIndex(words)
         vec = _tfidf(stems, table.idf)
         aurora = self._aurora.hits(index) if lang == "en" else dict.fromkeys(GOALS, 0)
         sdsn, lexicon = table.sdsn.hits(index), table.lexicon.hits(index)
@@ -94,14 +95,20 @@ class SdgClassifier:
         "en": English texts of benchmark length (paragraphs), knowledge + benchmark cosines.
         "base": everything else (other languages, SMS-length English), knowledge features only.
         """
+        name, feats, _n_tokens = self._features(text, lang)
+        return name, feats
+
+    def _features(self, text: str, lang: str | None) -> tuple[str, dict[int, list[float]], int]:
+        # Tokenised once: tokens, stems and the text index all come from the same words.
         lang = language_code(lang) or detect_language(text)
-        stems = content_stems(text, lang)
-        raw = self._knowledge(text, lang, stems)
-        long_english = lang == "en" and len(tokens(text)) >= FULL_LENGTH_TOKENS
+        words = tokens(text)
+        stems = stems_of(words, lang)
+        raw = self._knowledge(words, lang, stems)
+        long_english = lang == "en" and len(words) >= FULL_LENGTH_TOKENS
         if not long_english or self._bench is None or "en" not in self._layers:
-            return "base", raw
+            return "base", raw, len(words)
         cos = self._bench.cosines(stems)
-        return "en", {g: raw[g] + cos[g] for g in GOALS}
+        return "en", {g: raw[g] + cos[g] for g in GOALS}, len(words)
 
     def scores(self, text: str, lang: str | None = None) -> dict[int, float]:
         """All 17 goal scores in [0, 1].
@@ -110,9 +117,9 @@ class SdgClassifier:
         best goal's evidence scores 0: an SMS rarely speaks to two unrelated goals. Paragraphs
         in English often do, and the benchmark shows the gate costs accuracy there.
         """
-        name, feats = self.features(text, lang)
+        name, feats, n_tokens = self._features(text, lang)
         raw = {g: f[:N_KNOWLEDGE] for g, f in feats.items()}
-        base = self._base_scores(raw, len(tokens(text)))
+        base = self._base_scores(raw, n_tokens)
         if name == "base":
             return base
         layer = self._layers["en"]

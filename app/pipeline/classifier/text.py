@@ -198,5 +198,10 @@ def stem(token: str, lang: str) -> str:
 
 def content_stems(text: str, lang: str) -> list[str]:
     """Stems of the non-stopword tokens of a text."""
+    return stems_of(tokens(text), lang)
+
+
+def stems_of(words: list[str], lang: str) -> list[str]:
+    """Stems of the non-stopword tokens among `words` (already `tokens`)."""
     stop = STOPWORDS[lang]
-    return [stem(t, lang) for t in tokens(text) if t not in stop and not t.isdigit()]
+    return [stem(t, lang) for t in words if t not in stop and not t.isdigit()]
