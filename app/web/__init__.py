@@ -14,9 +14,11 @@ def register_blueprints(app: Flask) -> None:
 
     from app.web.api import api
     from app.web.health import health
+    from app.web.openapi import openapi
     from app.web.webhooks import webhooks
 
     app.register_blueprint(health)
+    app.register_blueprint(openapi)
     app.register_blueprint(webhooks)
     app.register_blueprint(api, url_prefix="/v1")
     # The same API with a token in the path, as Central configures Collect by QR code.
