@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install worker clean
+.PHONY: run test lint install worker serve clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: install
 
 worker: install
 	$(FLASK) worker
+
+serve: install    # the production server (gunicorn.conf.py); set DATABASE_URL, REDIS_URL, ...
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn wsgi:app
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -11,8 +11,13 @@ import os
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
-# Collect uploads large submissions over slow links; give them time, but not forever.
+# gthread, except that the event loop reads each request whole before a thread serves it, so
+# slow clients (a header line or a body byte every few seconds) cannot hold the threads:
+# REQUEST_TIMEOUT and UPLOAD_MIN_RATE bound them (app/serving/worker.py).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "app.serving.worker.BufferingWorker")
+# Connections per worker held at once (slow ones included) before it stops accepting.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
+# The worker's heartbeat; requests are bounded by REQUEST_TIMEOUT, not by this.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5

@@ -38,6 +38,11 @@ def from_environment() -> dict:
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCKOUT_SECONDS": _int("LOGIN_LOCKOUT_SECONDS", 300),
         "TRUSTED_PROXY": os.environ.get("TRUSTED_PROXY", "") in ("1", "true", "yes"),
+        # Slow clients (app/serving/worker.py): headers, and bodies under UPLOAD_MIN_RATE x
+        # REQUEST_TIMEOUT bytes, must arrive within REQUEST_TIMEOUT seconds; larger bodies must
+        # keep arriving at UPLOAD_MIN_RATE bytes/s on average (2G sends several KB/s).
+        "REQUEST_TIMEOUT": _int("REQUEST_TIMEOUT", 60),
+        "UPLOAD_MIN_RATE": _int("UPLOAD_MIN_RATE", 1024),
         "ODK_VALIDATE": os.environ.get("ODK_VALIDATE", "1") not in ("0", "false", "no"),
     }
 

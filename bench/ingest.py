@@ -226,7 +226,7 @@ def gunicorn_label(workers: int | None = None) -> str:
         else:
             os.environ["WEB_CONCURRENCY"] = saved
     label = f"{conf.get('worker_class', 'sync')} x{conf.get('workers', 1)}"
-    if conf.get("worker_class") == "gthread":
+    if conf.get("worker_class") in ("gthread", "app.serving.worker.BufferingWorker"):
         label += f" ({conf.get('threads', 1)} threads each)"
     return label
 

@@ -125,25 +125,28 @@ def site_form(app, make_project):
     return publish_xform(project_id, SITE_XFORM.replace("{version}", "1"))
 
 
-@pytest.fixture
-def make_app_user(app):
-    """An app user of a project assigned to `forms`; returns (actor_id, token)."""
+def create_app_user(project_id: int, forms=(), name: str = "Volunteer phone",
+                    token: str | None = None) -> tuple[int, str]:
+    """An app user of a project assigned to `forms`, committed; returns (actor_id, token)."""
     from app.models import Actor, AppUser, FormAssignment
     from app.services.accounts import hash_token
 
-    def make(project_id: int, forms=(), name: str = "Volunteer phone") -> tuple[int, str]:
-        actor = Actor(type="field_key", display_name=name)
-        db.session.add(actor)
-        db.session.flush()
-        token = secrets.token_urlsafe(48)
-        db.session.add(AppUser(actor_id=actor.id, project_id=project_id,
-                               token_hash=hash_token(token)))
-        for form in forms:
-            db.session.add(FormAssignment(actor_id=actor.id, form_id=form.id, role="app-user"))
-        db.session.commit()
-        return actor.id, token
+    actor = Actor(type="field_key", display_name=name)
+    db.session.add(actor)
+    db.session.flush()
+    token = token or secrets.token_urlsafe(48)
+    db.session.add(AppUser(actor_id=actor.id, project_id=project_id,
+                           token_hash=hash_token(token)))
+    for form in forms:
+        db.session.add(FormAssignment(actor_id=actor.id, form_id=form.id, role="app-user"))
+    db.session.commit()
+    return actor.id, token
 
-    return make
+
+@pytest.fixture
+def make_app_user(app):
+    """An app user of a project assigned to `forms`; returns (actor_id, token)."""
+    return create_app_user
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,13 @@ from sqlalchemy import create_engine, text
 
 from app import create_app, migrate
 from app.extensions import db
-from tests.openrosa.fixtures import SITE_XFORM, jpeg, publish_xform, site_instance
+from tests.openrosa.fixtures import (
+    SITE_XFORM,
+    create_app_user,
+    jpeg,
+    publish_xform,
+    site_instance,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,7 +54,7 @@ def _wait_for_worker(master: int, port: int, exclude: int | None = None) -> int:
 
 
 @pytest.fixture
-def gunicorn_server(tmp_path, make_app_user_standalone):
+def gunicorn_server(tmp_path):
     url = f"sqlite:///{tmp_path / 'fault.sqlite3'}"
     storage = tmp_path / "storage"
     migrate.upgrade(url)
@@ -60,7 +66,7 @@ def gunicorn_server(tmp_path, make_app_user_standalone):
         project_id = create_project("Field office").id
         db.session.commit()
         form = publish_xform(project_id, SITE_XFORM.replace("{version}", "1"))
-        token = make_app_user_standalone(project_id, form)
+        _, token = create_app_user(project_id, [form], name="phone")
         db.engine.dispose()
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": str(storage),
@@ -75,27 +81,6 @@ def gunicorn_server(tmp_path, make_app_user_standalone):
     finally:
         master.send_signal(signal.SIGTERM)
         master.wait(timeout=30)
-
-
-@pytest.fixture
-def make_app_user_standalone():
-    import secrets
-
-    from app.models import Actor, AppUser, FormAssignment
-    from app.services.accounts import hash_token
-
-    def make(project_id: int, form) -> str:
-        actor = Actor(type="field_key", display_name="phone")
-        db.session.add(actor)
-        db.session.flush()
-        token = secrets.token_urlsafe(32)
-        db.session.add(AppUser(actor_id=actor.id, project_id=project_id,
-                               token_hash=hash_token(token)))
-        db.session.add(FormAssignment(actor_id=actor.id, form_id=form.id, role="app-user"))
-        db.session.commit()
-        return token
-
-    return make
 
 
 def test_worker_killed_mid_upload_then_retry_stores_exactly_one_complete_submission(
