@@ -18,9 +18,11 @@ ANSWERS = {
         "/data/wp/location": (3.119, 35.597, 510.0, 5.0),
     },
     "sdg5_safety": {
-        "/data/age": 29, "/data/sex": "female", "/data/violence_12m": "pns",
-        "/data/n_children": 2, "/data/child[1]/child_age": 8, "/data/child[1]/child_sex": "girl",
-        "/data/child[2]/child_age": 12, "/data/child[2]/in_school": "no",
+        "/data/consent": "yes", "/data/safe_now": "yes",
+        "/data/survey/age": 29, "/data/survey/sex": "female", "/data/survey/violence_12m": "pns",
+        "/data/survey/n_children": 2, "/data/survey/child[1]/child_age": 8,
+        "/data/survey/child[1]/child_sex": "girl", "/data/survey/child[2]/child_age": 12,
+        "/data/survey/child[2]/in_school": "no",
     },
     "health_post": {
         "/data/visit_date": "2026-11-20", "/data/district": "gorkha",
@@ -69,13 +71,16 @@ def test_water_point_geopoint_and_select_multiple_stay_raw(form_model):
 def test_sdg5_repeat_rows_carry_position_key_and_parent_key(form_model):
     model = form_model("sdg5_safety")
     xml = build_instance(model, ANSWERS["sdg5_safety"], instance_id="uuid:s")
-    rows = flatten(model, fromstring(xml)).repeats["/data/child"]
+    flat = flatten(model, fromstring(xml))
+    assert list(flat.repeats) == ["/data/survey/child"]
+    rows = flat.repeats["/data/survey/child"]
     assert [r["__position"] for r in rows] == [1, 2]
-    assert [r["__key"] for r in rows] == ["uuid:s/child[1]", "uuid:s/child[2]"]
+    assert [r["__key"] for r in rows] == ["uuid:s/survey/child[1]", "uuid:s/survey/child[2]"]
     assert {r["__parent_key"] for r in rows} == {"uuid:s"}
-    assert [(r["/data/child/child_age"], r["/data/child/in_school"]) for r in rows] == [
-        ("8", ""), ("12", "no")]
-    assert "/data/child/child_age" not in flatten(model, fromstring(xml)).root
+    assert [(r["/data/survey/child/child_age"], r["/data/survey/child/in_school"])
+            for r in rows] == [("8", ""), ("12", "no")]
+    assert "/data/survey/child/child_age" not in flat.root
+    assert (flat.root["/data/consent"], flat.root["/data/safe_now"]) == ("yes", "yes")
 
 
 def test_nested_repeats_in_a_group_are_keyed_through_the_group(nested_model):
@@ -121,4 +126,5 @@ def test_unknown_fields_inside_repeats_are_kept_with_their_indexed_path(form_mod
     xml = build_instance(model, ANSWERS["sdg5_safety"], instance_id="uuid:x")
     xml = xml.replace(b"<child_pos />", b"<child_pos /><grade><n>4</n></grade>", 2)
     flat = flatten(model, fromstring(xml))
-    assert flat.extra == {"/data/child[1]/grade/n": "4", "/data/child[2]/grade/n": "4"}
+    assert flat.extra == {"/data/survey/child[1]/grade/n": "4",
+                          "/data/survey/child[2]/grade/n": "4"}

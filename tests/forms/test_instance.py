@@ -114,21 +114,24 @@ def test_build_instance_formats_select_multiple_geopoint_and_dates(form_model):
 
 def test_build_instance_writes_repeats_without_the_template(form_model):
     model = form_model("sdg5_safety")
-    xml = build_instance(model, {"/data/n_children": 3, "/data/child[1]/child_age": 7,
-                                 "/data/child[2]/child_sex": "girl"},
-                         instance_id="uuid:5", repeats={"/data/child": 3})
+    xml = build_instance(model, {"/data/consent": "yes", "/data/safe_now": "yes",
+                                 "/data/survey/n_children": 3,
+                                 "/data/survey/child[1]/child_age": 7,
+                                 "/data/survey/child[2]/child_sex": "girl"},
+                         instance_id="uuid:5", repeats={"/data/survey/child": 3})
     root = fromstring(xml)
-    children = root.findall("child")
+    children = root.findall("survey/child")
     assert len(children) == 3 and b"template" not in xml
     assert [c.findtext("child_age") for c in children] == ["7", "", ""]
     assert children[1].findtext("child_sex") == "girl"
-    assert [c.tag for c in root][11:16] == ["child", "child", "child", "story", "thanks"]
+    assert [c.tag for c in root] == ["consent", "safe_now", "survey", "thanks", "meta"]
+    assert [c.tag for c in root.find("survey")][11:] == ["child", "child", "child", "story"]
 
 
 def test_build_instance_with_no_repeat_answers_writes_no_repeat(form_model):
-    root = fromstring(build_instance(form_model("sdg5_safety"), {"/data/n_children": 0},
-                                     instance_id="uuid:6"))
-    assert root.findall("child") == []
+    root = fromstring(build_instance(form_model("sdg5_safety"),
+                                     {"/data/survey/n_children": 0}, instance_id="uuid:6"))
+    assert root.findall("survey/child") == [] and root.findtext("survey/n_children") == "0"
 
 
 def test_build_instance_nested_repeats_take_an_index_per_repeat_step(nested_model):
@@ -161,10 +164,10 @@ def test_build_instance_rejects_bad_answers(form_model, values):
 
 def test_build_instance_needs_repeat_indexes(form_model):
     with pytest.raises(InvalidAnswer, match="index"):
-        build_instance(form_model("sdg5_safety"), {"/data/child/child_age": 7},
+        build_instance(form_model("sdg5_safety"), {"/data/survey/child/child_age": 7},
                        instance_id="uuid:9")
     with pytest.raises(InvalidAnswer):
-        build_instance(form_model("sdg5_safety"), {"/data/child[0]/child_age": 7},
+        build_instance(form_model("sdg5_safety"), {"/data/survey/child[0]/child_age": 7},
                        instance_id="uuid:9")
 
 

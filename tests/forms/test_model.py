@@ -97,19 +97,20 @@ def test_water_point_kinds_groups_meta_and_question_order(form_model):
 def test_sdg5_repeat_has_jr_count_and_is_listed_once(form_model):
     model = form_model("sdg5_safety")
     (child,) = model.repeats()
-    assert child.path == "/data/child" and child.kind == "repeat"
-    assert child.repeat_count == "/data/n_children"
+    assert child.path == "/data/survey/child" and child.kind == "repeat"
+    assert child.parent == "/data/survey" and model.field("/data/survey").kind == "group"
+    assert child.repeat_count == "/data/survey/n_children"
     assert child.labels == {EN: "Child", SW: "Mtoto"}
     paths = [f.path for f in model.fields]
     assert len(paths) == len(set(paths))
-    assert model.field("/data/child/child_pos").kind == "calculate"
-    assert model.field("/data/child[2]/child_age").parent == "/data/child"
+    assert model.field("/data/survey/child/child_pos").kind == "calculate"
+    assert model.field("/data/survey/child[2]/child_age").parent == "/data/survey/child"
 
 
 def test_sdg5_relative_outputs_in_labels_resolve_to_absolute_refs(form_model):
-    age = form_model("sdg5_safety").field("/data/child/child_age")
-    assert age.label_refs == ("/data/child/child_pos",)
-    assert age.labels[EN] == "Age of child ${/data/child/child_pos}?"
+    age = form_model("sdg5_safety").field("/data/survey/child/child_age")
+    assert age.label_refs == ("/data/survey/child/child_pos",)
+    assert age.labels[EN] == "Age of child ${/data/survey/child/child_pos}?"
 
 
 def test_health_post_has_nepali_labels_and_a_calculate_shown_in_a_note(form_model):

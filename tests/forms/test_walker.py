@@ -88,26 +88,58 @@ def test_answers_of_a_question_that_became_irrelevant_are_blank_in_calculations(
     assert walk.element("/data/staff_total").text == "0"
 
 
+# sdg5_safety v4: consent and "safe to answer now?" open it; the rest is group /data/survey.
+SAFE_YES = {"/data/consent": "yes", "/data/safe_now": "yes"}
+
+
+def test_sdg5_asks_consent_then_safety_then_the_survey_with_the_note_last(form_model):
+    walk = Walk(form_model("sdg5_safety"), SAFE_YES, now=NOW)
+    asked = keys(walk)
+    assert asked[:4] == ["/data/consent", "/data/safe_now", "/data/survey/age",
+                         "/data/survey/sex"]
+    assert asked[-1] == "/data/thanks"
+
+
+@pytest.mark.parametrize(("answers", "asked"), [
+    ({"/data/consent": "no"}, ["/data/consent", "/data/thanks"]),
+    ({"/data/consent": "yes", "/data/safe_now": "no"},
+     ["/data/consent", "/data/safe_now", "/data/thanks"]),
+])
+def test_sdg5_declined_consent_or_not_safe_hides_every_sensitive_question(form_model, answers,
+                                                                          asked):
+    walk = Walk(form_model("sdg5_safety"), answers, now=NOW)
+    assert keys(walk) == asked
+    root = fromstring(walk.instance_xml("uuid:no"))
+    assert root.find("survey") is None
+    assert [c.tag for c in root] == [p.rsplit("/", 1)[1] for p in asked] + ["meta"]
+
+
 def test_repeat_count_makes_one_instance_per_child_with_its_position_in_labels(form_model):
-    walk = Walk(form_model("sdg5_safety"), {"/data/n_children": "2"}, now=NOW)
+    walk = Walk(form_model("sdg5_safety"), {**SAFE_YES, "/data/survey/n_children": "2"},
+                now=NOW)
     ages = [e for e in walk.events() if e.key.endswith("/child_age")]
-    assert [e.key for e in ages] == ["/data/child[1]/child_age", "/data/child[2]/child_age"]
+    assert [e.key for e in ages] == ["/data/survey/child[1]/child_age",
+                                     "/data/survey/child[2]/child_age"]
+    assert all(e.relevant for e in ages)
     assert [walk.label(e) for e in ages] == ["Age of child 1?", "Age of child 2?"]
-    assert walk.repeats == {"/data/child": 2}
+    assert walk.repeats == {"/data/survey/child": 2}
     assert not any(e.kind == "prompt" for e in walk.events())
 
 
 def test_lowering_the_count_drops_the_extra_instances(form_model):
     model = form_model("sdg5_safety")
-    walk = Walk(model, {"/data/n_children": "3"}, {"/data/child": 3}, now=NOW)
-    walk.answer(next(e for e in walk.events() if e.key == "/data/n_children"), "1")
+    walk = Walk(model, {**SAFE_YES, "/data/survey/n_children": "3"},
+                {"/data/survey/child": 3}, now=NOW)
+    walk.answer(next(e for e in walk.events() if e.key == "/data/survey/n_children"), "1")
     assert [e.key for e in walk.events() if e.key.endswith("child_age")] == \
-        ["/data/child[1]/child_age"]
+        ["/data/survey/child[1]/child_age"]
 
 
 def test_exclusive_none_constraint_uses_selected_and_count_selected(form_model):
-    walk = Walk(form_model("sdg5_safety"), {"/data/violence_12m": "yes"}, now=NOW)
-    kinds = next(e for e in walk.events() if e.key == "/data/violence_type")
+    walk = Walk(form_model("sdg5_safety"), {**SAFE_YES, "/data/survey/violence_12m": "yes"},
+                now=NOW)
+    kinds = next(e for e in walk.events() if e.key == "/data/survey/violence_type")
+    assert kinds.relevant
     assert walk.check(kinds, "physical none") == "'None' cannot be chosen with other answers"
     assert walk.check(kinds, "none") is None
 
@@ -177,10 +209,11 @@ def test_instance_leaves_out_irrelevant_nodes_and_carries_form_identity(form_mod
 
 
 def test_instance_holds_repeat_rows_with_their_calculated_positions(form_model):
-    walk = Walk(form_model("sdg5_safety"), {"/data/n_children": "2",
-                                            "/data/child[2]/child_age": "9"}, now=NOW)
+    walk = Walk(form_model("sdg5_safety"), {**SAFE_YES, "/data/survey/n_children": "2",
+                                            "/data/survey/child[2]/child_age": "9"}, now=NOW)
     root = fromstring(walk.instance_xml("uuid:1"))
-    children = root.findall("child")
+    assert (root.findtext("consent"), root.findtext("safe_now")) == ("yes", "yes")
+    children = root.findall("survey/child")
     assert [c.find("child_pos").text for c in children] == ["1", "2"]
     assert children[1].find("child_age").text == "9"
 

@@ -33,7 +33,7 @@ def primary_instance(xml: bytes):
     ("name", "version", "keyword", "title"),
     [
         ("water_point", "2026112601", "MAJI", "Water point monitoring"),
-        ("sdg5_safety", "3", "SAFE", "Safety and equality (SDG 5)"),
+        ("sdg5_safety", "4", "SAFE", "Safety and equality (SDG 5)"),
         ("health_post", "2026.11.1", "SWASTHYA", "Health post check (Nepal)"),
         ("escuela", "1", "ESCUELA", "Relevamiento escolar"),
     ],
@@ -62,10 +62,11 @@ def test_water_point_sdg_codes_map_to_question_paths_inside_groups():
 def test_sdg5_safety_maps_target_letters_and_repeat_children():
     sdg = fixture("sdg5_safety", validate=False).sdg
     assert sdg.form == ("5",)
-    assert sdg.questions["/data/owns_phone"] == ("5.b.1",)
-    assert sdg.questions["/data/decides_income"] == ("5.a",)
-    assert sdg.questions["/data/violence_12m"] == ("5.2.1",)
-    assert sdg.questions["/data/child/in_school"] == ("4.1.1",)
+    assert sdg.questions["/data/survey/owns_phone"] == ("5.b.1",)
+    assert sdg.questions["/data/survey/decides_income"] == ("5.a",)
+    assert sdg.questions["/data/survey/violence_12m"] == ("5.2.1",)
+    assert sdg.questions["/data/survey/child/in_school"] == ("4.1.1",)
+    assert "/data/consent" not in sdg.questions and "/data/safe_now" not in sdg.questions
 
 
 def test_health_post_and_escuela_sdg_mappings():

@@ -92,21 +92,38 @@ def test_water_point_integer_constraint_and_translated_message(
     assert f.eval(msg, f.root) == "/data/wp/days_broken:jr:constraintMsg"
 
 
+@pytest.mark.parametrize(("consent", "safe_now", "asks_safety", "asks_survey"), [
+    ("", "", False, False),
+    ("no", "", False, False),
+    ("yes", "", True, False),
+    ("yes", "no", True, False),
+    ("yes", "yes", True, True),
+])
+def test_sdg5_consent_and_safety_check_gate_the_survey(form: Callable[[str], Form], consent: str,
+                                                       safe_now: str, asks_safety: bool,
+                                                       asks_survey: bool) -> None:
+    f = form("sdg5_safety")
+    f.set("/data/consent", consent)
+    f.set("/data/safe_now", safe_now)
+    assert f.check("/data/safe_now", "relevant") is asks_safety
+    assert f.check("/data/survey", "relevant") is asks_survey
+
+
 def test_sdg5_none_is_exclusive_in_the_multi_select(form: Callable[[str], Form]) -> None:
     f = form("sdg5_safety")
     for value, ok in (("physical", True), ("physical sexual", True), ("none", True),
                       ("none physical", False), ("", True)):
-        f.set("/data/violence_type", value)
-        assert f.check("/data/violence_type", "constraint") is ok, value
-    assert f.eval("selected(/data/violence_type, 'none') and "
-                  "count-selected(/data/violence_type) > 1", f.root) is False
+        f.set("/data/survey/violence_type", value)
+        assert f.check("/data/survey/violence_type", "constraint") is ok, value
+    assert f.eval("selected(/data/survey/violence_type, 'none') and "
+                  "count-selected(/data/survey/violence_type) > 1", f.root) is False
 
 
 def test_sdg5_position_of_the_repeat_instance(form: Callable[[str], Form]) -> None:
     f = form("sdg5_safety")
-    children = [c for c in f.root if c.tag.endswith("child") and not c.attrib]
+    children = [c for c in f.node("/data/survey") if c.tag.endswith("child") and not c.attrib]
     assert children
-    calc = f.binds["/data/child/child_pos"].get("calculate")
+    calc = f.binds["/data/survey/child/child_pos"].get("calculate")
     assert calc == "position(..)"
     pos = children[-1].find(f"{XF}child_pos")
     assert f.eval(calc, pos) == float(len(children))

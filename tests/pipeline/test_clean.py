@@ -86,13 +86,16 @@ def test_phone_numbers_are_normalised_then_hashed_unless_the_project_allows_them
 
 def test_repeats_become_lists_of_records():
     _, version = spec("sdg5_safety")
-    xml = (f'<data id="sdg5_safety" version="{version}"><age>34</age><sex>female</sex>'
+    xml = (f'<data id="sdg5_safety" version="{version}"><consent>yes</consent>'
+           '<safe_now>yes</safe_now><survey><age>34</age><sex>female</sex>'
            '<n_children>2</n_children>'
            '<child><child_pos>1</child_pos><child_age>7</child_age><in_school>yes</in_school></child>'
            '<child><child_pos>2</child_pos><child_age>x</child_age><in_school>no</in_school></child>'
-           '<story>It is not safe</story><meta><instanceID>uuid:1</instanceID></meta></data>')
+           '<story>It is not safe</story></survey>'
+           '<meta><instanceID>uuid:1</instanceID></meta></data>')
     out = clean("sdg5_safety", xml.encode())
-    children = out.record["/data/child"]
-    assert [c["/data/child/child_age"] for c in children] == [7, "x"]
-    assert out.flags[0]["field"] == "/data/child/child_age"
-    assert ("/data/child/in_school", "no") in list(iter_values(out.record))
+    assert (out.record["/data/consent"], out.record["/data/survey/age"]) == ("yes", 34)
+    children = out.record["/data/survey/child"]
+    assert [c["/data/survey/child/child_age"] for c in children] == [7, "x"]
+    assert [f["field"] for f in out.flags] == ["/data/survey/child/child_age"]
+    assert ("/data/survey/child/in_school", "no") in list(iter_values(out.record))

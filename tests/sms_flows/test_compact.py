@@ -49,8 +49,28 @@ def test_unknown_section_code_is_named():
 
 
 def test_a_form_whose_repeat_needs_answers_refuses_compact_mode():
-    talk = Talk("sdg5_safety", text="SAFE 30 1 1 1 2 - - - 1 1 2")
+    talk = Talk("sdg5_safety", text="SAFE 1 1 +survey 30 1 1 1 2 - - - 1 1 2")
     assert "child_age cannot be sent in one message" in talk.reply
+    assert talk.state.status == "active" and talk.state.instance_xml is None
+
+
+def test_sdg5_without_children_in_one_message_is_saved_inside_its_group():
+    talk = Talk("sdg5_safety", text="SAFE 1 1 +survey 30 1 1 1 2 - - - 1 1 0 -")
+    assert talk.replies == ["Thank you! Your answers have been saved."]
+    root = fromstring(talk.state.instance_xml.encode())
+    assert (root.findtext("consent"), root.findtext("safe_now")) == ("yes", "yes")
+    survey = root.find("survey")
+    assert [survey.findtext(n) for n in ("age", "sex", "violence_12m", "n_children")] == \
+        ["30", "female", "no", "0"]
+    assert survey.find("violence_type") is None and survey.find("child") is None
+
+
+def test_sdg5_declined_consent_in_one_message_keeps_none_of_the_answers_sent_with_it():
+    talk = Talk("sdg5_safety", text="SAFE 2 +survey 30 1 1 1 2 - - - 1 1 0 -")
+    assert talk.state.status == "completed"
+    root = fromstring(talk.state.instance_xml.encode())
+    assert [c.tag for c in root] == ["consent", "thanks", "meta"]
+    assert root.findtext("consent") == "no"
 
 
 def test_ungrouped_escuela_in_one_message_skips_the_photo():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
 from defusedxml.ElementTree import fromstring
 
 from forms.instance import read_instance
@@ -54,9 +55,57 @@ def test_declining_consent_ends_the_survey_at_once():
     assert fromstring(talk.state.instance_xml.encode()).find("wp") is None
 
 
+SDG5_CONSENT = ("This short survey asks about safety and equality for women and girls (SDG 5). "
+                "Your answers are confidential and only ever shown as totals. You can stop at "
+                "any time by sending STOP. Do you agree to take part?\n1. Yes\n2. No")
+SDG5_SAFE_NOW = ("Is it safe for you to answer now? If someone else may read your phone, answer "
+                 "No and we will not ask anything.\n1. Yes\n2. No")
+SDG5_SENSITIVE = ("How old are you", "partner hurt you", "What kind?", "report it",
+                  "mobile phone", "household income", "children", "tell us in a few words")
+
+
+def test_sdg5_opens_with_consent_then_the_safety_check_then_the_survey():
+    talk = Talk("sdg5_safety", text="SAFE")
+    assert talk.reply == SDG5_CONSENT
+    assert talk.send("1") == SDG5_SAFE_NOW
+    assert talk.send("1") == "How old are you?"
+    assert talk.state.answers["/data/consent"] == "yes"
+    assert talk.state.answers["/data/safe_now"] == "yes"
+
+
+@pytest.mark.parametrize(("language", "replies", "closing", "kept"), [
+    ("en", ["2"], "Thank you. If you are in danger call 1195", ["consent"]),
+    ("en", ["1", "2"], "Thank you. If you are in danger call 1195", ["consent", "safe_now"]),
+    ("sw", ["hapana"], "Asante. Ukiwa hatarini piga 1195", ["consent"]),
+    ("sw", ["ndiyo", "2"], "Asante. Ukiwa hatarini piga 1195", ["consent", "safe_now"]),
+])
+def test_sdg5_declining_consent_or_not_safe_ends_without_any_sensitive_question(
+        language, replies, closing, kept):
+    talk = Talk("sdg5_safety", text="SAFE", language=language)
+    sent = [talk.reply] + [talk.send(text) for text in replies]
+    assert talk.state.status == "completed"
+    assert closing in sent[-1]
+    asked = "\n".join(sent)
+    assert not any(question in asked for question in SDG5_SENSITIVE)
+    root = fromstring(talk.state.instance_xml.encode())
+    assert [c.tag for c in root] == [*kept, "thanks", "meta"]
+    assert [root.findtext(n) for n in kept] == ["yes"] * (len(kept) - 1) + ["no"]
+    assert talk.send("34") == ""  # a late reply to the survey is not taken as an answer
+    assert not any(k.startswith("/data/survey") for k in talk.state.answers)
+
+
+def test_sdg5_stop_at_the_consent_question_opts_out_before_anything_is_asked():
+    talk = Talk("sdg5_safety", text="SAFE")
+    assert "Send START to start again" in talk.send("STOP")
+    assert talk.state.status == "opted-out" and talk.state.instance_xml is None
+
+
 def test_sdg5_repeat_count_asks_each_child_and_refuses_none_with_others():
     talk = Talk("sdg5_safety")
     talk.play([
+        ("maybe", ["Reply with a number from the list.", "Do you agree to take part?"]),
+        ("1", ["Is it safe for you to answer now?"]),
+        ("1", ["How old are you?"]),
         ("14", ["This survey is for people aged 15 and over"]),
         ("34", ["Are you..."]), ("1", ["county"]), ("1", ["safe walking"]),
         ("1", ["partner hurt you"]),
@@ -76,10 +125,13 @@ def test_sdg5_repeat_count_asks_each_child_and_refuses_none_with_others():
         ("Niko salama sasa", ["If you are in danger call 1195", "saved"]),
     ])
     root = fromstring(talk.state.instance_xml.encode())
-    children = root.findall("child")
+    assert root.get("version") == "4"
+    assert (root.find("consent").text, root.find("safe_now").text) == ("yes", "yes")
+    children = root.findall("survey/child")
     assert [(c.find("child_pos").text, c.find("child_age").text, c.find("in_school").text)
             for c in children] == [("1", "9", "yes"), ("2", "12", "yes")]
-    assert root.find("violence_type").text == "physical emotional"
+    assert root.find("survey/violence_type").text == "physical emotional"
+    assert root.find("violence_type") is None and root.find("child") is None
 
 
 def test_health_post_in_nepali_with_dates_devanagari_digits_and_a_calculated_note():
@@ -151,8 +203,8 @@ def _meta_form():
 def test_each_step_takes_well_under_five_milliseconds():
     m = model("sdg5_safety")
     talk = Talk(m)
-    answers = ["34", "1", "1", "1", "1", "1 3", "2", "1", "1", "1", "3", "9", "1", "1",
-               "12", "2", "2", "8", "1", "1"]
+    answers = ["1", "1", "34", "1", "1", "1", "1", "1 3", "2", "1", "1", "1", "3", "9", "1",
+               "1", "12", "2", "2", "8", "1", "1"]
     timings = []
     for text in answers:
         data = talk.state.to_json()
@@ -161,6 +213,7 @@ def test_each_step_takes_well_under_five_milliseconds():
         state, _ = engine.step(state, text, T0 + timedelta(minutes=1))
         timings.append(time.perf_counter() - started)
         talk.state = state
+    assert talk.state.at.startswith("/data/survey/")  # the steps timed were survey answers
     timings.sort()
     median = timings[len(timings) // 2]
     assert median < 0.005, f"median step {median * 1000:.2f} ms"

@@ -26,17 +26,29 @@ WATER_TEXTS = ["1", "1", "2", "7", "Kisima", "2", "12", "40", "1 3", "SKIP",
 WATER_COMPACT = "MAJI 1 +wp 1 2 7 Kisima 2 12 40 1,3 - - -0.09,34.77 Maji ni machafu"
 
 SAFETY_COLLECT = {
-    "/data/age": "29", "/data/sex": "female", "/data/county": "kisumu",
-    "/data/safe_night": "no", "/data/violence_12m": "no", "/data/owns_phone": "yes",
-    "/data/decides_income": "yes", "/data/n_children": "2",
-    "/data/child[1]/child_pos": "1", "/data/child[1]/child_age": "8",
-    "/data/child[1]/child_sex": "girl", "/data/child[1]/in_school": "yes",
-    "/data/child[2]/child_pos": "2", "/data/child[2]/child_age": "15",
-    "/data/child[2]/child_sex": "boy", "/data/child[2]/in_school": "no",
-    "/data/story": "", "/data/thanks": "",
+    "/data/consent": "yes", "/data/safe_now": "yes",
+    "/data/survey/age": "29", "/data/survey/sex": "female", "/data/survey/county": "kisumu",
+    "/data/survey/safe_night": "no", "/data/survey/violence_12m": "no",
+    "/data/survey/owns_phone": "yes", "/data/survey/decides_income": "yes",
+    "/data/survey/n_children": "2",
+    "/data/survey/child[1]/child_pos": "1", "/data/survey/child[1]/child_age": "8",
+    "/data/survey/child[1]/child_sex": "girl", "/data/survey/child[1]/in_school": "yes",
+    "/data/survey/child[2]/child_pos": "2", "/data/survey/child[2]/child_age": "15",
+    "/data/survey/child[2]/child_sex": "boy", "/data/survey/child[2]/in_school": "no",
+    "/data/survey/story": "", "/data/thanks": "",
 }
-SAFETY_NOT_RELEVANT = ["/data/violence_type", "/data/reported", "/data/why_not"]
-SAFETY_TEXTS = ["29", "1", "1", "2", "2", "1", "1", "2", "8", "1", "1", "15", "2", "2", "skip"]
+SAFETY_NOT_RELEVANT = ["/data/survey/violence_type", "/data/survey/reported",
+                       "/data/survey/why_not"]
+SAFETY_TEXTS = ["1", "1", "29", "1", "1", "2", "2", "1", "1", "2", "8", "1", "1", "15", "2", "2",
+                "skip"]
+# Declining consent, or saying it is not safe to answer now: Collect leaves out what is not
+# relevant (safe_now after a "no" to consent, and the whole survey group).
+SAFETY_ENDED_EARLY = [
+    ({"/data/consent": "no", "/data/thanks": ""}, ["/data/safe_now", "/data/survey"],
+     ["2"], "SAFE 2"),
+    ({"/data/consent": "yes", "/data/safe_now": "no", "/data/thanks": ""}, ["/data/survey"],
+     ["1", "2"], "SAFE 1 2"),
+]
 
 _TIMES = ("start", "end", "instanceID")
 
@@ -81,7 +93,25 @@ def test_water_point_compact_message_matches_collect():
 @pytest.mark.parametrize("medium", ["sms", "ussd"])
 def test_repeat_rows_match_collect(medium):
     expected = comparable(collect_xml("sdg5_safety", SAFETY_COLLECT, SAFETY_NOT_RELEVANT,
-                                      {"/data/child": 2}), "sdg5_safety")
+                                      {"/data/survey/child": 2}), "sdg5_safety")
     got = comparable(conversation("sdg5_safety", medium, SAFETY_TEXTS), "sdg5_safety")
     assert got == expected
-    assert len(got[1]["/data/child"]) == 2
+    assert len(got[1]["/data/survey/child"]) == 2
+    assert (got[0]["/data/consent"], got[0]["/data/safe_now"]) == ("yes", "yes")
+
+
+@pytest.mark.parametrize("medium", ["sms", "ussd", "compact"])
+@pytest.mark.parametrize(("values", "not_relevant", "texts", "compact"), SAFETY_ENDED_EARLY,
+                         ids=["declined-consent", "not-safe-now"])
+def test_sdg5_ended_early_matches_collect_on_every_channel(medium, values, not_relevant, texts,
+                                                          compact):
+    expected = comparable(collect_xml("sdg5_safety", values, not_relevant), "sdg5_safety")
+    if medium == "compact":
+        talk = Talk("sdg5_safety", text=compact)
+        assert talk.state.status == "completed", talk.reply
+        xml = talk.state.instance_xml.encode()
+    else:
+        xml = conversation("sdg5_safety", medium, texts)
+    got = comparable(xml, "sdg5_safety")
+    assert got == expected and got[1] == {"/data/survey/child": []}
+    assert not any(path.startswith("/data/survey/") and value for path, value in got[0].items())
