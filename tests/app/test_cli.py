@@ -45,6 +45,13 @@ def test_forms_publish_lists_errors_with_their_cell_and_exits_1(runner, make_pro
     assert db.session.scalar(select(func.count(Form.id))) == 0
 
 
+def test_the_demo_forms_are_the_fixture_forms():
+    from app.services.demo import DEMO_FORMS
+
+    demo = {p.name: p.read_bytes() for p in DEMO_FORMS.glob("*.xlsx")}
+    assert demo == {p.name: p.read_bytes() for p in FIXTURE_FORMS.glob("*.xlsx")}
+
+
 def test_app_users_create_prints_token_url_and_qr(app, runner, make_project):
     pid = make_project()
     result = runner.invoke(args=["app-users", "create", "--project", str(pid), "Phone 7"])
@@ -68,6 +75,9 @@ def test_demo_is_idempotent_and_prints_login_and_collect_url(runner, monkeypatch
     assert "admin@example.org / " in first.stdout and "/v1/key/" in first.stdout
     counts = _counts()
     assert counts[3:] == (4, 4, 1, 4)
+    published = {f.xml_form_id: f.current_version.version for f in db.session.scalars(select(Form))}
+    assert published == {"escuela": "1", "health_post": "2026.11.1", "sdg5_safety": "4",
+                         "water_point": "2026112601"}
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and second.stdout == first.stdout
     assert _counts() == counts

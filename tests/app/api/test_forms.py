@@ -185,6 +185,10 @@ def test_fields_list_paths_types_and_binary_like_central(
                for f in fields)
     assert any(f["selectMultiple"] for f in fields)
     assert {"/meta", "/meta/instanceID"} <= {f["path"] for f in fields}
+    kinds = {f["path"]: f["type"] for f in fields}
+    assert [f["path"] for f in fields][:3] == ["/consent", "/safe_now", "/survey"]
+    assert (kinds["/survey"], kinds["/survey/child"], kinds["/survey/child/child_age"]) == (
+        "structure", "repeat", "int")
 
 
 def test_extended_metadata_counts_submissions_and_review_states(

@@ -16,14 +16,21 @@ _WP = """<?xml version='1.0' encoding='UTF-8' ?>
 <thanks/><meta><instanceID>uuid:wp-1</instanceID></meta></data>"""
 
 _SAFE = """<?xml version='1.0' encoding='UTF-8' ?>
-<data xmlns:orx="http://openrosa.org/xforms" id="sdg5_safety" version="3"><age>34</age>
-<sex>female</sex><county>kisumu</county><safe_night>no</safe_night><violence_12m>yes</violence_12m>
+<data xmlns:orx="http://openrosa.org/xforms" id="sdg5_safety" version="4"><consent>yes</consent>
+<safe_now>yes</safe_now><survey><age>34</age><sex>female</sex><county>kisumu</county>
+<safe_night>no</safe_night><violence_12m>yes</violence_12m>
 <violence_type>physical sexual</violence_type><reported>no</reported><why_not>fear</why_not>
 <owns_phone>yes</owns_phone><decides_income>{decides_income}</decides_income><n_children>2</n_children>
 <child><child_pos>1</child_pos><child_age>5</child_age><child_sex>{first_sex}</child_sex>
 <in_school>yes</in_school></child><child><child_pos>2</child_pos><child_age>{second_age}</child_age>
-<child_sex>{second_sex}</child_sex><in_school>no</in_school></child><story>ok</story><thanks/>
+<child_sex>{second_sex}</child_sex><in_school>no</in_school></child><story>ok</story></survey><thanks/>
 <orx:meta><orx:instanceID>uuid:safe-1</orx:instanceID></orx:meta></data>"""
+
+# Declined consent, as Collect sends it: safe_now and the survey group were not relevant, so
+# they are left out.
+SAFE_DECLINED_XML = """<?xml version='1.0' encoding='UTF-8' ?>
+<data xmlns:orx="http://openrosa.org/xforms" id="sdg5_safety" version="4"><consent>no</consent>
+<thanks/><orx:meta><orx:instanceID>uuid:safe-declined</orx:instanceID></orx:meta></data>"""
 
 HP_XML = """<data id="health_post" version="2026.11.1"><visit_date>2026-11-02</visit_date>
 <district>gorkha</district><facility>Barpak HP</facility><open_today>yes</open_today>
@@ -52,6 +59,7 @@ def wp_xml(comments: str = "pump broken") -> str:
 
 def safe_xml(decides_income: str = "jointly", second_age: str = "9",
              sexes: tuple[str, str] = ("girl", "boy")) -> str:
-    """An sdg5_safety instance with two children in its repeat, uuid:safe-1."""
+    """An sdg5_safety (version 4) instance, consent and safety check answered yes, with two
+    children in the repeat inside the survey group; uuid:safe-1."""
     return _SAFE.format(decides_income=decides_income, second_age=second_age,
                         first_sex=sexes[0], second_sex=sexes[1])

@@ -8,7 +8,7 @@ import zipfile
 from sqlalchemy import select
 
 from app.extensions import db
-from tests.app.exports.samples import safe_xml, wp_xml
+from tests.app.exports.samples import SAFE_DECLINED_XML, safe_xml, wp_xml
 
 WP_XML = wp_xml('pump, "handle" broken')
 SAFE_XML = safe_xml(sexes=("female", "male"))
@@ -89,17 +89,40 @@ def test_zip_holds_a_csv_per_repeat_with_parent_keys(client, project, viewer, pu
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     assert archive.namelist() == ["sdg5_safety.csv", "sdg5_safety-child.csv"]
     root = _rows(archive.read("sdg5_safety.csv"))
-    assert root[0][:13] == ["SubmissionDate", "age", "sex", "county", "safe_night",
-                            "violence_12m", "violence_type", "reported", "why_not",
-                            "owns_phone", "decides_income", "n_children", "story"]
-    assert root[0][13:16] == ["thanks", "meta-instanceID", "KEY"]
-    assert root[1][1:16] == ["34", "female", "kisumu", "no", "yes", "physical sexual", "no",
-                             "fear", "yes", "jointly", "2", "ok", "", "uuid:safe-1",
-                             "uuid:safe-1"]
+    assert root[0][:15] == ["SubmissionDate", "consent", "safe_now", "survey-age",
+                            "survey-sex", "survey-county", "survey-safe_night",
+                            "survey-violence_12m", "survey-violence_type", "survey-reported",
+                            "survey-why_not", "survey-owns_phone", "survey-decides_income",
+                            "survey-n_children", "survey-story"]
+    assert root[0][15:18] == ["thanks", "meta-instanceID", "KEY"]
+    assert root[1][1:18] == ["yes", "yes", "34", "female", "kisumu", "no", "yes",
+                             "physical sexual", "no", "fear", "yes", "jointly", "2", "ok", "",
+                             "uuid:safe-1", "uuid:safe-1"]
+    # Central's repeat file is named by the repeat alone; its KEY keeps the group's path.
     assert _rows(archive.read("sdg5_safety-child.csv")) == [
         ["child_pos", "child_age", "child_sex", "in_school", "PARENT_KEY", "KEY"],
-        ["1", "5", "female", "yes", "uuid:safe-1", "uuid:safe-1/child[1]"],
-        ["2", "9", "male", "no", "uuid:safe-1", "uuid:safe-1/child[2]"]]
+        ["1", "5", "female", "yes", "uuid:safe-1", "uuid:safe-1/survey/child[1]"],
+        ["2", "9", "male", "no", "uuid:safe-1", "uuid:safe-1/survey/child[2]"]]
+
+
+def test_a_declined_consent_exports_blank_survey_columns_and_no_repeat_rows(
+        client, project, viewer, publish_fixture, submit):
+    headers, _ = viewer
+    publish_fixture(project, "sdg5_safety")
+    submit(SAFE_DECLINED_XML)
+
+    archive = zipfile.ZipFile(io.BytesIO(client.get(
+        f"/v1/projects/{project}/forms/sdg5_safety/submissions.csv.zip",
+        headers=headers).data))
+
+    header, row = _rows(archive.read("sdg5_safety.csv"))
+    values = dict(zip(header, row, strict=True))
+    assert (values["consent"], values["safe_now"], values["KEY"]) == (
+        "no", "", "uuid:safe-declined")
+    assert [values[c] for c in header if c.startswith("survey-")] == [""] * 12
+    assert values["FormVersion"] == "4"
+    assert _rows(archive.read("sdg5_safety-child.csv")) == [
+        ["child_pos", "child_age", "child_sex", "in_school", "PARENT_KEY", "KEY"]]
 
 
 def test_options_split_select_multiples_and_drop_group_paths(client, project, viewer,
@@ -128,7 +151,7 @@ def test_an_edit_counts_and_keeps_the_first_instance_id(client, project, viewer,
     edited = SAFE_XML.replace("<orx:instanceID>uuid:safe-1</orx:instanceID>",
                               "<orx:instanceID>uuid:safe-2</orx:instanceID>"
                               "<orx:deprecatedID>uuid:safe-1</orx:deprecatedID>").replace(
-        "<age>34</age>", "<age>35</age>")
+        "<survey><age>34</age>", "<survey><age>35</age>")
     submit(edited)
 
     archive = zipfile.ZipFile(io.BytesIO(client.get(
@@ -137,10 +160,10 @@ def test_an_edit_counts_and_keeps_the_first_instance_id(client, project, viewer,
     root = _rows(archive.read("sdg5_safety.csv"))
     assert len(root) == 2
     row = dict(zip(root[0], root[1], strict=True))
-    assert (row["age"], row["meta-instanceID"], row["KEY"], row["Edits"], row["ReviewState"]) \
-        == ("35", "uuid:safe-2", "uuid:safe-1", "1", "edited")
+    assert (row["survey-age"], row["meta-instanceID"], row["KEY"], row["Edits"],
+            row["ReviewState"]) == ("35", "uuid:safe-2", "uuid:safe-1", "1", "edited")
     children = _rows(archive.read("sdg5_safety-child.csv"))
-    assert children[1][-2:] == ["uuid:safe-1", "uuid:safe-1/child[1]"]
+    assert children[1][-2:] == ["uuid:safe-1", "uuid:safe-1/survey/child[1]"]
 
 
 def test_filters_select_by_channel_review_state_and_date(client, project, viewer,

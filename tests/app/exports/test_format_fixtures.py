@@ -23,12 +23,13 @@ SAMPLES = {
 <who_fetches>men</who_fetches><price>10</price><households>7</households>
 <location>3.119 35.597 500 8</location><comments>ok</comments></wp><thanks/>
 <meta><instanceID>uuid:fx-1</instanceID></meta></data>""",
-    "sdg5_safety": """<data xmlns:orx="http://openrosa.org/xforms" id="sdg5_safety" version="3">
-<age>19</age><sex>other</sex><county>arusha</county><safe_night>yes</safe_night>
-<violence_12m>pns</violence_12m><violence_type/><reported/><why_not/><owns_phone>no</owns_phone>
+    "sdg5_safety": """<data xmlns:orx="http://openrosa.org/xforms" id="sdg5_safety" version="4">
+<consent>yes</consent><safe_now>yes</safe_now><survey><age>19</age><sex>other</sex>
+<county>arusha</county><safe_night>yes</safe_night><violence_12m>pns</violence_12m>
+<violence_type/><reported/><why_not/><owns_phone>no</owns_phone>
 <decides_income>no</decides_income><n_children>1</n_children><child><child_pos>1</child_pos>
 <child_age>16</child_age><child_sex>girl</child_sex><in_school>no</in_school></child>
-<story/><thanks/><orx:meta><orx:instanceID>uuid:fx-1</orx:instanceID></orx:meta></data>""",
+<story/></survey><thanks/><orx:meta><orx:instanceID>uuid:fx-1</orx:instanceID></orx:meta></data>""",
     "health_post": """<data id="health_post" version="2026.11.1"><visit_date>2026-10-30</visit_date>
 <district>dolakha</district><facility>Jiri</facility><open_today>no</open_today>
 <staff_doctors>0</staff_doctors><staff_nurses>1</staff_nurses><staff_total>1</staff_total>

@@ -68,9 +68,12 @@ def test_repeats_nest_as_arrays_and_bad_values_stay_text(client, project, viewer
     submit(SAFE_XML)
     [line] = _lines(client.get(f"/v1/projects/{project}/forms/sdg5_safety/submissions.jsonl",
                                headers=headers))
-    assert line["data"]["age"] == 34
-    assert line["data"]["violence_type"] == ["physical", "sexual"]
-    assert line["data"]["child"] == [
+    data = line["data"]
+    assert (data["consent"], data["safe_now"]) == ("yes", "yes")
+    assert "age" not in data and "child" not in data  # they live in the survey group
+    assert data["survey"]["age"] == 34
+    assert data["survey"]["violence_type"] == ["physical", "sexual"]
+    assert data["survey"]["child"] == [
         {"child_pos": "1", "child_age": 5, "child_sex": "girl", "in_school": "yes"},
         {"child_pos": "2", "child_age": "nine", "child_sex": "boy", "in_school": "no"}]
 

@@ -28,12 +28,13 @@ def test_streaming_formats_keep_the_server_under_100mb_growth(
     form = publish_fixture(project, "sdg5_safety")
     version = db.session.get(FormVersion, form.current_version_id)
     model = schema_for(version.sha256, lambda: version.xml).model
-    xml = build_instance(model, {"/data/age": "34", "/data/sex": "female",
-                                 "/data/violence_type": "physical sexual",
-                                 "/data/story": "x" * 200,
-                                 "/data/child[1]/child_age": "5",
-                                 "/data/child[2]/child_age": "9"},
-                         instance_id="uuid:bulk", repeats={"/data/child": 2})
+    xml = build_instance(model, {"/data/consent": "yes", "/data/safe_now": "yes",
+                                 "/data/survey/age": "34", "/data/survey/sex": "female",
+                                 "/data/survey/violence_type": "physical sexual",
+                                 "/data/survey/story": "x" * 200,
+                                 "/data/survey/child[1]/child_age": "5",
+                                 "/data/survey/child[2]/child_age": "9"},
+                         instance_id="uuid:bulk", repeats={"/data/survey/child": 2})
     data = json.loads(json.dumps(flatten(model, fromstring(xml)).__dict__))
     _fill(form.id, version.id, data, xml.decode(), N)
 

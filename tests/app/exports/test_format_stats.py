@@ -123,13 +123,18 @@ def test_sav_zip_holds_a_table_per_repeat(client, project, viewer, publish_fixtu
     root, root_meta = _read(archive.read(f"sdg5_safety.{fmt}"), fmt, tmp_path, "root")
     child, meta = _read(archive.read(f"sdg5_safety-child.{fmt}"), fmt, tmp_path, "child")
     assert root["KEY"].tolist() == ["uuid:safe-1"]
+    assert root_meta.column_names_to_labels["safe_now"].startswith("Je, ni salama kwako")
+    assert root_meta.variable_value_labels["consent"] == {1: "Ndiyo", 2: "Hapana"}
+    assert (root["consent"].tolist(), root["safe_now"].tolist()) == ([1], [1])
     assert root_meta.column_names_to_labels["age"] == "Una umri gani?"
+    assert root["age"].tolist() == [34]
     # decides_income "jointly" is not a listed choice: the next code, labelled with itself.
     assert root_meta.variable_value_labels["decides_income"] == {
         1: "Ndiyo", 2: "Hapana", 3: "jointly"}
     assert root["decides_income"].tolist() == [3]
     assert child["PARENT_KEY"].tolist() == ["uuid:safe-1", "uuid:safe-1"]
-    assert child["KEY"].tolist() == ["uuid:safe-1/child[1]", "uuid:safe-1/child[2]"]
+    assert child["KEY"].tolist() == ["uuid:safe-1/survey/child[1]",
+                                     "uuid:safe-1/survey/child[2]"]
     assert child["child_age"].tolist() == [5, 9]
     assert meta.column_names_to_labels["child_age"] == "Umri wa mtoto ${child_pos}?"
     assert meta.variable_value_labels["child_sex"] == {1: "Msichana", 2: "Mvulana"}

@@ -79,8 +79,11 @@ def test_a_sheet_per_repeat_with_keys_and_dates(client, project, viewer, publish
     assert children[0] == ["child_pos", "child_age", "child_sex", "in_school", "PARENT_KEY",
                            "KEY"]
     assert children[1:] == [
-        ["1", 5, "girl", "yes", "uuid:safe-1", "uuid:safe-1/child[1]"],
-        ["2", 9, "boy", "no", "uuid:safe-1", "uuid:safe-1/child[2]"]]
+        ["1", 5, "girl", "yes", "uuid:safe-1", "uuid:safe-1/survey/child[1]"],
+        ["2", 9, "boy", "no", "uuid:safe-1", "uuid:safe-1/survey/child[2]"]]
+    root = _sheet(book)
+    cells = dict(zip(root[0], root[1], strict=True))
+    assert (cells["consent"], cells["safe_now"], cells["survey-age"]) == ("yes", "yes", 34)
 
     book = _workbook(client.get(f"/v1/projects/{project}/forms/health_post/submissions.xlsx"
                                 "?splitSelectMultiples=true", headers=headers))

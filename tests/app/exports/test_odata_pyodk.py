@@ -118,9 +118,14 @@ def test_odata_headers_metadata_and_unsupported_keys(client, project, viewer, pu
     base = f"/v1/projects/{project}/forms/sdg5_safety.svc"
     doc = client.get(base, headers=headers)
     assert doc.headers["OData-Version"] == "4.0"
-    assert [v["name"] for v in doc.get_json()["value"]] == ["Submissions", "Submissions.child"]
+    # Central names a repeat's table by its path through groups: survey/child.
+    assert [v["name"] for v in doc.get_json()["value"]] == [
+        "Submissions", "Submissions.survey.child"]
     meta = client.get(f"{base}/$metadata", headers=headers).data.decode()
-    assert '<EntityType Name="Submissions.child">' in meta
+    assert '<EntityType Name="Submissions.survey.child">' in meta
+    assert '<Property Name="survey" Type="org.opendatakit.user.sdg5_safety.Submissions.survey"/>' \
+        in meta
+    assert '<Property Name="consent" Type="Edm.String"/>' in meta
     bad = client.get(f"{base}/Submissions?$apply=x", headers=headers)
     assert bad.status_code == 501 and bad.get_json()["code"] == 501.1
     assert "$apply" in bad.get_json()["message"]

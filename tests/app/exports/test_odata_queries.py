@@ -70,11 +70,15 @@ def test_expand_and_repeat_table_rows_link_to_their_parent(client, project, view
     publish_fixture(project, "sdg5_safety")
     submit(SAFE_XML)
     row = _feed(client, project, headers, "", "sdg5_safety").get_json()["value"][0]
-    assert row["child@odata.navigationLink"] == "Submissions('uuid%3Asafe-1')/child"
+    assert (row["consent"], row["safe_now"], row["survey"]["age"]) == ("yes", "yes", 34)
+    # As Central: the link sits in the group object and follows the group's path.
+    assert row["survey"]["child@odata.navigationLink"] == \
+        "Submissions('uuid%3Asafe-1')/survey/child"
+    assert "child@odata.navigationLink" not in row
     expanded = _feed(client, project, headers, "?$expand=*", "sdg5_safety").get_json()
-    children = expanded["value"][0]["child"]
+    children = expanded["value"][0]["survey"]["child"]
     assert [c["child_age"] for c in children] == [5, 9]
-    table = client.get(f"/v1/projects/{project}/forms/sdg5_safety.svc/Submissions.child"
+    table = client.get(f"/v1/projects/{project}/forms/sdg5_safety.svc/Submissions.survey.child"
                        "?$top=1&$count=true", headers=headers).get_json()
     assert table["@odata.count"] == 2 and len(table["value"]) == 1
     assert table["value"][0]["__Submissions-id"] == "uuid:safe-1"
