@@ -33,7 +33,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from app import cli
     from app.web import errors, register_blueprints
+    from app.web.proxies import trust_proxies
 
+    trust_proxies(app)
     errors.init_app(app)
     register_blueprints(app)
     cli.init_app(app)

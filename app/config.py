@@ -12,6 +12,13 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _proxies(raw: str) -> int:
+    raw = raw.strip().lower()
+    if raw in ("true", "yes", "on"):
+        return 1
+    return int(raw) if raw.isdigit() else 0
+
+
 def sqlalchemy_url(url: str) -> str:
     """Operators write postgresql://; we drive PostgreSQL with psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -35,9 +42,17 @@ def from_environment() -> dict:
         "MAX_SUBMISSION_BYTES": _int("MAX_SUBMISSION_BYTES", 100 * 1024 * 1024),
         "MAX_FORM_UPLOAD_BYTES": _int("MAX_FORM_UPLOAD_BYTES", 50 * 1024 * 1024),
         "SESSION_LIFETIME_SECONDS": _int("SESSION_LIFETIME_SECONDS", 24 * 3600),
+        # Login throttling (app/services/login_throttle.py), per account + address (+ Collect
+        # device): back-off from LOGIN_MAX_FAILURES failures, LOGIN_LOCKOUT_SECONDS doubling up
+        # to LOGIN_LOCKOUT_MAX_SECONDS; an address with LOGIN_ADDRESS_MAX_FAILURES failures in
+        # LOGIN_LOCKOUT_SECONDS is refused for the rest of that window.
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCKOUT_SECONDS": _int("LOGIN_LOCKOUT_SECONDS", 300),
-        "TRUSTED_PROXY": os.environ.get("TRUSTED_PROXY", "") in ("1", "true", "yes"),
+        "LOGIN_LOCKOUT_MAX_SECONDS": _int("LOGIN_LOCKOUT_MAX_SECONDS", 3600),
+        "LOGIN_ADDRESS_MAX_FAILURES": _int("LOGIN_ADDRESS_MAX_FAILURES", 50),
+        # How many reverse proxies stand in front (X-Forwarded-For/-Proto, Werkzeug ProxyFix);
+        # "true"/"yes" mean 1, as the setting was once a switch.
+        "TRUSTED_PROXY": _proxies(os.environ.get("TRUSTED_PROXY", "")),
         # Slow clients (app/serving/worker.py): headers, and bodies under UPLOAD_MIN_RATE x
         # REQUEST_TIMEOUT bytes, must arrive within REQUEST_TIMEOUT seconds; larger bodies must
         # keep arriving at UPLOAD_MIN_RATE bytes/s on average (2G sends several KB/s).

@@ -1,4 +1,4 @@
-"""Users, passwords, sessions and login throttling."""
+"""Users, passwords and sessions (login throttling: app.services.login_throttle)."""
 from __future__ import annotations
 
 import hashlib
@@ -9,18 +9,13 @@ from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import Actor, LoginAttempt, Session, User
+from app.models import Actor, Session, User
 from app.models.base import utcnow
+from app.services.login_throttle import LoginGuard
 
 MIN_PASSWORD_LENGTH = 10
 # The HTTP Digest realm ODK Collect authenticates against; HA1 values depend on it.
 DIGEST_REALM = "DataShift Collect"
-
-
-class LoginThrottled(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
 
 
 def hash_token(token: str) -> str:
@@ -58,27 +53,14 @@ def find_user(email: str) -> User | None:
     )
 
 
-def authenticate(email: str, password: str, address: str, *, max_failures: int,
-                 lockout_seconds: int) -> User | None:
-    """Check a password, refusing while the account or the address is locked out."""
-    keys = [f"email:{email.strip().lower()}", f"addr:{address}"]
-    now = utcnow()
-    for attempt in db.session.scalars(select(LoginAttempt).where(LoginAttempt.key.in_(keys))):
-        age = (now - attempt.first_failure_at).total_seconds()
-        if age >= lockout_seconds:
-            db.session.delete(attempt)
-        elif attempt.failures >= max_failures:
-            raise LoginThrottled(int(lockout_seconds - age) + 1)
+def authenticate(email: str, password: str, guard: LoginGuard) -> User | None:
+    """Check a password; `guard` refuses first (LoginThrottled) and counts a failure."""
+    guard.check()
     user = find_user(email)
-    if user and user.password_hash and check_password_hash(user.password_hash, password):
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
+    if user is not None and check_password(user, password):
+        guard.succeeded()
         return user
-    for key in keys:
-        attempt = db.session.get(LoginAttempt, key)
-        if attempt is None:
-            db.session.add(LoginAttempt(key=key, failures=1, first_failure_at=now))
-        else:
-            attempt.failures += 1
+    guard.failed()
     return None
 
 

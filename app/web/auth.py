@@ -1,29 +1,30 @@
 """Who is calling: bearer sessions, HTTPS Basic and HTTP Digest; one place for access checks."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app, g, request
-from sqlalchemy import Select, bindparam, case, delete, literal, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 
 from app import problems
 from app.extensions import db
-from app.models import Actor, AppUser, LoginAttempt
-from app.models.base import UTCDateTime, utcnow
+from app.models import Actor, AppUser
 from app.services import accounts
+from app.services.login_throttle import LoginGuard, LoginThrottled
 from app.services.permissions import Principal, principal_for
 
 
 def is_https() -> bool:
-    """HTTPS directly, or as told by a proxy the operator trusts (TRUSTED_PROXY)."""
-    if request.scheme == "https":
-        return True
-    return bool(current_app.config.get("TRUSTED_PROXY")) and \
-        request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+    """HTTPS directly, or as told by the proxies the operator trusts (TRUSTED_PROXY: ProxyFix
+    sets the scheme from their X-Forwarded-Proto)."""
+    return request.scheme == "https"
+
+
+def login_guard(account: str) -> LoginGuard:
+    """The throttle for a login by this request: its client address (after ProxyFix) and, for
+    ODK Collect, its `deviceID`, so one phone's stale password does not stop the others."""
+    device = request.args.get("deviceID", "")[:200] or None
+    return LoginGuard(account, request.remote_addr or "-", device)
 
 
 def current_principal(required: bool = True) -> Principal | None:
@@ -47,12 +48,10 @@ def current_principal(required: bool = True) -> Principal | None:
             raise problems.https_only()
         auth = request.authorization
         username = (auth.username or "") if auth else ""
-        throttle = _Throttle(username)
-        user = accounts.find_user(username) if auth else None
-        if user is None or not accounts.check_password(user, auth.password or ""):
-            throttle.failed()
+        user = _throttled(lambda: accounts.authenticate(
+            username, (auth.password or "") if auth else "", login_guard(username)))
+        if user is None:
             raise problems.authentication_failed()
-        throttle.succeeded()
         principal = principal_for(user.actor)
     elif scheme.lower() == "digest" and credentials:
         principal = _digest_principal()
@@ -75,7 +74,8 @@ def _digest_principal() -> Principal:
             nc=params.get("nc"), cnonce=params.get("cnonce"), algorithm=params.get("algorithm"))
     except KeyError:
         raise problems.authentication_failed() from None
-    throttle = _Throttle(creds.username)
+    throttle = login_guard(creds.username)
+    _throttled(throttle.check)
     user = accounts.find_user(creds.username)
     try:
         ok = digest.verify(creds, method=request.method, path=request.path,
@@ -95,50 +95,12 @@ def _digest_principal() -> Principal:
     return principal
 
 
-class _Throttle:
-    """Failed-login throttling for Basic and Digest, sharing the rows (and limits) that
-    `POST /v1/sessions` keeps per account and per address (`accounts.authenticate`).
-
-    Constructed before the password is checked: refuses with 429 while either key is locked
-    out. Failures are counted in their own transaction (the request's is rolled back on 401);
-    a success clears the account's count only when there is one, so a good login writes
-    nothing."""
-
-    def __init__(self, email: str):
-        config = current_app.config
-        self.max_failures = int(config["LOGIN_MAX_FAILURES"])
-        self.lockout = int(config["LOGIN_LOCKOUT_SECONDS"])
-        self.keys = [f"email:{email.strip().lower()}", f"addr:{request.remote_addr or '-'}"]
-        self.now = utcnow()
-        self.account_counted = False
-        for key, failures, first in db.session.execute(
-                select(LoginAttempt.key, LoginAttempt.failures, LoginAttempt.first_failure_at)
-                .where(LoginAttempt.key.in_(self.keys))):
-            age = (self.now - first).total_seconds()
-            if age >= self.lockout:
-                continue  # an old count: failed() starts it again
-            self.account_counted |= key == self.keys[0]
-            if failures >= self.max_failures:
-                raise problems.too_many_attempts(int(self.lockout - age) + 1)
-
-    def failed(self) -> None:
-        table = LoginAttempt.__table__
-        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-        now = literal(self.now, UTCDateTime())
-        fresh = table.c.first_failure_at <= literal(
-            self.now - timedelta(seconds=self.lockout), UTCDateTime())
-        statement = insert(table).values(
-            [{"key": key, "failures": 1, "first_failure_at": self.now} for key in self.keys])
-        statement = statement.on_conflict_do_update(index_elements=["key"], set_={
-            "failures": case((fresh, 1), else_=table.c.failures + 1),
-            "first_failure_at": case((fresh, now), else_=table.c.first_failure_at)})
-        with db.engine.begin() as connection:
-            connection.execute(statement)
-
-    def succeeded(self) -> None:
-        if self.account_counted:
-            with db.engine.begin() as connection:
-                connection.execute(delete(LoginAttempt).where(LoginAttempt.key == self.keys[0]))
+def _throttled(attempt):
+    """Run a login step, turning the throttle's refusal into 429 with Retry-After."""
+    try:
+        return attempt()
+    except LoginThrottled as throttled:
+        raise problems.too_many_attempts(throttled.retry_after) from None
 
 
 def _key_principal(token: str) -> Principal:

@@ -10,7 +10,9 @@ from werkzeug.http import parse_dict_header
 from app.extensions import db
 from app.models import AppUser
 from app.models.base import utcnow
+from app.services.login_throttle import pair_key
 from app.web import digest
+from app.web.proxies import trust_proxies
 from tests.conftest import PASSWORD
 from tests.openrosa.collect_client import CollectClient
 from tests.openrosa.fixtures import jpeg, site_instance
@@ -50,7 +52,8 @@ def test_no_credentials_get_401_with_a_digest_challenge_and_no_basic_over_http(
 
 
 def test_basic_is_offered_too_behind_a_trusted_https_proxy(app, client, site_form):
-    app.config["TRUSTED_PROXY"] = True
+    app.config["TRUSTED_PROXY"] = 1
+    trust_proxies(app)
     response = client.get(f"/v1/projects/{site_form.project_id}/formList",
                           headers={"X-Forwarded-Proto": "https"})
     assert set(_challenges(response)) == {"digest", "basic"}
@@ -171,29 +174,39 @@ def _attempts() -> dict[str, int]:
     return dict(db.session.execute(select(LoginAttempt.key, LoginAttempt.failures)).all())
 
 
-def test_failed_digest_logins_are_throttled_per_account_like_session_logins(
+def test_a_collect_phone_with_a_stale_password_backs_off_alone_not_the_whole_office(
         app, client, site_form, make_user):
+    """Five phones behind one NAT address share an account; one still has the old password."""
     app.config["LOGIN_MAX_FAILURES"] = 3
     make_user(EMAIL, roles={site_form.project_id: "formfill"})
-    uri = f"/v1/projects/{site_form.project_id}/formList"
-    nonce = _challenges(client.get(uri))["digest"]["nonce"]
+    stale = f"/v1/projects/{site_form.project_id}/formList?deviceID=collect:stale"
+    nonce = _challenges(client.get(stale))["digest"]["nonce"]
     for n in range(1, 4):
-        response = client.get(uri, headers={"Authorization": _digest_header(
-            "GET", uri, nonce, password="a guess", nc=n)})
+        response = client.get(stale, headers={"Authorization": _digest_header(
+            "GET", stale, nonce, password="the old one", nc=n)})
         assert response.status_code == 401
-    assert _attempts() == {f"email:{EMAIL}": 3, "addr:127.0.0.1": 3}
-    # Locked out: even the right password is refused, with a message Collect shows.
-    response = client.get(uri, headers={"Authorization": _digest_header("GET", uri, nonce, nc=4)})
+    assert _attempts() == {pair_key(EMAIL, "127.0.0.1", "collect:stale"): 3,
+                           "addr:127.0.0.1": 3}
+    # That phone backs off, with a message Collect shows...
+    response = client.get(stale, headers={"Authorization": _digest_header(
+        "GET", stale, nonce, password="the old one", nc=4)})
     assert response.status_code == 429
     assert 0 < int(response.headers["Retry-After"]) <= app.config["LOGIN_LOCKOUT_SECONDS"] + 1
     nature, text = openrosa_message(response)
     assert nature == "error" and "Too many failed login attempts" in text
-    # The lock is the account's and the address's, whichever door: a session login too.
+    # ...the office's other phones (same account, same address) keep sending, Digest and Basic.
+    other = f"/v1/projects/{site_form.project_id}/formList?deviceID=collect:other"
+    assert client.get(other, headers={"Authorization": _digest_header(
+        "GET", other, nonce, nc=5)}).status_code == 200
+    token = base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()
+    assert client.get(other.replace("other", "third"), base_url="https://localhost",
+                      headers={"Authorization": f"Basic {token}"}).status_code == 200
+    # and so does the account's owner at the web sign-in.
     assert client.post("/v1/sessions", json={"email": EMAIL, "password": PASSWORD}
-                       ).status_code == 429
+                       ).status_code == 200
 
 
-def test_the_lockout_ends_and_a_good_digest_login_clears_the_account_count(
+def test_the_backoff_ends_and_a_good_digest_login_clears_the_phones_count(
         app, client, site_form, make_user):
     app.config["LOGIN_MAX_FAILURES"] = 3
     make_user(EMAIL, roles={site_form.project_id: "formfill"})
@@ -205,7 +218,7 @@ def test_the_lockout_ends_and_a_good_digest_login_clears_the_account_count(
     assert client.get(uri, headers={"Authorization": _digest_header(
         "GET", uri, nonce, nc=3)}).status_code == 200
     assert _attempts() == {"addr:127.0.0.1": 2}  # the address keeps its count, as in sessions
-    # An old lockout no longer counts: its window restarts at the next failure.
+    # Counts a day old are forgotten: the next failure starts again at one.
     from sqlalchemy import update
 
     from app.models import LoginAttempt
@@ -216,7 +229,7 @@ def test_the_lockout_ends_and_a_good_digest_login_clears_the_account_count(
     response = client.get(uri, headers={"Authorization": _digest_header(
         "GET", uri, nonce, password="a guess", nc=4)})
     assert response.status_code == 401
-    assert _attempts() == {f"email:{EMAIL}": 1, "addr:127.0.0.1": 1}
+    assert _attempts() == {pair_key(EMAIL, "127.0.0.1"): 1, "addr:127.0.0.1": 1}
 
 
 def test_a_stale_nonce_or_no_credentials_is_not_a_failed_login(app, client, site_form,
