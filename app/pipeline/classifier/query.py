@@ -8,6 +8,7 @@ words of b; PRE/n is treated as W/n).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 
 from app.pipeline.classifier.text import fold
@@ -127,11 +128,9 @@ def match(node: Node, index: TextIndex) -> Spans:
         starts = index.word(words[0])
         if len(words) == 1 or not starts:
             return [(s, s) for s in starts]
-        out = []
-        for s in starts:
-            if all(s + k in set(index.word(w)) for k, w in enumerate(words[1:], 1)):
-                out.append((s, s + len(words) - 1))
-        return out
+        following = [set(index.word(w)) for w in words[1:]]
+        return [(s, s + len(words) - 1) for s in starts
+                if all(s + k in at for k, at in enumerate(following, 1))]
     if op == "or":
         out: Spans = []
         for child in node[1:]:
@@ -152,11 +151,18 @@ def match(node: Node, index: TextIndex) -> Spans:
         n, left = node[1], match(node[2], index)
         if not left:
             return []
-        right = match(node[3], index)
-        return [
-            (min(a[0], b[0]), max(a[1], b[1]))
-            for a in left
-            for b in right
-            if b[0] - a[1] - 1 <= n and a[0] - b[1] - 1 <= n
-        ]
+        right = sorted(match(node[3], index))
+        if not right:
+            return []
+        # Only the right spans starting near each left span can be within n words: find them by
+        # bisection, so a word repeated thousands of times costs n log n, not n squared.
+        starts = [b[0] for b in right]
+        reach = max(b[1] - b[0] for b in right)
+        out = []
+        for a in left:
+            near = right[bisect_left(starts, a[0] - n - 1 - reach):
+                         bisect_right(starts, a[1] + n + 1)]
+            out.extend((min(a[0], b[0]), max(a[1], b[1])) for b in near
+                       if b[0] - a[1] - 1 <= n and a[0] - b[1] - 1 <= n)
+        return out
     raise QuerySyntaxError(f"unknown node {op!r}")

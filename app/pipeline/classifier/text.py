@@ -7,6 +7,13 @@ import unicodedata
 
 LANGS = ("en", "es", "sw", "ne")
 
+# Bounded cost (issue 12): every feature is linear in the text's length, and that length is
+# capped. A word is cut at MAX_TOKEN_CHARS (no language we read has longer words; the prefix
+# index would grow with the square of a 5 MB "word"), and a text longer than MAX_TEXT_CHARS is
+# classified on its first MAX_TEXT_CHARS characters (the benchmark's longest text has ~1,300).
+MAX_TOKEN_CHARS = 40
+MAX_TEXT_CHARS = 20_000
+
 # Devanagari letters and their combining vowel signs; the danda (U+0964/5) is punctuation.
 _TOKEN = re.compile(r"(?:[^\W_]|[\u0900-\u0963\u0966-\u097F])+")
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
@@ -148,8 +155,9 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Folded word tokens of a text, punctuation and hyphens dropped."""
-    return _TOKEN.findall(fold(text))
+    """Folded word tokens of a text's first MAX_TEXT_CHARS characters, punctuation and hyphens
+    dropped, each cut at MAX_TOKEN_CHARS."""
+    return [t[:MAX_TOKEN_CHARS] for t in _TOKEN.findall(fold(text[:MAX_TEXT_CHARS]))]
 
 
 def language_code(lang: str | None) -> str | None:
@@ -163,6 +171,7 @@ def language_code(lang: str | None) -> str | None:
 
 def detect_language(text: str) -> str:
     """Best guess among en/es/sw/ne: Devanagari script means ne, else stopword counts."""
+    text = text[:MAX_TEXT_CHARS]
     dev = len(_DEVANAGARI.findall(text))
     if dev and dev >= len(_LATIN.findall(text)):
         return "ne"
