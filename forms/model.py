@@ -22,6 +22,8 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from forms.settings import ConversationSettings
+
 XF = "http://www.w3.org/2002/xforms"
 XH = "http://www.w3.org/1999/xhtml"
 JR = "http://openrosa.org/javarosa"
@@ -126,6 +128,10 @@ class FormModel:
     namespaces: dict[str, str] = dataclasses.field(repr=False)
     primary_instance: Element = dataclasses.field(repr=False, compare=False)
     body_order: tuple[str, ...] = dataclasses.field(repr=False, default=())
+    # Not in the XForm: the XLSForm's consent / sensitive / sms_progress, stored with the
+    # version (forms.settings); set with `with_settings`.
+    settings: ConversationSettings = dataclasses.field(
+        repr=False, compare=False, default=ConversationSettings())
 
     def __hash__(self) -> int:
         return hash((self.form_id, self.version))
@@ -151,6 +157,10 @@ class FormModel:
     def repeats(self) -> list[Field]:
         """Repeat fields in instance order."""
         return [f for f in self.fields if f.kind == "repeat"]
+
+    def with_settings(self, settings: ConversationSettings) -> FormModel:
+        """The same model carrying a version's conversation settings."""
+        return dataclasses.replace(self, settings=settings)
 
     def binary_fields(self) -> list[Field]:
         """Upload controls (image, audio, video, file): their values are attachment names."""

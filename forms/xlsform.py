@@ -18,6 +18,7 @@ from forms import upload
 from forms.errors import XLSFormError, XLSFormWarnings
 from forms.media import AttachmentSlot, attachment_slots
 from forms.sdg.catalogue import is_known_code, parse_codes
+from forms.settings import ConversationSettings, read_settings
 from forms.validate import run_odk_validate
 
 DISAGGREGATIONS = frozenset({"sex", "age", "location"})
@@ -76,6 +77,8 @@ class CompiledForm:
     validated: bool
     xlsform: bytes | None
     xlsform_content_type: str | None = None  # what Central serves the workbook back as
+    # consent, sensitive, sms_progress (forms.settings); an XForm upload has none
+    conversation: ConversationSettings = ConversationSettings()
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ def _compile_xlsform(
     except Exception as exc:  # pyxform has unguarded paths; no raw exception escapes
         raise XLSFormError(str(exc) or type(exc).__name__, warnings=warnings) from exc
     _check_extension_cells(cells)
+    conversation = read_settings(settings, result._pyxform or {})
     if warnings and not ignore_warnings:
         raise XLSFormWarnings(warnings)
     xml = result.xform.encode("utf-8")
@@ -196,6 +200,7 @@ def _compile_xlsform(
         validated=validated,
         xlsform=data,
         xlsform_content_type=upload.XLSX_TYPE if kind == "xlsx" else upload.XLS_TYPE,
+        conversation=conversation,
     )
 
 
