@@ -1,9 +1,10 @@
 """Turn what a person typed into the value Collect would store, or a reason it is not one.
 
 Digits in any script count (Nepali ० to ९ included); decimals take a comma or a point; dates
-are day-first (25/12/2024, 25-12-2024, 25.12.24) or ISO (2024-12-25); select_one takes a
-number, a label in any of the form's languages (case and accents folded) or a choice name;
-select_multiple takes numbers or names separated by spaces or commas.
+are day-first (25/12/2024, 25-12-2024, 25.12.24) or year-first (2024-12-25, 2024/12/25, as
+written in Nepal); select_one takes a number, a label in any of the form's languages (case
+and accents folded) or a choice name; select_multiple takes numbers or names separated by
+spaces or commas. WhatsApp's keycap digits (1️⃣ 3️⃣) are digits, and a lone 👍 / 👎 is yes / no.
 """
 from __future__ import annotations
 
@@ -32,11 +33,24 @@ class AnswerError(ValueError):
 
 
 _DATE_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DATE_ISO = re.compile(r"^(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})$")
 _TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
 _INT = re.compile(r"^[+-]?\d+$")
 _DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _SPLIT = re.compile(r"[\s,;]+")
+
+
+# Keycap digits are a digit + U+FE0F + U+20E3; 🔟 is ten. Variation selectors only pick a glyph.
+_KEYCAP_MARKS = dict.fromkeys(map(ord, "\ufe0e\ufe0f\u20e3"))
+_EMOJI_WORDS = {"👍": "yes", "👎": "no"}
+
+
+def plain_reply(text: str) -> str:
+    """What a person typed, trimmed, with emoji that stand for digits or yes/no read as such
+    ("1️⃣ 3️⃣" -> "1 3", a lone "👍🏽" -> "yes")."""
+    plain = text.strip().translate(_KEYCAP_MARKS).replace("🔟", "10")
+    bare = "".join(c for c in plain if not 0x1F3FB <= ord(c) <= 0x1F3FF)  # skin tones
+    return _EMOJI_WORDS.get(bare, plain)
 
 
 def ascii_digits(text: str) -> str:

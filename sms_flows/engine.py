@@ -11,29 +11,47 @@ of another form (StartContext.form_keywords) mid-survey asks "leave this one? 1 
 on yes the state keeps status "active" and names the form in `switch_to`: the app keeps this
 survey as an expired partial and starts that form. A survey that came in one compact message
 has `submission_channel == "compact"`.
+
+The form's settings (forms.settings, on the model) shape the conversation: a declined consent
+question ends it at once with status "declined", its answers dropped (nothing kept); a
+sensitive form gets no reminders. A finished survey closes with the form's own last note when
+it has one, else ours. On WhatsApp, photo, voice-note and video questions are asked and
+answered with the media the person sends (kept in `state.media` for the app to download),
+and no reminder is sent once the provider's 24-hour session window has closed. A USSD
+session redialled after a drop offers "1. Continue 2. Start again".
 """
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from forms.model import FormModel, parse_xform
+from forms.settings import ConversationSettings
 from forms.walker import Event, Walk, language_code
 from forms.xpath import to_string
-from sms_flows import compact, keywords, prompts
-from sms_flows.answers import AnswerError, ascii_digits, parse_answer
+from sms_flows import compact, hints, keywords, prompts
+from sms_flows.answers import AnswerError, ascii_digits, parse_answer, plain_reply
 from sms_flows.messages import CATALOGUE, command_word, message
 from sms_flows.state import State, engine_settings, utc
-from sms_flows.types import StartContext
+from sms_flows.types import InboundMedia, StartContext
 
 Replies = tuple[State, list[str]]
+# WhatsApp lets a business send free text only within 24 hours of the person's last message;
+# a reminder is not worth a refused send, so none goes out in the last few minutes either.
+WHATSAPP_SESSION = 24 * 3600 - 300
 
 
-def parse_form(xml: str | bytes) -> FormModel:
-    """The form model of a published version's XForm."""
-    return parse_xform(xml.encode("utf-8") if isinstance(xml, str) else xml)
+def parse_form(xml: str | bytes,
+               settings: ConversationSettings | Mapping[str, Any] | None = None) -> FormModel:
+    """The form model of a published version's XForm, with its conversation settings (as
+    stored: `ConversationSettings.to_json()`)."""
+    model = parse_xform(xml.encode("utf-8") if isinstance(xml, str) else xml)
+    if settings:
+        model = model.with_settings(settings if isinstance(settings, ConversationSettings)
+                                    else ConversationSettings.from_json(settings))
+    return model
 
 
 def load(data: Mapping[str, Any], form_model: FormModel) -> State:
@@ -61,14 +79,16 @@ def start(form_model: FormModel, context: StartContext, now: datetime) -> Replie
     return _advance(state, walk, None, now, [])
 
 
-def step(state: State, inbound_text: str, now: datetime) -> Replies:
-    """One answer or command in, the new state and the replies out."""
-    if state.status == "completed":
+def step(state: State, inbound_text: str, now: datetime,
+         media: Sequence[InboundMedia] = ()) -> Replies:
+    """One answer or command in (with the photos or notes it carried, on WhatsApp), the new
+    state and the replies out."""
+    if state.status in ("completed", "declined"):
         return state, []
     state.status = "active"
     state.touch(now)
     walk = _walk(state, now)
-    text = inbound_text.strip()
+    text = plain_reply(inbound_text)
     match = keywords.match_command(text, _table(state))
     if state.pending == "switch" and (match is None or match.command != keywords.STOP):
         return _answer_switch(state, walk, text, now)
@@ -76,6 +96,8 @@ def step(state: State, inbound_text: str, now: datetime) -> Replies:
         return _command(state, walk, match, now)
     if state.pending == "language":
         return _pick_language(state, walk, text, now)
+    if state.pending == "resume":
+        return _answer_resume(state, walk, text, now)
     first, _, rest = keywords.fold(text).partition(" ")
     if first in state.form_keywords and first != state.keyword:
         return offer_switch(state, text, now)
@@ -87,12 +109,15 @@ def step(state: State, inbound_text: str, now: datetime) -> Replies:
     event = _current(state, walk) if state.at is not None else None
     if event is None:  # nothing asked yet (a compact message failed): ask the first question
         return _advance(state, walk, None, now, [])
+    if hints.media_kind(event) is not None:
+        return _answer_media(state, walk, event, text, media, now)
     return _answer(state, walk, event, text, now)
 
 
 def resume(state: State, now: datetime) -> Replies:
-    """Ask again where the person stopped (redialled USSD, START, a text after expiry)."""
-    if state.status == "completed":
+    """Ask again where the person stopped (START, a text after expiry); a redialled USSD
+    session that had answers is offered "1. Continue 2. Start again" first."""
+    if state.status in ("completed", "declined"):
         return state, []
     state.status = "active"
     state.pending = state.switch_to = state.switch_form = None
@@ -100,16 +125,32 @@ def resume(state: State, now: datetime) -> Replies:
     walk = _walk(state, now)
     if state.at is None:
         return _advance(state, walk, None, now, [])
-    return _ask(state, walk, [message("welcome_back", prompts.catalogue_language(state))])
+    lang = prompts.catalogue_language(state)
+    if state.medium == "ussd" and _answered_any(state, walk):
+        state.pending = "resume"
+        return _answer_resume(state, walk, "", now)
+    return _ask(state, walk, [message("welcome_back", lang)])
+
+
+def resumable(state: State, now: datetime) -> bool:
+    """Whether a survey left open may be picked up again now: always over SMS and WhatsApp,
+    within the `resume_window` setting over USSD (a redial after it starts a new survey)."""
+    return state.medium != "ussd" or state.idle(now) <= state.settings["resume_window"]
 
 
 def tick(state: State, now: datetime) -> Replies:
-    """An idle survey: one reminder after remind_after, then "expired" after expire_after."""
+    """An idle survey: one reminder after remind_after, then "expired" after expire_after.
+
+    A sensitive form is never reminded (a reminder could reveal taking part), nor a WhatsApp
+    survey outside its 24-hour session; both still expire."""
     if state.status != "active":
         return state, []
     idle = state.idle(now)
     if not state.reminded and idle >= state.settings["remind_after"]:
         state.reminded = True
+        if state.model.settings.sensitive or (
+                state.medium == "whatsapp" and idle >= WHATSAPP_SESSION):
+            return state, []
         walk = _walk(state, now)
         return _ask(state, walk, [message("reminder", prompts.catalogue_language(state))])
     if state.reminded and idle >= state.settings["expire_after"]:
@@ -139,6 +180,7 @@ class Engine:
     tick = staticmethod(tick)
     load = staticmethod(load)
     offer_switch = staticmethod(offer_switch)
+    resumable = staticmethod(resumable)
 
 
 # --- walking --------------------------------------------------------------------------------
@@ -158,7 +200,7 @@ def _current(state: State, walk: Walk) -> Event | None:
     events = walk.events()
     for event in events:
         if event.key == state.at:
-            return event if event.relevant else _next(events, events.index(event), [])
+            return event if event.relevant else _next(state, events, events.index(event), [])
     # The question asked is gone (no longer relevant, or its repeat shrank): find the first
     # relevant question without an answer.
     for event in events:
@@ -167,16 +209,12 @@ def _current(state: State, walk: Walk) -> Event | None:
     return None
 
 
-def _askable(event: Event) -> bool:
-    return event.relevant and event.kind in ("question", "prompt")
-
-
-def _next(events: list[Event], index: int, notes: list[Event],
+def _next(state: State, events: list[Event], index: int, notes: list[Event],
           skip: Callable[[Event], bool] | None = None) -> Event | None:
     for event in events[index + 1:]:
         if event.relevant and event.kind == "note":
             notes.append(event)
-        elif _askable(event):
+        elif prompts.askable(state, event):
             if skip is None or not skip(event):
                 return event
             notes.clear()  # notes before an answer kept were seen already
@@ -194,26 +232,31 @@ def _advance(state: State, walk: Walk, after: str | None, now: datetime,
     events = walk.events()
     index = next((i for i, e in enumerate(events) if e.key == after), -1)
     notes: list[Event] = []
-    event = _next(events, index, notes, skip)
+    event = _next(state, events, index, notes, skip)
     said = before + [walk.label(n) for n in notes]
     state.page = state.attempts = 0
     if event is None:
-        return _finish(state, walk, now, said)
+        return _finish(state, walk, now, said, closing=bool(notes))
     state.at = event.key
     _sync(state, walk)
     return _ask(state, walk, said)
 
 
-def _ask(state: State, walk: Walk, before: list[str]) -> Replies:
+def _ask(state: State, walk: Walk, before: list[str], hint: bool = True) -> Replies:
     event = _current(state, walk)
     if event is None:
         return state, prompts.reply(state, before)
     state.at = event.key
-    body, _ = prompts.question(state, walk, event)
+    body, _ = prompts.question(state, walk, event, hint)
     return state, prompts.reply(state, [*before, body])
 
 
-def _finish(state: State, walk: Walk, now: datetime, said: list[str]) -> Replies:
+def _finish(state: State, walk: Walk, now: datetime, said: list[str],
+            closing: bool = False) -> Replies:
+    """The survey is done: its instance built; one closing message, the form's own last
+    note(s) when `closing` (they are in `said`), else ours."""
+    if _declines(state, walk):
+        return _decline(state)
     stamp = _timestamp(now)
     for path, (kind, param) in walk.info.preloads.items():
         if kind == "timestamp" and param == "end":
@@ -223,8 +266,28 @@ def _finish(state: State, walk: Walk, now: datetime, said: list[str]) -> Replies
     state.instance_xml = walk.instance_xml(state.instance_id).decode("utf-8")
     state.status = "completed"
     state.at = None
-    return state, prompts.reply(state, [*said, message("thanks",
-                                                       prompts.catalogue_language(state))])
+    thanks = [] if closing else [message("thanks", prompts.catalogue_language(state))]
+    return state, prompts.reply(state, [*said, *thanks])
+
+
+def _declines(state: State, walk: Walk) -> bool:
+    """Whether a consent question the person was asked got anything but its agreeing
+    answer (a skipped one included)."""
+    settings = state.model.settings
+    if not settings.consent:
+        return False
+    asked = {e.key: e for e in walk.events() if e.relevant}
+    return any(c.path in asked and walk.answers.get(c.path, "") != c.agree
+               for c in settings.consent)
+
+
+def _decline(state: State) -> Replies:
+    """A declined consent: the survey ends here and nothing the person sent is kept."""
+    state.status = "declined"
+    state.answers, state.repeats, state.media = {}, {}, {}
+    state.instance_xml = None
+    state.at = state.pending = None
+    return state, prompts.reply(state, [message("declined", prompts.catalogue_language(state))])
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -239,26 +302,55 @@ def _answer(state: State, walk: Walk, event: Event, text: str, now: datetime) ->
         if pages > 1:
             state.page = (state.page + 1) % pages
             return _ask(state, walk, [])
+    said_how = False  # the reason is the type's own hint: the question need not repeat it
     try:
         value = parse_answer(event.field, text, walk.choices(event))
         problem = walk.check(event, value)
         reason = None if problem is None else (
             message(problem, lang) if problem in ("required", "constraint") else problem)
     except AnswerError as error:
-        reason = error.text(lang)
+        reason, said_how = error.text(lang), True
     if reason is None:
-        walk.answer(event, value)
-        # After BACK, carry on from the first question without a (valid) answer.
-        return _advance(state, walk, event.key, now, [], _still_valid(walk))
+        return _accept(state, walk, event, value, now)
+    return _retry(state, walk, event, reason, now, hint=not said_how)
+
+
+def _accept(state: State, walk: Walk, event: Event, value: str, now: datetime,
+            before: Sequence[str] = ()) -> Replies:
+    walk.answer(event, value)
+    if _declines(state, walk):
+        return _decline(state)
+    # After BACK, carry on from the first question without a (valid) answer.
+    return _advance(state, walk, event.key, now, list(before), _still_valid(walk))
+
+
+def _retry(state: State, walk: Walk, event: Event, reason: str, now: datetime,
+           hint: bool = True) -> Replies:
+    """An answer refused: say why and ask again; skip an optional question after too many."""
+    lang = prompts.catalogue_language(state)
     state.attempts += 1
     if state.attempts >= state.settings["max_attempts"]:
         if not event.required:
-            walk.answer(event, "")
-            n = state.attempts
-            return _advance(state, walk, event.key, now, [message("skipped", lang, n=n)])
-        hint = message("help_hint", lang, help=command_word(keywords.HELP, lang, _table(state)))
-        return _ask(state, walk, [f"{reason} {hint}"])
-    return _ask(state, walk, [reason])
+            return _accept(state, walk, event, "", now,
+                           [message("skipped", lang, n=state.attempts)])
+        help_hint = message("help_hint", lang,
+                            help=command_word(keywords.HELP, lang, _table(state)))
+        return _ask(state, walk, [f"{reason} {help_hint}"], hint)
+    return _ask(state, walk, [reason], hint)
+
+
+def _answer_media(state: State, walk: Walk, event: Event, text: str,
+                  media: Sequence[InboundMedia], now: datetime) -> Replies:
+    """A photo, voice-note or video question (WhatsApp): the first fitting media answers it;
+    the instance holds its file name, `state.media` where to fetch it."""
+    kind = hints.media_kind(event)
+    fitting = [m for m in media if m.content_type.partition("/")[0] == kind]
+    if not fitting:
+        return _retry(state, walk, event, message(f"send_{kind}", prompts.catalogue_language(
+            state)), now, hint=False)
+    chosen = fitting[0]
+    state.media[chosen.filename] = {"url": chosen.url, "contentType": chosen.content_type}
+    return _accept(state, walk, event, chosen.filename, now)
 
 
 def _yes_no(text: str) -> bool | None:
@@ -313,13 +405,7 @@ def _command(state: State, walk: Walk, match: keywords.CommandMatch, now: dateti
     if command == keywords.START:
         return resume(state, now)
     if command == keywords.RESTART:
-        phone = next((state.answers.get(p, "") for p, (kind, param) in
-                      walk.info.preloads.items() if param == "phonenumber"), "")
-        state.answers, state.repeats, state.at = {}, {}, None
-        state.instance_id = f"uuid:{uuid.uuid4()}"
-        walk = _walk(state, now)
-        _preload(state, walk, phone, now)
-        return _advance(state, walk, None, now, [message("restarted", lang)])
+        return _restart(state, walk, now)
     if command == keywords.LANGUAGE:
         if match.argument and _set_language(state, match.argument):
             return _ask(state, _walk(state, now), [])
@@ -339,7 +425,8 @@ def _command(state: State, walk: Walk, match: keywords.CommandMatch, now: dateti
     if command == keywords.BACK:
         events = walk.events()
         index = events.index(event)
-        previous = next((e for e in reversed(events[:index]) if _askable(e)), None)
+        previous = next((e for e in reversed(events[:index]) if prompts.askable(state, e)),
+                        None)
         if previous is None:
             return _ask(state, walk, [message("first_question", lang)])
         state.at, state.page, state.attempts = previous.key, 0, 0
@@ -349,8 +436,38 @@ def _command(state: State, walk: Walk, match: keywords.CommandMatch, now: dateti
         return _advance(state, walk, event.key, now, [])
     if event.required:
         return _ask(state, walk, [message("cannot_skip", lang)])
-    walk.answer(event, "")
-    return _advance(state, walk, event.key, now, [])
+    return _accept(state, walk, event, "", now)
+
+
+def _restart(state: State, walk: Walk, now: datetime) -> Replies:
+    """A new, empty instance of the same form (the phone number metadata kept)."""
+    phone = next((state.answers.get(p, "") for p, (kind, param) in
+                  walk.info.preloads.items() if param == "phonenumber"), "")
+    state.answers, state.repeats, state.media, state.at = {}, {}, {}, None
+    state.pending = None
+    state.instance_id = f"uuid:{uuid.uuid4()}"
+    walk = _walk(state, now)
+    _preload(state, walk, phone, now)
+    return _advance(state, walk, None, now,
+                    [message("restarted", prompts.catalogue_language(state))])
+
+
+def _answered_any(state: State, walk: Walk) -> bool:
+    return any(e.key in state.answers for e in walk.events()
+               if e.kind in ("question", "unanswerable"))
+
+
+def _answer_resume(state: State, walk: Walk, text: str, now: datetime) -> Replies:
+    choice = _yes_no(text)  # 1 continues, 2 starts again
+    lang = prompts.catalogue_language(state)
+    if choice is None:  # the offer itself (text ""), or again after a reply that is neither
+        body, _ = prompts.paged(state, message("resume_offer", lang),
+                                [message("continue", lang), message("start_again", lang)])
+        return state, prompts.reply(state, [message("reply_number", lang) if text else "", body])
+    state.pending = None
+    if choice:
+        return _ask(state, walk, [])
+    return _restart(state, walk, now)
 
 
 def _pick_language(state: State, walk: Walk, text: str, now: datetime) -> Replies:

@@ -11,10 +11,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ne": "सूचीबाट एउटा नम्बर पठाउनुहोस्।",
     },
     "reply_numbers": {
-        "en": "Reply with numbers from the list, e.g. 1 3.",
-        "sw": "Jibu kwa namba kutoka kwenye orodha, mfano 1 3.",
-        "es": "Responda con números de la lista, p. ej. 1 3.",
-        "ne": "सूचीबाट नम्बरहरू पठाउनुहोस्, जस्तै 1 3।",
+        "en": "Reply with one or more numbers, e.g. 1 3.",
+        "sw": "Jibu kwa namba moja au zaidi, mfano 1 3.",
+        "es": "Responda con uno o más números, p. ej. 1 3.",
+        "ne": "एक वा बढी नम्बर पठाउनुहोस्, जस्तै 1 3।",
     },
     "whole_number": {
         "en": "Reply with a whole number.",
@@ -23,16 +23,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ne": "पूर्ण सङ्ख्या पठाउनुहोस्।",
     },
     "decimal": {
-        "en": "Reply with a number.",
-        "sw": "Jibu kwa namba.",
-        "es": "Responda con un número.",
-        "ne": "सङ्ख्या पठाउनुहोस्।",
+        "en": "Reply with a number, e.g. 2.5.",
+        "sw": "Jibu kwa namba, mfano 2.5.",
+        "es": "Responda con un número, p. ej. 2,5.",
+        "ne": "सङ्ख्या पठाउनुहोस्, जस्तै 2.5।",
     },
+    # Dates in the local order: day first in Kenya, Tanzania and Argentina; year first in
+    # Nepal (the parser takes both, and ISO).
     "date": {
         "en": "Reply with a date like 25/12/2024.",
         "sw": "Jibu kwa tarehe kama 25/12/2024.",
         "es": "Responda con una fecha como 25/12/2024.",
-        "ne": "मिति यसरी पठाउनुहोस्: 25/12/2024।",
+        "ne": "मिति यसरी पठाउनुहोस्: 2024-12-25।",
+    },
+    "datetime": {
+        "en": "Reply with a date and time like 25/12/2024 14:30.",
+        "sw": "Jibu kwa tarehe na saa kama 25/12/2024 14:30.",
+        "es": "Responda con fecha y hora como 25/12/2024 14:30.",
+        "ne": "मिति र समय यसरी पठाउनुहोस्: 2024-12-25 14:30।",
     },
     "time": {
         "en": "Reply with a time like 14:30.",
@@ -46,6 +54,41 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "es": "Responda con latitud y longitud, p. ej. -34.6 -58.4.",
         "ne": "अक्षांश र देशान्तर पठाउनुहोस्, जस्तै 27.7 85.3।",
     },
+    # The short forms of the hints above, for when the full one would cost another SMS part.
+    "reply_numbers_short": {
+        "en": "One or more, e.g. 1 3", "sw": "Moja au zaidi, mfano 1 3",
+        "es": "Uno o más, p. ej. 1 3", "ne": "एक वा बढी, जस्तै 1 3",
+    },
+    "decimal_short": {"en": "e.g. 2.5", "sw": "mfano 2.5", "es": "p. ej. 2,5", "ne": "जस्तै 2.5"},
+    "date_short": {
+        "en": "e.g. 25/12/2024", "sw": "mfano 25/12/2024", "es": "p. ej. 25/12/2024",
+        "ne": "जस्तै 2024-12-25",
+    },
+    "datetime_short": {
+        "en": "e.g. 25/12/2024 14:30", "sw": "mfano 25/12/2024 14:30",
+        "es": "p. ej. 25/12/2024 14:30", "ne": "जस्तै 2024-12-25 14:30",
+    },
+    "time_short": {"en": "e.g. 14:30", "sw": "mfano 14:30", "es": "p. ej. 14:30",
+                   "ne": "जस्तै 14:30"},
+    "geopoint_short": {
+        "en": "lat lon, e.g. -1.28 36.82", "sw": "latitudo longitudo, mfano -1.28 36.82",
+        "es": "lat lon, p. ej. -34.6 -58.4", "ne": "अक्षांश देशान्तर, जस्तै 27.7 85.3",
+    },
+    "optional": {
+        "en": "Optional: send {skip} to skip.", "sw": "Si lazima: tuma {skip} kuruka.",
+        "es": "Opcional: envíe {skip} para saltarla.", "ne": "ऐच्छिक: छोड्न {skip} पठाउनुहोस्।",
+    },
+    "optional_short": {
+        "en": "({skip} to skip)", "sw": "({skip} kuruka)", "es": "({skip} para saltar)",
+        "ne": "(छोड्न {skip})",
+    },
+    # WhatsApp: a question answered with a photo, a voice note or a video.
+    "send_image": {"en": "Send a photo.", "sw": "Tuma picha.", "es": "Envíe una foto.",
+                   "ne": "फोटो पठाउनुहोस्।"},
+    "send_audio": {"en": "Send a voice note.", "sw": "Tuma ujumbe wa sauti.",
+                   "es": "Envíe un audio.", "ne": "आवाज सन्देश पठाउनुहोस्।"},
+    "send_video": {"en": "Send a video.", "sw": "Tuma video.", "es": "Envíe un video.",
+                   "ne": "भिडियो पठाउनुहोस्।"},
     "text": {
         "en": "Reply with some text.",
         "sw": "Jibu kwa maneno.",
@@ -69,6 +112,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "sw": "Asante! Majibu yako yamehifadhiwa.",
         "es": "¡Gracias! Sus respuestas se guardaron.",
         "ne": "धन्यवाद! तपाईंका उत्तरहरू सुरक्षित भए।",
+    },
+    "declined": {
+        "en": "Thank you. We will stop here; nothing you sent has been kept.",
+        "sw": "Asante. Tunaishia hapa; hakuna ulichotuma kilichohifadhiwa.",
+        "es": "Gracias. Terminamos aquí; no se guardó nada de lo que envió.",
+        "ne": "धन्यवाद। हामी यहीँ रोकिन्छौं; तपाईंले पठाएको केही पनि राखिएको छैन।",
+    },
+    "simulated": {
+        "en": "This was a test: nothing was stored.",
+        "sw": "Hili lilikuwa jaribio: hakuna kilichohifadhiwa.",
+        "es": "Esto fue una prueba: no se guardó nada.",
+        "ne": "यो परीक्षण थियो: केही पनि सुरक्षित गरिएन।",
     },
     "more": {"en": "0 More", "sw": "0 Zaidi", "es": "0 Más", "ne": "0 थप"},
     "yes": {"en": "Yes", "sw": "Ndiyo", "es": "Sí", "ne": "हो"},
@@ -127,6 +182,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Welcome back.", "sw": "Karibu tena.", "es": "Bienvenido de nuevo.",
         "ne": "फेरि स्वागत छ।",
     },
+    "resume_offer": {
+        "en": "You have a survey in progress.", "sw": "Una utafiti unaoendelea.",
+        "es": "Tiene una encuesta en curso.", "ne": "तपाईंको सर्वेक्षण बाँकी छ।",
+    },
+    "continue": {"en": "Continue", "sw": "Endelea", "es": "Continuar", "ne": "जारी राख्नुहोस्"},
+    "start_again": {"en": "Start again", "sw": "Anza upya", "es": "Empezar de nuevo",
+                    "ne": "फेरि सुरु गर्नुहोस्"},
     "switch": {
         "en": "You have a survey open. Leave it and start the new one?",
         "sw": "Una utafiti ambao haujamaliza. Uache na uanze mpya?",

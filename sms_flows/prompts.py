@@ -1,11 +1,17 @@
-"""What the engine shows for a question, a repeat prompt or a menu, fitted to the medium."""
+"""What the engine shows for a question, a repeat prompt or a menu, fitted to the medium.
+
+A question is its label, with "3/12" before it when the form asks for progress
+(`sms_progress`) and a hint after it saying how to answer (hints.py). The hint is added in
+full when that costs no more SMS parts (or USSD pages) than the label alone, else in its
+short form; the type's own hint (how to write a date, "e.g. 1 3") is never left out.
+"""
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
 
 from forms.walker import Event, Walk, language_code
-from sms_flows import render
+from sms_flows import hints, keywords, render
 from sms_flows.messages import message
 from sms_flows.state import State
 
@@ -13,10 +19,23 @@ USSD_RESERVE = 48  # room kept on a USSD list page for a short reason above it
 
 
 def fits_for(state: State, reserve: int = 0) -> Callable[[str], bool]:
-    """The fit test of the state's medium: one USSD screen, or the SMS segment budget."""
+    """The fit test of the state's medium: one USSD screen, one WhatsApp message, or the SMS
+    segment budget."""
     if state.medium == "ussd":
         return lambda text: render.ussd_fits(text + " " * reserve)
+    if state.medium == "whatsapp":
+        return render.whatsapp_fits
     return render.sms_fits(int(state.settings["segments"]), bool(state.settings["lookalikes"]))
+
+
+def askable(state: State, event: Event) -> bool:
+    """Whether the engine asks this event: a relevant question or repeat prompt, and on
+    WhatsApp a photo, voice note or video question too."""
+    if not event.relevant:
+        return False
+    if event.kind == "unanswerable":
+        return state.medium == "whatsapp" and hints.media_kind(event) is not None
+    return event.kind in ("question", "prompt")
 
 
 def catalogue_language(state: State) -> str:
@@ -42,19 +61,28 @@ def numbered(options: Sequence[str]) -> list[str]:
     return [f"{n}. {text}" for n, text in enumerate(options, 1)]
 
 
-def paged(state: State, header: str, options: Sequence[str]) -> tuple[str, int]:
-    """The current page of a numbered list and how many pages there are."""
+def paged(state: State, header: str, options: Sequence[str],
+          intro: str = "") -> tuple[str, int]:
+    """The current page of a numbered list and how many pages there are (`intro`, how to
+    answer, on the first page only)."""
+    pages = _pages(state, header, options, intro)
+    return pages[state.page % len(pages)], len(pages)
+
+
+def _pages(state: State, header: str, options: Sequence[str], intro: str = "") -> list[str]:
     fits = fits_for(state, USSD_RESERVE)
     if state.medium == "ussd":  # one screen is all there is; an SMS is split instead
         header = render.truncate(header, lambda h: fits("\n".join([h, *options[:1],
                                                                     message("more", "en")])))
-    pages = render.pages(header, numbered(options), message("more", catalogue_language(state)),
-                         fits)
-    return pages[state.page % len(pages)], len(pages)
+    if intro and not _intro_fits(state, header, intro, options):
+        intro = ""  # no page could hold it beside a choice: the budget is the limit
+    return render.pages(header, numbered(options), message("more", catalogue_language(state)),
+                        fits, intro)
 
 
-def question(state: State, walk: Walk, event: Event) -> tuple[str, int]:
-    """The text asking an event (with its page of choices) and the number of pages."""
+def question(state: State, walk: Walk, event: Event, hint: bool = True) -> tuple[str, int]:
+    """The text asking an event (with its page of choices) and the number of pages;
+    `hint=False` when the reason just given already says how to answer."""
     lang = catalogue_language(state)
     if event.kind == "prompt":
         label = walk.label(event)
@@ -62,11 +90,83 @@ def question(state: State, walk: Walk, event: Event) -> tuple[str, int]:
         header = message("add_another" if exists else "add_first", lang, label=label)
         return paged(state, header, [message("yes", lang), message("no", lang)])
     label = walk.label(event)
-    f = event.field
-    if f.control in ("select1", "select"):
+    count = progress(state, walk, event)
+    if count:
+        label = f"{count} {label}"
+    options = None
+    if event.field.control in ("select1", "select"):
         options = [walk.text(c.labels) or c.name for c in walk.choices(event)]
-        return paged(state, label, options)
-    return (render.truncate(label, fits_for(state)) if state.medium == "ussd" else label), 1
+    said = hints.answer_hints(event, lang, keywords.word_table(state.commands)) \
+        if hint else hints.Hints()
+    hint = _hint(state, label, said, options)
+    if options is not None:
+        return paged(state, label, options, hint)
+    text = f"{label}\n{hint}" if hint else label
+    return (render.truncate(text, fits_for(state)) if state.medium == "ussd" else text), 1
+
+
+def progress(state: State, walk: Walk, event: Event) -> str:
+    """ "3/12" for a question when the form asks for it: its place among the questions the
+    person is now on course to be asked (consent questions not counted)."""
+    settings = state.model.settings
+    if not settings.progress or event.kind == "prompt":
+        return ""
+    consent = {c.path for c in settings.consent}
+    if event.field.path in consent:
+        return ""
+    keys = [e.key for e in walk.events() if askable(state, e) and e.kind != "prompt"
+            and e.field.path not in consent]
+    if event.key not in keys:
+        return ""
+    return f"{keys.index(event.key) + 1}/{len(keys)}"
+
+
+def _hint(state: State, label: str, said: hints.Hints, options: list[str] | None) -> str:
+    """The hint the channel affords after the label: in full, or short, when that costs no
+    more; else the type's short hint whatever it costs (the person cannot answer without
+    it); else the short optional hint when it costs one SMS part more at most."""
+    def cost(hint: str) -> tuple[int, int]:
+        return _cost(state, label, hint, options)
+
+    bare = cost("")
+    for hint in (_join(said.how, said.skip), _join(said.how_short, said.skip_short)):
+        if hint and cost(hint) <= bare:
+            return hint
+    if said.how and cost(said.how_short)[0] < 10**6:
+        return said.how_short
+    if said.skip and cost(said.skip_short) <= (bare[0], bare[1] + 1):
+        return said.skip_short
+    return ""
+
+
+def _join(*texts: str) -> str:
+    return " ".join(t for t in texts if t)
+
+
+def _intro_fits(state: State, header: str, intro: str, options: Sequence[str]) -> bool:
+    """Whether a page can hold the header, the intro, one choice and "0 More"."""
+    more = message("more", catalogue_language(state))
+    return fits_for(state, USSD_RESERVE)("\n".join([header, intro, *numbered(options)[:1],
+                                                    more]))
+
+
+def _cost(state: State, label: str, hint: str,
+          options: list[str] | None) -> tuple[int, int]:
+    """(pages, SMS parts over all pages; or pages cut short on USSD, messages on WhatsApp);
+    a hint no page can hold beside a choice costs too much."""
+    if options is not None and hint and not _intro_fits(state, label, hint, options):
+        return 10**6, 10**6
+    if options is None:
+        pages = [f"{label}\n{hint}" if hint else label]
+    else:
+        pages = _pages(state, label, options, hint)
+    if state.medium == "ussd":
+        return len(pages), sum(not render.ussd_fits(page) for page in pages)
+    if state.medium == "whatsapp":
+        return len(pages), sum(len(render.split(page, render.whatsapp_fits)) for page in pages)
+    lookalikes = bool(state.settings["lookalikes"])
+    return len(pages), sum(render.segments(render.prepare_sms(page, lookalikes)).count
+                           for page in pages)
 
 
 def reply(state: State, parts: Sequence[str]) -> list[str]:
@@ -88,6 +188,6 @@ def reply(state: State, parts: Sequence[str]) -> list[str]:
             out[-1] += "\n" + part
         else:
             out.append(part)
-    if state.settings.get("lookalikes"):
+    if state.settings.get("lookalikes") and state.medium == "sms":
         out = [render.gsm_lookalike(text) for text in out]
     return out

@@ -4,6 +4,8 @@ One character outside GSM-7 makes a whole SMS UCS-2: 160/153 characters per part
 70/67 (Nepali is always UCS-2). Where the channel allows it, curly quotes, dashes and
 accents GSM-7 lacks (á í ó ú) are replaced by look-alikes first. Long choice lists are paged
 with "0 More" so no reply goes over the budget. A USSD screen, prefix included, holds 182.
+A WhatsApp message (through Twilio) holds 1,600 characters, has no segments and keeps every
+character as written; a cut never splits an emoji, a flag or a letter from its marks.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ GSM7_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
 USSD_LIMIT = 182
+WHATSAPP_LIMIT = 1600  # Twilio's Body limit; counted in UTF-16 units, as an emoji costs two
 _LOOKALIKES = {
     "‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
     "–": "-", "—": "-", "‐": "-", "…": "...", "\u00a0": " ", "•": "-", "ç": "c", "`": "'",
@@ -75,26 +78,33 @@ def sms_fits(budget: int, lookalikes: bool = False) -> Callable[[str], bool]:
     return lambda text: segments(prepare_sms(text, lookalikes)).count <= budget
 
 
+def whatsapp_fits(text: str) -> bool:
+    """Whether a text fits one WhatsApp message."""
+    return len(text.encode("utf-16-le")) // 2 <= WHATSAPP_LIMIT
+
+
 def ussd_fits(text: str) -> bool:
     """Whether a USSD body fits one screen with its "CON " prefix."""
     return len(text) + 4 <= USSD_LIMIT
 
 
 def pages(header: str, options: Sequence[str], more: str,
-          fits: Callable[[str], bool]) -> list[str]:
-    """The prompt split so each page fits: the header, the options that fit, "0 More"."""
-    whole = "\n".join([header, *options])
+          fits: Callable[[str], bool], intro: str = "") -> list[str]:
+    """The prompt split so each page fits: the header, the options that fit, "0 More".
+    `intro` (how to answer) follows the header on the first page only."""
+    first = f"{header}\n{intro}" if intro else header
+    whole = "\n".join([first, *options])
     if fits(whole) or not options:
         return [whole]
     out: list[str] = []
     current: list[str] = []
     for option in options:
-        if current and not fits("\n".join([header, *current, option, more])):
-            out.append("\n".join([header, *current, more]))
+        top = header if out else first
+        if current and not fits("\n".join([top, *current, option, more])):
+            out.append("\n".join([top, *current, more]))
             current = []
         current.append(option)
-    last = "\n".join([header, *current])
-    out.append(last)
+    out.append("\n".join([header if out else first, *current]))
     return out
 
 
@@ -109,7 +119,52 @@ def truncate(text: str, fits: Callable[[str], bool]) -> str:
             low = mid
         else:
             high = mid - 1
-    return text[:low].rstrip() + "…"
+    return text[:safe_cut(text, low)].rstrip() + "…"
+
+
+def safe_cut(text: str, index: int) -> int:
+    """The nearest cut at or before `index` that splits no character sequence people see as
+    one: a letter and its marks (Devanagari vowel signs and conjuncts too), an emoji with its
+    skin tone, variation selector or keycap, a ZWJ sequence, a flag's two regional
+    indicators."""
+    while 0 < index < len(text):
+        if _extends(text[index]) or text[index - 1] in _JOINERS:
+            index -= 1
+        elif _is_regional(text[index]) and _regional_run(text, index) % 2:
+            index -= 1
+        else:
+            break
+    return index
+
+
+# ZWJ joins emoji; the Devanagari virama joins a consonant to the next (a conjunct, क्ष).
+_JOINERS = {"\u200d", "\u094d"}
+
+
+def _first_cluster(text: str) -> int:
+    end = 1
+    while end < len(text) and safe_cut(text, end) != end:
+        end += 1
+    return end
+
+
+def _extends(char: str) -> bool:
+    code = ord(char)
+    return (unicodedata.category(char) in ("Mn", "Mc", "Me") or char == "\u200d"
+            or 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF
+            or 0xE0020 <= code <= 0xE007F)
+
+
+def _is_regional(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
+def _regional_run(text: str, index: int) -> int:
+    """How many regional indicators stand right before `index`."""
+    count = 0
+    while index - count > 0 and _is_regional(text[index - count - 1]):
+        count += 1
+    return count
 
 
 def split(text: str, fits: Callable[[str], bool]) -> list[str]:
@@ -126,7 +181,7 @@ def split(text: str, fits: Callable[[str], bool]) -> list[str]:
         else:
             current += token
         while not fits(current):  # one word longer than a whole message
-            cut = truncate(current, fits)[:-1] or current[:1]
+            cut = truncate(current, fits)[:-1] or current[:_first_cluster(current)]
             out.append(cut)
             current = current[len(cut):]
     if current.strip():

@@ -15,11 +15,13 @@ _DEFAULTS: dict[str, Any] = {
     "segments": 2,  # SMS parts one reply may take
     "lookalikes": False,  # replace á ó ” ... with GSM-7 look-alikes
     "compact": True,  # accept the whole form in one message
+    "resume_window": 600,  # seconds a dropped USSD session may be continued after
 }
 _ALIASES = {"maxAttempts": "max_attempts", "remindAfter": "remind_after",
             "expireAfter": "expire_after", "segmentBudget": "segments",
             "segment_budget": "segments", "gsmLookalikes": "lookalikes",
-            "gsm_lookalikes": "lookalikes", "compactMode": "compact", "compact_mode": "compact"}
+            "gsm_lookalikes": "lookalikes", "compactMode": "compact", "compact_mode": "compact",
+            "resumeWindow": "resume_window"}
 
 
 def engine_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -55,7 +57,7 @@ class State:
     at: str | None = None  # the current event key; None before the first question
     page: int = 0
     attempts: int = 0
-    pending: str | None = None  # "language" | "switch"
+    pending: str | None = None  # "language" | "switch" | "resume"
     switch_form: str | None = None  # the other form (xmlFormId) awaiting yes/no
     switch_to: str | None = None  # set when the person agreed: the app starts this form
     form_keywords: dict[str, str] = field(default_factory=dict)  # folded keyword -> form id
@@ -66,11 +68,13 @@ class State:
     reminded: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
     commands: dict[str, Any] | None = None
+    # WhatsApp media that answered questions: file name in the instance -> {url, contentType}
+    media: dict[str, dict[str, str]] = field(default_factory=dict)
 
     _FIELDS = ("medium", "status", "language", "instance_xml", "instance_id", "answers",
                "repeats", "at", "page", "attempts", "pending", "switch_form", "switch_to",
                "form_keywords", "submission_channel", "keyword", "started", "last", "reminded",
-               "settings", "commands")
+               "settings", "commands", "media")
 
     def to_json(self) -> dict[str, Any]:
         """What the app stores (plain JSON types only)."""
@@ -83,6 +87,7 @@ class State:
         """A state back from `to_json()` output."""
         kwargs = {name: data[name] for name in cls._FIELDS if name in data}
         kwargs["answers"] = dict(kwargs.get("answers") or {})
+        kwargs["media"] = dict(kwargs.get("media") or {})
         kwargs["repeats"] = {k: int(v) for k, v in (kwargs.get("repeats") or {}).items()}
         kwargs["settings"] = engine_settings(kwargs.get("settings"))
         return cls(model=model, **kwargs)

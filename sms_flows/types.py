@@ -6,13 +6,15 @@ what to answer.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import mimetypes
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-MEDIUMS = ("sms", "ussd")
-CONVERSATION_STATUSES = ("active", "completed", "expired", "opted-out")
+MEDIUMS = ("sms", "ussd", "whatsapp")
+# "declined": the person declined a consent question; nothing they sent is kept.
+CONVERSATION_STATUSES = ("active", "completed", "expired", "opted-out", "declined")
 
 # Our outbound statuses. `sending` left behind by a dead worker and `unknown` (the provider
 # may or may not have taken it: a read timeout) are never retried automatically.
@@ -32,6 +34,22 @@ def advances(current: str, new: str) -> bool:
 
 
 @dataclass(frozen=True)
+class InboundMedia:
+    """A photo, voice note or video sent with a message (WhatsApp), held by the provider."""
+
+    url: str
+    content_type: str
+
+    @property
+    def filename(self) -> str:
+        """The attachment's name in the instance: the URL's last step (the provider's media
+        id) with the content type's extension, e.g. "ME0123....jpg"."""
+        stem = self.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "media"
+        extension = mimetypes.guess_extension(self.content_type.split(";")[0].strip()) or ""
+        return stem if stem.endswith(extension) else stem + extension
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One text a person sent to a channel, as the provider reported it."""
 
@@ -43,6 +61,7 @@ class InboundMessage:
     link_id: str | None = None
     network_code: str | None = None
     segments: int | None = None
+    media: tuple[InboundMedia, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,7 +121,7 @@ class SendResult:
 class StartContext:
     """What the engine needs to know about the person and the channel when a survey starts."""
 
-    medium: str  # "sms" | "ussd"
+    medium: str  # "sms" | "ussd" | "whatsapp"
     text: str  # the message that opened the survey ("MAJI", or a whole compact-mode message)
     phone: str  # for the `phonenumber` metadata: the keyed hash unless the project allows E.164
     language: str | None = None  # the person's last chosen language, if any
@@ -144,9 +163,10 @@ class ConversationEngine(Protocol):
         """A new survey: its state and the first replies (usually the first question)."""
         ...
 
-    def step(self, state: ConversationState, inbound_text: str,
-             now: datetime) -> tuple[ConversationState, list[str]]:
-        """One answer or command in, the new state and the replies out."""
+    def step(self, state: ConversationState, inbound_text: str, now: datetime,
+             media: Sequence[InboundMedia] = ()) -> tuple[ConversationState, list[str]]:
+        """One answer or command in (with any media it carried), the new state and the
+        replies out."""
         ...
 
     def resume(self, state: ConversationState,

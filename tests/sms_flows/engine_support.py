@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,83 @@ class Talk:
     @property
     def reply(self) -> str:
         return "\n".join(self.replies)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@cache
+def model_with(name: str, **settings: str) -> FormModel:
+    """A fixture form with settings-sheet columns added (`consent="consent"`,
+    `sensitive="yes"`, `sms_progress="yes"`), compiled and read as publishing does."""
+    import openpyxl
+
+    from forms.xlsform import compile_upload
+
+    book = openpyxl.load_workbook(FORMS / f"{name}.xlsx")
+    sheet = book["settings"]
+    for column, value in settings.items():
+        index = sheet.max_column + 1
+        sheet.cell(1, index, column)
+        sheet.cell(2, index, value)
+    data = BytesIO()
+    book.save(data)
+    compiled = compile_upload(data.getvalue(), XLSX, validate=False, ignore_warnings=True)
+    return engine.parse_form(compiled.xml, compiled.conversation)
+
+
+def markdown(sheets: Mapping[str, list[list[str]]]) -> str:
+    """pyxform's markdown for sheets given as rows (the first row of each is its header)."""
+    lines = []
+    for sheet, rows in sheets.items():
+        lines.append(f"| {sheet} |" + " |" * len(rows[0]))
+        lines += ["| | " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+LANGUAGES = ["English (en)", "Kiswahili (sw)", "Español (es)", "नेपाली (ne)"]
+# A small form in the four pilot languages with one question of each kind that needs a hint,
+# a consent question first and a closing note.
+CITIZEN_MD = markdown({
+    "survey": [
+        ["type", "name", *(f"label::{lang}" for lang in LANGUAGES), "required", "relevant"],
+        ["select_one yn", "consent", "Do you agree to answer 5 questions?",
+         "Je, unakubali kujibu maswali 5?", "¿Acepta responder 5 preguntas?",
+         "के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?", "yes", ""],
+        ["begin group", "main", "Main", "Kuu", "Principal", "मुख्य", "", "${consent} = 'yes'"],
+        ["date", "broke", "When did the water point stop working?",
+         "Kituo kiliacha kufanya kazi lini?", "¿Cuándo dejó de funcionar?",
+         "धारा कहिले बिग्रियो?", "yes", ""],
+        ["select_multiple who", "who", "Who fetches water?", "Nani huchota maji?",
+         "¿Quién busca el agua?", "पानी कसले ल्याउँछ?", "yes", ""],
+        ["decimal", "price", "Price of 20 litres?", "Bei ya lita 20?", "¿Precio de 20 litros?",
+         "२० लिटरको मूल्य?", "yes", ""],
+        ["geopoint", "where", "Where is it?", "Kiko wapi?", "¿Dónde está?", "यो कहाँ छ?", "no",
+         ""],
+        ["text", "story", "Anything else?", "Jambo lingine?", "¿Algo más?", "अरू केही?", "no",
+         ""],
+        ["end group", "", "", "", "", "", "", ""],
+        ["note", "bye", "Thank you for helping your community.",
+         "Asante kwa kusaidia jamii yako.", "Gracias por ayudar a su comunidad.",
+         "समुदायलाई सहयोग गर्नुभएकोमा धन्यवाद।", "", ""],
+    ],
+    "choices": [
+        ["list_name", "name", *(f"label::{lang}" for lang in LANGUAGES)],
+        ["yn", "yes", "Yes", "Ndiyo", "Sí", "हो"],
+        ["yn", "no", "No", "Hapana", "No", "होइन"],
+        ["who", "women", "Women", "Wanawake", "Mujeres", "महिला"],
+        ["who", "men", "Men", "Wanaume", "Hombres", "पुरुष"],
+        ["who", "children", "Children", "Watoto", "Niños", "बालबालिका"],
+    ],
+    "settings": [["form_id", "default_language"], ["citizen", "English (en)"]],
+})
+
+
+def citizen_model(consent: bool = True, sensitive: bool = False,
+                  progress: bool = False) -> FormModel:
+    """CITIZEN_MD with the settings a coordinator would give it."""
+    from forms.settings import Consent, ConversationSettings
+
+    return md_model(CITIZEN_MD).with_settings(ConversationSettings(
+        consent=(Consent("/data/consent", "yes"),) if consent else (),
+        sensitive=sensitive, progress=progress))

@@ -62,7 +62,7 @@ def test_typed_values_become_what_collect_writes(kind, typed, value):
 @pytest.mark.parametrize(("kind", "typed", "reason"), [
     ("int", "12.5", "Reply with a whole number."), ("int", "ten", "Reply with a whole number."),
     ("int", "99999999999", "Reply with a whole number."),
-    ("decimal", "1,2,3", "Reply with a number."),
+    ("decimal", "1,2,3", "Reply with a number, e.g. 2.5."),
     ("date", "31/02/2024", "Reply with a date like 25/12/2024."),
     ("date", "12/2024", "Reply with a date like 25/12/2024."),
     ("geopoint", "95 10", "Reply with latitude and longitude"),

@@ -26,12 +26,12 @@ def test_water_point_in_kiswahili_with_skip_logic_cascade_and_constraints():
         ("400", ["Andika idadi ya siku kati ya 0 na 365", "Kimeharibika kwa siku ngapi?"]),
         ("tatu", ["Jibu kwa namba kamili.", "Kimeharibika"]),
         ("3", ["dakika ngapi?"]),
-        ("45", ["Nani kwa kawaida huchota maji?"]),
-        ("1,3", ["Takriban kaya ngapi"]),
-        ("RUKA", ["Mahali kilipo kituo cha maji"]),
+        ("45", ["Nani kwa kawaida huchota maji?\nJibu kwa namba moja au zaidi, mfano 1 3."]),
+        ("1,3", ["Takriban kaya ngapi", "Si lazima: tuma RUKA kuruka."]),
+        ("RUKA", ["Mahali kilipo kituo cha maji", "latitudo na longitudo, mfano -1.28 36.82"]),
         ("-0,09 34,77", ["Kuna jambo lingine"]),
-        ("Hakuna", ["Asante. Majibu yako yanasaidia", "Asante! Majibu yako yamehifadhiwa."]),
     ])
+    assert talk.send("Hakuna") == "Asante. Majibu yako yanasaidia kuwajibisha huduma za maji."
     assert talk.state.status == "completed"
     root = fromstring(talk.state.instance_xml.encode())
     assert root.get("id") == "water_point" and root.get("version") == "2026112601"
@@ -48,9 +48,9 @@ def test_water_point_in_kiswahili_with_skip_logic_cascade_and_constraints():
     assert root.find("end").text.startswith("2026-11-26T09:0")
 
 
-def test_declining_consent_ends_the_survey_at_once():
+def test_without_a_consent_setting_a_no_is_an_answer_and_the_forms_note_closes():
     talk = Talk("water_point")
-    talk.play([("2", ["Thank you. Your answers help", "Your answers have been saved."])])
+    assert talk.send("2") == "Thank you. Your answers help hold water services to account."
     assert talk.state.status == "completed"
     assert fromstring(talk.state.instance_xml.encode()).find("wp") is None
 
@@ -122,7 +122,7 @@ def test_sdg5_repeat_count_asks_each_child_and_refuses_none_with_others():
         ("2", ["tell us in a few words"]),
         ("BACK", ["Does child 2 go to school?"]),
         ("1", ["tell us in a few words"]),
-        ("Niko salama sasa", ["If you are in danger call 1195", "saved"]),
+        ("Niko salama sasa", ["If you are in danger call 1195"]),
     ])
     root = fromstring(talk.state.instance_xml.encode())
     assert root.get("version") == "4"
@@ -136,7 +136,7 @@ def test_sdg5_repeat_count_asks_each_child_and_refuses_none_with_others():
 
 def test_health_post_in_nepali_with_dates_devanagari_digits_and_a_calculated_note():
     talk = Talk("health_post", language="ne")
-    assert talk.reply == "भ्रमण मिति"
+    assert talk.reply == "भ्रमण मिति\nमिति यसरी पठाउनुहोस्: 2024-12-25।"
     talk.play([
         ("27/11/2026", ["मिति भविष्यको हुन सक्दैन"]),
         ("२५/११/२०२६", ["जिल्ला", "2. गोरखा"]),
@@ -144,8 +144,8 @@ def test_health_post_in_nepali_with_dates_devanagari_digits_and_a_calculated_not
         ("ab", ["कम्तीमा ३ अक्षर लेख्नुहोस्"]),
         ("Barpak HP", ["खुला थियो?"]), ("हो", ["डाक्टर"]), ("२", ["नर्स"]), ("3", ["औषधि"]),
         ("1 5", ["कति टाढाबाट"]), ("4,5", ["भूकम्प"]), ("2", ["सुत्केरी"]), ("1", ["अन्य अवलोकन"]),
-        ("छोड", ["उपस्थित कर्मचारी: 5।", "धन्यवाद!"]),
     ])
+    assert talk.send("छोड") == "उपस्थित कर्मचारी: 5। धन्यवाद।"  # the form's note, alone
     root = fromstring(talk.state.instance_xml.encode())
     assert [root.find(n).text for n in ("visit_date", "district", "staff_total", "stockouts",
                                         "distance_km")] == \
@@ -177,7 +177,7 @@ def test_escuela_in_spanish_skips_the_optional_photo_and_checks_girls_against_pu
 def test_metadata_fields_are_filled_like_collect_fills_them():
     form = _meta_form()
     talk = Talk(form, phone="hash:9f2c")
-    talk.play([("Hi", ["saved"])])
+    talk.play([("Hi", ["Thank you! Your answers have been saved."])])
     root = fromstring(talk.state.instance_xml.encode())
     assert root.find("today").text == "2026-11-26"
     assert root.find("device").text == "datashift:sms"
@@ -245,16 +245,17 @@ def test_field_list_defaults_choice_name_notes_and_nested_repeats_with_add_anoth
     from tests.sms_flows.engine_support import md_model
 
     talk = Talk(md_model(NESTED_MD))
-    assert talk.reply == "When?"  # a field-list group is asked one question at a time
+    # A field-list group is asked one question at a time.
+    assert talk.reply == "When?\nReply with a date like 25/12/2024. Optional: send SKIP to skip."
     assert talk.state.answers["/data/hh/when"] == "2026-11-26"  # default today()
     talk.play([
-        ("25/11/2026", ["Colour?\n1. Red\n2. Green"]),
+        ("25/11/2026", ["Colour?\nOptional: send SKIP to skip.\n1. Red\n2. Green"]),
         ("2", ["You chose Green", 'Add a "Person"?\n1. Yes\n2. No']),
         ("1", ["Name"]), ("Ann", ['Add a "Visit of Ann"?']), ("yes", ["Day for Ann"]),
         ("3", ['Add another "Visit of Ann"?']), ("2", ['Add another "Person"?']),
         ("1", ["Name"]), ("Bob", ['Add a "Visit of Bob"?']), ("2", ['Add another "Person"?']),
         ("BACK", ['Add a "Visit of Bob"?']), ("SKIP", ['Add another "Person"?']),
-        ("no", ["saved"]),
+        ("no", ["Thank you! Your answers have been saved."]),
     ])
     root = fromstring(talk.state.instance_xml.encode())
     people = root.findall("person")

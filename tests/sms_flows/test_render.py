@@ -100,3 +100,19 @@ def test_split_cuts_a_long_text_at_spaces_into_pieces_that_fit():
 def test_split_cuts_a_word_longer_than_a_message():
     pieces = render.split("x" * 400, render.sms_fits(1))
     assert "".join(pieces) == "x" * 400 and all(len(p) <= 160 for p in pieces)
+
+
+def test_a_cut_never_splits_an_emoji_a_flag_or_a_letter_from_its_marks():
+    for unit in ("👩🏽‍👧", "🇰🇪", "क्षे", "1️⃣", "e\u0301"):
+        text = unit * (2000 // len(unit))
+        pieces = render.split(text, render.whatsapp_fits)
+        assert len(pieces) > 1 and "".join(pieces) == text
+        assert all(render.whatsapp_fits(p) for p in pieces)
+        assert all(len(p) % len(unit) == 0 for p in pieces)  # whole units only
+        cut = render.truncate(text, lambda t: len(t) <= 101)
+        assert (len(cut) - 1) % len(unit) == 0 and cut.endswith("…")
+
+
+def test_whatsapp_counts_utf16_units_like_twilio():
+    assert render.whatsapp_fits("a" * 1600) and not render.whatsapp_fits("a" * 1601)
+    assert render.whatsapp_fits("😀" * 800) and not render.whatsapp_fits("😀" * 801)
