@@ -138,6 +138,13 @@ def resumable(state: State, now: datetime) -> bool:
     return state.medium != "ussd" or state.idle(now) <= state.settings["resume_window"]
 
 
+def current(state: State, now: datetime) -> tuple[Walk, Event | None]:
+    """The walk of a state and the event it waits on (None before the first or after the
+    last), for callers that answer for the person (sms_flows.cost)."""
+    walk = _walk(state, now)
+    return walk, (_current(state, walk) if state.at is not None else None)
+
+
 def tick(state: State, now: datetime) -> Replies:
     """An idle survey: one reminder after remind_after, then "expired" after expire_after.
 
