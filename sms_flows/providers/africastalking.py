@@ -130,7 +130,7 @@ class AfricasTalking:
 
     def send(self, credentials: Mapping[str, str], sender: str, to: str, text: str, *,
              status_callback: str | None = None,
-             settings: Mapping[str, Any] | None = None) -> SendResult:
+             settings: Mapping[str, Any] | None = None, kind: str = "sms") -> SendResult:
         """Send one SMS with the SDK; the delivery URL is set in AT's dashboard, not here."""
         settings = settings or {}
         service = _SMS(credentials["username"], credentials["apiKey"])

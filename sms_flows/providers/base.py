@@ -54,7 +54,7 @@ class Provider(Protocol):
     """One provider behind one interface (pure: the app passes credentials in)."""
 
     name: str
-    kinds: tuple[str, ...]  # which channel kinds it serves: "sms", "ussd"
+    kinds: tuple[str, ...]  # which channel kinds it serves: "sms", "ussd", "whatsapp"
     credential_fields: tuple[str, ...]  # JSON names the API takes, e.g. ("username", "apiKey")
     hooks: tuple[str, ...]  # webhook names besides "inbound": "delivery", "status", "optout"
 
@@ -64,7 +64,7 @@ class Provider(Protocol):
 
     def send(self, credentials: Mapping[str, str], sender: str, to: str, text: str, *,
              status_callback: str | None = None,
-             settings: Mapping[str, Any] | None = None) -> SendResult: ...
+             settings: Mapping[str, Any] | None = None, kind: str = "sms") -> SendResult: ...
 
 
 def require(form: Mapping[str, str], *names: str) -> list[str]:

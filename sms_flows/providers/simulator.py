@@ -15,7 +15,7 @@ class Simulator:
     """A provider that delivers nothing and reports every reply as delivered."""
 
     name = "simulator"
-    kinds = ("sms", "ussd")
+    kinds = ("sms", "ussd", "whatsapp")
     credential_fields: tuple[str, ...] = ()
     hooks: tuple[str, ...] = ()
 
@@ -34,6 +34,6 @@ class Simulator:
 
     def send(self, credentials: Mapping[str, str], sender: str, to: str, text: str, *,
              status_callback: str | None = None,
-             settings: Mapping[str, Any] | None = None) -> SendResult:
+             settings: Mapping[str, Any] | None = None, kind: str = "sms") -> SendResult:
         """Nothing to send: the reply is already in the simulate response."""
         return SendResult(provider_id=None, status="delivered", provider_status="simulated")

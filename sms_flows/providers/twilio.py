@@ -1,12 +1,19 @@
-"""Twilio SMS: signed inbound messages and status callbacks; outbound through the SDK's Client."""
+"""Twilio SMS and WhatsApp: signed inbound messages and status callbacks; outbound through the
+SDK's Client.
+
+A WhatsApp sender is the same Twilio account and webhooks; its addresses are written
+`whatsapp:+14155238886`. Inbound WhatsApp messages may carry media (NumMedia, MediaUrlN,
+MediaContentTypeN): `fetch_media` downloads them with the channel's credentials."""
 from __future__ import annotations
 
 import base64
 import binascii
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from twilio.base.exceptions import TwilioRestException
@@ -23,7 +30,7 @@ from sms_flows.providers.base import (
     require,
     transport_failure,
 )
-from sms_flows.types import DeliveryReport, InboundMessage, SendResult
+from sms_flows.types import DeliveryReport, InboundMedia, InboundMessage, SendResult
 
 # MessageStatus → ours ("read" comes from WhatsApp-capable senders).
 STATUSES: dict[str, str] = {
@@ -39,6 +46,27 @@ STATUSES: dict[str, str] = {
     "canceled": "failed",
 }
 OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
+# WhatsApp: free text outside the 24-hour session (a template is needed); failed sends.
+OUTSIDE_SESSION = 63016
+WHATSAPP = "whatsapp:"
+MAX_MEDIA = 10  # Twilio forwards at most ten media items per message
+# Where media may be fetched from: Twilio's API (it redirects to its CDN, over https).
+MEDIA_PREFIXES = ("https://api.twilio.com/",)
+_MAX_REDIRECTS = 3
+
+
+class MediaRefused(SendFailed):
+    """A media URL we will not fetch, or a download that failed or was too large."""
+
+    code = "provider.media_refused"
+
+
+@dataclass(frozen=True)
+class Media:
+    """A downloaded media item."""
+
+    content: bytes
+    content_type: str
 _BASE64 = re.compile(r"^([a-zA-Z0-9+/=]{4})+$")
 # The SDK logs each request's URL and headers at INFO; keep that out of the app's logs.
 _quiet = logging.getLogger("sms_flows.providers.twilio.http")
@@ -68,22 +96,42 @@ def signature_valid(auth_token: str, url: str, form: Any, signature: str | None)
     return RequestValidator(auth_token).validate(url, form, signature)
 
 
+def whatsapp_address(number: str) -> str:
+    """ "+14155238886" or "whatsapp:+14155238886" -> "whatsapp:+14155238886"."""
+    return number if number.startswith(WHATSAPP) else WHATSAPP + number
+
+
+def _media(form: Mapping[str, str]) -> tuple[InboundMedia, ...]:
+    count = form.get("NumMedia") or "0"
+    if not count.isdigit():
+        raise BadPayload("NumMedia", f"not a number: {count!r}")
+    items = []
+    for index in range(min(int(count), MAX_MEDIA)):
+        url, content_type = require(form, f"MediaUrl{index}", f"MediaContentType{index}")
+        if not url.startswith(("https://", "http://")):
+            raise BadPayload(f"MediaUrl{index}", "not an http(s) URL")
+        items.append(InboundMedia(url=url, content_type=content_type))
+    return tuple(items)
+
+
 class Twilio:
-    """Twilio Programmable Messaging (SMS)."""
+    """Twilio Programmable Messaging: SMS, and WhatsApp through a Twilio WhatsApp sender."""
 
     name = "twilio"
-    kinds = ("sms",)
+    kinds = ("sms", "whatsapp")
     credential_fields = ("accountSid", "authToken")
     hooks = ("status",)
 
     def parse_inbound(self, form: Mapping[str, str]) -> InboundMessage:
-        """An incoming message: MessageSid, From, To, Body, NumSegments..."""
+        """An incoming message: MessageSid, From, To, Body, NumSegments, and on WhatsApp
+        `whatsapp:` addresses and any media."""
         sid, sender, to = require(form, "MessageSid", "From", "To")
         segments = form.get("NumSegments")
         return InboundMessage(
-            sender=e164(sender, "From"), recipient=to,
+            sender=e164(sender.removeprefix(WHATSAPP), "From"), recipient=to,
             text=decode_possible_base64(form.get("Body") or ""), provider_id=sid,
-            segments=int(segments) if segments and segments.isdigit() else None)
+            segments=int(segments) if segments and segments.isdigit() else None,
+            media=_media(form))
 
     def parse_report(self, form: Mapping[str, str]) -> DeliveryReport | None:
         """A status callback; None when it carries no status (courier ignores those too)."""
@@ -96,23 +144,26 @@ class Twilio:
         code = form.get("ErrorCode") or None
         opted_out = None
         if code == str(OPTED_OUT) and form.get("To"):
-            opted_out = e164(form["To"], "To")
+            opted_out = e164(form["To"].removeprefix(WHATSAPP), "To")
         return DeliveryReport(provider_id=form["MessageSid"], status=status, provider_status=raw,
                               error=code, opted_out_phone=opted_out)
 
     def send(self, credentials: Mapping[str, str], sender: str, to: str, text: str, *,
              status_callback: str | None = None,
-             settings: Mapping[str, Any] | None = None) -> SendResult:
-        """Send one SMS with `twilio.rest.Client` over an HTTP client that has a timeout."""
+             settings: Mapping[str, Any] | None = None, kind: str = "sms") -> SendResult:
+        """Send one SMS or WhatsApp message with `twilio.rest.Client` over an HTTP client
+        that has a timeout."""
         settings = settings or {}
         http = TwilioHttpClient(timeout=SEND_TIMEOUT[1], logger=_quiet)
         client = Client(credentials["accountSid"], credentials["authToken"],
                         http_client=http, environment={})
-        params: dict[str, Any] = {"to": to, "body": text}
+        whatsapp = kind == "whatsapp"
+        params: dict[str, Any] = {"to": whatsapp_address(to) if whatsapp else to,
+                                  "body": text}
         if settings.get("messagingServiceSid"):
             params["messaging_service_sid"] = settings["messagingServiceSid"]
         else:
-            params["from_"] = sender
+            params["from_"] = whatsapp_address(sender) if whatsapp else sender
         if status_callback:
             params["status_callback"] = status_callback
         try:
@@ -127,3 +178,49 @@ class Twilio:
             raise transport_failure(error) from None
         return SendResult(provider_id=message.sid, status=STATUSES.get(
             str(message.status), "accepted"), provider_status=str(message.status))
+
+    def fetch_media(self, credentials: Mapping[str, str], url: str, *, max_bytes: int,
+                    prefixes: Sequence[str] = MEDIA_PREFIXES) -> Media:
+        """Download a MediaUrl with the account's credentials (Twilio's "HTTP auth on media
+        URLs"). The URL must start with one of `prefixes`; Twilio answers with a redirect
+        to its CDN, followed over https only and without the credentials; at most
+        `max_bytes` are read (MediaRefused beyond, or on any failure: retry later)."""
+        if not url.startswith(tuple(prefixes)):
+            raise MediaRefused(f"media URL outside {', '.join(prefixes)}")
+        auth: tuple[str, str] | None = (credentials["accountSid"], credentials["authToken"])
+        origin = urlsplit(url).netloc
+        for _ in range(_MAX_REDIRECTS + 1):
+            try:
+                response = requests.get(url, auth=auth, stream=True, allow_redirects=False,
+                                        timeout=SEND_TIMEOUT)
+            except requests.RequestException as error:
+                raise MediaRefused(f"media download failed: {error.__class__.__name__}",
+                                   retry=True) from None
+            with response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers["Location"])
+                    if not url.startswith("https://") and not url.startswith(tuple(prefixes)):
+                        raise MediaRefused("media redirected to a non-https URL")
+                    if urlsplit(url).netloc != origin:
+                        auth = None  # the credentials are for Twilio, not its CDN
+                    continue
+                if response.status_code != 200:
+                    raise MediaRefused(f"media download: HTTP {response.status_code}",
+                                       retry=response.status_code >= 500
+                                       or response.status_code == 429)
+                return Media(_read(response, max_bytes),
+                             response.headers.get("Content-Type", "application/octet-stream"))
+        raise MediaRefused("media download: too many redirects")
+
+
+def _read(response: requests.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise MediaRefused(f"media of {declared} bytes is over the {max_bytes}-byte limit")
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            raise MediaRefused(f"media over the {max_bytes}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
