@@ -411,6 +411,8 @@ def _command(state: State, walk: Walk, match: keywords.CommandMatch, now: dateti
         return state, [message("stopped", lang, start=command_word(keywords.START, lang, table))]
     if command == keywords.START:
         return resume(state, now)
+    if command in keywords.RIGHTS:  # the app answers these before the engine: ask again
+        return _ask(state, walk, [])
     if command == keywords.RESTART:
         return _restart(state, walk, now)
     if command == keywords.LANGUAGE:
@@ -425,7 +427,8 @@ def _command(state: State, walk: Walk, match: keywords.CommandMatch, now: dateti
     event = _current(state, walk)
     if command == keywords.HELP:
         words = {c: command_word(c, lang, table) for c in
-                 (keywords.BACK, keywords.SKIP, keywords.LANGUAGE, keywords.STOP)}
+                 (keywords.BACK, keywords.SKIP, keywords.LANGUAGE, keywords.STOP,
+                  keywords.MYDATA)}
         return _ask(state, walk, [message("help", lang, **words)])
     if event is None:
         return _advance(state, walk, None, now, [])

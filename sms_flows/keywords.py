@@ -1,5 +1,8 @@
 """Command words (STOP, HELP, BACK...) in English, Kiswahili, Spanish, Nepali; per-project words.
 
+MYDATA and DELETE are a citizen's rights over what we hold about their number (rights.py):
+the app answers them before the engine, whatever survey is open.
+
 Matching folds case and Latin accents (ATRÁS = atras), trims punctuation around the word and
 collapses spaces. Devanagari is compared as written (after NFC): its vowel signs and virama
 carry meaning and are never stripped.
@@ -18,7 +21,10 @@ BACK = "back"
 SKIP = "skip"
 RESTART = "restart"
 LANGUAGE = "language"
-COMMANDS = (STOP, START, HELP, BACK, SKIP, RESTART, LANGUAGE)
+MYDATA = "mydata"
+DELETE = "delete"
+COMMANDS = (STOP, START, HELP, BACK, SKIP, RESTART, LANGUAGE, MYDATA, DELETE)
+RIGHTS = (MYDATA, DELETE)
 
 # The usual carrier opt-out family first (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT).
 DEFAULT_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -43,6 +49,11 @@ DEFAULT_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     LANGUAGE: {
         "en": ("LANGUAGE", "LANG"), "sw": ("LUGHA",), "es": ("IDIOMA",), "ne": ("भाषा",),
     },
+    MYDATA: {
+        "en": ("MYDATA", "MY DATA"), "sw": ("TAARIFA ZANGU", "DATA ZANGU"),
+        "es": ("MISDATOS", "MIS DATOS"), "ne": ("मेरो विवरण", "मेरो डाटा"),
+    },
+    DELETE: {"en": ("DELETE",), "sw": ("FUTA",), "es": ("BORRAR",), "ne": ("मेटाउ",)},
 }
 
 _PUNCTUATION = " \t\r\n.!?,;:'\"()[]{}¡¿-_*#"

@@ -138,13 +138,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "help": {
         "en": "Reply to each question. {back} goes back, {skip} skips an optional question, "
-              "{language} changes language, {stop} stops.",
+              "{language} changes language, {stop} stops, {mydata} shows what we hold.",
         "sw": "Jibu kila swali. {back} kurudi nyuma, {skip} kuruka swali lisilo la lazima, "
-              "{language} kubadili lugha, {stop} kusitisha.",
+              "{language} kubadili lugha, {stop} kusitisha, {mydata} kuona taarifa zako.",
         "es": "Responda cada pregunta. {back} vuelve atrás, {skip} salta una pregunta "
-              "opcional, {language} cambia el idioma, {stop} termina.",
+              "opcional, {language} cambia el idioma, {stop} termina, {mydata} muestra sus "
+              "datos.",
         "ne": "हरेक प्रश्नको उत्तर पठाउनुहोस्। {back} पछाडि, {skip} ऐच्छिक प्रश्न छोड्न, "
-              "{language} भाषा बदल्न, {stop} रोक्न।",
+              "{language} भाषा बदल्न, {stop} रोक्न, {mydata} तपाईंको विवरण हेर्न।",
     },
     "help_hint": {
         "en": "Send {help} for help.", "sw": "Tuma {help} kupata msaada.",
@@ -219,6 +220,55 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "es": "{name} no se puede enviar en un mensaje; envíe solo la palabra clave",
         "ne": "{name} एउटै सन्देशमा पठाउन मिल्दैन; मुख्य शब्द मात्र पठाउनुहोस्",
     },
+    # Citizens' rights (rights.py): MYDATA, DELETE and their USSD menu entries.
+    "held": {
+        "en": "From this number we hold {n} survey(s) and the messages about them:",
+        "sw": "Kutoka namba hii tuna tafiti {n} na jumbe zake:",
+        "es": "De este número tenemos {n} encuesta(s) y sus mensajes:",
+        "ne": "यो नम्बरबाट हामीसँग {n} सर्वेक्षण र तिनका सन्देशहरू छन्:",
+    },
+    "held_more": {
+        "en": "and {n} more", "sw": "na {n} zaidi", "es": "y {n} más", "ne": "र {n} थप",
+    },
+    "how_to_delete": {
+        "en": "Send {delete} to erase them.", "sw": "Tuma {delete} kuzifuta.",
+        "es": "Envíe {delete} para borrarlas.", "ne": "मेटाउन {delete} पठाउनुहोस्।",
+    },
+    "nothing_held": {
+        "en": "We hold no survey from this number.",
+        "sw": "Hatuna utafiti wowote kutoka namba hii.",
+        "es": "No tenemos ninguna encuesta de este número.",
+        "ne": "यो नम्बरबाट हामीसँग कुनै सर्वेक्षण छैन।",
+    },
+    "confirm_delete": {
+        "en": "Erase the {n} survey(s) sent from this number, their messages and the number "
+              "itself? This cannot be undone.",
+        "sw": "Ufute tafiti {n} zilizotumwa kutoka namba hii, jumbe zake na namba yenyewe? "
+              "Haiwezi kurudishwa.",
+        "es": "¿Borrar las {n} encuesta(s) enviadas desde este número, sus mensajes y el "
+              "número? No se puede deshacer.",
+        "ne": "यो नम्बरबाट पठाइएका {n} सर्वेक्षण, तिनका सन्देश र नम्बर नै मेटाउने? यो फिर्ता "
+              "हुँदैन।",
+    },
+    "confidential_survey": {"en": "A confidential survey", "sw": "Utafiti wa siri",
+                            "es": "Una encuesta confidencial", "ne": "एउटा गोप्य सर्वेक्षण"},
+    "erase": {"en": "Erase", "sw": "Futa", "es": "Borrar", "ne": "मेटाउनुहोस्"},
+    "keep": {"en": "Keep", "sw": "Acha", "es": "Conservar", "ne": "राख्नुहोस्"},
+    "erased": {
+        "en": "Done: everything sent from this number, and the number, has been erased.",
+        "sw": "Imefanyika: kila kitu kilichotumwa kutoka namba hii, na namba yenyewe, "
+              "kimefutwa.",
+        "es": "Listo: se borró todo lo enviado desde este número, y el número.",
+        "ne": "सकियो: यो नम्बरबाट पठाइएका सबै कुरा र नम्बर नै मेटाइयो।",
+    },
+    "kept": {
+        "en": "Nothing was erased.", "sw": "Hakuna kilichofutwa.", "es": "No se borró nada.",
+        "ne": "केही पनि मेटाइएन।",
+    },
+    "menu_mydata": {"en": "My data", "sw": "Taarifa zangu", "es": "Mis datos",
+                    "ne": "मेरो विवरण"},
+    "menu_delete": {"en": "Delete my data", "sw": "Futa taarifa zangu",
+                    "es": "Borrar mis datos", "ne": "मेरो विवरण मेटाउनुहोस्"},
 }
 
 

@@ -8,12 +8,13 @@ short form; the type's own hint (how to write a date, "e.g. 1 3") is never left 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from forms.walker import Event, Walk, language_code
 from sms_flows import hints, keywords, render
 from sms_flows.messages import message
-from sms_flows.state import State
+from sms_flows.state import State, engine_settings
 
 USSD_RESERVE = 48  # room kept on a USSD list page for a short reason above it
 
@@ -21,11 +22,15 @@ USSD_RESERVE = 48  # room kept on a USSD list page for a short reason above it
 def fits_for(state: State, reserve: int = 0) -> Callable[[str], bool]:
     """The fit test of the state's medium: one USSD screen, one WhatsApp message, or the SMS
     segment budget."""
-    if state.medium == "ussd":
+    return _fits(state.medium, state.settings, reserve)
+
+
+def _fits(medium: str, settings: Mapping[str, Any], reserve: int = 0) -> Callable[[str], bool]:
+    if medium == "ussd":
         return lambda text: render.ussd_fits(text + " " * reserve)
-    if state.medium == "whatsapp":
+    if medium == "whatsapp":
         return render.whatsapp_fits
-    return render.sms_fits(int(state.settings["segments"]), bool(state.settings["lookalikes"]))
+    return render.sms_fits(int(settings["segments"]), bool(settings["lookalikes"]))
 
 
 def askable(state: State, event: Event) -> bool:
@@ -171,9 +176,19 @@ def _cost(state: State, label: str, hint: str,
 
 def reply(state: State, parts: Sequence[str]) -> list[str]:
     """Replies for the medium: one USSD screen (notes cut first), or as few SMS as fit."""
+    return _fit(state.medium, state.settings, parts)
+
+
+def fit(medium: str, settings: Mapping[str, Any] | None, parts: Sequence[str]) -> list[str]:
+    """Texts said outside a survey (MYDATA, DELETE...) fitted like the engine's replies, for a
+    channel's medium and settings."""
+    return _fit(medium, engine_settings(settings), parts)
+
+
+def _fit(medium: str, settings: Mapping[str, Any], parts: Sequence[str]) -> list[str]:
     parts = [p for p in parts if p]
-    fits = fits_for(state)
-    if state.medium == "ussd":
+    fits = _fits(medium, settings)
+    if medium == "ussd":
         while len(parts) > 1 and not fits("\n".join(parts)):
             # Shorten what comes before the question (notes, reasons), dropping it at last.
             room = render.USSD_LIMIT - 4 - len("\n".join(parts[1:])) - 1
@@ -188,6 +203,6 @@ def reply(state: State, parts: Sequence[str]) -> list[str]:
             out[-1] += "\n" + part
         else:
             out.append(part)
-    if state.settings.get("lookalikes") and state.medium == "sms":
+    if settings.get("lookalikes") and medium == "sms":
         out = [render.gsm_lookalike(text) for text in out]
     return out
