@@ -19,7 +19,7 @@ from xml.etree.ElementTree import Element
 
 from forms.instance import build_instance
 from forms.model import Choice, Field, FormModel
-from forms.walker_analysis import Analysis, analysis
+from forms.walker_analysis import Analysis, analysis, media_kind
 from forms.xpath import Expr, ParentMap, XPathError, compile_expr, evaluate, to_boolean, to_string
 
 MAX_REPEATS = 50
@@ -54,12 +54,13 @@ class ReadinessProblem:
     message: str
 
 
-def sms_readiness(model: FormModel) -> list[ReadinessProblem]:
-    """Problems that stop a form from running over SMS/USSD (required non-text questions)."""
+def sms_readiness(model: FormModel, medium: str = "sms") -> list[ReadinessProblem]:
+    """Problems that stop a form from running over SMS/USSD (required non-text questions);
+    over WhatsApp a photo, voice-note or video question is answerable with the media sent."""
     problems = []
     for path in analysis(model).unanswerable:
         f = model.field(path)
-        if f.required:
+        if f.required and not (medium == "whatsapp" and media_kind(f)):
             label = next(iter(f.labels.values()), f.name)
             problems.append(ReadinessProblem(
                 "sms.unanswerable_required", path,

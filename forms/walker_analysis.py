@@ -11,6 +11,7 @@ from forms.xpath import XPathError, referenced_paths
 # Types and controls a person cannot answer with text.
 UNANSWERABLE_TYPES = {"binary", "barcode", "geotrace", "geoshape"}
 UNANSWERABLE_CONTROLS = {"upload", "odk:rank"}
+_DRAWN = {"signature", "draw", "annotate"}  # drawn on the device: no photo answers these
 
 
 @dataclass
@@ -56,6 +57,15 @@ def is_unanswerable(f: Field) -> bool:
     """Whether a question cannot be answered by text (image, audio, signature, barcode...)."""
     return f.kind == "question" and (f.control in UNANSWERABLE_CONTROLS
                                       or f.type in UNANSWERABLE_TYPES)
+
+
+def media_kind(f: Field) -> str | None:
+    """ "image", "audio" or "video" for an upload question a photo, voice note or video
+    sent over WhatsApp can answer; None otherwise."""
+    if f.control != "upload" or set((f.appearance or "").split()) & _DRAWN:
+        return None
+    kind = (f.mediatype or "").partition("/")[0]
+    return kind if kind in ("image", "audio", "video") else None
 
 
 def is_note(f: Field) -> bool:

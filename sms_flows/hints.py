@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forms.walker import Event
+from forms.walker_analysis import media_kind as field_media_kind
 from sms_flows import keywords
 from sms_flows.messages import CATALOGUE, command_word, message
 
@@ -20,12 +21,8 @@ _MEDIA = {"image": "send_image", "audio": "send_audio", "video": "send_video"}
 
 
 def media_kind(event: Event) -> str | None:
-    """"image", "audio" or "video" for an upload question a photo or note can answer."""
-    f = event.field
-    if f.control != "upload":
-        return None
-    kind = (f.mediatype or "").partition("/")[0]
-    return kind if kind in _MEDIA else None
+    """ "image", "audio" or "video" for an upload question a photo or note can answer."""
+    return field_media_kind(event.field)
 
 
 @dataclass(frozen=True)

@@ -222,3 +222,15 @@ def test_instance_holds_repeat_rows_with_their_calculated_positions(form_model):
                                             ("Español (es)", "es"), ("French", "French")])
 def test_language_code_reads_the_code_in_brackets(name, code):
     assert language_code(name) == code
+
+
+def test_over_whatsapp_a_required_photo_is_answerable_but_a_signature_is_not():
+    model = md("""
+| survey |           |      |           |          |            |
+|        | type      | name | label     | required | appearance |
+|        | image     | pic  | A photo   | yes      |            |
+|        | audio     | note | Say it    | yes      |            |
+|        | image     | sig  | Sign here | yes      | signature  |
+""")
+    assert [p.path for p in sms_readiness(model)] == ["/data/pic", "/data/note", "/data/sig"]
+    assert [p.path for p in sms_readiness(model, "whatsapp")] == ["/data/sig"]
