@@ -137,11 +137,14 @@ class ConversationState(Protocol):
 
     status: str  # one of CONVERSATION_STATUSES
     language: str | None
-    instance_xml: str | None  # the finished instance once status == "completed"
+    instance_xml: str | None  # the finished instance once status == "completed"; a
+    # "declined" state (a consent question declined) holds no answers and no instance
     # Optional attributes the app reads with getattr:
     #   switch_to: str | None — an xmlFormId the person confirmed switching to; the app keeps
     #     this survey as an expired partial and starts that form.
     #   submission_channel: str | None — "compact" when the survey came in one compact message.
+    #   media: dict[str, dict] — WhatsApp media that answered questions: the file name the
+    #     instance holds -> {"url", "contentType"}, for the app to download and attach.
 
     def to_json(self) -> dict[str, Any]: ...
 
@@ -179,6 +182,11 @@ class ConversationEngine(Protocol):
              now: datetime) -> tuple[ConversationState, list[str]]:
         """Called periodically for an idle active SMS survey: return a reminder (once), or
         the state with status "expired" (kept, resumable), or the state unchanged and []."""
+        ...
+
+    def resumable(self, state: ConversationState, now: datetime) -> bool:
+        """Whether an open survey may be picked up now (a USSD redial after the channel's
+        resume window starts a new survey instead)."""
         ...
 
     def load(self, data: Mapping[str, Any], form_model: Any) -> ConversationState:
