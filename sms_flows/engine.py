@@ -283,9 +283,9 @@ def _declines(state: State, walk: Walk) -> bool:
     settings = state.model.settings
     if not settings.consent:
         return False
-    asked = {e.key: e for e in walk.events() if e.relevant}
-    return any(c.path in asked and walk.answers.get(c.path, "") != c.agree
-               for c in settings.consent)
+    relevant = {e.key for e in walk.events() if e.relevant}
+    return any(c.path in relevant and c.path in walk.answers  # asked, answered or skipped
+               and walk.answers[c.path] != c.agree for c in settings.consent)
 
 
 def _decline(state: State) -> Replies:

@@ -224,3 +224,25 @@ def test_a_sensitive_form_gets_no_reminder_but_still_expires():
     plain.send("yes")
     _, replies = engine.tick(plain.state, plain.now + timedelta(hours=2))
     assert replies[0].startswith("Reminder: your survey is waiting for you.")
+
+
+@pytest.mark.parametrize(("lang", "replies"), [
+    ("en", ["2"]), ("en", ["1", "2"]), ("sw", ["hapana"]), ("sw", ["ndiyo", "Hapana"]),
+])
+def test_sdg5_with_its_consent_and_safety_check_as_settings_keeps_nothing_on_a_no(
+        lang, replies):
+    form = model_with("sdg5_safety", consent="consent safe_now", sensitive="yes")
+    talk = Talk(form, text="SAFE", language=lang)
+    for text in replies:
+        talk.send(text)
+    assert talk.reply == DECLINED[lang]
+    assert talk.state.status == "declined" and talk.state.answers == {}
+    assert talk.state.instance_xml is None
+
+
+def test_sdg5_on_two_yeses_asks_the_survey_and_is_never_reminded():
+    form = model_with("sdg5_safety", consent="consent safe_now", sensitive="yes")
+    talk = Talk(form, text="SAFE")
+    talk.send("1")
+    assert talk.send("1") == "How old are you?"
+    assert engine.tick(talk.state, talk.now + timedelta(hours=3))[1] == []
