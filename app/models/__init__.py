@@ -14,9 +14,11 @@ from app.models.forms import FORM_STATES, Blob, Form, FormAttachment, FormVersio
 from app.models.messaging import (
     CHANNEL_KINDS,
     CHANNEL_PROVIDERS,
+    ERASURE_STATES,
     Channel,
     Contact,
     Conversation,
+    ErasureRequest,
     Message,
 )
 from app.models.pipeline import TAG_SOURCES, CleanedRecord, SdgTag
@@ -40,6 +42,7 @@ __all__ = [
     "Audit", "Comment", "PipelineOutbox", "Submission", "SubmissionAttachment", "SubmissionDef",
     "TAG_SOURCES", "CleanedRecord", "SdgTag",
     "EXPORT_JOB_STATES", "ExportJob",
-    "CHANNEL_KINDS", "CHANNEL_PROVIDERS", "Channel", "Contact", "Conversation", "Message",
+    "CHANNEL_KINDS", "CHANNEL_PROVIDERS", "ERASURE_STATES", "Channel", "Contact", "Conversation",
+    "ErasureRequest", "Message",
     "DELIVERY_STATES", "WEBHOOK_EVENTS", "Webhook", "WebhookDelivery",
 ]

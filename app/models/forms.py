@@ -99,6 +99,8 @@ class FormVersion(db.Model):
     sdg_mapping: Mapped[dict] = mapped_column(JSONType, default=dict)
     disaggregation: Mapped[dict] = mapped_column(JSONType, default=dict)
     sms_keyword: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # consent / sensitive / sms_progress: forms.settings.ConversationSettings.to_json()
+    conversation: Mapped[dict] = mapped_column(JSONType, default=dict)
     validated: Mapped[bool] = mapped_column(Boolean, default=False)
     warnings: Mapped[list] = mapped_column(JSONType, default=list)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), nullable=True)

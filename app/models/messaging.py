@@ -22,6 +22,7 @@ from app.models.base import JSONType, UTCDateTime, utcnow
 
 CHANNEL_PROVIDERS = ("africastalking", "twilio", "simulator")
 CHANNEL_KINDS = ("sms", "ussd")
+ERASURE_STATES = ("pending", "erased", "kept")
 
 
 class Channel(db.Model):
@@ -53,6 +54,10 @@ class Contact(db.Model):
     phone_encrypted: Mapped[str] = mapped_column(Text)  # Fernet, only to reply
     language: Mapped[str | None] = mapped_column(String(32), nullable=True)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set by DELETE until the person confirms (or not); set by the erasure itself: the row is
+    # then nameless (its hash replaced) and kept only until the last reply is sent.
+    erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -116,3 +121,25 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ErasureRequest(db.Model):
+    """A citizen's DELETE, for managers to see: when, by which channel, what was erased.
+
+    Holds no personal data: the contact is linked only while the request is pending, and the
+    counts say what was erased, never what it was."""
+
+    __tablename__ = "erasure_requests"
+    __table_args__ = (Index("ix_erasure_requests_project_requested", "project_id",
+                            "requested_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"), nullable=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
+    via: Mapped[str] = mapped_column(String(10))  # sms | ussd | whatsapp
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # ERASURE_STATES
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    submissions: Mapped[int] = mapped_column(Integer, default=0)
+    conversations: Mapped[int] = mapped_column(Integer, default=0)
+    messages: Mapped[int] = mapped_column(Integer, default=0)

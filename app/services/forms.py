@@ -31,8 +31,8 @@ def _new_version(form: Form, compiled: CompiledForm, actor_id: int | None,
         sha256=hashlib.sha256(compiled.xml).hexdigest(), xlsform=compiled.xlsform,
         xlsform_content_type=getattr(compiled, "xlsform_content_type", None),
         sdg_mapping=compiled.sdg.to_json(), disaggregation=dict(compiled.disaggregation),
-        sms_keyword=compiled.sms_keyword, validated=compiled.validated,
-        warnings=list(compiled.warnings), created_by=actor_id,
+        sms_keyword=compiled.sms_keyword, conversation=compiled.conversation.to_json(),
+        validated=compiled.validated, warnings=list(compiled.warnings), created_by=actor_id,
     )
     db.session.add(version)
     db.session.flush()
@@ -78,7 +78,8 @@ def replace_draft(form: Form, compiled: CompiledForm | None, actor_id: int | Non
             hash=source.hash, sha256=source.sha256, xlsform=source.xlsform,
             xlsform_content_type=source.xlsform_content_type, sdg_mapping=source.sdg_mapping,
             disaggregation=source.disaggregation, sms_keyword=source.sms_keyword,
-            validated=source.validated, warnings=source.warnings, created_by=actor_id)
+            conversation=source.conversation, validated=source.validated,
+            warnings=source.warnings, created_by=actor_id)
         db.session.add(draft)
         db.session.flush()
         for attachment in source.attachments:

@@ -209,3 +209,31 @@ def test_extended_metadata_counts_submissions_and_review_states(
     for body in (listed[0], one):
         assert body["submissions"] == 3 and body["lastSubmission"] is not None
         assert body["reviewStates"] == {"received": 2, "hasIssues": 1, "edited": 0}
+
+
+def test_conversation_settings_are_stored_with_the_version_and_carried_to_a_new_draft(
+        client, admin_headers, make_project):
+    from tests.app.api.workbooks import xlsform
+
+    pid = make_project()
+    data = xlsform([{"type": "select_one yn", "name": "ok", "label": "Agree?"},
+                    {"type": "text", "name": "t", "label": "Tell us"}],
+                   choices=[{"list_name": "yn", "name": "yes", "label": "Yes"},
+                            {"list_name": "yn", "name": "no", "label": "No"}],
+                   settings={"form_id": "talk", "version": "1", "consent": "ok",
+                             "sensitive": "yes", "sms_progress": "yes"})
+    assert upload(client, admin_headers, pid, data, publish=True).status_code == 200
+    assert client.post(f"/v1/projects/{pid}/forms/talk/draft",
+                       headers=admin_headers).status_code == 200  # a draft from the current
+    stored = db.session.scalars(select(FormVersion.conversation)).all()
+    assert stored == [{"consent": [{"path": "/data/ok", "agree": "yes"}], "sensitive": True,
+                       "smsProgress": True}] * 2
+
+
+def test_a_consent_setting_naming_no_question_is_a_400_naming_the_cell(
+        client, admin_headers, make_project):
+    response = upload(client, admin_headers, make_project(),
+                      simple_form("census", consent="agree"))
+    assert response.status_code == 400
+    details = response.get_json()["details"]
+    assert (details["sheet"], details["row"], details["column"]) == ("settings", 2, "consent")
