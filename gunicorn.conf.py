@@ -25,4 +25,16 @@ keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
+# App-user and session tokens travel in URLs (/v1/key/<token>/...): never write them to the log.
+logger_class = "app.serving.access_log.RedactingLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server) -> None:
+    """Before serving: remove half-written files a crashed process left in STORAGE_DIR."""
+    from app.config import from_environment
+    from app.services.storage import remove_stale_temp_files
+
+    removed = remove_stale_temp_files(from_environment()["STORAGE_DIR"])
+    if removed:
+        server.log.info("removed %d stale temporary files from STORAGE_DIR", removed)

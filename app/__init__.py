@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from app import config as config_module
 from app.extensions import db
+from app.serving import redact
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -26,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    redact.install()  # the development server's access log names Collect's URL tokens
 
     db.init_app(app)
     with app.app_context():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ class CsvOptions:
     mask: Mask | None = None
     phone_paths: frozenset[str] = frozenset()
     extra_fields: list[tuple[Field, str | None]] = field(default_factory=list)
+    formula_safe: bool = False
 
 
 class _Writer:
@@ -148,15 +150,31 @@ def observed_select_values(model: FormModel, chunks: Iterator[list[Row]]) -> dic
     return {p: sorted(v) for p, v in seen.items() if v}
 
 
+# What a spreadsheet would run as a formula (OWASP's CSV injection list); a plain number such as
+# -0.0917 stays a number.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def formula_safe(cell):
+    """The cell with a leading `'` if a spreadsheet would take it for a formula."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
 class _Encoder:
     """CSV lines to UTF-8 bytes as csv-stringify writes them (quotes only when needed, \n),
-    through one reused buffer."""
+    through one reused buffer; with `formula_safe`, formula-like cells neutralised."""
 
-    def __init__(self) -> None:
+    def __init__(self, formula_safe: bool = False) -> None:
         self.buffer = io.StringIO()
         self.writerows = csv.writer(self.buffer, lineterminator="\n").writerows
+        self.formula_safe = formula_safe
 
     def __call__(self, lines: list[list]) -> bytes:
+        if self.formula_safe:
+            lines = [[formula_safe(cell) for cell in line] for line in lines]
         self.writerows(lines)
         out = self.buffer.getvalue().encode("utf-8")
         self.buffer.seek(0)
@@ -190,7 +208,7 @@ def _blocks(parts: Iterator[bytes]) -> Iterator[bytes]:
 def root_csv(layout: list[Table], options: CsvOptions,
              chunks: Iterator[list[Row]]) -> Iterator[bytes]:
     """The root table only (`submissions.csv`)."""
-    writer, encode = _Writer(layout, options), _Encoder()
+    writer, encode = _Writer(layout, options), _Encoder(options.formula_safe)
 
     def lines() -> Iterator[bytes]:
         yield encode([layout[0].header()])
@@ -201,9 +219,10 @@ def root_csv(layout: list[Table], options: CsvOptions,
 
 
 def csv_zip(layout: list[Table], options: CsvOptions, chunks: Iterator[list[Row]],
-            media: Iterable[tuple[str, Iterator[bytes]]] = ()) -> Iterator[bytes]:
-    """The zip: root CSV streamed as rows arrive, repeat CSVs spooled to disk, then media."""
-    writer, encode = _Writer(layout, options), _Encoder()
+            media: Iterable[tuple[str, str, Iterator[bytes]]] = ()) -> Iterator[bytes]:
+    """The zip: root CSV streamed as rows arrive, repeat CSVs spooled to disk, then media
+    ((name, sha256, chunks) each: one entry per name and content)."""
+    writer, encode = _Writer(layout, options), _Encoder(options.formula_safe)
     repeats = layout[1:]
     spools = [tempfile.TemporaryFile(buffering=1 << 20) for _ in repeats]  # few big writes
     try:
@@ -225,12 +244,38 @@ def csv_zip(layout: list[Table], options: CsvOptions, chunks: Iterator[list[Row]
             spool.seek(0)
             yield from archive.entry(table.name, iter(lambda s=spool: s.read(1 << 20), b""))
         if options.attachments:
-            for name, content in media:
-                yield from archive.entry(f"media/{_safe(name)}", content)
+            names = _MediaNames()
+            for name, sha256, content in media:
+                entry = names.entry(_safe(name), sha256)
+                if entry is not None:
+                    yield from archive.entry(f"media/{entry}", content)
         yield from archive.close()
     finally:
         for spool in spools:
             spool.close()
+
+
+class _MediaNames:
+    """Zip entry names for media: the same file under the same name once; a different file
+    under a name already taken gets `~2`, `~3`... before its extension (photo~2.jpg), as the
+    XLSX sheets do, so no entry ever hides another."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, str] = {}  # entry name -> sha256
+
+    def entry(self, name: str, sha256: str) -> str | None:
+        """The name to write this file under, or None when that exact file is already in."""
+        stem, dot, ext = name.rpartition(".")
+        if not dot or not stem:
+            stem, dot, ext = name, "", ""
+        candidate, n = name, 1
+        while candidate in self.taken:
+            if self.taken[candidate] == sha256:
+                return None
+            n += 1
+            candidate = f"{stem}~{n}{dot}{ext}"
+        self.taken[candidate] = sha256
+        return candidate
 
 
 def _safe(name: str) -> str:
@@ -239,8 +284,9 @@ def _safe(name: str) -> str:
     return cleaned.strip(". ") or "_"
 
 
-def media_files(form_id: int, filters: queries.Filters) -> Iterator[tuple[str, Iterator[bytes]]]:
-    """(name, chunks) for each arrived attachment of the exported versions."""
+def media_files(form_id: int,
+                filters: queries.Filters) -> Iterator[tuple[str, str, Iterator[bytes]]]:
+    """(name, sha256, chunks) for each arrived attachment of the exported versions."""
     from app.services.storage import blob_path
 
     def read(sha256: str) -> Iterator[bytes]:
@@ -248,4 +294,4 @@ def media_files(form_id: int, filters: queries.Filters) -> Iterator[tuple[str, I
             yield from iter(lambda: handle.read(1 << 20), b"")
 
     for name, sha256 in queries.attachments(form_id, filters):
-        yield name, read(sha256)
+        yield name, sha256, read(sha256)

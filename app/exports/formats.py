@@ -85,7 +85,7 @@ def csv_options(source: Source) -> CsvOptions:
     options = CsvOptions(attachments=spec.attachments, group_paths=spec.group_paths,
                          split_select_multiples=spec.split_select_multiples,
                          deleted_fields=spec.deleted_fields, mask=source.mask,
-                         phone_paths=source.phone_paths)
+                         phone_paths=source.phone_paths, formula_safe=spec.formula_safe)
     if spec.deleted_fields:
         options.extra_fields = source.extra_fields
     return options

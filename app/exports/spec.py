@@ -40,6 +40,7 @@ class ExportSpec:
     - `phones`: "hashed" (the keyed hash, the default) or "clear" (authorised and audited by
       whoever built the spec).
     - `language`: the form language for labels (SPSS/Stata/XLSX), or None for the default.
+    - `formula_safe`: CSV cells a spreadsheet would run as a formula get a leading `'`.
     """
 
     form_id: int
@@ -52,6 +53,7 @@ class ExportSpec:
     deleted_fields: bool = False
     phones: str = "hashed"
     language: str | None = None
+    formula_safe: bool = False
 
     def __post_init__(self) -> None:
         if self.phones not in PHONE_POLICIES:

@@ -20,6 +20,8 @@ from app.pipeline import dispatch, jobs, queues, reprocess, tagging
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK_SECONDS = 30
+# Half-written storage files of killed writers are looked for once an hour (a walk of the tree).
+TEMP_SWEEP_SECONDS = 3600
 # Rows sent to Redis longer ago than this and still pending are looked up again.
 RECHECK_SECONDS = 600
 
@@ -34,7 +36,22 @@ class _SweepMixin:
         # before forking so every work-horse shares it instead of loading its own.
         with jobs.job_context():
             tagging.get_classifier()
+            self._sweep_storage_temp()
             return super().work(*args, **kwargs)  # type: ignore[misc]
+
+    def _sweep_storage_temp(self) -> None:
+        """At start and hourly (one worker at a time): stale `.tmp-*` files in STORAGE_DIR."""
+        from app.services.storage import remove_stale_temp_files
+
+        lock = f"{queues.queue_name(queues.FRESH)}:storage-temp-sweep"
+        if not self.connection.set(lock, "1", nx=True, ex=TEMP_SWEEP_SECONDS):  # type: ignore[attr-defined]
+            return
+        try:
+            removed = remove_stale_temp_files()
+            if removed:
+                log.info("storage sweep removed=%s stale temporary files", removed)
+        except OSError:
+            log.exception("storage sweep failed; the next hour tries again")
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[misc]
@@ -45,6 +62,7 @@ class _SweepMixin:
         # One sweeper at a time across workers; a duplicate send would be harmless but wasteful.
         if not self.connection.set(lock, "1", nx=True, ex=SWEEP_LOCK_SECONDS):  # type: ignore[attr-defined]
             return
+        self._sweep_storage_temp()
         try:
             retags = reprocess.request_stale_retags()
             sent = dispatch.sweep(recheck_after=RECHECK_SECONDS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from flask import current_app
@@ -17,6 +18,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import Blob
+
+TEMP_PREFIX = ".tmp-"
+# A temporary file untouched this long belongs to a writer that died (a write is a few seconds).
+STALE_TEMP_SECONDS = 600
 
 
 def storage_root() -> str:
@@ -50,7 +55,7 @@ def write_known(data: bytes, sha256: str, root: str | None = None) -> None:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -81,3 +86,23 @@ def store_blob(data: bytes, content_type: str | None = None) -> Blob:
 
 def read_blob(blob: Blob) -> bytes:
     return blob_path(blob.sha256).read_bytes()
+
+
+def remove_stale_temp_files(root: str | None = None,
+                            older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Remove the half-written `.tmp-*` files a killed writer left under the storage root
+    (at server start-up and hourly from the workers); returns how many went."""
+    cutoff = time.time() - older_than
+    removed = 0
+    for directory, _subdirs, files in os.walk(root or storage_root()):
+        for name in files:
+            if not name.startswith(TEMP_PREFIX):
+                continue
+            path = os.path.join(directory, name)
+            try:
+                if os.stat(path).st_mtime < cutoff:
+                    os.unlink(path)
+                    removed += 1
+            except FileNotFoundError:
+                pass  # another sweeper, or its writer, got there first
+    return removed

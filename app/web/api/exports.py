@@ -94,7 +94,8 @@ def export_spec(form: Form, fmt: str) -> ExportSpec:
                       group_paths=_flag("groupPaths", True),
                       split_select_multiples=_flag("splitSelectMultiples", False),
                       deleted_fields=_flag("deletedFields", False),
-                      language=_arg("language"))
+                      language=_arg("language"),
+                      formula_safe=_flag("formulaSafe", False))
 
 
 def stream_export(form: Form, spec: ExportSpec) -> Response:

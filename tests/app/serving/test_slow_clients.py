@@ -64,9 +64,15 @@ def server(tmp_path_factory):
            "UPLOAD_MIN_RATE": str(MIN_RATE)}
     env.pop("REDIS_URL", None)
     env.pop("GUNICORN_WORKER_CLASS", None)
+    access_log = storage / "access.log"
+    # A blob half-written when a worker was killed: the server's start-up removes it.
+    stale = storage / "blobs" / "ab" / "cd" / ".tmp-killed"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile",
-         "/dev/null", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+         str(access_log), "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
     try:
         for _ in range(300):
             assert process.poll() is None, "gunicorn exited"
@@ -75,7 +81,8 @@ def server(tmp_path_factory):
                     break
             except requests.RequestException:
                 time.sleep(0.1)
-        yield {"port": port, "app": app, "base": f"/v1/key/slow-token/projects/{project_id}"}
+        yield {"port": port, "app": app, "base": f"/v1/key/slow-token/projects/{project_id}",
+               "access_log": access_log, "stale_temp": stale}
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -252,3 +259,19 @@ def test_a_collect_session_keeps_its_connection_alive_between_requests(server):
     for _ in range(3):
         assert session.get(url, headers={"X-OpenRosa-Version": "1.0"}, timeout=5).ok
     assert len(session.get_adapter(url).poolmanager.pools) == 1
+
+
+def test_the_access_log_names_no_token_from_a_url(server):
+    base = f"http://127.0.0.1:{server['port']}"
+    requests.get(f"{base}{server['base']}/formList?token=q-secret", timeout=5)
+    requests.delete(f"{base}/v1/sessions/session-secret", timeout=5)
+    time.sleep(0.3)
+    log = server["access_log"].read_text()
+    assert "/v1/key/[redacted]/projects/" in log and "token=[redacted]" in log
+    assert "/v1/sessions/[redacted]" in log
+    for secret in ("slow-token", "q-secret", "session-secret"):
+        assert secret not in log
+
+
+def test_the_server_removed_a_stale_half_written_blob_at_start_up(server):
+    assert not server["stale_temp"].exists()
