@@ -16,6 +16,7 @@ from pyxform.xls2xform import convert
 
 from forms import upload
 from forms.errors import XLSFormError, XLSFormWarnings
+from forms.indicators import IndicatorSpec, declared_in_workbook
 from forms.media import AttachmentSlot, attachment_slots
 from forms.sdg.catalogue import is_known_code, parse_codes
 from forms.settings import ConversationSettings, read_settings
@@ -79,6 +80,7 @@ class CompiledForm:
     xlsform_content_type: str | None = None  # what Central serves the workbook back as
     # consent, sensitive, sms_progress (forms.settings); an XForm upload has none
     conversation: ConversationSettings = ConversationSettings()
+    indicators: tuple[IndicatorSpec, ...] = ()  # from the optional `indicators` sheet
 
 
 @dataclass(frozen=True)
@@ -176,12 +178,15 @@ def _compile_xlsform(
     if warnings and not ignore_warnings:
         raise XLSFormWarnings(warnings)
     xml = result.xform.encode("utf-8")
+    survey = result._pyxform or {}
+    disaggregation = {path: value.lower() for path, node in _questions(survey)
+                      if (value := _cell_value(node, "disaggregation"))}
+    indicators = declared_in_workbook(data, kind, xml, disaggregation)
     validated = False
     if validate:
         checked = run_odk_validate(xml)
         validated = checked.validated
         warnings.extend(checked.warnings)
-    survey = result._pyxform or {}
     keyword = settings.get("sms_keyword")
     return CompiledForm(
         xml=xml,
@@ -190,17 +195,14 @@ def _compile_xlsform(
         title=str(survey.get("title") or ""),
         sdg=_sdg_mapping(survey, parse_codes(settings.get("sdg"))),
         sms_keyword=keyword.strip().upper() if keyword else None,
-        disaggregation={
-            path: value.lower()
-            for path, node in _questions(survey)
-            if (value := _cell_value(node, "disaggregation"))
-        },
+        disaggregation=disaggregation,
         attachments=attachment_slots(xml),
         warnings=tuple(warnings),
         validated=validated,
         xlsform=data,
         xlsform_content_type=upload.XLSX_TYPE if kind == "xlsx" else upload.XLS_TYPE,
         conversation=conversation,
+        indicators=indicators,
     )
 
 

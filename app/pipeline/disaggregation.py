@@ -4,22 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from app.pipeline.clean import iter_values
+from forms.disaggregation import five_year_band, normalise_sex
 
 KEYS = ("sex", "age", "location")
-_SEX = {
-    "female": "female", "f": "female", "woman": "female", "women": "female", "girl": "female",
-    "mwanamke": "female", "mujer": "female", "femenino": "female", "mahila": "female",
-    "male": "male", "m": "male", "man": "male", "men": "male", "boy": "male",
-    "mwanaume": "male", "hombre": "male", "masculino": "male", "purush": "male",
-}
 
 
 def age_group(years: int) -> str:
     """Five-year bands as the UN Statistics Division reports them, 80+ at the top."""
-    if years >= 80:
-        return "80+"
-    low = max(years, 0) // 5 * 5
-    return f"{low}-{low + 4}"
+    return five_year_band(years)
 
 
 def disaggregate(record: dict[str, Any], marks: dict[str, str]) -> dict[str, Any]:
@@ -38,7 +30,7 @@ def disaggregate(record: dict[str, Any], marks: dict[str, str]) -> dict[str, Any
             continue
         name = path.rsplit("/", 1)[-1]
         if key == "sex":
-            out["sex"] = _SEX.get(str(value).lower(), str(value).lower())
+            out["sex"] = normalise_sex(value)
         elif key == "age":
             out["age"] = value
             if isinstance(value, int):
