@@ -59,6 +59,8 @@ def from_environment() -> dict:
         "REQUEST_TIMEOUT": _int("REQUEST_TIMEOUT", 60),
         "UPLOAD_MIN_RATE": _int("UPLOAD_MIN_RATE", 1024),
         "ODK_VALIDATE": os.environ.get("ODK_VALIDATE", "1") not in ("0", "false", "no"),
+        # Seconds a process keeps an indicator's suppressed public tables before recomputing.
+        "INDICATOR_CACHE_SECONDS": _int("INDICATOR_CACHE_SECONDS", 60),
     }
 
 

@@ -11,6 +11,15 @@ from app.models.actors import (
 )
 from app.models.export_jobs import EXPORT_JOB_STATES, ExportJob
 from app.models.forms import FORM_STATES, Blob, Form, FormAttachment, FormVersion
+from app.models.indicators import (
+    DIMENSION_COLUMNS,
+    INDICATOR_SOURCES,
+    Indicator,
+    IndicatorCell,
+    IndicatorContribution,
+    OfficialSeries,
+    PublicDashboard,
+)
 from app.models.messaging import (
     CHANNEL_KINDS,
     CHANNEL_PROVIDERS,
@@ -45,4 +54,6 @@ __all__ = [
     "CHANNEL_KINDS", "CHANNEL_PROVIDERS", "ERASURE_STATES", "Channel", "Contact", "Conversation",
     "ErasureRequest", "Message",
     "DELIVERY_STATES", "WEBHOOK_EVENTS", "Webhook", "WebhookDelivery",
+    "DIMENSION_COLUMNS", "INDICATOR_SOURCES", "Indicator", "IndicatorCell",
+    "IndicatorContribution", "OfficialSeries", "PublicDashboard",
 ]

@@ -98,6 +98,9 @@ class FormVersion(db.Model):
     xlsform_content_type: Mapped[str | None] = mapped_column(String(255), nullable=True)
     sdg_mapping: Mapped[dict] = mapped_column(JSONType, default=dict)
     disaggregation: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # Indicators the XLSForm's `indicators` sheet declares (IndicatorSpec JSON), made live
+    # when this version is published.
+    indicators: Mapped[list] = mapped_column(JSONType, default=list)
     sms_keyword: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # consent / sensitive / sms_progress: forms.settings.ConversationSettings.to_json()
     conversation: Mapped[dict] = mapped_column(JSONType, default=dict)

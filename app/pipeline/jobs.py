@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
+from app.indicators import contributions as indicators
 from app.models import (
     CleanedRecord,
     Form,
@@ -279,6 +280,7 @@ def _process_batch(rows: list[Row], *, handoff: bool) -> Outcome:
             for row in by_def[def_id]:
                 failed[row] = _message(error)
     _save_many(results)
+    indicators.apply(sorted(results))
     # A version gone (deleted) counts as done: there is nothing to compute.
     done = [r.outbox_id for r in rows if r not in failed and r.outbox_id is not None]
     if done:

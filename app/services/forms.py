@@ -33,6 +33,7 @@ def _new_version(form: Form, compiled: CompiledForm, actor_id: int | None,
         sdg_mapping=compiled.sdg.to_json(), disaggregation=dict(compiled.disaggregation),
         sms_keyword=compiled.sms_keyword, conversation=compiled.conversation.to_json(),
         validated=compiled.validated, warnings=list(compiled.warnings), created_by=actor_id,
+        indicators=[spec.to_json() for spec in getattr(compiled, "indicators", ())],
     )
     db.session.add(version)
     db.session.flush()
@@ -139,6 +140,9 @@ def publish_draft(form: Form, version: str | None, actor_id: int | None, *,
     form.updated_at = draft.published_at
     db.session.flush()
     _audit(actor_id, "form.update.publish", form, {"version": draft.version})
+    from app.indicators import jobs, service
+
+    jobs.rebuild_later(service.sync_from_form(form, draft))
     return draft
 
 

@@ -8,13 +8,16 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Actor, AppUser, FormAssignment, ProjectRole, User
 
-_READ = {"project.read", "form.list", "form.read", "submission.read", "submission.list"}
+_READ = {"project.read", "form.list", "form.read", "submission.read", "submission.list",
+         "indicator.read"}
 ROLE_VERBS: dict[str, frozenset[str]] = {
     "manager": frozenset(_READ | {
         "project.update", "form.create", "form.update", "form.delete", "submission.create",
         "submission.update", "assignment.create", "assignment.delete", "field_key.create",
         "field_key.list", "field_key.delete", "channel.manage", "message.read",
         "submission.export_phone", "webhook.manage",
+        # Declare indicators and publish dashboards; see every number, unsuppressed.
+        "indicator.manage",
     }),
     "viewer": frozenset(_READ),
     # A data collector fills forms in the browser and Collect; it reads no submissions.

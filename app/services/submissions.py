@@ -5,6 +5,7 @@ from sqlalchemy import case, func, select
 
 from app import problems
 from app.extensions import db
+from app.indicators import contributions as indicators
 from app.models import Audit, Comment, Form, Submission, SubmissionAttachment, SubmissionDef
 from app.models.base import utcnow
 from app.services import storage
@@ -94,6 +95,8 @@ def set_review_state(form: Form, submission: Submission, state: str,
     previous = submission.review_state
     submission.review_state = state
     submission.updated_at = utcnow()
+    db.session.flush()
+    indicators.review_changed(submission.id, state)
     current = current_def(submission)
     db.session.add(Audit(actor_id=actor_id, action="submission.update",
                          project_id=form.project_id, form_id=form.id,

@@ -18,6 +18,7 @@ from app.web.api import (  # noqa: E402,F401  (routes register on import)
     export_formats,
     exports,
     forms,
+    indicators,
     openrosa,
     projects,
     sdg,

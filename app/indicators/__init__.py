@@ -1,0 +1,1 @@
+"""Indicators: declarations, incremental aggregation, series, downloads, public views."""
