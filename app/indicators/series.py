@@ -191,13 +191,19 @@ def published_tables(indicator: Indicator, spec: IndicatorSpec, k: int,
 
 def _restricted(indicator: Indicator, spec: IndicatorSpec, query: Query, k: int,
                 cache_seconds: float) -> list[dict[str, Any]]:
+    return select_points(published_tables(indicator, spec, k, cache_seconds), spec, query)
+
+
+def select_points(tables: dict[int, tuple[dict, set]], spec: IndicatorSpec, query: Query
+                  ) -> list[dict[str, Any]]:
+    """The points a restricted query reads: cells of one fixed table (its dimensions are
+    `by` plus area when filtered), in whole periods, as published or suppressed."""
     names = [d.name for d in spec.dimensions]
     wanted = tuple(sorted(names.index(n) for n in
                           set(query.by) | ({"area"} if query.area is not None else set())))
     area_index = names.index("area") if query.area is not None else None
     points = []
-    for period, (cells, hidden) in sorted(published_tables(indicator, spec, k,
-                                                           cache_seconds).items()):
+    for period, (cells, hidden) in sorted(tables.items()):
         first, last = periods.months(period, query.unit)
         if (query.start is not None and first < query.start) or \
                 (query.end is not None and last > query.end):

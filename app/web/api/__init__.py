@@ -21,6 +21,7 @@ from app.web.api import (  # noqa: E402,F401  (routes register on import)
     indicators,
     openrosa,
     projects,
+    public,
     sdg,
     sessions,
     submissions,

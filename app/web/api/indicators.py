@@ -85,8 +85,10 @@ def _series(project: Project, indicator: Indicator, *, restricted: bool,
 
 def series_json(project: Project, indicator: Indicator, form, *, restricted: bool) -> dict:
     body, _ = _series(project, indicator, restricted=restricted)
-    summary = {k: v for k, v in service.indicator_json(indicator, form).items()
-               if k not in ("numerator", "denominator") or not restricted}
+    summary = service.indicator_json(indicator, form)
+    if restricted:
+        summary = {k: summary[k] for k in ("id", "code", "sdg", "kind", "labels", "period",
+                                           "disaggregateBy")}
     return {"indicator": summary, **body}
 
 

@@ -21,7 +21,8 @@ from tests.app.indicators.conftest import instance, wilson_by_bisection
 
 FIXTURE = {
     "s1": ("collect", dict(sex="female", age="22", county="kisumu", harassed="yes",
-                           visit_date="2025-02-10", minutes="10"), [("girl", "no"), ("boy", "yes")]),
+                           visit_date="2025-02-10", minutes="10"),
+           [("girl", "no"), ("boy", "yes")]),
     "s2": ("sms", dict(sex="female", age="30", county="kisumu", harassed="no",
                        visit_date="2025-02-11", minutes="20"), [("girl", "yes")]),
     "s3": ("collect", dict(sex="male", age="40", county="kilifi", harassed="yes",
