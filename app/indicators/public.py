@@ -31,16 +31,6 @@ def get_board(project_id: int, board_id: int) -> PublicDashboard | None:
         PublicDashboard.project_id == project_id, PublicDashboard.id == board_id))
 
 
-def board_json(board: PublicDashboard) -> dict[str, Any]:
-    from app.web.api.common import iso
-
-    return {"id": board.id, "slug": board.slug, "title": board.title,
-            "indicators": list(board.indicator_ids or []),
-            "allowedOrigins": list(board.allowed_origins or []),
-            "published": board.published, "url": f"/p/{board.slug}",
-            "createdAt": iso(board.created_at), "updatedAt": iso(board.updated_at)}
-
-
 def save(project_id: int, body: dict[str, Any], board: PublicDashboard | None = None
          ) -> PublicDashboard:
     """Create (board None) or change a dashboard from an API body."""

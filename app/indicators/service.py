@@ -39,15 +39,6 @@ def spec_of(indicator: Indicator) -> IndicatorSpec:
     return spec_from_json(indicator.definition)
 
 
-def indicator_json(indicator: Indicator, form: Form) -> dict[str, Any]:
-    from app.web.api.common import iso
-
-    return {"id": indicator.id, "form": form.xml_form_id, **indicator.definition,
-            "source": indicator.source, "rebuilding": indicator.rebuilding,
-            "errors": indicator.errors, "lastError": indicator.last_error,
-            "createdAt": iso(indicator.created_at), "updatedAt": iso(indicator.updated_at)}
-
-
 def _checked(spec: IndicatorSpec, form: Form) -> None:
     """The spec compiles against the form's current (published) version."""
     version = db.session.get(FormVersion, form.current_version_id) \

@@ -49,3 +49,23 @@ def update_project(project: Project, **fields: object) -> Project:
             setattr(project, key, fields[key])
     project.updated_at = utcnow()
     return project
+
+
+def update_indicator_settings(project: Project, settings: dict) -> None:
+    """`smallCellThreshold` (k of small-cell suppression, 2-100) and `refArea` (the SDMX
+    REF_AREA code of the project's country, e.g. M49 404), kept in the project's settings."""
+    from app import problems
+
+    changes = {}
+    if "smallCellThreshold" in settings:
+        k = settings["smallCellThreshold"]
+        if not isinstance(k, int) or isinstance(k, bool) or not 2 <= k <= 100:
+            raise problems.unexpected_value("smallCellThreshold", k, "a whole number 2-100")
+        changes["smallCellThreshold"] = k
+    if "refArea" in settings:
+        area = settings["refArea"]
+        if not isinstance(area, str) or len(area) > 32:
+            raise problems.unexpected_value("refArea", area, "an SDMX area code")
+        changes["refArea"] = area.strip()
+    if changes:
+        project.settings = {**(project.settings or {}), **changes}

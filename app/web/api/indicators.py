@@ -2,18 +2,27 @@
 series. Managers and admins see every number; viewers get the suppressed tables."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, current_app, jsonify, request
 
 from app import problems
 from app.extensions import db
 from app.indicators import formats, jobs, official, series, service
-from app.models import Indicator, OfficialSeries, Project
+from app.models import Form, Indicator, OfficialSeries, Project
 from app.web.api import api
 from app.web.api.common import iso, json_body, listing, success
 from app.web.api.projects import project_or_404
 from app.web.auth import current_principal
 
 BASE = "/projects/<int:project_id>/indicators"
+
+
+def indicator_json(indicator: Indicator, form: Form) -> dict[str, Any]:
+    return {"id": indicator.id, "form": form.xml_form_id, **indicator.definition,
+            "source": indicator.source, "rebuilding": indicator.rebuilding,
+            "errors": indicator.errors, "lastError": indicator.last_error,
+            "createdAt": iso(indicator.created_at), "updatedAt": iso(indicator.updated_at)}
 
 
 def full_access(project_id: int) -> bool:
@@ -33,7 +42,7 @@ def _indicator(project_id: int, indicator_id: int, verb: str = "indicator.read")
 @api.get(BASE)
 def list_indicators(project_id: int):
     project_or_404(project_id, "indicator.read")
-    return listing([service.indicator_json(i, f)
+    return listing([indicator_json(i, f)
                     for i, f in service.list_indicators(project_id)])
 
 
@@ -43,13 +52,13 @@ def create_indicator(project_id: int):
     indicator, form = service.create_indicator(project_id, json_body())
     jobs.rebuild_later([indicator.id])
     db.session.commit()
-    return jsonify(service.indicator_json(indicator, form)), 201
+    return jsonify(indicator_json(indicator, form)), 201
 
 
 @api.get(f"{BASE}/<int:indicator_id>")
 def get_indicator(project_id: int, indicator_id: int):
     _, indicator, form = _indicator(project_id, indicator_id)
-    return jsonify(service.indicator_json(indicator, form))
+    return jsonify(indicator_json(indicator, form))
 
 
 @api.patch(f"{BASE}/<int:indicator_id>")
@@ -59,7 +68,7 @@ def update_indicator(project_id: int, indicator_id: int):
     if changed:
         jobs.rebuild_later([indicator.id])
     db.session.commit()
-    return jsonify(service.indicator_json(indicator, form))
+    return jsonify(indicator_json(indicator, form))
 
 
 @api.delete(f"{BASE}/<int:indicator_id>")
@@ -85,7 +94,7 @@ def _series(project: Project, indicator: Indicator, *, restricted: bool,
 
 def series_json(project: Project, indicator: Indicator, form, *, restricted: bool) -> dict:
     body, _ = _series(project, indicator, restricted=restricted)
-    summary = service.indicator_json(indicator, form)
+    summary = indicator_json(indicator, form)
     if restricted:
         summary = {k: summary[k] for k in ("id", "code", "sdg", "kind", "labels", "period",
                                            "disaggregateBy")}

@@ -63,6 +63,11 @@ def update_project(project_id: int):
     project_service.update_project(project, name=body.get("name"),
                                    description=body.get("description"),
                                    archived=body.get("archived"))
+    settings = body.get("settings")
+    if settings is not None:
+        if not isinstance(settings, dict):
+            raise problems.unexpected_value("settings", settings, "must be an object")
+        project_service.update_indicator_settings(project, settings)
     db.session.commit()
     return jsonify(project_json(project))
 

@@ -3,6 +3,7 @@ small-cell suppression viewers get, caching headers, and CORS for the allowed or
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import orjson
 from flask import Response, current_app, jsonify, request
@@ -10,9 +11,9 @@ from flask import Response, current_app, jsonify, request
 from app import problems
 from app.extensions import db
 from app.indicators import public, series, service
-from app.models import Project
+from app.models import Project, PublicDashboard
 from app.web.api import api
-from app.web.api.common import json_body, listing, success
+from app.web.api.common import iso, json_body, listing, success
 from app.web.api.projects import project_or_404
 
 BOARDS = "/projects/<int:project_id>/public-dashboards"
@@ -20,10 +21,18 @@ BOARDS = "/projects/<int:project_id>/public-dashboards"
 MAX_AGE = 300
 
 
+def board_json(board: PublicDashboard) -> dict[str, Any]:
+    return {"id": board.id, "slug": board.slug, "title": board.title,
+            "indicators": list(board.indicator_ids or []),
+            "allowedOrigins": list(board.allowed_origins or []),
+            "published": board.published, "url": f"/p/{board.slug}",
+            "createdAt": iso(board.created_at), "updatedAt": iso(board.updated_at)}
+
+
 @api.get(BOARDS)
 def list_public_dashboards(project_id: int):
     project_or_404(project_id, "indicator.read")
-    return listing([public.board_json(b) for b in public.list_boards(project_id)])
+    return listing([board_json(b) for b in public.list_boards(project_id)])
 
 
 @api.post(BOARDS)
@@ -31,7 +40,7 @@ def create_public_dashboard(project_id: int):
     project_or_404(project_id, "indicator.manage")
     board = public.save(project_id, json_body())
     db.session.commit()
-    return jsonify(public.board_json(board)), 201
+    return jsonify(board_json(board)), 201
 
 
 @api.patch(f"{BOARDS}/<int:board_id>")
@@ -42,7 +51,7 @@ def update_public_dashboard(project_id: int, board_id: int):
         raise problems.not_found()
     public.save(project_id, json_body(), board)
     db.session.commit()
-    return jsonify(public.board_json(board))
+    return jsonify(board_json(board))
 
 
 @api.delete(f"{BOARDS}/<int:board_id>")

@@ -248,3 +248,21 @@ def test_public_dashboards_hide_what_is_not_published(client, admin_headers, pro
         "slug": "bad-origin", "title": "Bad", "allowedOrigins": ["https://a.org/page"]},
         headers=admin_headers)
     assert origin.status_code == 400
+
+
+def test_the_threshold_is_a_project_setting(crowd, client, admin_headers, make_user, login,
+                                            project, harassed_id):
+    make_user("viewer@example.org", roles={project: "viewer"})
+    viewer = login("viewer@example.org")
+    url = f"/v1/projects/{project}/indicators/{harassed_id}/series?by=sex"
+    shown = {p["sex"]: p for p in client.get(url, headers=viewer).get_json()["points"]}
+    assert shown["male"]["suppressed"]  # 4 of the 9 men said yes: 4 < 5
+    response = client.patch(f"/v1/projects/{project}", json={"settings": {
+        "smallCellThreshold": 2}}, headers=admin_headers)
+    assert response.status_code == 200
+    shown = {p["sex"]: p for p in client.get(url, headers=viewer).get_json()["points"]}
+    assert (shown["male"]["numerator"], shown["male"]["n"]) == (4, 9)
+    assert (shown["female"]["numerator"], shown["female"]["n"]) == (9, 15)
+    bad = client.patch(f"/v1/projects/{project}", json={"settings": {
+        "smallCellThreshold": 0}}, headers=admin_headers)
+    assert bad.status_code == 400
