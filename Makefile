@@ -18,7 +18,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) demo
+	$(FLASK) demo --with-data
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install

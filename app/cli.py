@@ -150,7 +150,9 @@ def app_users_create(project_id: int, name: str) -> None:
 
 
 @click.command("demo")
-def demo() -> None:
+@click.option("--with-data", is_flag=True,
+              help="Also a few thousand made-up submissions and indicators on them (once).")
+def demo(with_data: bool) -> None:
     """Create the demo admin, project, forms and app user (safe to run again)."""
     import os
 
@@ -160,6 +162,14 @@ def demo() -> None:
     instance = Path(os.environ.get("INSTANCE_DIR", INSTANCE_DIR))
     info = run_demo(instance, current_app.config["PUBLIC_URL"])
     click.echo(f"Demo project {info.project_id}: forms {', '.join(info.forms)}")
+    if with_data:
+        from app.services import demo_data
+
+        click.echo("Demo data: storing made-up submissions through the pipeline (once)...")
+        stored = demo_data.load(info.project_id,
+                                progress=lambda n: click.echo(f"  {n} submissions"))
+        click.echo(f"Demo data: {stored} submissions stored now; indicators declared"
+                   if stored else "Demo data: present already; indicators declared")
     password = info.password or "(unchanged; the account existed before the demo)"
     click.echo(f"Log in: {info.email} / {password}")
     click.echo(f"ODK Collect server URL: {info.collect_url}")

@@ -14,6 +14,8 @@ from app.models.forms import FORM_STATES, Blob, Form, FormAttachment, FormVersio
 from app.models.indicators import (
     DIMENSION_COLUMNS,
     INDICATOR_SOURCES,
+    ApprovedQuote,
+    AreaBoundaries,
     Indicator,
     IndicatorCell,
     IndicatorContribution,
@@ -54,6 +56,6 @@ __all__ = [
     "CHANNEL_KINDS", "CHANNEL_PROVIDERS", "ERASURE_STATES", "Channel", "Contact", "Conversation",
     "ErasureRequest", "Message",
     "DELIVERY_STATES", "WEBHOOK_EVENTS", "Webhook", "WebhookDelivery",
-    "DIMENSION_COLUMNS", "INDICATOR_SOURCES", "Indicator", "IndicatorCell",
-    "IndicatorContribution", "OfficialSeries", "PublicDashboard",
+    "DIMENSION_COLUMNS", "INDICATOR_SOURCES", "ApprovedQuote", "AreaBoundaries", "Indicator",
+    "IndicatorCell", "IndicatorContribution", "OfficialSeries", "PublicDashboard",
 ]

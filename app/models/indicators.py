@@ -127,3 +127,31 @@ class PublicDashboard(db.Model):
     published: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ApprovedQuote(db.Model):
+    """A free-text answer the classifier tied to a goal, approved by a manager for the
+    project's own dashboard (never a public one); `text` is what they approved (shortened or
+    redacted as they saw fit)."""
+
+    __tablename__ = "approved_quotes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    field: Mapped[str] = mapped_column(String(500))
+    goal: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), nullable=True)
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AreaBoundaries(db.Model):
+    """The project's map: GeoJSON polygons of its areas, matched to the area answers by the
+    feature property `match` (e.g. a county's name as the form's choices spell it)."""
+
+    __tablename__ = "area_boundaries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
+    match: Mapped[str] = mapped_column(String(100))
+    geojson: Mapped[dict] = mapped_column(JSONType, default=dict)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

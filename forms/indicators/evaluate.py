@@ -18,7 +18,7 @@ from xml.etree.ElementTree import Element
 
 from forms.disaggregation import age_band, normalise_sex
 from forms.indicators.bind import BoundIndicator
-from forms.xpath import ParentMap, XPathError, evaluate, to_boolean, to_number, to_string
+from forms.xpath import ParentMap, XPathError, evaluate, to_boolean, to_number
 
 _DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
 MAX_VALUE_LENGTH = 100
@@ -41,15 +41,42 @@ class Contribution:
     lon: float | None = None
 
 
-def parents_of(root: Element) -> ParentMap:
+class Instance:
+    """One instance document, with what every indicator over it shares: its parent map and
+    the text at each plain path already read (dimensions, dates: one lookup per instance)."""
+
+    __slots__ = ("root", "parents", "_texts")
+
+    def __init__(self, root: Element) -> None:
+        self.root = root
+        self.parents = ParentMap(root)
+        self._texts: dict[str, str] = {}
+
+    def text(self, path: str) -> str:
+        """The text of the first node at an absolute, plain path ("/data/grp/q"), or ''.
+        Steps match by local name, as our XPath name tests do."""
+        found = self._texts.get(path)
+        if found is None:
+            node = self.root
+            for step in path.split("/")[2:]:
+                node = next((c for c in node if isinstance(c.tag, str)
+                             and c.tag.rpartition("}")[2].rpartition(":")[2] == step), None)
+                if node is None:
+                    break
+            found = self._texts[path] = "" if node is None else "".join(node.itertext())
+        return found
+
+
+def parents_of(root: Element) -> Instance:
     """Build once per instance and pass to every indicator of it."""
-    return ParentMap(root)
+    return Instance(root)
 
 
 def contribution(bound: BoundIndicator, root: Element, *, received: date, channel: str,
-                 parents: ParentMap | None = None) -> Contribution | None:
+                 parents: Instance | None = None) -> Contribution | None:
     """None when the submission is outside the indicator's population."""
-    parents = parents if parents is not None else ParentMap(root)
+    instance = parents if parents is not None else Instance(root)
+    parents = instance.parents
 
     def run(expr):  # noqa: ANN001, ANN202
         try:
@@ -69,9 +96,10 @@ def contribution(bound: BoundIndicator, root: Element, *, received: date, channe
         num = float(value)
     else:
         num = 1.0 if to_boolean(run(bound.numerator)) else 0.0
-    month = _month(to_string(run(bound.period)) if bound.period is not None else "", received)
-    dims = tuple(_dimension_value(d, run, channel) for d in bound.dimensions)
-    lat, lon = _point(to_string(run(bound.geopoint))) if bound.geopoint is not None \
+    month = _month(instance.text(bound.period.source) if bound.period is not None else "",
+                   received)
+    dims = tuple(_dimension_value(d, instance, channel) for d in bound.dimensions)
+    lat, lon = _point(instance.text(bound.geopoint.source)) if bound.geopoint is not None \
         else (None, None)
     return Contribution(num, num * num, month, dims, lat, lon)
 
@@ -86,11 +114,11 @@ def _month(text: str, received: date) -> int:
     return received.year * 100 + received.month
 
 
-def _dimension_value(bound, run, channel: str) -> str | None:  # noqa: ANN001
+def _dimension_value(bound, instance: Instance, channel: str) -> str | None:  # noqa: ANN001
     dim = bound.dimension
     if dim.name == "channel":
         return channel or None
-    text = to_string(run(bound.expr)).strip()
+    text = instance.text(bound.path).strip()
     if not text:
         return None
     if bound.numeric:

@@ -1,5 +1,6 @@
-"""Indicators: declarations, per-submission contributions, rolled-up cells, official series
-and public dashboards; form versions keep the indicators their XLSForm declares.
+"""Indicators: declarations, per-submission contributions, rolled-up cells, official series,
+public dashboards, approved quotes and area boundaries for the dashboard's map; form
+versions keep the indicators their XLSForm declares.
 
 A contribution row is what one submission's current version adds to one indicator; cells
 hold the contributions summed by month, review state and dimensions, updated in the same
@@ -130,9 +131,43 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_public_dashboards_slug")),
     )
     op.create_index("ix_public_dashboards_project", "public_dashboards", ["project_id"])
+    op.create_table(
+        "approved_quotes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("submission_id", sa.Integer(), nullable=False),
+        sa.Column("field", sa.String(length=500), nullable=False),
+        sa.Column("goal", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("approved_by", sa.Integer(), nullable=True),
+        sa.Column("approved_at", TS, nullable=False),
+        sa.ForeignKeyConstraint(["approved_by"], ["actors.id"],
+                                name=op.f("fk_approved_quotes_approved_by_actors")),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.id"],
+                                name=op.f("fk_approved_quotes_project_id_projects")),
+        sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"],
+                                name=op.f("fk_approved_quotes_submission_id_submissions")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_approved_quotes")),
+    )
+    op.create_index(op.f("ix_approved_quotes_project_id"), "approved_quotes", ["project_id"])
+    op.create_table(
+        "area_boundaries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("match", sa.String(length=100), nullable=False),
+        sa.Column("geojson", JSON, nullable=False),
+        sa.Column("uploaded_at", TS, nullable=False),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.id"],
+                                name=op.f("fk_area_boundaries_project_id_projects")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_area_boundaries")),
+        sa.UniqueConstraint("project_id", name=op.f("uq_area_boundaries_project_id")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("area_boundaries")
+    op.drop_index(op.f("ix_approved_quotes_project_id"), table_name="approved_quotes")
+    op.drop_table("approved_quotes")
     op.drop_index("ix_public_dashboards_project", table_name="public_dashboards")
     op.drop_table("public_dashboards")
     op.drop_table("indicator_official_series")

@@ -15,6 +15,7 @@ from app.web.api import (  # noqa: E402,F401  (routes register on import)
     app_users,
     audits,
     channels,
+    dashboard,
     export_formats,
     exports,
     forms,

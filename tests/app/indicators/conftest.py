@@ -26,6 +26,7 @@ SURVEY = [
     ["select_one yn", "in_school", "In school?", "Shuleni?", "", ""],
     ["end repeat", "", "", "", "", ""],
     ["geopoint", "where", "Where", "Wapi", "", ""],
+    ["text", "story", "Anything else?", "Lingine?", "", ""],
 ]
 CHOICES = [
     ["list_name", "name", "label::English (en)", "label::Kiswahili (sw)"],
@@ -53,8 +54,8 @@ def workbook(indicators: list[list] | None = INDICATORS, survey=SURVEY, version=
     book = openpyxl.Workbook()
     book.remove(book.active)
     sheets = {"survey": survey, "choices": CHOICES,
-              "settings": [["form_id", "version", "default_language"],
-                           ["safety", version, "English (en)"]]}
+              "settings": [["form_id", "version", "default_language", "sdg"],
+                           ["safety", version, "English (en)", "11"]]}
     if indicators is not None:
         sheets["indicators"] = indicators
     for title, rows in sheets.items():
@@ -84,7 +85,7 @@ def instance(iid: str, *, deprecated: str | None = None, version: str = "1",
              children: list[tuple[str, str]] = (), **answers: str) -> bytes:
     """A safety instance as Collect sends it; unanswered questions are empty elements."""
     values = {"consent": "yes", "sex": "", "age": "", "county": "", "harassed": "",
-              "visit_date": "", "minutes": "", "where": ""}
+              "visit_date": "", "minutes": "", "where": "", "story": ""}
     values.update(answers)
     kids = "".join(f"<child><child_sex>{s}</child_sex><in_school>{i}</in_school></child>"
                    for s, i in children) or "<child><child_sex/><in_school/></child>"
@@ -93,7 +94,7 @@ def instance(iid: str, *, deprecated: str | None = None, version: str = "1",
     meta = (f"<deprecatedID>{deprecated}</deprecatedID>" if deprecated else "") + \
         f"<instanceID>{iid}</instanceID>"
     return (f'<data xmlns:orx="http://openrosa.org/xforms" id="safety" version="{version}">'
-            f'{head}{kids}<where>{values["where"]}</where>'
+            f'{head}{kids}<where>{values["where"]}</where><story>{values["story"]}</story>'
             f'<orx:meta>{meta}</orx:meta></data>').encode()
 
 
