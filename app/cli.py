@@ -191,3 +191,6 @@ def init_app(app: Flask) -> None:
     from app.webhooks import cli as webhooks_cli
 
     webhooks_cli.init_app(app)
+    from app.indicators.cli import indicators_cli
+
+    app.cli.add_command(indicators_cli)

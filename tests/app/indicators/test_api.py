@@ -266,3 +266,22 @@ def test_the_threshold_is_a_project_setting(crowd, client, admin_headers, make_u
     bad = client.patch(f"/v1/projects/{project}", json={"settings": {
         "smallCellThreshold": 0}}, headers=admin_headers)
     assert bad.status_code == 400
+
+
+def test_flask_indicators_rebuild_repairs_the_cells(crowd, runner, client, admin_headers,
+                                                    project, harassed_id):
+    from app.extensions import db
+    from app.models import IndicatorCell
+
+    db.session.execute(IndicatorCell.__table__.delete())
+    db.session.commit()
+    result = runner.invoke(args=["indicators", "rebuild", str(harassed_id)])
+    assert result.exit_code == 0, result.output
+    assert f"indicator {harassed_id}: 24 submissions" in result.output
+    points = client.get(f"/v1/projects/{project}/indicators/{harassed_id}/series",
+                        headers=admin_headers).get_json()["points"]
+    assert [(p["numerator"], p["n"]) for p in points] == [(13, 24)]
+    listed = runner.invoke(args=["indicators", "list"])
+    assert "harassed" in listed.output and "current" in listed.output
+    assert runner.invoke(args=["indicators", "rebuild"]).exit_code == 2
+    assert runner.invoke(args=["indicators", "rebuild", "999"]).exit_code == 2
