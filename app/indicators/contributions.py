@@ -136,7 +136,9 @@ def _versions(where, forms: set[int]) -> list[_Version]:  # noqa: ANN001
                     Submission.review_state, Submission.created_at)
              .join(Submission, Submission.id == SubmissionDef.submission_id)
              .where(where, SubmissionDef.current.is_(True), Submission.form_id.in_(forms),
-                    Submission.deleted_at.is_(None))
+                    Submission.deleted_at.is_(None),
+                    # A simulated conversation stored for a try-out is not data.
+                    Submission.channel.not_like("simulated-%"))
              .order_by(Submission.id))
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Submission)

@@ -184,3 +184,12 @@ def test_labels_in_every_language_come_back(loaded, client, admin_headers):
     assert harassed["labels"] == {"en": "Harassed on public transport", "sw": "Walionyanyaswa"}
     assert harassed["source"] == "xlsform" and harassed["rebuilding"] is False
     assert harassed["disaggregateBy"][1] == {"name": "age", "field": None, "cuts": [18, 35]}
+
+
+def test_simulated_submissions_never_count(safety, send, client, admin_headers):
+    send(safety, instance("uuid:real", sex="female", harassed="yes", visit_date="2025-02-01"),
+         "sms")
+    send(safety, instance("uuid:try", sex="female", harassed="yes", visit_date="2025-02-01"),
+         "simulated-sms")
+    points = _series(client, admin_headers, safety, "harassed", by="channel")
+    assert [(p["channel"], p["n"]) for p in points] == [("sms", 1)]
