@@ -6,8 +6,8 @@ A contribution row is what one submission's current version adds to one indicato
 hold the contributions summed by month, review state and dimensions, updated in the same
 transaction, so a series is a GROUP BY over a few thousand rows at most.
 
-Revision ID: 0008_indicators
-Revises: 0007_export_jobs
+Revision ID: 0009_indicators
+Revises: 0008_citizens
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0008_indicators"
-down_revision = "0007_export_jobs"
+revision = "0009_indicators"
+down_revision = "0008_citizens"
 branch_labels = None
 depends_on = None
 
