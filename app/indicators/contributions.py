@@ -115,6 +115,23 @@ def rebuild(indicator_id: int, *, commit: bool = True) -> int:
     return seen
 
 
+def forget(submission_ids: Sequence[int]) -> None:
+    """These submissions leave every indicator (an erasure): their contributions are
+    deleted and the cells they were in lose them, in the caller's transaction. Deleting the
+    submission (deleted_at) keeps the pipeline from counting it again."""
+    ids = list(submission_ids)
+    if not ids:
+        return
+    rows = list(db.session.scalars(select(IndicatorContribution).where(
+        IndicatorContribution.submission_id.in_(ids)).with_for_update()))
+    deltas: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for row in rows:
+        _add(deltas, row.indicator_id, row.month, row.review_state, _dims_of(row), row, -1)
+    db.session.execute(delete(IndicatorContribution).where(
+        IndicatorContribution.submission_id.in_(ids)))
+    _write_cells(deltas)
+
+
 def clear(indicator_id: int) -> None:
     """Drop an indicator's contributions and cells (before deleting it)."""
     db.session.execute(delete(IndicatorCell).where(IndicatorCell.indicator_id == indicator_id))

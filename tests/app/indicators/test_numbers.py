@@ -193,3 +193,15 @@ def test_simulated_submissions_never_count(safety, send, client, admin_headers):
          "simulated-sms")
     points = _series(client, admin_headers, safety, "harassed", by="channel")
     assert [(p["channel"], p["n"]) for p in points] == [("sms", 1)]
+
+
+def test_an_erased_submission_leaves_every_indicator(loaded, client, admin_headers):
+    from app.indicators import contributions
+    from app.models import Submission
+
+    s1 = db.session.scalar(select(Submission.id).where(Submission.instance_id == "uuid:s1"))
+    contributions.forget([s1])
+    db.session.commit()
+    assert _proportions(_series(client, admin_headers, loaded, "harassed")) == {
+        ("2025-Q1",): (2, 4), ("2025-Q2",): (1, 1)}
+    assert _series(client, admin_headers, loaded, "minutes")[0]["n"] == 5
