@@ -58,6 +58,16 @@ def from_environment() -> dict:
         # keep arriving at UPLOAD_MIN_RATE bytes/s on average (2G sends several KB/s).
         "REQUEST_TIMEOUT": _int("REQUEST_TIMEOUT", 60),
         "UPLOAD_MIN_RATE": _int("UPLOAD_MIN_RATE", 1024),
+        # Poison submissions (app/pipeline/poison.py): a worker's address space is capped at
+        # its size at start + PIPELINE_JOB_MEMORY_MB (0: no cap); each version's cleaning and
+        # tagging may use PIPELINE_VERSION_CPU_SECONDS of CPU (0: no limit).
+        "PIPELINE_JOB_MEMORY_MB": _int("PIPELINE_JOB_MEMORY_MB", 1024),
+        "PIPELINE_VERSION_CPU_SECONDS": _int("PIPELINE_VERSION_CPU_SECONDS", 60),
+        # SMS cost safety (app/services/sms_throttle.py): texts per minute one number may send
+        # (and be sent) on a channel, and a whole channel; over them inbound is stored, not
+        # answered (a "slow down" once), outbound stored as throttled, not sent. 0: no limit.
+        "SMS_NUMBER_PER_MINUTE": _int("SMS_NUMBER_PER_MINUTE", 20),
+        "SMS_CHANNEL_PER_MINUTE": _int("SMS_CHANNEL_PER_MINUTE", 6000),
         "ODK_VALIDATE": os.environ.get("ODK_VALIDATE", "1") not in ("0", "false", "no"),
         # Seconds a process keeps an indicator's suppressed public tables before recomputing.
         "INDICATOR_CACHE_SECONDS": _int("INDICATOR_CACHE_SECONDS", 60),

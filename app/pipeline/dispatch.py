@@ -117,8 +117,10 @@ def drain_started(kind: str) -> None:
         log.warning("pipeline could not clear the %s drain flag; it expires by itself", kind)
 
 
-def enqueue_single(outbox_ids: Iterable[int], first_attempt_done: bool = False) -> int:
-    """Give rows their own job (job id = outbox id) unless Redis holds it already; -> sent."""
+def enqueue_single(outbox_ids: Iterable[int], first_attempt_done: bool = False,
+                   delay: bool = True) -> int:
+    """Give rows their own job (job id = outbox id) unless Redis holds it already; -> sent.
+    `first_attempt_done`: one attempt is spent (and, with `delay`, the first backoff waited)."""
     ids = list(outbox_ids)
     if not ids:
         return 0
@@ -131,7 +133,7 @@ def enqueue_single(outbox_ids: Iterable[int], first_attempt_done: bool = False) 
     events = dict(db.session.execute(select(PipelineOutbox.id, PipelineOutbox.event).where(
         PipelineOutbox.id.in_(todo))).all())
     done = 1 if first_attempt_done else 0
-    delay = queues.retry_intervals()[0] if first_attempt_done else 0
+    delay = queues.retry_intervals()[0] if first_attempt_done and delay else 0
     for outbox_id in todo:
         queue = queues.queue(queues.kind_for(events.get(outbox_id, "")))
         options = {"job_id": queues.outbox_job_id(outbox_id), "job_timeout": queues.JOB_TIMEOUT,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from rq import get_current_job
 from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
@@ -39,7 +40,7 @@ from app.models import (
     SubmissionDef,
 )
 from app.models.base import utcnow
-from app.pipeline import hooks, queues, tagging
+from app.pipeline import hooks, poison, queues, tagging
 from app.pipeline.clean import Cleaned, PhonePolicy, clean_instance
 from app.pipeline.disaggregation import disaggregate
 from app.pipeline.fields import FormSpec, instance_root, spec_for
@@ -128,14 +129,33 @@ def drain(kind: str = queues.FRESH, after: int = 0) -> str:
         if not rows:
             db.session.commit()
             return "nothing pending"
+        # Rows whose last batch died with its worker run alone, each in a job of its own, so
+        # a poison among them cannot take this batch down too (app/pipeline/poison.py).
+        survivors = poison.interrupted([r.outbox_id for r in rows if r.outbox_id is not None])
+        if survivors:
+            rows = [r for r in rows if r.outbox_id not in survivors]
+            _record_failures([Row(i, 0) for i in survivors], INTERRUPTED, handoff=True)
+        ids = [r.outbox_id for r in rows if r.outbox_id is not None]
+        poison.started(ids)
         outcome = process_rows(rows, handoff=True)
-        return f"processed {len(outcome.processed)}, handed off {len(outcome.failed)}"
+        poison.finished(ids)
+        if survivors:
+            _handoff(sorted(survivors), delay=False)
+        return (f"processed {len(outcome.processed)}, handed off "
+                f"{len(outcome.failed) + len(survivors)}")
 
 
 def process_outbox(outbox_id: int) -> str:
-    """RQ job for one outbox row; raises on failure so RQ retries it."""
+    """RQ job for one outbox row; raises on failure so RQ retries it (a quarantined row goes
+    straight to the failed registry: retrying it would only kill another worker)."""
     with job_context():
-        return run_outbox(outbox_id)
+        try:
+            return run_outbox(outbox_id)
+        except Quarantined:
+            job = get_current_job()
+            if job is not None:
+                job.retries_left = 0
+            raise
 
 
 def run_outbox(outbox_id: int) -> str:
@@ -147,7 +167,18 @@ def run_outbox(outbox_id: int) -> str:
     if row.processed_at is not None:
         db.session.rollback()
         return "already processed"
+    counted = queues.redis_url() is not None
+    if counted:
+        reason = poison.quarantine_reason(poison.started([row.id])[row.id])
+        if reason is not None:
+            _record_failures([Row(row.id, row.submission_def_id)], reason, handoff=False)
+            db.session.commit()
+            log.error("pipeline outbox_id=%s def_id=%s %s", row.id, row.submission_def_id,
+                      reason)
+            raise Quarantined(reason)
     outcome = process_rows([Row(row.id, row.submission_def_id, row.event)], isolate=False)
+    if counted:
+        poison.finished([row.id])
     if outcome.failed:
         raise PipelineError(next(iter(outcome.failed.values())))
     return "processed"
@@ -155,6 +186,13 @@ def run_outbox(outbox_id: int) -> str:
 
 class PipelineError(RuntimeError):
     """A submission version could not be processed; the message is the original error."""
+
+
+class Quarantined(PipelineError):
+    """A version that killed its worker too often: recorded as failed, not run again."""
+
+
+INTERRUPTED = "interrupted: the worker processing its batch stopped; it runs alone now"
 
 
 def _lock(outbox_id: int) -> Any:
@@ -273,8 +311,9 @@ def _process_batch(rows: list[Row], *, handoff: bool) -> Outcome:
     failed: dict[Row, str] = {}
     for def_id, sub_def in sorted(defs.items()):
         try:
-            results[def_id] = _compute(sub_def, contexts[sub_def.form_version_id])
-        except Exception as error:
+            with poison.cpu_bound():
+                results[def_id] = _compute(sub_def, contexts[sub_def.form_version_id])
+        except Exception as error:  # MemoryError and VersionTooCostly included
             log.warning("pipeline def_id=%s failed: %s", def_id, _message(error),
                         exc_info=True)
             for row in by_def[def_id]:
@@ -304,13 +343,14 @@ def _record_failures(rows: list[Row], message: str, *, handoff: bool) -> None:
     db.session.execute(update(PipelineOutbox).where(PipelineOutbox.id.in_(ids)).values(**values))
 
 
-def _handoff(outbox_ids: list[int]) -> None:
+def _handoff(outbox_ids: list[int], delay: bool = True) -> None:
     """Failed in a batch: each row now gets its own job (its retries, then the failed
-    registry). If Redis is gone the sweep finds them (attempts > 0, no job)."""
+    registry; `delay`: after the first retry interval). If Redis is gone the sweep finds them
+    (attempts > 0, no job)."""
     from app.pipeline import dispatch
 
     try:
-        dispatch.enqueue_single(outbox_ids, first_attempt_done=True)
+        dispatch.enqueue_single(outbox_ids, first_attempt_done=True, delay=delay)
     except Exception:
         log.exception("pipeline could not hand off failed rows %s; the sweep will", outbox_ids)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import PipelineOutbox
-from app.pipeline import jobs, queues
+from app.pipeline import jobs, poison, queues
 
 
 def inline_max_attempts() -> int:
@@ -65,6 +65,9 @@ def retry_failed() -> int:
                 registry.remove(job_id)
                 continue
             job.retries_left = queues.max_retries()
+            outbox_id = queues.outbox_id_of(job.id)
+            if outbox_id is not None:
+                poison.forget([outbox_id])  # a quarantined row gets its chances again
             registry.requeue(job)
             count += 1
     return count

@@ -16,7 +16,7 @@ import logging
 from rq import Queue, SimpleWorker, Worker
 
 from app.extensions import db
-from app.pipeline import dispatch, jobs, queues, reprocess, tagging
+from app.pipeline import dispatch, jobs, poison, queues, reprocess, tagging
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK_SECONDS = 30
@@ -36,6 +36,9 @@ class _SweepMixin:
         # before forking so every work-horse shares it instead of loading its own.
         with jobs.job_context():
             tagging.get_classifier()
+            cap = poison.limit_worker_memory()
+            if cap:
+                log.info("worker address space capped at %s MiB", cap // 2 ** 20)
             self._sweep_storage_temp()
             return super().work(*args, **kwargs)  # type: ignore[misc]
 
