@@ -1,17 +1,9 @@
-"""The REST API under /v1, in ODK Central's dialect so pyodk and Central's tools work unchanged."""
-from flask import Blueprint, g
+"""The REST API under /v1, in ODK Central's dialect so pyodk and Central's tools work unchanged.
 
-api = Blueprint("api", __name__)
-
-
-@api.url_value_preprocessor
-def _take_key_token(_endpoint, values):
-    """`/v1/key/{token}/...`: the token authenticates; views never see it."""
-    if values and "key_token" in values:
-        g.key_token = values.pop("key_token")
-
-
-from app.web.api import (  # noqa: E402,F401  (routes register on import)
+Views register on `app.web.api.blueprint.api` (import it from there); importing this package
+imports every view module, so all routes are on the blueprint.
+"""
+from app.web.api import (  # noqa: F401  (routes register on import)
     app_users,
     audits,
     channels,
@@ -29,3 +21,6 @@ from app.web.api import (  # noqa: E402,F401  (routes register on import)
     users,
     webhooks_api,
 )
+from app.web.api.blueprint import api
+
+__all__ = ["api"]

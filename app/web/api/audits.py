@@ -13,7 +13,7 @@ from app.models import Actor, Form, Project
 from app.services import audits as service
 from app.services import forms as form_service
 from app.services import submissions as submission_service
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.common import extended, iso
 from app.web.api.serializers import actor_json, project_json
 from app.web.auth import current_principal, require_form

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Channel, Conversation, Form, Message
 from app.services import channels as channel_service
 from app.services import contacts, conversations, outbound
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing
 from app.web.api.projects import project_or_404
 from app.web.auth import current_principal

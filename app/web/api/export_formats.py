@@ -15,7 +15,7 @@ from flask import Response, request, stream_with_context
 
 from app import problems
 from app.exports import queries
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.exports import export_form, filters, phone_mask
 from forms.model import FormModel
 

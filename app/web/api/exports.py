@@ -8,12 +8,13 @@ from urllib.parse import quote
 from flask import Response, jsonify, request, stream_with_context
 
 from app import problems
+from app.config import setting
 from app.exports import formats, queries
 from app.exports.spec import ExportSpec, is_phone, mask_for, phone_paths
 from app.extensions import db
 from app.models import Audit, ExportJob, Form, FormVersion
 from app.services import forms as form_service
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.auth import require_form
 from forms.model import FormModel
 from sync.schema import schema_for
@@ -125,7 +126,7 @@ def _export(project_id: int, xml_form_id: str, fmt: str, background_ok: bool = T
     form, _version, _model = export_form(project_id, xml_form_id)
     spec = export_spec(form, fmt)
     asked = _arg("async")
-    total, threshold = None, jobs.setting("EXPORT_ASYNC_ROWS")
+    total, threshold = None, setting("EXPORT_ASYNC_ROWS")
     if not background_ok:
         background = False
     elif asked is not None:

@@ -16,7 +16,7 @@ from app.models.base import utcnow
 from app.models.forms import FORM_STATES
 from app.services import forms as form_service
 from app.services import sms_readiness, storage
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.common import extended, iso, json_body, listing, query_flag, success
 from app.web.api.serializers import actor_json
 from app.web.auth import current_principal, require, require_form

@@ -20,7 +20,7 @@ from app.problems import Problem
 from app.services import forms as form_service
 from app.services import projects as project_service
 from app.web import digest, openrosa_xml
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.auth import current_principal, is_https
 from sync import errors as ingest_errors
 from sync.ingest import FormRef, ingest

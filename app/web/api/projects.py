@@ -8,7 +8,7 @@ from app import problems
 from app.extensions import db
 from app.models import AppUser, Form, Project
 from app.services import projects as project_service
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.common import extended, json_body, listing, success
 from app.web.api.serializers import project_json
 from app.web.auth import current_principal, require

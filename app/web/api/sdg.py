@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import jsonify
 from sqlalchemy import select
 
-from app import problems
+from app import problems, queues
 from app.extensions import db
 from app.models import Form, SdgTag, Submission, SubmissionDef
-from app.pipeline import dispatch, queues, reprocess, retry, tagging
+from app.pipeline import dispatch, reprocess, retry, tagging
 from app.services import forms as form_service
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.common import json_body, listing
 from app.web.auth import current_principal, require, require_form
 

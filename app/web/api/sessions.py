@@ -7,7 +7,7 @@ from app import problems
 from app.extensions import db
 from app.services import accounts
 from app.services.login_throttle import LoginThrottled
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, success
 from app.web.auth import login_guard
 

@@ -12,7 +12,7 @@ from app.problems import Problem
 from app.services import forms as form_service
 from app.services import storage
 from app.services import submissions as service
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, success
 from app.web.auth import require_form
 from sync import errors as ingest_errors

@@ -8,7 +8,7 @@ from app import problems
 from app.extensions import db
 from app.models import User
 from app.services import accounts
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.common import extended, json_body, listing
 from app.web.api.serializers import actor_json, user_json
 from app.web.auth import current_principal, require

@@ -9,7 +9,7 @@ from app import problems
 from app.extensions import db
 from app.models import Form, Submission, SubmissionDef, Webhook, WebhookDelivery
 from app.services import forms as form_service
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, success
 from app.web.auth import Principal, require_form
 from app.webhooks import (
