@@ -33,13 +33,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         _tune_sqlite(db.engine)
 
-    from app import cli
+    from app import cli, pipeline
     from app.web import errors, register_blueprints
     from app.web.proxies import trust_proxies
 
     trust_proxies(app)
     errors.init_app(app)
     register_blueprints(app)
+    pipeline.init_app(app)
     cli.init_app(app)
     return app
 

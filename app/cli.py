@@ -154,13 +154,9 @@ def app_users_create(project_id: int, name: str) -> None:
               help="Also a few thousand made-up submissions and indicators on them (once).")
 def demo(with_data: bool) -> None:
     """Create the demo admin, project, forms and app user (safe to run again)."""
-    import os
-
-    from app.config import INSTANCE_DIR
     from app.services.demo import run_demo
 
-    instance = Path(os.environ.get("INSTANCE_DIR", INSTANCE_DIR))
-    info = run_demo(instance, current_app.config["PUBLIC_URL"])
+    info = run_demo(Path(current_app.config["INSTANCE_DIR"]), current_app.config["PUBLIC_URL"])
     click.echo(f"Demo project {info.project_id}: forms {', '.join(info.forms)}")
     if with_data:
         from app.services import demo_data
@@ -182,9 +178,9 @@ def init_app(app: Flask) -> None:
     from app.messaging_cli import channels_cli
 
     app.cli.add_command(channels_cli)
-    from app.pipeline import cli as pipeline_cli
+    from app.worker import worker
 
-    pipeline_cli.init_app(app)
+    app.cli.add_command(worker)
     from app.exports import cli as exports_cli
 
     exports_cli.init_app(app)

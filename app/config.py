@@ -1,22 +1,150 @@
-"""Configuration from the environment (12-factor), with embedded defaults for a first run."""
+"""Every setting, declared once: its name, default and meaning (12-factor, from the environment).
+
+`SETTINGS` is the one list; `from_environment()` reads it into the app's config (tests and
+benches override keys in `create_app(config)`), `setting(name)` reads one back, typed. The
+README's configuration table is this list (tests/test_settings.py checks it).
+"""
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from flask import current_app
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+MIB = 1024 * 1024
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
+def _flag(raw: str) -> bool:
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _ints(raw: str) -> list[int]:
+    return [int(part) for part in raw.split(",") if part.strip()]
+
+
+def _floats(raw: str) -> list[float]:
+    return [float(part) for part in raw.split(",") if part.strip()]
 
 
 def _proxies(raw: str) -> int:
+    """A count of proxies; "true"/"yes" mean 1, as the setting was once a switch."""
     raw = raw.strip().lower()
     if raw in ("true", "yes", "on"):
         return 1
     return int(raw) if raw.isdigit() else 0
+
+
+def _url(raw: str) -> str:
+    return raw.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: `key` is its name in app.config (the same, but for
+    DATABASE_URL); `default` is typed (a callable: computed from the instance directory)."""
+
+    name: str
+    default: Any
+    shown_default: str
+    meaning: str
+    parse: Callable[[str], Any] = str
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.name)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", lambda i: f"sqlite:///{i / 'datashift.sqlite3'}",
+            "`sqlite:///instance/datashift.sqlite3`",
+            "`postgresql://user@host/db` in production", key="SQLALCHEMY_DATABASE_URI"),
+    Setting("REDIS_URL", None, "unset",
+            "RQ queues; unset runs the pipeline, SMS sends and webhooks inline after each commit"),
+    Setting("STORAGE_DIR", lambda i: str(i / "storage"), "`instance/storage`",
+            "attachments and form media, content-addressed, fsynced"),
+    Setting("INSTANCE_DIR", lambda i: str(i), "`instance/`",
+            "where the embedded defaults live (SQLite file, storage, generated secret key)"),
+    Setting("SECRET_KEY", lambda i: _dev_secret(i), "random, kept in `instance/secret_key`",
+            "signs Digest nonces, derives encryption keys"),
+    Setting("PHONE_HASH_KEY", None, "unset",
+            "key of the HMAC that pseudonymises citizens' phone numbers (else `SECRET_KEY`)"),
+    Setting("PUBLIC_URL", "http://127.0.0.1:5000", "`http://127.0.0.1:5000`",
+            "the URL clients see (Collect URLs, webhooks, Twilio signatures)", _url),
+    Setting("MAX_SUBMISSION_BYTES", 100 * MIB, "100 MiB",
+            "larger submissions are refused with 413 before they are read", int),
+    Setting("MAX_FORM_UPLOAD_BYTES", 50 * MIB, "50 MiB",
+            "larger form uploads are refused with 413", int),
+    Setting("SESSION_LIFETIME_SECONDS", 24 * 3600, "86400",
+            "how long a `POST /v1/sessions` bearer token lives", int),
+    # Login throttling (app/services/login_throttle.py), per account + address (+ Collect
+    # device): back-off from LOGIN_MAX_FAILURES failures, LOGIN_LOCKOUT_SECONDS doubling up
+    # to LOGIN_LOCKOUT_MAX_SECONDS; an address with LOGIN_ADDRESS_MAX_FAILURES failures in
+    # LOGIN_LOCKOUT_SECONDS is refused for the rest of that window.
+    Setting("TRUSTED_PROXY", 0, "0",
+            "how many reverse proxies stand in front: the client address and https come from "
+            "their `X-Forwarded-For`/`-Proto` (`1`/`true`: one)", _proxies),
+    Setting("LOGIN_MAX_FAILURES", 5, "5",
+            "failed logins of one account from one address (and Collect device) before it "
+            "backs off", int),
+    Setting("LOGIN_LOCKOUT_SECONDS", 300, "300",
+            "the first back-off, doubling at each further failure; also the per-address window",
+            int),
+    Setting("LOGIN_LOCKOUT_MAX_SECONDS", 3600, "3600", "the longest back-off", int),
+    Setting("LOGIN_ADDRESS_MAX_FAILURES", 50, "50",
+            "failed logins from one address (any account) in `LOGIN_LOCKOUT_SECONDS` before it "
+            "is refused", int),
+    # Slow clients (app/serving/worker.py): headers, and bodies under UPLOAD_MIN_RATE x
+    # REQUEST_TIMEOUT bytes, must arrive within REQUEST_TIMEOUT seconds; larger bodies must
+    # keep arriving at UPLOAD_MIN_RATE bytes/s on average (2G sends several KB/s).
+    Setting("REQUEST_TIMEOUT", 60, "60",
+            "seconds a request's headers (and a body under `UPLOAD_MIN_RATE` × this) may take to "
+            "arrive; also bounds each send of a response", int),
+    Setting("UPLOAD_MIN_RATE", 1024, "1024",
+            "bytes/s a longer upload must average from its start; slower ones get 408", int),
+    Setting("ODK_VALIDATE", True, "on", "run ODK Validate when Java is present", _flag),
+    Setting("INDICATOR_CACHE_SECONDS", 60, "60",
+            "seconds a process keeps an indicator's suppressed public tables before recomputing",
+            int),
+    Setting("QUEUE_PREFIX", "datashift", "`datashift`",
+            "names every RQ queue (`{prefix}-sms`, `-pipeline`, `-bulk`, `-exports`) and job id, "
+            "so several installs share a Redis"),
+    Setting("PIPELINE_BATCH", 100, "100",
+            "outbox rows a pipeline drain job takes in one transaction", int),
+    Setting("PIPELINE_MAX_RETRIES", 3, "3",
+            "retries of a submission whose cleaning or tagging failed", int),
+    Setting("PIPELINE_RETRY_INTERVALS", [10, 60, 300], "`10,60,300`",
+            "seconds between those retries", _ints),
+    Setting("PIPELINE_SWEEP_SECONDS", 60, "60",
+            "how often a worker re-sends outbox rows Redis lost and re-tags stale ones", int),
+    Setting("SMS_ENGINE", "sms_flows.engine", "`sms_flows.engine`",
+            "the conversation engine (`module` or `module:attribute`)"),
+    Setting("SMS_RETRY_INTERVALS", [10, 60, 300], "`10,60,300`",
+            "seconds between retries of an SMS the provider surely did not take", _ints),
+    Setting("SMS_INLINE_RETRY_DELAYS", [0.5, 2.0, 5.0], "`0.5,2,5`",
+            "without Redis: pauses between the retries of an SMS sent in the request", _floats),
+    Setting("WEBHOOK_TIMEOUT", 10.0, "10",
+            "seconds a webhook receiver has to answer", float),
+    Setting("WEBHOOK_RETRY_INTERVALS", [10, 60, 300, 1800, 7200], "`10,60,300,1800,7200`",
+            "seconds between retries of a failed webhook delivery", _ints),
+    Setting("WEBHOOK_ALLOW_PRIVATE", False, "off",
+            "let every webhook call private and link-local addresses", _flag),
+    Setting("EXPORT_ASYNC_ROWS", 50_000, "50000",
+            "exports of more submissions run as a background job (202); 0: never on our own",
+            int),
+    Setting("EXPORT_FILE_TTL_SECONDS", 86_400, "86400",
+            "finished background exports (file and job) are removed this long after", int),
+    Setting("EXPORT_PROGRESS_ROWS", 5_000, "5000",
+            "a background export writes its progress every this many rows", int),
+    Setting("EXPORT_JOB_TIMEOUT", 7_200, "7200", "seconds an RQ worker lets one export run",
+            int),
+)
+_BY_KEY = {s.key: s for s in SETTINGS}
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -27,51 +155,34 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def from_environment() -> dict:
-    """Read the settings an operator may set; unset ones fall back to the embedded default."""
-    instance = Path(os.environ.get("INSTANCE_DIR", INSTANCE_DIR))
-    return {
-        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(
-            os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'datashift.sqlite3'}"
-        ),
-        "REDIS_URL": os.environ.get("REDIS_URL") or None,
-        "STORAGE_DIR": os.environ.get("STORAGE_DIR") or str(instance / "storage"),
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or _dev_secret(instance),
-        "PHONE_HASH_KEY": os.environ.get("PHONE_HASH_KEY") or None,
-        "PUBLIC_URL": (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
-        "MAX_SUBMISSION_BYTES": _int("MAX_SUBMISSION_BYTES", 100 * 1024 * 1024),
-        "MAX_FORM_UPLOAD_BYTES": _int("MAX_FORM_UPLOAD_BYTES", 50 * 1024 * 1024),
-        "SESSION_LIFETIME_SECONDS": _int("SESSION_LIFETIME_SECONDS", 24 * 3600),
-        # Login throttling (app/services/login_throttle.py), per account + address (+ Collect
-        # device): back-off from LOGIN_MAX_FAILURES failures, LOGIN_LOCKOUT_SECONDS doubling up
-        # to LOGIN_LOCKOUT_MAX_SECONDS; an address with LOGIN_ADDRESS_MAX_FAILURES failures in
-        # LOGIN_LOCKOUT_SECONDS is refused for the rest of that window.
-        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
-        "LOGIN_LOCKOUT_SECONDS": _int("LOGIN_LOCKOUT_SECONDS", 300),
-        "LOGIN_LOCKOUT_MAX_SECONDS": _int("LOGIN_LOCKOUT_MAX_SECONDS", 3600),
-        "LOGIN_ADDRESS_MAX_FAILURES": _int("LOGIN_ADDRESS_MAX_FAILURES", 50),
-        # How many reverse proxies stand in front (X-Forwarded-For/-Proto, Werkzeug ProxyFix);
-        # "true"/"yes" mean 1, as the setting was once a switch.
-        "TRUSTED_PROXY": _proxies(os.environ.get("TRUSTED_PROXY", "")),
-        # Slow clients (app/serving/worker.py): headers, and bodies under UPLOAD_MIN_RATE x
-        # REQUEST_TIMEOUT bytes, must arrive within REQUEST_TIMEOUT seconds; larger bodies must
-        # keep arriving at UPLOAD_MIN_RATE bytes/s on average (2G sends several KB/s).
-        "REQUEST_TIMEOUT": _int("REQUEST_TIMEOUT", 60),
-        "UPLOAD_MIN_RATE": _int("UPLOAD_MIN_RATE", 1024),
-        # Poison submissions (app/pipeline/poison.py): a worker's address space is capped at
-        # its size at start + PIPELINE_JOB_MEMORY_MB (0: no cap); each version's cleaning and
-        # tagging may use PIPELINE_VERSION_CPU_SECONDS of CPU (0: no limit).
-        "PIPELINE_JOB_MEMORY_MB": _int("PIPELINE_JOB_MEMORY_MB", 1024),
-        "PIPELINE_VERSION_CPU_SECONDS": _int("PIPELINE_VERSION_CPU_SECONDS", 60),
-        # SMS cost safety (app/services/sms_throttle.py): texts per minute one number may send
-        # (and be sent) on a channel, and a whole channel; over them inbound is stored, not
-        # answered (a "slow down" once), outbound stored as throttled, not sent. 0: no limit.
-        "SMS_NUMBER_PER_MINUTE": _int("SMS_NUMBER_PER_MINUTE", 20),
-        "SMS_CHANNEL_PER_MINUTE": _int("SMS_CHANNEL_PER_MINUTE", 6000),
-        "ODK_VALIDATE": os.environ.get("ODK_VALIDATE", "1") not in ("0", "false", "no"),
-        # Seconds a process keeps an indicator's suppressed public tables before recomputing.
-        "INDICATOR_CACHE_SECONDS": _int("INDICATOR_CACHE_SECONDS", 60),
-    }
+def instance_dir() -> Path:
+    """INSTANCE_DIR from the environment (read before the app exists: the CLI's demo)."""
+    return Path(os.environ.get("INSTANCE_DIR") or INSTANCE_DIR)
+
+
+def from_environment() -> dict[str, Any]:
+    """Every setting from the environment; unset ones fall back to the embedded default."""
+    instance = instance_dir()
+    out: dict[str, Any] = {}
+    for s in SETTINGS:
+        raw = os.environ.get(s.name)
+        if raw:
+            out[s.key] = s.parse(raw)
+        else:
+            out[s.key] = s.default(instance) if callable(s.default) else s.default
+    out["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(out["SQLALCHEMY_DATABASE_URI"])
+    return out
+
+
+def setting(key: str) -> Any:
+    """The app's value of a declared setting, typed (a test may have set it as text)."""
+    value = current_app.config.get(key)
+    declared = _BY_KEY[key]
+    if value is None or value == "":
+        return declared.default if not callable(declared.default) else None
+    if isinstance(value, str) and declared.parse is not str:
+        return declared.parse(value)
+    return value
 
 
 def _dev_secret(instance: Path) -> str:
@@ -79,8 +190,6 @@ def _dev_secret(instance: Path) -> str:
     key_file = instance / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    import secrets
-
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
     key_file.write_text(key)

@@ -76,22 +76,3 @@ def channels_tick(idle_seconds: int) -> None:
     outcome = conversations.tick_idle(idle_seconds=idle_seconds)
     conversations.after_commit(outcome)
     click.echo(f"{len(outcome.send)} reminder(s) queued")
-
-
-@channels_cli.command("worker")
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def channels_worker(burst: bool) -> None:
-    """Run an RQ worker (with the scheduler, for delayed retries) on the SMS send queue."""
-    from flask import current_app
-    from redis import Redis
-    from rq import SimpleWorker
-
-    from app import messaging_jobs
-
-    url = current_app.config.get("REDIS_URL")
-    if not url:
-        raise click.ClickException("REDIS_URL is not set: replies are sent inline")
-    connection = Redis.from_url(url)
-    # No fork: the job runs in this app context and its database pool.
-    worker = SimpleWorker([messaging_jobs.queue_name()], connection=connection)
-    worker.work(burst=burst, with_scheduler=True)

@@ -76,13 +76,13 @@ def _rq(app, spec, total: int, redis_url: str) -> float:
     from redis import Redis
     from rq import SimpleWorker
 
+    from app import queues
     from app.exports import jobs
     from app.extensions import db
     from app.models import ExportJob
-    from app.pipeline import queues
 
     prefix = f"bench{uuid.uuid4().hex[:8]}"
-    app.config.update(REDIS_URL=redis_url, PIPELINE_PREFIX=prefix)
+    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix)
     try:
         job = jobs.create(spec, None, total)
         start = time.perf_counter()

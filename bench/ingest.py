@@ -7,7 +7,7 @@ single-row commit rate. One command, prints its figures:
 
 A fresh database is created and dropped; the form has 10 fields and one image; each POST carries
 the XML and one ~2 KB JPEG, as ODK Collect sends it. Clients use keep-alive connections.
-With REDIS_URL set, each run queues its pipeline work under its own PIPELINE_PREFIX (so no
+With REDIS_URL set, each run queues its pipeline work under its own QUEUE_PREFIX (so no
 earlier run's keys stand in for this run's) and deletes those keys afterwards.
 """
 from __future__ import annotations
@@ -287,7 +287,7 @@ def main() -> None:
     if args.quick:
         args.n1, args.n8 = min(args.n1, 100), min(args.n8, 400)
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    os.environ["PIPELINE_PREFIX"] = prefix
+    os.environ["QUEUE_PREFIX"] = prefix
 
     from tests.openrosa.fixtures import jpeg
 

@@ -248,15 +248,16 @@ def round_trips(app, seeder: Seeder, n: int, url: str) -> None:
     while a worker waits, and processed before the next arrives)."""
     import threading
 
-    from app.pipeline import dispatch, queues, tagging
-    from app.pipeline.worker import SimplePipelineWorker
+    from app import queues
+    from app.pipeline import dispatch, tagging
+    from app.worker import InProcessWorker
     from sync.ingest import ingest
 
     tagging.get_classifier()
     seeder.seed(n)
     with Trips() as trips:
         dispatch.sweep()
-        SimplePipelineWorker(queues.all_queues(), connection=queues.connection()).work(
+        InProcessWorker(queues.worker_queues(), connection=queues.connection()).work(
             burst=True)
     assert pending() == 0
     batch = getattr(queues, "batch_size", lambda: 1)()
@@ -284,7 +285,7 @@ def round_trips(app, seeder: Seeder, n: int, url: str) -> None:
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
-    worker = SimplePipelineWorker(queues.all_queues(), connection=queues.connection())
+    worker = InProcessWorker(queues.worker_queues(), connection=queues.connection())
     with Trips() as trips:
         thread = threading.Thread(target=feed)
         thread.start()
@@ -323,7 +324,7 @@ def main() -> None:
     url = f"{server.rpartition('/')[0]}/{name}"
     redis_proc, redis_url = start_redis()
     storage = tempfile.mkdtemp(prefix="bench-pipeline-")
-    settings = {"PIPELINE_PREFIX": "bench", "PIPELINE_SWEEP_SECONDS": "60"}
+    settings = {"QUEUE_PREFIX": "bench", "PIPELINE_SWEEP_SECONDS": "60"}
     if opts.batch:
         settings["PIPELINE_BATCH"] = str(opts.batch)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "STORAGE_DIR": storage,

@@ -215,14 +215,15 @@ def main() -> None:
     port = 18000 + os.getpid() % 1000
     os.environ["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     gunicorn = None
-    queue = f"datashift-sms-bench-{uuid.uuid4().hex[:6]}"
+    prefix = f"bench-sms-{uuid.uuid4().hex[:6]}"
+    queue = f"{prefix}-sms"
     try:
         migrate.upgrade(url)
         setup_began = time.perf_counter()
         sms_url, ussd_url = _setup(url, storage, args.sessions)
         print(f"setup: {args.sessions} open sessions in {time.perf_counter() - setup_began:.1f} s")
         env = {**os.environ, **KEYS, "DATABASE_URL": url, "STORAGE_DIR": storage,
-               "BIND": f"127.0.0.1:{port}", "SMS_QUEUE": queue}
+               "BIND": f"127.0.0.1:{port}", "QUEUE_PREFIX": prefix}
         if args.workers:
             env["WEB_CONCURRENCY"] = str(args.workers)
         extra = []

@@ -1,8 +1,8 @@
 """The one door into the shared database: every channel stores a submission through `ingest`.
 
 `ingest` owns its transaction: it commits on success and rolls back on any error, so a caller
-must not leave other pending work in the session. After the commit it hands the new outbox
-rows to the pipeline (`app.pipeline.dispatch.after_commit`) when that module exists.
+must not leave other pending work in the session. After the commit it tells its listeners
+(`on_committed`: the pipeline, which takes the new outbox rows).
 
 The hot path (a new instance) is two statements and a COMMIT: one indexed lookup of the form,
 its version for this instance and (for app users) the assignment; then, on PostgreSQL, one
@@ -14,7 +14,6 @@ and waited for before COMMIT. A repeat of a known instanceID conflicts on the un
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import uuid
@@ -446,19 +445,21 @@ def _outbox(def_id: int, event: str, now: Any) -> int:
     ).returning(PipelineOutbox.id)).scalar_one()
 
 
+# Told of every committed result, in registration order (the pipeline registers itself in
+# create_app); a listener's failure is logged, never raised: the outbox keeps the work.
+_listeners: list[Callable[[IngestResult], None]] = []
+
+
+def on_committed(listener: Callable[[IngestResult], None]) -> None:
+    """Call `listener(result)` after every ingest that committed."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def _dispatch(result: IngestResult) -> None:
-    """Tell the pipeline about committed work; the outbox keeps it if this fails. The rows'
-    events go along so the pipeline need not read back what this transaction wrote."""
-    outbox_ids = result.outbox_ids
-    if not outbox_ids:
-        return
-    try:
-        dispatch: Any = importlib.import_module("app.pipeline.dispatch")
-    except ModuleNotFoundError as error:
-        if error.name not in ("app.pipeline", "app.pipeline.dispatch"):
-            raise
-        return
-    try:
-        dispatch.after_commit(outbox_ids, events=dict.fromkeys(outbox_ids, result.outbox_event))
-    except Exception:
-        log.exception("pipeline dispatch failed; outbox rows %s stay pending", outbox_ids)
+    for listener in list(_listeners):
+        try:
+            listener(result)
+        except Exception:
+            log.exception("ingest listener %r failed for %s; its outbox rows stay pending",
+                          listener, result.outbox_ids)

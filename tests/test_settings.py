@@ -26,7 +26,6 @@ def _sources():
             yield path, ast.parse(path.read_text(), str(path))
 
 
-@pytest.mark.xfail(strict=True, reason="today: settings read in a dozen modules (issue 14)")
 def test_the_readme_table_is_the_declaration_in_app_config():
     from app.config import SETTINGS
 
@@ -35,7 +34,6 @@ def test_the_readme_table_is_the_declaration_in_app_config():
         "\n".join(expected)
 
 
-@pytest.mark.xfail(strict=True, reason="today: settings read in a dozen modules (issue 14)")
 def test_only_app_config_reads_the_environment():
     readers = []
     for path, tree in _sources():
@@ -47,7 +45,6 @@ def test_only_app_config_reads_the_environment():
     assert readers == []
 
 
-@pytest.mark.xfail(strict=True, reason="today: settings read in a dozen modules (issue 14)")
 def test_every_config_key_read_is_declared():
     from app.config import SETTINGS
 

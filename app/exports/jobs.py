@@ -1,12 +1,9 @@
 """Large exports as background jobs: an ExportJob row, an RQ job on the exports queue (inline
 when there is no REDIS_URL), a file under STORAGE_DIR/exports/, progress every N rows.
 
-Settings (app config first, then the environment):
-- EXPORT_ASYNC_ROWS (50000): exports covering more submissions than this run as a job.
-- EXPORT_FILE_TTL_SECONDS (86400): a finished (or failed) job and its file are removed this
-  long after it finished (on every list of a form's jobs, and by `flask export-cleanup`).
-- EXPORT_PROGRESS_ROWS (5000): the job's row count is written every this many rows.
-- EXPORT_JOB_TIMEOUT (7200): seconds an RQ worker lets one export run.
+Settings (app/config.py): EXPORT_ASYNC_ROWS, EXPORT_FILE_TTL_SECONDS (a finished or failed
+job and its file are removed this long after it finished: on every list of a form's jobs, and
+by `flask export-cleanup`), EXPORT_PROGRESS_ROWS, EXPORT_JOB_TIMEOUT.
 """
 from __future__ import annotations
 
@@ -21,6 +18,8 @@ from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import select, update
 
+from app import queues
+from app.config import setting
 from app.exports import formats
 from app.exports.spec import ExportSpec, Source
 from app.extensions import db
@@ -28,16 +27,6 @@ from app.models import ExportJob
 from app.models.base import utcnow
 
 log = logging.getLogger(__name__)
-QUEUE_KIND = "exports"  # the RQ queue is "{PIPELINE_PREFIX}-exports" (datashift-exports)
-DEFAULTS = {"EXPORT_ASYNC_ROWS": 50_000, "EXPORT_FILE_TTL_SECONDS": 86_400,
-            "EXPORT_PROGRESS_ROWS": 5_000, "EXPORT_JOB_TIMEOUT": 7_200}
-
-
-def setting(name: str) -> int:
-    value = current_app.config.get(name)
-    if value in (None, ""):
-        value = os.environ.get(name)
-    return int(DEFAULTS[name] if value in (None, "") else value)
 
 
 def export_dir() -> Path:
@@ -51,16 +40,11 @@ def file_path(job: ExportJob) -> Path | None:
 
 
 def queue() -> Queue:
-
-    from app.pipeline import queues
-
-    return Queue(queues.queue_name(QUEUE_KIND), connection=queues.connection())
+    return queues.queue(queues.EXPORTS)
 
 
 def rq_job_id(job_id: int) -> str:
-    from app.pipeline import queues
-
-    return f"{queues.prefix()}-export-{job_id}"
+    return queues.job_id("export", job_id)
 
 
 def create(spec: ExportSpec, actor_id: int | None, total: int | None = None) -> ExportJob:
@@ -76,8 +60,6 @@ def create(spec: ExportSpec, actor_id: int | None, total: int | None = None) -> 
 
 def dispatch(job: ExportJob) -> None:
     """Hand the job to an RQ worker, or run it here and now when there is no REDIS_URL."""
-    from app.pipeline import queues
-
     job_id = job.id
     if queues.redis_url() is None:
         run(job_id)
@@ -97,9 +79,7 @@ def dispatch(job: ExportJob) -> None:
 
 def process(job_id: int) -> str:
     """The RQ job: run one export inside the app."""
-    from app.pipeline.jobs import job_context
-
-    with job_context():
+    with queues.job_context():
         try:
             return run(job_id)
         finally:
@@ -108,12 +88,10 @@ def process(job_id: int) -> str:
 
 def on_rq_failure(rq_job, connection, exc_type, exc_value, traceback) -> None:
     """RQ's failure callback (a worker killed mid-job, a timeout): the row says so."""
-    from app.pipeline.jobs import job_context
-
     job_id = rq_job.args[0] if rq_job.args else None
     if job_id is None:
         return
-    with job_context():
+    with queues.job_context():
         _set(job_id, status="failed", finished_at=utcnow(),
              error=f"{getattr(exc_type, '__name__', 'Error')}: {exc_value}",
              only_unfinished=True)
@@ -187,8 +165,6 @@ _LOST = {"failed", "stopped", "canceled"}
 def refresh(job: ExportJob) -> ExportJob:
     """A queued or running job whose RQ job is gone or failed without telling us (a worker
     killed outright, Redis restarted empty) is marked failed, so nobody polls it forever."""
-    from app.pipeline import queues
-
     if job.status not in ("queued", "running"):
         return job
     limit = timedelta(seconds=setting("EXPORT_JOB_TIMEOUT"))

@@ -1,12 +1,14 @@
-"""`flask pipeline ...` and `flask worker`: thin commands over the pipeline's services."""
+"""`flask pipeline ...`: thin commands over the pipeline's services."""
 from __future__ import annotations
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.extensions import db
-from app.pipeline import dispatch, jobs, queues, reprocess, retry
+from app import queues
+from app.pipeline import dispatch, jobs, reprocess, retry
+from app.queries import outbox
+from app.queries.outbox import Event
 
 pipeline_cli = AppGroup("pipeline", help="The cleaning and SDG-tagging pipeline.")
 
@@ -18,8 +20,7 @@ def drain(inline: bool) -> None:
     if queues.redis_url() and not inline:
         click.echo(f"enqueued {dispatch.sweep()} pending submission(s)")
         return
-    total = len(dispatch.pending_ids(limit=10**9))
-    with click.progressbar(length=total, label="processing") as bar:
+    with click.progressbar(length=outbox.count_pending(), label="processing") as bar:
         done, failed = dispatch.drain_inline(retry.inline_max_attempts(), bar.update)
     click.echo(f"processed {done}, failed {failed}")
 
@@ -45,7 +46,7 @@ def list_failed() -> None:
 @click.option("--enqueue", is_flag=True, help="Hand to the RQ workers instead of running here.")
 def reprocess_cmd(project_id, xml_form_id, instance_id, everything, enqueue) -> None:
     """Re-run cleaning and tagging for one submission, a form, or everything."""
-    _bulk(project_id, xml_form_id, instance_id, everything, enqueue, "submission.reprocess")
+    _bulk(project_id, xml_form_id, instance_id, everything, enqueue, Event.REPROCESS)
 
 
 @pipeline_cli.command("retag")
@@ -63,10 +64,10 @@ def retag(xml_form_id, project_id, stale, enqueue) -> None:
         return
     if not xml_form_id:
         raise click.UsageError("name a --form or pass --stale")
-    _bulk(project_id, xml_form_id, None, False, enqueue, "submission.retag")
+    _bulk(project_id, xml_form_id, None, False, enqueue, Event.RETAG)
 
 
-def _bulk(project_id, xml_form_id, instance_id, everything, enqueue, event) -> None:
+def _bulk(project_id, xml_form_id, instance_id, everything, enqueue, event: Event) -> None:
     if not (xml_form_id or everything):
         raise click.UsageError("name a --form (optionally with --instance) or pass --all")
     try:
@@ -88,37 +89,17 @@ def _bulk(project_id, xml_form_id, instance_id, everything, enqueue, event) -> N
 
 def _run(def_ids: list[int], label: str) -> dict[int, str]:
     """Process versions here in batches, with a progress bar; failures are listed, not fatal."""
-    size = queues.batch_size()
+    size = jobs.batch_size()
     failed: dict[int, str] = {}
     with click.progressbar(length=len(def_ids), label=label) as bar:
         for lo in range(0, len(def_ids), size):
             chunk = def_ids[lo:lo + size]
-            failed.update(jobs.process_defs(chunk))
+            failed.update(dispatch.process_defs(chunk))
             bar.update(len(chunk))
     for def_id, error in failed.items():
         click.echo(f"def {def_id} failed: {error}", err=True)
     return failed
 
 
-@click.command("worker")
-@click.option("--fork", is_flag=True,
-              help="Fork a work-horse per job (isolation; about 5x slower on PostgreSQL).")
-@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-@click.option("--no-sms", is_flag=True, help="Leave the SMS send queue to other workers.")
-def worker(fork: bool, burst: bool, no_sms: bool) -> None:
-    """Run an RQ worker on the SMS send queue and the pipeline queues, inside the app (sweeps
-    the outbox too)."""
-    from app.pipeline.worker import PipelineWorker, SimplePipelineWorker, worker_queues
-
-    if not queues.redis_url():
-        raise click.UsageError("REDIS_URL is not set: the pipeline runs inline, no worker needed")
-    cls = PipelineWorker if fork else SimplePipelineWorker
-    interval = int(queues.setting("PIPELINE_SWEEP_SECONDS", 60))
-    db.session.remove()
-    cls(worker_queues(sms=not no_sms), connection=queues.connection(),
-        maintenance_interval=interval).work(burst=burst, with_scheduler=True)
-
-
 def init_app(app: Flask) -> None:
     app.cli.add_command(pipeline_cli)
-    app.cli.add_command(worker)

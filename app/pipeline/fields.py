@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from defusedxml.ElementTree import fromstring
 
-from forms.model import parse_xform
+from app.queries import form_models
+from forms.model import FormModel
 
 _PHONE_NAME = re.compile(r"(phone|mobile|msisdn|whatsapp|simu|namba_ya_simu|telefono|tel$)", re.I)
 
@@ -50,10 +50,14 @@ def local_path(path: str) -> str:
     return "/".join(step.rsplit(":", 1)[-1] for step in path.split("/"))
 
 
-@lru_cache(maxsize=256)
-def spec_for(sha256: str, xml: str) -> FormSpec:
-    """Parse a form version once per process (keyed by its sha256)."""
-    model = parse_xform(xml.encode("utf-8"))
+def spec_for(sha256: str, version_id: int) -> FormSpec:
+    """The version's FormSpec, from the one form cache (its XForm read only on a miss)."""
+    return form_models.derived(sha256, form_models.xml_of(version_id), "pipeline.spec",
+                               spec_of)
+
+
+def spec_of(model: FormModel) -> FormSpec:
+    """The facts cleaning needs, from a parsed form."""
     fields: dict[str, FieldSpec] = {}
     repeats: set[str] = set()
     for field in model.fields:

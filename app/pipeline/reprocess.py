@@ -2,12 +2,14 @@
 here or write outbox rows for the workers (durable, like fresh submissions)."""
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from app import queues
 from app.extensions import db
-from app.models import CleanedRecord, Form, FormVersion, PipelineOutbox, Submission, SubmissionDef
-from app.models.base import utcnow
-from app.pipeline import jobs, tagging
+from app.models import CleanedRecord, Form, FormVersion, Submission, SubmissionDef
+from app.pipeline import batch, tagging
+from app.queries import outbox
+from app.queries.outbox import Event, OutboxRow
 
 
 class Ambiguous(ValueError):
@@ -37,22 +39,18 @@ def select_defs(*, project_id: int | None = None, xml_form_id: str | None = None
     return list(db.session.scalars(query.order_by(SubmissionDef.id)))
 
 
-def request(def_ids: list[int], event: str = "submission.reprocess") -> list[int]:
+def request(def_ids: list[int], event: str = Event.REPROCESS) -> list[int]:
     """Write one outbox row per version and commit; -> their ids (hand them to dispatch)."""
-    if not def_ids:
-        return []
-    now = utcnow()
-    ids = list(db.session.scalars(insert(PipelineOutbox).returning(PipelineOutbox.id), [
-        {"submission_def_id": d, "event": event, "created_at": now, "attempts": 0}
-        for d in def_ids]))
-    db.session.commit()
+    ids = outbox.request(def_ids, event)
+    if ids:
+        db.session.commit()
     return ids
 
 
 def run_now(def_id: int) -> None:
     """Process one version in this process, in its own transaction."""
-    with jobs.job_context():
-        jobs.process_def(def_id)
+    with queues.job_context():
+        batch.process_one(OutboxRow(None, def_id))
 
 
 def stale_defs(limit: int = 10_000) -> list[int]:
@@ -61,9 +59,7 @@ def stale_defs(limit: int = 10_000) -> list[int]:
     classifier_version = tagging.get_classifier().version
     forms = db.session.execute(select(Form.id, FormVersion.sdg_mapping).join(
         FormVersion, FormVersion.id == Form.current_version_id).where(Form.deleted_at.is_(None)))
-    waiting = select(PipelineOutbox.id).where(
-        PipelineOutbox.submission_def_id == CleanedRecord.submission_def_id,
-        PipelineOutbox.processed_at.is_(None)).exists()
+    waiting = outbox.waiting_for(CleanedRecord.submission_def_id)
     found: list[int] = []
     for form_id, mapping in forms.all():
         key = tagging.tags_key(mapping or {}, classifier_version)
@@ -78,4 +74,4 @@ def stale_defs(limit: int = 10_000) -> list[int]:
 
 def request_stale_retags(limit: int = 10_000) -> list[int]:
     """Outbox rows (committed) to re-tag what a mapping or classifier change made stale."""
-    return request(stale_defs(limit), "submission.retag")
+    return request(stale_defs(limit), Event.RETAG)

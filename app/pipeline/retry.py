@@ -7,33 +7,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
-
+from app import queues
+from app.config import setting
 from app.extensions import db
 from app.models import PipelineOutbox
-from app.pipeline import jobs, poison, queues
+from app.pipeline import dispatch, jobs
+from app.queries import outbox
 
 
 def inline_max_attempts() -> int:
-    return queues.max_retries() + 1
+    return int(setting("PIPELINE_MAX_RETRIES")) + 1
+
+
+def pipeline_queues() -> list:
+    """The pipeline's own queues (fresh, then bulk)."""
+    return queues.worker_queues((queues.FRESH, queues.BULK))
 
 
 def failed_jobs() -> list[dict[str, Any]]:
     """What failed for good, newest last: job id, outbox row, def, queue, the last error."""
     if queues.redis_url() is None:
-        rows = db.session.scalars(select(PipelineOutbox).where(
-            PipelineOutbox.processed_at.is_(None),
-            PipelineOutbox.attempts >= inline_max_attempts()).order_by(PipelineOutbox.id))
         return [{"id": f"outbox-{r.id}", "outboxId": r.id, "submissionDefId": r.submission_def_id,
                  "queue": None, "attempts": r.attempts, "error": r.last_error,
-                 "endedAt": None} for r in rows]
+                 "endedAt": None} for r in outbox.failed_rows(inline_max_attempts())]
     out = []
-    for queue in queues.all_queues():
+    for queue in pipeline_queues():
         registry = queue.failed_job_registry
         for job in queue.job_class.fetch_many(registry.get_job_ids(), connection=queue.connection):
             if job is None:
                 continue
-            outbox_id = queues.outbox_id_of(job.id)
+            outbox_id = jobs.outbox_id_of(job.id)
             row = db.session.get(PipelineOutbox, outbox_id) if outbox_id else None
             out.append({
                 "id": job.id, "outboxId": outbox_id,
@@ -47,27 +50,21 @@ def failed_jobs() -> list[dict[str, Any]]:
 def retry_failed() -> int:
     """Send every failed job round again with a fresh set of retries; -> how many."""
     if queues.redis_url() is None:
-        ids = list(db.session.scalars(select(PipelineOutbox.id).where(
-            PipelineOutbox.processed_at.is_(None),
-            PipelineOutbox.attempts >= inline_max_attempts())))
+        ids = [r.id for r in outbox.failed_rows(inline_max_attempts())]
         if ids:
-            db.session.execute(update(PipelineOutbox).where(PipelineOutbox.id.in_(ids))
-                               .values(attempts=0))
+            outbox.reset_attempts(ids)
             db.session.commit()
-            jobs.run_inline(ids)
+            dispatch.run_inline(ids)
         return len(ids)
     count = 0
-    for queue in queues.all_queues():
+    for queue in pipeline_queues():
         registry = queue.failed_job_registry
         for job_id in registry.get_job_ids():
             job = queue.fetch_job(job_id)
             if job is None:
                 registry.remove(job_id)
                 continue
-            job.retries_left = queues.max_retries()
-            outbox_id = queues.outbox_id_of(job.id)
-            if outbox_id is not None:
-                poison.forget([outbox_id])  # a quarantined row gets its chances again
+            job.retries_left = int(setting("PIPELINE_MAX_RETRIES"))
             registry.requeue(job)
             count += 1
     return count
@@ -79,4 +76,3 @@ def _error(job) -> str | None:
     exc_string = getattr(result, "exc_string", None) if result is not None else None
     lines = [line for line in (exc_string or "").strip().splitlines() if line.strip()]
     return lines[-1][:500] if lines else None
-

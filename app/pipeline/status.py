@@ -4,27 +4,22 @@ from __future__ import annotations
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
 
-from app.extensions import db
-from app.models import PipelineOutbox
-from app.pipeline import queues, retry
+from app import queues
+from app.pipeline import retry
+from app.queries import outbox
 
 
 def pipeline_status() -> dict[str, Any]:
     """Never raises for a down Redis: that is what an operator wants to see here."""
-    pending = db.session.scalar(select(func.count()).select_from(PipelineOutbox).where(
-        PipelineOutbox.processed_at.is_(None))) or 0
     out: dict[str, Any] = {"mode": "queued" if queues.redis_url() else "inline",
-                           "pendingOutbox": pending}
+                           "pendingOutbox": outbox.count_pending()}
     if queues.redis_url() is None:
-        out["failed"] = db.session.scalar(select(func.count()).select_from(PipelineOutbox).where(
-            PipelineOutbox.processed_at.is_(None),
-            PipelineOutbox.attempts >= retry.inline_max_attempts())) or 0
+        out["failed"] = outbox.count_pending(min_attempts=retry.inline_max_attempts())
         return out
     try:
         depths, failed, started = {}, 0, 0
-        for queue in queues.all_queues():
+        for queue in retry.pipeline_queues():
             depths[queue.name] = queue.count
             failed += queue.failed_job_registry.count
             started += queue.started_job_registry.count

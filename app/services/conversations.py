@@ -12,7 +12,6 @@ import functools
 import importlib
 import json
 import logging
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import crypto
+from app.config import setting
 from app.extensions import db
 from app.models import Channel, Contact, Conversation, Form, FormVersion, Message, Project
 from app.models.base import utcnow
@@ -64,8 +64,7 @@ def engine() -> ConversationEngine:
     functions satisfy the protocol)."""
     configured = current_app.extensions.get("sms_engine")
     if configured is None:
-        name = (current_app.config.get("SMS_ENGINE") or os.environ.get("SMS_ENGINE")
-                or "sms_flows.engine")
+        name = str(setting("SMS_ENGINE"))
         module, _, attribute = name.partition(":")
         configured = importlib.import_module(module)
         if attribute:

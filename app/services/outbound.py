@@ -10,10 +10,9 @@ import threading
 import time
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select, update
 
-from app import problems
+from app import problems, queues
 from app.extensions import db
 from app.models import Channel, Contact, Message
 from app.models.base import utcnow
@@ -146,9 +145,8 @@ def throttle(channel: Channel) -> None:
     rate = float((channel.settings or {}).get("ratePerSecond") or 10)
     if rate <= 0:
         return
-    url = current_app.config.get("REDIS_URL")
-    if url:
-        _redis_throttle(url, channel.id, rate)
+    if queues.redis_url():
+        _redis_throttle(channel.id, rate)
         return
     with _local_lock:
         now = time.monotonic()
@@ -158,10 +156,8 @@ def throttle(channel: Channel) -> None:
         time.sleep(slot - now)
 
 
-def _redis_throttle(url: str, channel_id: int, rate: float) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
+def _redis_throttle(channel_id: int, rate: float) -> None:
+    client = queues.connection()
     limit = max(1, int(rate))
     while True:
         second = int(time.time())

@@ -16,21 +16,17 @@ from typing import Any
 import certifi
 import urllib3
 from redis.exceptions import RedisError
-from rq import Retry, get_current_job
+from rq import get_current_job
 
-from app import crypto
+from app import crypto, queues
+from app.config import setting
 from app.extensions import db
 from app.models import Webhook, WebhookDelivery
 from app.models.base import utcnow
-from app.pipeline import queues
-from app.pipeline.jobs import job_context
 from app.webhooks import payload, signing, ssrf
 
 log = logging.getLogger(__name__)
-DEFAULT_RETRY_INTERVALS = (10, 60, 300, 1800, 7200)
-DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "DataShift-Collect-Webhooks/1"
-JOB_TIMEOUT = 120
 _MAX_RESPONSE = 64 * 1024
 
 
@@ -38,20 +34,8 @@ class DeliveryFailed(Exception):
     """This attempt failed and RQ has retries left: raised so that RQ schedules the next."""
 
 
-def retry_intervals() -> list[int]:
-    intervals = queues.setting("WEBHOOK_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS)
-    if isinstance(intervals, str):
-        intervals = [int(i) for i in intervals.split(",") if i.strip()]
-    return [int(i) for i in intervals]
-
-
-def timeout() -> float:
-    return float(queues.setting("WEBHOOK_TIMEOUT", DEFAULT_TIMEOUT))
-
-
 def allow_private_everywhere() -> bool:
-    value = queues.setting("WEBHOOK_ALLOW_PRIVATE", False)
-    return value is True or str(value).lower() in ("1", "true", "yes")
+    return bool(setting("WEBHOOK_ALLOW_PRIVATE"))
 
 
 # --- handing deliveries on ---------------------------------------------------------------
@@ -76,18 +60,17 @@ def enqueue(delivery_ids: Iterable[int]) -> None:
     """One RQ job per delivery on the pipeline's fresh queue (its workers run the scheduler
     that retries need), each with a fresh set of retries."""
     queue = queues.queue(queues.FRESH)
-    intervals = retry_intervals()
+    retry = queues.retry(setting("WEBHOOK_RETRY_INTERVALS"))
     for delivery_id in delivery_ids:
-        queue.enqueue(deliver_job, delivery_id, job_timeout=JOB_TIMEOUT,
-                      result_ttl=queues.RESULT_TTL, failure_ttl=86400,
-                      retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
-                      description=f"webhook delivery {delivery_id}")
+        queue.enqueue(deliver_job, delivery_id, job_timeout=queues.WEBHOOK_TIMEOUT,
+                      result_ttl=queues.RESULT_TTL, failure_ttl=queues.WEBHOOK_FAILURE_TTL,
+                      retry=retry, description=f"webhook delivery {delivery_id}")
 
 
 def run_inline(delivery_id: int) -> str:
     """One attempt in this process, in its own session; never raises."""
     try:
-        with job_context():
+        with queues.job_context():
             return attempt(delivery_id, final=True)
     except Exception:
         log.exception("webhook delivery %s failed inline", delivery_id)
@@ -98,7 +81,7 @@ def deliver_job(delivery_id: int) -> str:
     """The RQ job. Raises DeliveryFailed while RQ has retries left, so that it retries."""
     job = get_current_job()
     final = job is None or not job.retries_left
-    with job_context():
+    with queues.job_context():
         return attempt(delivery_id, final=final)
 
 
@@ -135,7 +118,7 @@ def attempt(delivery_id: int, *, final: bool) -> str:
         "X-DataShift-Attempt": str(delivery.attempts + 1),
     }
     started = time.monotonic()
-    status, error = post(target, body, headers, timeout())
+    status, error = post(target, body, headers, float(setting("WEBHOOK_TIMEOUT")))
     elapsed = int((time.monotonic() - started) * 1000)
     _record(delivery, status, error, elapsed, final=final)
     if error is not None and not final:

@@ -88,7 +88,7 @@ def submit(app):
 def queued(app, redis_url):
     """Queued mode on the shared Redis, under a prefix no other test (or run) uses."""
     prefix = f"t{uuid.uuid4().hex[:12]}"
-    app.config.update(REDIS_URL=redis_url, PIPELINE_PREFIX=prefix, PIPELINE_RETRY_INTERVALS=[0])
+    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix, PIPELINE_RETRY_INTERVALS=[0])
     yield app
     from redis import Redis
 

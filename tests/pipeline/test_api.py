@@ -94,17 +94,17 @@ def test_health_shows_the_inline_pipeline(client, water_form, submit):
 
 def test_an_admin_retries_failed_jobs_through_the_api(app, water_form, submit, client,
                                                       admin_headers, monkeypatch):
-    from app.pipeline import jobs
+    from app.pipeline import batch
 
     app.config["PIPELINE_MAX_RETRIES"] = 0
-    compute = jobs._compute
-    monkeypatch.setattr(jobs, "_compute", lambda d, ctx: (_ for _ in ()).throw(ValueError("boom")))
+    compute = batch._compute
+    monkeypatch.setattr(batch, "_compute", lambda d, ctx: (_ for _ in ()).throw(ValueError("boom")))
     result = submit(water_form, water_xml(water_form.current_version.version))
     failed = client.get("/v1/pipeline/failed", headers=admin_headers).get_json()
     assert [(f["submissionDefId"], f["error"]) for f in failed] == [
         (result.def_id, "ValueError: boom")]
     assert client.get("/health").get_json()["pipeline"]["failed"] == 1
-    monkeypatch.setattr(jobs, "_compute", compute)
+    monkeypatch.setattr(batch, "_compute", compute)
     response = client.post("/v1/pipeline/failed/retry", headers=admin_headers)
     assert response.get_json() == {"count": 1}
     assert client.get("/v1/pipeline/failed", headers=admin_headers).get_json() == []

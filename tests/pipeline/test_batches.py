@@ -7,9 +7,11 @@ from rq.job import Job, JobStatus
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from app import queues
 from app.extensions import db
 from app.models import CleanedRecord, PipelineOutbox, SdgTag
-from app.pipeline import dispatch, hooks, jobs, queues, reprocess
+from app.pipeline import batch, dispatch, hooks, jobs, reprocess
+from app.queries import outbox as outbox_queries
 from tests.pipeline.conftest import water_xml
 from tests.pipeline.test_queue import outbox, snapshot, work
 
@@ -25,8 +27,8 @@ def test_a_full_batch_queues_its_successor_until_the_backlog_is_gone(
     queued.config["PIPELINE_BATCH"] = 2
     version = water_form.current_version.version
     results = [submit(water_form, water_xml(version)) for _ in range(5)]
-    assert queues.queue().count == 1
-    finished = queues.queue().finished_job_registry
+    assert queues.queue(queues.FRESH).count == 1
+    finished = queues.queue(queues.FRESH).finished_job_registry
     work()
     assert _processed() == {r.def_id for r in results}
     # 2 + 2 + 1: three drain jobs, each one transaction.
@@ -42,7 +44,7 @@ def test_a_failing_version_is_handed_its_own_job_and_the_batch_commits(
     good = [submit(water_form, water_xml(version)) for _ in range(2)]
     bad = submit(water_form, water_xml(version, comments="poison"))
     more = submit(water_form, water_xml(version))
-    compute, calls = jobs._compute, []
+    compute, calls = batch._compute, []
 
     def picky(sub_def, ctx):
         if sub_def.id == bad.def_id:
@@ -50,18 +52,18 @@ def test_a_failing_version_is_handed_its_own_job_and_the_batch_commits(
             raise RuntimeError("gazetteer unavailable")
         return compute(sub_def, ctx)
 
-    monkeypatch.setattr(jobs, "_compute", picky)
+    monkeypatch.setattr(batch, "_compute", picky)
     work()
     assert _processed() == {r.def_id for r in (*good, more)}
     assert len(calls) == 3  # once in the batch, then its own job and one retry
     row = outbox(bad.def_id)
     assert row.processed_at is None and row.attempts == 3
     assert "gazetteer unavailable" in row.last_error
-    job = Job.fetch(queues.outbox_job_id(row.id), connection=queues.connection())
+    job = Job.fetch(jobs.outbox_job_id(row.id), connection=queues.connection())
     assert job.get_status() == JobStatus.FAILED
     # The sweep leaves a failed job to retry-failed, and no drain takes the row again.
     assert dispatch.sweep() == 0
-    monkeypatch.setattr(jobs, "_compute", compute)
+    monkeypatch.setattr(batch, "_compute", compute)
     assert "retried 1" in runner.invoke(args=["pipeline", "retry-failed"]).output
     work()
     assert outbox(bad.def_id).processed_at is not None
@@ -70,14 +72,14 @@ def test_a_failing_version_is_handed_its_own_job_and_the_batch_commits(
 def test_a_batch_whose_writes_fail_is_run_row_by_row(queued, water_form, submit, monkeypatch):
     version = water_form.current_version.version
     results = [submit(water_form, water_xml(version)) for _ in range(3)]
-    save = jobs._save_many
+    save = batch._save_many
 
     def no_batches(found):
         if len(found) > 1:
             raise RuntimeError("statement too large")
         return save(found)
 
-    monkeypatch.setattr(jobs, "_save_many", no_batches)
+    monkeypatch.setattr(batch, "_save_many", no_batches)
     work()
     assert _processed() == {r.def_id for r in results}
     assert {r.attempts for r in db.session.scalars(select(PipelineOutbox))} == {1}
@@ -129,8 +131,8 @@ def test_drains_share_a_backlog_without_overlap(app, water_form, submit):
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     try:
         with Session(engine) as first:
-            taken = first.execute(jobs.claim_query(queues.FRESH, 3)).all()
-            second = jobs.claim(queues.FRESH, 3)
+            taken = first.execute(outbox_queries.claim_query(queues.FRESH, 3)).all()
+            second = outbox_queries.claim(queues.FRESH, 3)
             assert len(taken) == 3 and len(second) == 2
             assert not {r.id for r in taken} & {r.outbox_id for r in second}
             first.rollback()
@@ -155,22 +157,18 @@ def test_inline_batches_give_the_queued_results(app, water_form, submit, queued)
     assert snapshot() == queued_results
 
 
-def test_flask_worker_serves_the_sms_queue_too(queued, runner, redis_url):
-    from redis import Redis
-    from rq import Queue
-
+def test_flask_worker_serves_the_sms_queue_too(queued, runner):
     from app import messaging_jobs
 
-    queued.config["SMS_QUEUE"] = f"{queued.config['PIPELINE_PREFIX']}-sms"
-    sms = Queue(messaging_jobs.queue_name(), connection=Redis.from_url(redis_url))
+    sms = queues.queue(queues.SMS)
     job = sms.enqueue(messaging_jobs.send_message_job, 987654)  # no such message: skipped
     out = runner.invoke(args=["worker", "--burst"])
     assert out.exit_code == 0, out.output
     job.refresh()
     assert job.get_status() == JobStatus.FINISHED and job.return_value() == "skipped"
-    # `flask channels worker` still serves it alone.
+    # A worker may serve the SMS queue alone.
     job = sms.enqueue(messaging_jobs.send_message_job, 987655)
-    assert runner.invoke(args=["channels", "worker", "--burst"]).exit_code == 0
+    assert runner.invoke(args=["worker", "--queue", "sms", "--burst"]).exit_code == 0
     job.refresh()
     assert job.get_status() == JobStatus.FINISHED
     sms.delete(delete_jobs=True)

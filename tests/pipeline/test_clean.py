@@ -7,7 +7,8 @@ from functools import cache
 from defusedxml.ElementTree import fromstring
 
 from app.pipeline.clean import PhonePolicy, clean_instance, clean_value, hash_phone, iter_values
-from app.pipeline.fields import FieldSpec, spec_for
+from app.pipeline.fields import FieldSpec, spec_of
+from forms.model import parse_xform
 from forms.xlsform import compile_upload
 from tests.conftest import FIXTURE_FORMS
 from tests.pipeline.conftest import water_xml
@@ -20,7 +21,7 @@ TODAY = date(2026, 11, 26)
 def spec(name: str):
     compiled = compile_upload((FIXTURE_FORMS / f"{name}.xlsx").read_bytes(), None,
                               f"{name}.xlsx", validate=False, ignore_warnings=True)
-    return spec_for(f"test-{name}", compiled.xml.decode()), compiled.version
+    return spec_of(parse_xform(compiled.xml)), compiled.version
 
 
 def clean(name: str, xml: bytes):

@@ -5,15 +5,15 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CleanedRecord, FormVersion, PipelineOutbox
-from app.pipeline import jobs
+from app.pipeline import batch
 from tests.pipeline.conftest import water_xml
 
 
 def test_drain_processes_what_failed_inline_and_retry_failed_the_rest(
         app, water_form, submit, runner, monkeypatch):
     app.config["PIPELINE_MAX_RETRIES"] = 1
-    compute = jobs._compute
-    monkeypatch.setattr(jobs, "_compute",
+    compute = batch._compute
+    monkeypatch.setattr(batch, "_compute",
                         lambda d, ctx: (_ for _ in ()).throw(OSError("disk full")))
     result = submit(water_form, water_xml(water_form.current_version.version))
     row = db.session.scalar(select(PipelineOutbox))
@@ -25,7 +25,7 @@ def test_drain_processes_what_failed_inline_and_retry_failed_the_rest(
     assert "processed 0, failed 0" in runner.invoke(args=["pipeline", "drain"]).output
     assert "disk full" in runner.invoke(args=["pipeline", "failed"]).output
 
-    monkeypatch.setattr(jobs, "_compute", compute)
+    monkeypatch.setattr(batch, "_compute", compute)
     assert "retried 1" in runner.invoke(args=["pipeline", "retry-failed"]).output
     db.session.expire_all()
     assert db.session.get(PipelineOutbox, row.id).processed_at is not None

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CleanedRecord, FormVersion, PipelineOutbox, SdgTag
-from app.pipeline import jobs
+from app.pipeline import jobs, reprocess
 from tests.pipeline.conftest import water_xml
 
 
@@ -42,8 +42,8 @@ def test_ingested_submission_is_cleaned_and_tagged_inline(water_form, submit):
 def test_running_a_job_twice_gives_the_same_rows_and_no_duplicates(water_form, submit):
     result = submit(water_form, water_xml(water_form.current_version.version))
     before = _tags(result.def_id)
-    jobs.process_def(result.def_id)
-    jobs.process_def(result.def_id)
+    reprocess.run_now(result.def_id)
+    reprocess.run_now(result.def_id)
     assert _tags(result.def_id) == before
     assert db.session.scalar(select(func.count()).select_from(CleanedRecord)) == 1
     outbox_id = result.outbox_ids[0]

@@ -14,9 +14,10 @@ from rq import SimpleWorker
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
+from app import queues
 from app.extensions import db
 from app.models import CleanedRecord, PipelineOutbox, SdgTag
-from app.pipeline import jobs, queues, reprocess
+from app.pipeline import batch, jobs, reprocess
 from tests.pipeline.conftest import water_xml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def work() -> None:
     """Run the pipeline queues until empty, in this process (RQ's recommended test worker)."""
-    SimpleWorker(queues.all_queues(), connection=queues.connection()).work(burst=True)
+    SimpleWorker(queues.worker_queues(), connection=queues.connection()).work(burst=True)
     db.session.expire_all()
 
 
@@ -51,7 +52,7 @@ def test_queued_mode_gives_the_same_records_and_tags_as_inline(queued, water_for
                for text, days in (("school water", "3"), ("no violence", "x1"), ("", "0"))]
     assert db.session.scalar(select(func.count()).select_from(CleanedRecord)) == 0
     # Three commits in a row, no worker yet: one drain job waits, and takes all three.
-    assert queues.queue().count == 1
+    assert queues.queue(queues.FRESH).count == 1
     work()
     queued_results = snapshot()
     assert set(queued_results) == {r.def_id for r in results}
@@ -70,16 +71,16 @@ def test_a_failing_job_is_retried_then_failed_then_retried_to_success(
         queued, water_form, submit, monkeypatch, client, admin_headers, runner):
     queued.config["PIPELINE_MAX_RETRIES"] = 2
     result = submit(water_form, water_xml(water_form.current_version.version))
-    compute, calls = jobs._compute, []
+    compute, calls = batch._compute, []
 
     def broken(sub_def, ctx):
         calls.append(sub_def.id)
         raise RuntimeError("database of place names unavailable")
 
-    monkeypatch.setattr(jobs, "_compute", broken)
+    monkeypatch.setattr(batch, "_compute", broken)
     work()
     assert len(calls) == 3  # the first run and two retries
-    job = Job.fetch(queues.outbox_job_id(result.outbox_ids[0]), connection=queues.connection())
+    job = Job.fetch(jobs.outbox_job_id(result.outbox_ids[0]), connection=queues.connection())
     assert job.get_status() == JobStatus.FAILED
     row = outbox(result.def_id)
     assert row.processed_at is None and row.attempts == 3
@@ -88,7 +89,7 @@ def test_a_failing_job_is_retried_then_failed_then_retried_to_success(
     assert [(f["id"], f["submissionDefId"]) for f in failed] == [(job.id, result.def_id)]
     assert "place names unavailable" in failed[0]["error"]
 
-    monkeypatch.setattr(jobs, "_compute", compute)
+    monkeypatch.setattr(batch, "_compute", compute)
     out = runner.invoke(args=["pipeline", "retry-failed"])
     assert out.exit_code == 0 and "retried 1" in out.output
     work()
@@ -99,7 +100,7 @@ def test_a_failing_job_is_retried_then_failed_then_retried_to_success(
 
 def test_submissions_ingested_while_redis_is_down_are_processed_after_it_starts(
         app, private_redis, water_form, submit, runner, client):
-    app.config.update(REDIS_URL=private_redis.url, PIPELINE_PREFIX="down")
+    app.config.update(REDIS_URL=private_redis.url, QUEUE_PREFIX="down")
     version = water_form.current_version.version
     results = [submit(water_form, water_xml(version)) for _ in range(3)]  # Redis not running
     assert all(outbox(r.def_id).enqueued_at is None for r in results)
@@ -127,7 +128,7 @@ def test_a_worker_killed_mid_job_leaves_the_submission_to_the_next_worker_once(
     worker = subprocess.Popen(
         [sys.executable, "-m", "tests.pipeline.slow_worker",
          queued.config["SQLALCHEMY_DATABASE_URI"], queued.config["REDIS_URL"],
-         queued.config["PIPELINE_PREFIX"], str(marker)],
+         queued.config["QUEUE_PREFIX"], str(marker)],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -140,7 +141,7 @@ def test_a_worker_killed_mid_job_leaves_the_submission_to_the_next_worker_once(
     finally:
         if worker.poll() is None:
             worker.kill()
-    (job_id,) = queues.queue().started_job_registry.get_job_ids()
+    (job_id,) = queues.queue(queues.FRESH).started_job_registry.get_job_ids()
     assert Job.fetch(job_id, connection=queues.connection()).get_status() == JobStatus.STARTED
     assert outbox(result.def_id).processed_at is None
 
@@ -166,7 +167,7 @@ def test_reprocessing_goes_to_the_bulk_queue(queued, water_form, submit, event):
 
     ids = reprocess.request([result.def_id], event)
     assert dispatch.enqueue(ids) == 1
-    assert queues.queue(queues.BULK).count == 1 and queues.queue().count == 0
+    assert queues.queue(queues.BULK).count == 1 and queues.queue(queues.FRESH).count == 0
     work()
     assert outbox(result.def_id).processed_at is not None
 
@@ -174,7 +175,7 @@ def test_reprocessing_goes_to_the_bulk_queue(queued, water_form, submit, event):
 def test_workers_retag_on_their_own_when_the_mapping_or_classifier_changes(
         queued, water_form, submit, fake_classifier):
     from app.models import FormVersion
-    from app.pipeline.worker import SimplePipelineWorker
+    from app.worker import InProcessWorker
 
     result = submit(water_form, water_xml(water_form.current_version.version))
     work()
@@ -183,7 +184,7 @@ def test_workers_retag_on_their_own_when_the_mapping_or_classifier_changes(
     db.session.commit()
     fake_classifier.version = "fake-2"
     # A worker's maintenance tick (here: at its start) finds the stale tags and re-tags them.
-    SimplePipelineWorker(queues.all_queues(), connection=queues.connection()).work(burst=True)
+    InProcessWorker(queues.worker_queues(), connection=queues.connection()).work(burst=True)
     db.session.expire_all()
     tags = db.session.execute(select(SdgTag.goal, SdgTag.source, SdgTag.version).where(
         SdgTag.submission_def_id == result.def_id)).all()
@@ -221,6 +222,6 @@ def test_ingest_hands_its_rows_to_redis_without_reading_them_back(
     assert calls == [(r.outbox_ids, {r.outbox_ids[0]: "submission.created"}) for r in results]
     assert statements == []  # no SELECT of the rows, no second connection
     # The two commits coalesce into one waiting drain job, which takes both rows.
-    assert queues.queue().count == 1
+    assert queues.queue(queues.FRESH).count == 1
     work()
     assert all(outbox(r.def_id).processed_at is not None for r in results)

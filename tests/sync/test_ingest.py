@@ -1,9 +1,7 @@
 """sync.ingest, the one door: idempotent by (form, instanceID), one transaction, outbox, hook."""
 from __future__ import annotations
 
-import sys
 import threading
-import types
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,6 +10,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from app.extensions import db
 from app.models import Blob, PipelineOutbox, Submission, SubmissionAttachment, SubmissionDef
+from app.pipeline import dispatch
 from app.services.storage import blob_path
 from sync import errors
 from sync.ingest import ingest
@@ -86,8 +85,7 @@ def test_the_pipeline_hook_gets_the_outbox_ids_after_the_commit(app, site_form, 
                 text("SELECT count(*) FROM pipeline_outbox")).scalar()))
         engine.dispose()
 
-    monkeypatch.setitem(sys.modules, "app.pipeline.dispatch",
-                        types.SimpleNamespace(after_commit=after_commit))
+    monkeypatch.setattr(dispatch, "after_commit", after_commit)
     result = _ingest(site_form, site_instance("uuid:h"))
     # the rows' events go along, so the pipeline need not read them back
     assert seen == [(result.outbox_ids, {result.outbox_ids[0]: "submission.created"}, 1)]
@@ -100,8 +98,7 @@ def test_a_failing_pipeline_hook_does_not_fail_the_committed_submission(site_for
     def after_commit(_ids, events=None):
         raise ConnectionError("redis down")
 
-    monkeypatch.setitem(sys.modules, "app.pipeline.dispatch",
-                        types.SimpleNamespace(after_commit=after_commit))
+    monkeypatch.setattr(dispatch, "after_commit", after_commit)
     assert _ingest(site_form, site_instance("uuid:down")).status == "created"
     assert _count(PipelineOutbox) == 1
 

@@ -48,7 +48,7 @@ def fake_classifier():
 def queued(app, redis_url):
     """Exports (and the pipeline) queue to the shared Redis under a prefix of their own."""
     prefix = f"t{uuid.uuid4().hex[:12]}"
-    app.config.update(REDIS_URL=redis_url, PIPELINE_PREFIX=prefix)
+    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix)
     yield app
     from redis import Redis
 
@@ -63,8 +63,8 @@ def _work() -> None:
     """A real RQ worker in burst mode on the exports queue."""
     from rq import SimpleWorker
 
+    from app import queues
     from app.exports import jobs
-    from app.pipeline import queues
 
     SimpleWorker([jobs.queue()], connection=queues.connection()).work(burst=True)
 

@@ -10,7 +10,6 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
-from app import messaging_jobs
 from tests.app.messaging.helpers import QUESTIONS, messages, path
 
 SEND_URL = "https://api.africastalking.com/version1/messaging"
@@ -18,13 +17,12 @@ PHONE = "+254711000111"
 
 
 @pytest.fixture
-def queue(app, redis_url, monkeypatch):
-    name = f"sms-test-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(messaging_jobs, "QUEUE", name)
-    app.config["REDIS_URL"] = redis_url
+def queue(app, redis_url):
+    prefix = f"sms-test-{uuid.uuid4().hex[:8]}"
+    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix)
     connection = Redis.from_url(redis_url)
-    yield Queue(name, connection=connection)
-    for key in connection.scan_iter(f"rq:*{name}*"):
+    yield Queue(f"{prefix}-sms", connection=connection)
+    for key in connection.scan_iter(f"rq:*{prefix}*"):
         connection.delete(key)
 
 
@@ -55,11 +53,11 @@ def test_the_webhook_enqueues_and_a_worker_sends(client, channel, queue):
 
 
 @responses.activate
-def test_flask_channels_worker_sends_the_queue(client, runner, channel, queue):
+def test_flask_worker_sends_the_queue(client, runner, channel, queue):
     responses.post(SEND_URL, json={"SMSMessageData": {"Recipients": [
         {"statusCode": 101, "number": PHONE, "status": "Success", "messageId": "ATXid_cli"}]}})
     text_in(client, channel, "MAJI", "in-1")
-    result = runner.invoke(args=["channels", "worker", "--burst"])
+    result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
     assert messages("out")[0].provider_message_id == "ATXid_cli"
 

@@ -9,9 +9,9 @@ import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
 
+from app import queues
 from app.extensions import db
 from app.models import WebhookDelivery
-from app.pipeline import queues
 from app.webhooks import signing
 from tests.app.webhooks.conftest import SECRET, instance
 
@@ -19,7 +19,7 @@ from tests.app.webhooks.conftest import SECRET, instance
 @pytest.fixture
 def queued(app, redis_url):
     prefix = f"t{uuid.uuid4().hex[:12]}"
-    app.config.update(REDIS_URL=redis_url, PIPELINE_PREFIX=prefix, PIPELINE_RETRY_INTERVALS=[0],
+    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix, PIPELINE_RETRY_INTERVALS=[0],
                       WEBHOOK_RETRY_INTERVALS=[0, 0, 0])
     yield app
     from redis import Redis
@@ -31,7 +31,7 @@ def queued(app, redis_url):
 
 
 def work() -> None:
-    SimpleWorker(queues.all_queues(), connection=queues.connection()).work(burst=True)
+    SimpleWorker(queues.worker_queues(), connection=queues.connection()).work(burst=True)
     db.session.expire_all()
 
 

@@ -1,0 +1,80 @@
+"""`flask worker`: the one RQ worker, serving every queue (app.queues.WORKER_ORDER) inside the
+app, with the RQ scheduler (delayed retries of SMS sends, pipeline rows, webhook deliveries).
+
+At start and every PIPELINE_SWEEP_SECONDS it runs RQ's registry cleanup (which requeues jobs
+abandoned by a killed worker), re-tags what a mapping or classifier change made stale, and
+re-sends outbox rows that never reached Redis.
+"""
+from __future__ import annotations
+
+import logging
+
+import click
+from rq import SimpleWorker, Worker
+
+from app import queues
+from app.config import setting
+from app.extensions import db
+from app.pipeline import dispatch, reprocess, tagging
+
+log = logging.getLogger(__name__)
+SWEEP_LOCK_SECONDS = 30
+# Rows sent to Redis longer ago than this and still pending are looked up again.
+RECHECK_SECONDS = 600
+
+
+class _Sweeping:
+    def work(self, *args, **kwargs) -> bool:
+        # A session of its own (the caller's stays as it was); the classifier loaded before
+        # any fork, so every work-horse shares it.
+        with queues.job_context():
+            tagging.get_classifier()
+            return super().work(*args, **kwargs)  # type: ignore[misc]
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[misc]
+        if not any(q.name == queues.queue_name(queues.FRESH)
+                   for q in self.queues):  # type: ignore[attr-defined]
+            return  # a worker without the pipeline's queue: nothing of the pipeline's to sweep
+        lock = f"{queues.queue_name(queues.FRESH)}:sweep-lock"
+        # One sweeper at a time across workers; a duplicate send would be harmless but wasteful.
+        if not self.connection.set(lock, "1", nx=True, ex=SWEEP_LOCK_SECONDS):  # type: ignore[attr-defined]
+            return
+        try:
+            retags = reprocess.request_stale_retags()
+            sent = dispatch.sweep(recheck_after=RECHECK_SECONDS)
+            if sent or retags:
+                log.info("pipeline sweep sent=%s stale_retags=%s", sent, len(retags))
+        except Exception:
+            log.exception("pipeline sweep failed; the next tick tries again")
+        finally:
+            db.session.remove()
+
+
+class InProcessWorker(_Sweeping, SimpleWorker):
+    """Runs jobs in-process, reusing its connections (the default); job timeouts still apply
+    (SIGALRM), and a killed worker's job is requeued by RQ."""
+
+
+class ForkingWorker(_Sweeping, Worker):
+    """Forks a work-horse per job (RQ's default): a crash or leak dies with the horse, but each
+    horse opens its own database connection, which costs most of a job's time."""
+
+
+@click.command("worker")
+@click.option("--fork", is_flag=True,
+              help="Fork a work-horse per job (isolation; about 5x slower on PostgreSQL).")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--queue", "kinds", multiple=True, type=click.Choice(queues.WORKER_ORDER),
+              help="Serve only these queues (repeatable); default: all of them.")
+@click.option("--no-sms", is_flag=True, help="Leave the SMS send queue to other workers.")
+def worker(fork: bool, burst: bool, kinds: tuple[str, ...], no_sms: bool) -> None:
+    """Run an RQ worker on the SMS, pipeline, bulk and exports queues, inside the app."""
+    if not queues.redis_url():
+        raise click.UsageError("REDIS_URL is not set: work runs inline, no worker needed")
+    served = [k for k in (kinds or queues.WORKER_ORDER) if not (no_sms and k == queues.SMS)]
+    cls = ForkingWorker if fork else InProcessWorker
+    db.session.remove()
+    cls(queues.worker_queues(served), connection=queues.connection(),
+        maintenance_interval=int(setting("PIPELINE_SWEEP_SECONDS"))).work(
+        burst=burst, with_scheduler=True)
