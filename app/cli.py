@@ -175,7 +175,7 @@ def init_app(app: Flask) -> None:
     for group in (db_cli, users_cli, projects_cli, forms_cli, app_users_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo)
-    from app.messaging_cli import channels_cli
+    from app.messaging.cli import channels_cli
 
     app.cli.add_command(channels_cli)
     from app.worker import worker

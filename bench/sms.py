@@ -43,8 +43,8 @@ def _setup(url: str, storage: str, sessions: int) -> tuple[str, str]:
 
     from app import create_app, crypto
     from app.extensions import db
+    from app.messaging import channels, inbound
     from app.models import Contact, Conversation
-    from app.services import channels, conversations
     from app.services.forms import create_form
     from app.services.projects import create_project
     from forms.xlsform import compile_upload
@@ -67,7 +67,7 @@ def _setup(url: str, storage: str, sessions: int) -> tuple[str, str]:
                                        settings={"form": "water_point"})
         db.session.commit()
         # One real start gives the engine's state; every other person gets a copy.
-        first = conversations.receive_sms(sms, InboundMessage(
+        first = inbound.receive_sms(sms, InboundMessage(
             sender=_phone(0), recipient="21512", text="MAJI", provider_id="seed-0"),
             simulate=True)
         db.session.commit()

@@ -161,8 +161,6 @@ def test_the_models_import_nothing_above_them():
                        allowed=("app.extensions", "app.models")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="today: conversations loads SMS_ENGINE by name outside "
-                   "app.messaging (issue 14)")
 def test_nothing_imports_a_module_by_a_name_in_a_string():
     """importlib hides a dependency from readers and from this test; the one exception is the
     SMS engine a deployment names in SMS_ENGINE (a plug-in, chosen by configuration)."""

@@ -12,10 +12,11 @@ from flask import Blueprint, Response, current_app, request
 
 from app import problems
 from app.extensions import db
+from app.messaging import channels as channel_service
+from app.messaging import contacts, finish, inbound, outbound
+from app.messaging.channels import ChannelRef
+from app.messaging.turn import ChannelGone, commit_with_retry
 from app.models import Channel
-from app.services import channels as channel_service
-from app.services import contacts, conversations, outbound
-from app.services.channels import ChannelRef
 from sms_flows.providers import BadPayload, get_provider
 from sms_flows.providers.twilio import signature_valid
 
@@ -37,11 +38,11 @@ def callback(channel_id: int, secret: str, hook: str):
             return _ussd(ref) if ref.kind == "ussd" else _inbound_sms(ref)
         channel = channel_service.live_channel(ref.id)
         if channel is None:
-            raise conversations.ChannelGone(ref.id)
+            raise ChannelGone(ref.id)
         if hook == "optout":
             return _optout(channel)
         return _report(channel)
-    except conversations.ChannelGone:
+    except ChannelGone:
         db.session.rollback()
         raise problems.not_found() from None
     except BadPayload as error:
@@ -71,18 +72,16 @@ def _ok(channel: Channel | ChannelRef) -> Response:
 
 
 def _inbound_sms(ref: ChannelRef) -> Response:
-    inbound = get_provider(ref.provider).parse_inbound(request.form)
-    outcome = conversations.commit_with_retry(
-        lambda: conversations.receive_sms(ref, inbound, require_live=True))
-    conversations.after_commit(outcome)
+    text = get_provider(ref.provider).parse_inbound(request.form)
+    outcome = commit_with_retry(lambda: inbound.receive_sms(ref, text, require_live=True))
+    finish.after_commit(outcome)
     return _ok(ref)
 
 
 def _ussd(ref: ChannelRef) -> Response:
     hop = get_provider(ref.provider).parse_ussd(request.form)
-    outcome = conversations.commit_with_retry(
-        lambda: conversations.receive_ussd(ref, hop, require_live=True))
-    conversations.after_commit(outcome)
+    outcome = commit_with_retry(lambda: inbound.receive_ussd(ref, hop, require_live=True))
+    finish.after_commit(outcome)
     return Response(outcome.screen or "END", mimetype="text/plain")
 
 
@@ -96,8 +95,8 @@ def _report(channel: Channel) -> Response:
 
 def _optout(channel: Channel) -> Response:
     optout = get_provider(channel.provider).parse_optout(request.form)
-    contact = contacts.get_or_create(channel.project_id, optout.phone)
-    contacts.opt_out(contact)
+    person = contacts.find_or_create(channel.project_id, optout.phone)
+    contacts.opt_out(person.id)
     db.session.commit()
-    log.info("contact.opted_out contact=%s channel=%s source=provider", contact.id, channel.id)
+    log.info("contact.opted_out contact=%s channel=%s source=provider", person.id, channel.id)
     return _ok(channel)

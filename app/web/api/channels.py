@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 
 from app import problems
 from app.extensions import db
+from app.messaging import channels as channel_service
+from app.messaging import contacts, finish, inbound, jobs, outbound
+from app.messaging.store import SIMULATOR
+from app.messaging.turn import commit_with_retry
 from app.models import Channel, Conversation, Form, Message
-from app.services import channels as channel_service
-from app.services import contacts, conversations, outbound
 from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing
 from app.web.api.projects import project_or_404
@@ -32,7 +34,7 @@ def conversation_json(conversation: Conversation, form_ids: dict[int, str]) -> d
             "contactId": conversation.contact_id,
             "form": form_ids.get(conversation.form_id) if conversation.form_id else None,
             "medium": conversation.medium, "status": conversation.status,
-            "simulated": conversation.session_key == conversations.SIMULATOR,
+            "simulated": conversation.session_key == SIMULATOR,
             "language": conversation.language, "startedAt": iso(conversation.started_at),
             "lastActivityAt": iso(conversation.last_activity_at),
             "completedAt": iso(conversation.completed_at),
@@ -112,7 +114,7 @@ def simulate(project_id: int, channel_id: int):
     channel = _channel_or_404(project_id, channel_id)
     body = json_body("from")
     try:
-        inbound = get_provider("simulator").parse_inbound(body)
+        text = get_provider("simulator").parse_inbound(body)
     except BadPayload as error:
         raise problems.unexpected_value(error.field, "(not shown)", error.reason) from None
     submit = body.get("submit", False)
@@ -120,9 +122,9 @@ def simulate(project_id: int, channel_id: int):
         raise problems.unexpected_value("submit", submit, "expected true or false")
     # A simulated survey is not stored as a submission unless asked ("submit": true); then
     # its channel is simulated-sms / simulated-ussd / simulated-compact.
-    outcome = conversations.commit_with_retry(
-        lambda: conversations.simulate(channel, inbound.sender, inbound.text, submit=submit))
-    conversations.after_commit(outcome)
+    outcome = commit_with_retry(lambda: inbound.simulate(
+        channel, channel.kind, channel.address, text.sender, text.text, submit=submit))
+    finish.after_commit(outcome)
     return jsonify({"replies": outcome.replies})
 
 
@@ -154,8 +156,8 @@ def list_messages(project_id: int):
         # `?phone=+2547...` typed unencoded arrives as " 2547...": a "+" decodes to a space.
         raw = request.args["phone"]
         raw = "+" + raw.lstrip() if raw.startswith(" ") else raw
-        contact = contacts.find_contact(project_id, contacts.normalize(raw))
-        query = query.where(Message.contact_id == (contact.id if contact else -1))
+        person = contacts.find(project_id, contacts.normalize(raw))
+        query = query.where(Message.contact_id == (person.id if person else -1))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(Message.id.desc()).limit(limit).offset(offset))
     return listing([message_json(m) for m in rows], total)
@@ -169,8 +171,6 @@ def resend_message(project_id: int, message_id: int):
         raise problems.not_found()
     outbound.resend(message)
     db.session.commit()
-    from app import messaging_jobs
-
-    messaging_jobs.enqueue_send([message.id])
+    jobs.enqueue_send([message.id])
     db.session.refresh(message)
     return jsonify(message_json(message))

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Conversation
+from app.messaging import idle
+from app.models import Conversation, Message
 from app.models.base import utcnow
-from app.services import conversations
 from tests.app.messaging.helpers import QUESTIONS, messages
 
 PHONE = "+254700000001"
@@ -27,10 +27,11 @@ def test_an_idle_survey_is_reminded_once_then_expired_then_resumed(simulate, run
     simulate("MAJI")
     simulate("Kisima")
     later = utcnow() + timedelta(hours=1)
-    outcome = conversations.tick_idle(now=later, idle_seconds=600)
-    assert [m.text for m in outcome.send] == [f"Reminder: {QUESTIONS[1]}"]
-    assert conversations.tick_idle(now=later, idle_seconds=600).send == []  # not idle yet
-    conversations.tick_idle(now=later + timedelta(hours=1), idle_seconds=600)
+    outcome = idle.tick_idle(now=later, idle_seconds=600)
+    assert [db.session.get(Message, i).text for i in outcome.send] == [
+        f"Reminder: {QUESTIONS[1]}"]
+    assert idle.tick_idle(now=later, idle_seconds=600).send == []  # not idle yet
+    idle.tick_idle(now=later + timedelta(hours=1), idle_seconds=600)
     conversation = db.session.scalars(select(Conversation)).one()
     assert conversation.status == "expired"
     assert simulate("habari").get_json()["replies"] == [QUESTIONS[1]]

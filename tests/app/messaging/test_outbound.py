@@ -10,8 +10,8 @@ import responses
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Channel, Contact, Message
-from app.services import contacts, outbound
+from app.messaging import contacts, outbound
+from app.models import Channel, Message
 from tests.app.messaging.helpers import QUESTIONS, messages, path
 
 SEND_URL = "https://api.africastalking.com/version1/messaging"
@@ -113,34 +113,34 @@ def test_retries_stop_after_the_last_attempt(client, channel):
 
 def test_nothing_is_queued_for_an_opted_out_person(app, channel):
     row = db.session.get(Channel, channel["id"])
-    contact = contacts.get_or_create(row.project_id, PHONE)
-    contacts.opt_out(contact)
-    assert outbound.queue(row, contact, "Hello") is None
+    person = contacts.find_or_create(row.project_id, PHONE)
+    contacts.opt_out(person.id)
+    assert outbound.queue(row, contacts.lock(person.id), "Hello") is None
     db.session.commit()
     assert messages("out") == []
 
 
 def test_a_queued_message_is_not_sent_if_the_person_opted_out_meanwhile(app, channel):
     row = db.session.get(Channel, channel["id"])
-    contact = contacts.get_or_create(row.project_id, PHONE)
-    message = outbound.queue(row, contact, "Hello")
+    person = contacts.find_or_create(row.project_id, PHONE)
+    message_id = outbound.queue(row, person, "Hello")
     db.session.commit()
-    contacts.opt_out(db.session.get(Contact, contact.id))
+    contacts.opt_out(person.id)
     db.session.commit()
     with responses.RequestsMock() as mock:  # any HTTP call would fail here
-        assert outbound.send(message.id) == "failed"
+        assert outbound.send(message_id) == "failed"
         assert len(mock.calls) == 0
-    assert db.session.get(Message, message.id).error == "opted out"
+    assert db.session.get(Message, message_id).error == "opted out"
 
 
 def test_a_second_job_for_the_same_message_sends_nothing(app, channel):
     row = db.session.get(Channel, channel["id"])
-    message = outbound.queue(row, contacts.get_or_create(row.project_id, PHONE), "Hello")
+    message_id = outbound.queue(row, contacts.find_or_create(row.project_id, PHONE), "Hello")
     db.session.commit()
     with responses.RequestsMock() as mock:
         mock.post(SEND_URL, json=OK)
-        assert outbound.send(message.id) == "sent"
-        assert outbound.send(message.id) == "skipped"
+        assert outbound.send(message_id) == "sent"
+        assert outbound.send(message_id) == "skipped"
         assert len(mock.calls) == 1
 
 

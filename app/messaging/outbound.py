@@ -12,12 +12,15 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from app import problems, queues
+from app import crypto, problems, queues
 from app.extensions import db
+from app.messaging import channels as channel_service
+from app.messaging import contacts
+from app.messaging.contacts import Person
+from app.messaging.store import Place
+from app.messaging.turn import Turn, store_messages
 from app.models import Channel, Contact, Message
 from app.models.base import utcnow
-from app.services import channels as channel_service
-from app.services import contacts
 from sms_flows.providers import SendFailed, get_provider
 from sms_flows.types import DeliveryReport, advances
 
@@ -26,19 +29,14 @@ MAX_ATTEMPTS = 4
 RESENDABLE = ("failed", "unknown", "sending")
 
 
-def queue(channel: Channel, contact: Contact, text: str, *, conversation_id: int | None = None,
-          status: str = "queued", now: datetime | None = None) -> Message | None:
-    """Store one reply to send; None (nothing stored) when the person has opted out."""
-    if contact.opted_out_at is not None:
-        log.info("outbound.suppressed contact=%s channel=%s reason=opted-out", contact.id,
-                 channel.id)
-        return None
-    now = now or utcnow()
-    message = Message(project_id=channel.project_id, channel_id=channel.id, contact_id=contact.id,
-                      conversation_id=conversation_id, direction="out", text=text, status=status,
-                      attempts=0, created_at=now, status_at=now)
-    db.session.add(message)
-    return message
+def queue(channel: Channel, person: Person, text: str, *,
+          now: datetime | None = None) -> int | None:
+    """Store one message to send (the caller commits, then hands the id to `jobs`); None
+    (nothing stored) when the person has opted out."""
+    turn = Turn(channel.id, channel.project_id, Place(True, False, {}, {}), person, None,
+                now or utcnow())
+    store_messages(turn, None, [text])
+    return turn.outcome.send[0] if turn.outcome.send else None
 
 
 def send(message_id: int) -> str:
@@ -64,15 +62,16 @@ def send(message_id: int) -> str:
     throttle(channel)
     try:
         result = provider.send(
-            channel_service.credentials(channel), channel.address, contacts.phone_of(contact),
-            message.text, status_callback=channel_service.webhook_urls(channel).get("status"),
+            channel_service.credentials(channel), channel.address,
+            crypto.decrypt(contact.phone_encrypted), message.text,
+            status_callback=channel_service.webhook_urls(channel).get("status"),
             settings=channel.settings)
     except SendFailed as failure:
         log.warning("outbound.failed message=%s channel=%s retry=%s ambiguous=%s reason=%s",
                     message.id, channel.id, failure.retry, failure.ambiguous, failure.reason)
         message.provider_status = failure.provider_status
         if failure.opted_out:
-            contacts.opt_out(contact)
+            contacts.opt_out(contact.id)
             return _finish(message, "failed", error=f"opted out: {failure.reason}")
         if failure.ambiguous:
             return _finish(message, "unknown", error=failure.reason)
@@ -119,9 +118,9 @@ def apply_report(channel: Channel, report: DeliveryReport) -> Message | None:
         Message.channel_id == channel.id, Message.direction == "out",
         Message.provider_message_id == report.provider_id))
     if report.opted_out_phone:
-        contact = contacts.find_contact(channel.project_id, report.opted_out_phone)
-        if contact is not None:
-            contacts.opt_out(contact)
+        person = contacts.find(channel.project_id, report.opted_out_phone)
+        if person is not None:
+            contacts.opt_out(person.id)
     if message is None:
         return None
     if advances(message.status, report.status):

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app import crypto, problems
 from app.extensions import db
-from app.models import CHANNEL_KINDS, Channel, Form
+from app.messaging import store
+from app.models import CHANNEL_KINDS, Channel
 from app.models.base import utcnow
 from sms_flows.providers import PROVIDERS, get_provider
 from sms_flows.providers.africastalking import secret_matches
@@ -51,17 +52,10 @@ def _check_settings(project_id: int, settings: Mapping[str, Any]) -> dict[str, A
     if not isinstance(settings, Mapping):
         raise problems.unexpected_value("settings", settings, "expected an object")
     form_id = settings.get("form")
-    if form_id is not None and form_for(project_id, str(form_id)) is None:
+    if form_id is not None and store.form_by_xml_id(project_id, str(form_id)) is None:
         raise problems.unexpected_value("settings.form", form_id,
                                         "no published form with that xmlFormId in this project")
     return dict(settings)
-
-
-def form_for(project_id: int, xml_form_id: str) -> Form | None:
-    """A published, live form of the project by its xmlFormId."""
-    return db.session.scalar(select(Form).where(
-        Form.project_id == project_id, Form.xml_form_id == xml_form_id,
-        Form.deleted_at.is_(None), Form.current_version_id.is_not(None)))
 
 
 def list_channels(project_id: int) -> list[Channel]:
@@ -114,7 +108,7 @@ def webhook_urls(channel: Channel) -> dict[str, str]:
 class ChannelRef:
     """What never changes about a channel once created (provider, kind, address, project,
     credentials, callback secret), cached per process; `enabled`, `deleted_at` and `settings`
-    change, so they are read from the database with the work itself (see conversations)."""
+    change, so they are read from the database with the work itself (see messaging.turn)."""
 
     id: int
     project_id: int
@@ -148,7 +142,7 @@ def webhook_ref(channel_id: int, secret: str) -> ChannelRef | None:
     Only immutable facts are cached, and a hit is trusted only when the presented secret
     matches the cached one (256 random bits name one row); a miss or a mismatch reads the row.
     It does NOT say the channel is live: callers check `enabled`/`deleted_at` in the same
-    transaction as their work (conversations does it in its first statement; other hooks
+    transaction as their work (a turn does it in its first statement; other hooks
     call `live_channel`), so disabling a channel takes effect at once in every worker.
     """
     key = (str(db.engine.url), channel_id)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from app import queues
 from app.config import setting
+from app.messaging import outbound
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,6 @@ def enqueue_send(message_ids: Sequence[int]) -> None:
 
 def send_inline(message_id: int) -> str:
     """Send now in this process, retrying the retryable a few times with short pauses."""
-    from app.services import outbound
-
     delays = setting("SMS_INLINE_RETRY_DELAYS")
     outcome = outbound.send(message_id)
     for delay in delays:
@@ -59,8 +58,6 @@ def send_inline(message_id: int) -> str:
 def send_message_job(message_id: int) -> str:
     """The RQ job: send one message; raise RetrySend to have RQ try again later."""
     with queues.job_context():
-        from app.services import outbound
-
         outcome = outbound.send(message_id)
         if outcome == "retry":
             raise RetrySend(f"message {message_id}: provider did not take it; will retry")

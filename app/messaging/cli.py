@@ -29,7 +29,7 @@ def channels_create(project_id: int, provider: str, kind: str, address: str,
                     username: str | None, api_key: str | None, account_sid: str | None,
                     auth_token: str | None, xml_form_id: str | None, settings_json: str) -> None:
     """Create a channel and print its id and webhook URLs."""
-    from app.services import channels as channel_service
+    from app.messaging import channels as channel_service
     from app.services.projects import get_project
 
     if get_project(project_id) is None:
@@ -58,12 +58,12 @@ def channels_create(project_id: int, provider: str, kind: str, address: str,
 @channels_cli.command("send-queued")
 def channels_send_queued() -> None:
     """Hand every queued outbound message to the sender (after Redis was down, say)."""
-    from app import messaging_jobs
+    from app.messaging import jobs
     from app.models import Message
 
     ids = list(db.session.scalars(select(Message.id).where(
         Message.direction == "out", Message.status == "queued").order_by(Message.id)))
-    messaging_jobs.enqueue_send(ids)
+    jobs.enqueue_send(ids)
     click.echo(f"{len(ids)} message(s) handed to the sender")
 
 
@@ -71,8 +71,8 @@ def channels_send_queued() -> None:
 @click.option("--idle-seconds", type=int, default=600, show_default=True)
 def channels_tick(idle_seconds: int) -> None:
     """Remind or expire idle SMS surveys (run every few minutes, e.g. from cron)."""
-    from app.services import conversations
+    from app.messaging import finish, idle
 
-    outcome = conversations.tick_idle(idle_seconds=idle_seconds)
-    conversations.after_commit(outcome)
+    outcome = idle.tick_idle(idle_seconds=idle_seconds)
+    finish.after_commit(outcome)
     click.echo(f"{len(outcome.send)} reminder(s) queued")

@@ -1,0 +1,90 @@
+"""A text or a USSD hop in: one turn (app.messaging.turn), the same path for every case.
+
+The usual text (a known person answering their open survey) costs three statements: the
+person and survey read and locked, the survey saved, the inbound and its replies stored. A
+first text, a command, an opt-out, a form switch or a USSD menu add the statements they need,
+in the same steps. The caller commits with `commit_with_retry` and then calls
+`finish.after_commit`.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from app.messaging import contacts, store, ussd
+from app.messaging.store import ACTIVE, SIMULATOR
+from app.messaging.turn import (
+    ChannelLike,
+    Outcome,
+    begin,
+    open_survey,
+    respond_to_text,
+    resume,
+    step,
+    store_messages,
+)
+from app.models.base import utcnow
+from sms_flows.types import InboundMessage, UssdRequest
+
+
+def receive_sms(channel: ChannelLike, inbound: InboundMessage, *, now: datetime | None = None,
+                simulate: bool = False, require_live: bool = False) -> Outcome:
+    """One text in: the turn, its replies stored (not committed). `require_live` (webhooks):
+    raise ChannelGone when the channel is disabled or deleted; `simulate`: replies are shown,
+    not sent."""
+    turn = begin(channel, inbound.sender, now or utcnow(), require_live=require_live)
+    replies = respond_to_text(turn, inbound.text)
+    status, provider_status = ("delivered", "simulated") if simulate else ("queued", None)
+    if not store_messages(turn, (inbound.text, inbound.provider_id), replies, status,
+                          provider_status):
+        return Outcome(duplicate=True)
+    return turn.outcome
+
+
+def receive_ussd(channel: ChannelLike, hop: UssdRequest, *, now: datetime | None = None,
+                 dedup_key: str | None = None, require_live: bool = False) -> Outcome:
+    """One USSD hop in, one screen out; the state is ours, keyed by session and phone.
+
+    A hop is identified by its session and how many answers the history holds, so a
+    provider's retry of a hop gets the same screen and never advances the survey twice.
+    """
+    turn = begin(channel, hop.phone, now or utcnow(), require_live=require_live)
+    turn.session_key = hop.session_id
+    if turn.survey is None:
+        replies = open_survey(turn, "", "ussd")
+    elif hop.answer is None:  # dialled again after the network cut the session: resume
+        replies = resume(turn)
+    else:
+        replies = step(turn, hop.answer)
+    screen = ussd.screen(replies, turn.survey is not None and turn.survey.status == ACTIVE)
+    if not store_messages(turn, (hop.answer or "", dedup_key or f"{hop.session_id}:{hop.hop}"),
+                          [screen], "delivered"):
+        return Outcome(duplicate=True, screen=store.last_screen(turn.channel_id, turn.person.id))
+    turn.outcome.screen = screen
+    turn.outcome.replies = [screen]
+    return turn.outcome
+
+
+def simulate(channel: ChannelLike, kind: str, address: str, phone: str, text: str,
+             now: datetime | None = None, *, submit: bool = False) -> Outcome:
+    """The same turn, nothing sent: an SMS channel takes `text` as a text; a USSD channel
+    takes it as the next answer, or dials when no session is open.
+
+    A simulated conversation is marked (session_key "simulator"). When it finishes, its
+    instance is kept on the conversation but NOT stored as a submission unless `submit`;
+    a stored one gets the channel `simulated-sms`, `simulated-ussd` or `simulated-compact`,
+    so it can be told apart from (and excluded with) real data.
+    """
+    if kind == "ussd":
+        person = contacts.find(channel.project_id, phone)
+        dial = person is None or store.active(channel.id, person.id) is None
+        hop = UssdRequest(session_id=SIMULATOR, service_code=address, phone=phone,
+                          text="" if dial else text)
+        outcome = receive_ussd(channel, hop, now=now, dedup_key=f"simulator:{uuid.uuid4().hex}")
+    else:
+        inbound = InboundMessage(sender=phone, recipient=address, text=text, provider_id="")
+        outcome = receive_sms(channel, inbound, now=now, simulate=True)
+        if outcome.conversation_id is not None:
+            store.mark_simulated(outcome.conversation_id)
+    outcome.submit_simulated = submit
+    return outcome
