@@ -3,7 +3,8 @@ app, with the RQ scheduler (delayed retries of SMS sends, pipeline rows, webhook
 
 At start and every PIPELINE_SWEEP_SECONDS it runs RQ's registry cleanup (which requeues jobs
 abandoned by a killed worker), re-tags what a mapping or classifier change made stale, and
-re-sends outbox rows that never reached Redis.
+re-sends outbox rows that never reached Redis; at start and hourly it removes the half-written
+storage files of killed writers.
 """
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from app import queues
 from app.config import setting
 from app.extensions import db
 from app.pipeline import dispatch, reprocess, tagging
+from app.services.storage import remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK_SECONDS = 30
+# Half-written storage files of killed writers are looked for once an hour (a walk of the tree).
+TEMP_SWEEP_SECONDS = 3600
 # Rows sent to Redis longer ago than this and still pending are looked up again.
 RECHECK_SECONDS = 600
 
@@ -29,7 +33,20 @@ class _Sweeping:
         # any fork, so every work-horse shares it.
         with queues.job_context():
             tagging.get_classifier()
+            self._sweep_storage_temp()
             return super().work(*args, **kwargs)  # type: ignore[misc]
+
+    def _sweep_storage_temp(self) -> None:
+        """At start and hourly (one worker at a time): stale `.tmp-*` files in STORAGE_DIR."""
+        lock = f"{queues.queue_name(queues.FRESH)}:storage-temp-sweep"
+        if not self.connection.set(lock, "1", nx=True, ex=TEMP_SWEEP_SECONDS):  # type: ignore[attr-defined]
+            return
+        try:
+            removed = remove_stale_temp_files()
+            if removed:
+                log.info("storage sweep removed=%s stale temporary files", removed)
+        except OSError:
+            log.exception("storage sweep failed; the next hour tries again")
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[misc]
@@ -40,6 +57,7 @@ class _Sweeping:
         # One sweeper at a time across workers; a duplicate send would be harmless but wasteful.
         if not self.connection.set(lock, "1", nx=True, ex=SWEEP_LOCK_SECONDS):  # type: ignore[attr-defined]
             return
+        self._sweep_storage_temp()
         try:
             retags = reprocess.request_stale_retags()
             sent = dispatch.sweep(recheck_after=RECHECK_SECONDS)

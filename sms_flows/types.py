@@ -114,7 +114,7 @@ class SendResult:
     provider_status: str
 
 
-# --- the seam between the plumbing (app/services/conversations.py) and the engine ----------
+# --- the seam between the plumbing (app/messaging/turn.py) and the engine ----------
 
 
 @dataclass(frozen=True)

@@ -88,9 +88,9 @@ def place(row: Any) -> Place:
 
 
 @functools.cache
-def _statements() -> dict[str, Any]:
-    """Built once per process with bind parameters: building and cache-keying a statement per
-    request cost more CPU than running it."""
+def _statements(dialect: str) -> dict[str, Any]:
+    """Built once per process and dialect with bind parameters: building and cache-keying a
+    statement per request cost more CPU than running it."""
     surveys = V.outerjoin(FV, FV.c.id == V.c.form_version_id)
     channel = CH.join(P, P.c.id == CH.c.project_id)
     return {
@@ -126,7 +126,7 @@ def _statements() -> dict[str, Any]:
 
 
 def _run(name: str, params: dict[str, Any]) -> Any:
-    return db.session.execute(_statements()[name], params)
+    return db.session.execute(_statements(sql.dialect())[name], params)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -158,7 +158,7 @@ def test_inline_batches_give_the_queued_results(app, water_form, submit, queued)
 
 
 def test_flask_worker_serves_the_sms_queue_too(queued, runner):
-    from app import messaging_jobs
+    from app.messaging import jobs as messaging_jobs
 
     sms = queues.queue(queues.SMS)
     job = sms.enqueue(messaging_jobs.send_message_job, 987654)  # no such message: skipped

@@ -6,9 +6,9 @@ import os
 import time
 from pathlib import Path
 
-from app.pipeline import queues
-from app.pipeline.worker import SimplePipelineWorker
+from app import queues
 from app.services.storage import remove_stale_temp_files, write_file
+from app.worker import InProcessWorker
 
 
 def _plant(root: Path, name: str, age: float) -> Path:
@@ -32,17 +32,17 @@ def test_only_stale_temporary_files_go_and_stored_blobs_stay(app, tmp_path):
 def test_a_starting_worker_sweeps_once_an_hour_across_workers(app, redis_url):
     import uuid
 
-    app.config.update(REDIS_URL=redis_url, PIPELINE_PREFIX=f"t{uuid.uuid4().hex[:12]}")
+    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=f"t{uuid.uuid4().hex[:12]}")
     root = Path(app.config["STORAGE_DIR"])
     first = _plant(root, ".tmp-first", 3600)
-    worker = SimplePipelineWorker(queues.all_queues(), connection=queues.connection())
+    worker = InProcessWorker(queues.worker_queues(), connection=queues.connection())
     try:
         worker.work(burst=True)
         assert not first.exists()
         second = _plant(root, ".tmp-second", 3600)
-        SimplePipelineWorker(queues.all_queues(), connection=queues.connection()).work(burst=True)
+        InProcessWorker(queues.worker_queues(), connection=queues.connection()).work(burst=True)
         assert second.exists()  # another worker swept within the hour
     finally:
         conn = queues.connection()
-        for key in conn.scan_iter(f"*{app.config['PIPELINE_PREFIX']}*"):
+        for key in conn.scan_iter(f"*{app.config['QUEUE_PREFIX']}*"):
             conn.delete(key)
