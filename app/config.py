@@ -109,8 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
             "bytes/s a longer upload must average from its start; slower ones get 408", int),
     Setting("ODK_VALIDATE", True, "on", "run ODK Validate when Java is present", _flag),
     Setting("INDICATOR_CACHE_SECONDS", 60, "60",
-            "seconds a process keeps an indicator's suppressed public tables before recomputing",
-            int),
+            "seconds a process reuses an indicator's suppressed public tables", int),
     Setting("QUEUE_PREFIX", "datashift", "`datashift`",
             "names every RQ queue (`{prefix}-sms`, `-pipeline`, `-bulk`, `-exports`) and job id, "
             "so several installs share a Redis"),

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from app.queries import form_models
 from forms.indicators import BoundIndicator, IndicatorError, IndicatorSpec, bind, spec_from_json
-from forms.model import FormModel, parse_xform
+from forms.model import FormModel
 
 
-@lru_cache(maxsize=64)
 def form_model(sha256: str, xml: str) -> FormModel:
-    """A form version parsed once per process (keyed by its sha256)."""
-    return parse_xform(xml.encode("utf-8"))
+    """A form version's parsed form, from the one form cache (keyed by its sha256)."""
+    return form_models.model(sha256, lambda: xml)
 
 
 def spec_of(definition: dict) -> IndicatorSpec:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from app import queues
 from app.extensions import db
 from app.indicators import contributions
 
@@ -20,8 +21,6 @@ def rebuild_later(indicator_ids: Iterable[int]) -> None:
     """Recompute these indicators over their forms' submissions once the caller commits.
     Should Redis be down then, `flask indicators rebuild` catches up (rows stay marked
     `rebuilding`)."""
-    from app.pipeline import queues
-
     ids = list(indicator_ids)
     if queues.redis_url() is None:
         for indicator_id in ids:
@@ -35,12 +34,10 @@ def _queue_after_commit(session: Session) -> None:
     ids = session.info.pop(_PENDING, None)
     if not ids:
         return
-    from app.pipeline import queues
-
     for indicator_id in ids:
         try:
             queues.queue(queues.BULK).enqueue(
-                rebuild, indicator_id, job_id=f"{queues.prefix()}-indicator-{indicator_id}",
+                rebuild, indicator_id, job_id=queues.job_id("indicator", indicator_id),
                 job_timeout=3600, result_ttl=600,
                 description=f"rebuild indicator {indicator_id}")
         except Exception:
@@ -55,9 +52,7 @@ def _forget_after_rollback(session: Session, _previous_transaction) -> None:
 
 def rebuild(indicator_id: int) -> str:
     """The RQ job: recompute one indicator inside the app."""
-    from app.pipeline.jobs import job_context
-
-    with job_context():
+    with queues.job_context():
         try:
             return f"{contributions.rebuild(indicator_id)} submissions"
         finally:

@@ -11,6 +11,7 @@ from app.indicators import contributions
 from app.indicators.binding import form_model
 from app.models import Form, FormVersion, Indicator, OfficialSeries
 from app.models.base import utcnow
+from app.queries.forms import get_form
 from forms.indicators import IndicatorError, IndicatorSpec, bind, spec_from_json
 
 
@@ -53,8 +54,6 @@ def _checked(spec: IndicatorSpec, form: Form) -> None:
 
 
 def _form(project_id: int, xml_form_id: Any) -> Form:
-    from app.services.forms import get_form
-
     if not isinstance(xml_form_id, str) or not xml_form_id:
         raise problems.missing_parameter("form")
     form = get_form(project_id, xml_form_id)

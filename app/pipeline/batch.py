@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from app import sql
 from app.extensions import db
+from app.indicators import contributions as indicators
 from app.models import CleanedRecord, Form, FormVersion, Project, SdgTag, SubmissionDef
 from app.models.base import utcnow
 from app.pipeline import hooks, tagging
@@ -124,6 +125,7 @@ def _process_batch(rows: list[OutboxRow], *, handoff: bool) -> BatchOutcome:
             for row in by_def[def_id]:
                 failed[row] = error_message(error)
     _save_many(results)
+    indicators.apply(sorted(results))
     # A version gone (deleted) counts as done: there is nothing to compute.
     done = [r.outbox_id for r in rows if r not in failed and r.outbox_id is not None]
     if done:

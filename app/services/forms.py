@@ -9,18 +9,13 @@ from app import problems
 from app.extensions import db
 from app.models import Audit, Form, FormAttachment, FormVersion
 from app.models.base import utcnow
+from app.queries.forms import get_form  # noqa: F401  (callers say form_service.get_form)
 from app.services import storage
 from forms.xlsform import CompiledForm, set_version
 
 
 def _md5(xml: bytes) -> str:
     return hashlib.md5(xml).hexdigest()
-
-
-def get_form(project_id: int, xml_form_id: str) -> Form | None:
-    return db.session.scalar(select(Form).where(
-        Form.project_id == project_id, Form.xml_form_id == xml_form_id,
-        Form.deleted_at.is_(None)))
 
 
 def _new_version(form: Form, compiled: CompiledForm, actor_id: int | None,

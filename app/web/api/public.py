@@ -12,7 +12,7 @@ from app import problems
 from app.extensions import db
 from app.indicators import public, series, service
 from app.models import Project, PublicDashboard
-from app.web.api import api
+from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, success
 from app.web.api.projects import project_or_404
 
