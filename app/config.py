@@ -107,6 +107,23 @@ SETTINGS: tuple[Setting, ...] = (
             "arrive; also bounds each send of a response", int),
     Setting("UPLOAD_MIN_RATE", 1024, "1024",
             "bytes/s a longer upload must average from its start; slower ones get 408", int),
+    # Poison submissions (app/pipeline/poison.py): a worker's address space is capped at its
+    # size at start + PIPELINE_JOB_MEMORY_MB; each version's cleaning and tagging may use
+    # PIPELINE_VERSION_CPU_SECONDS of CPU.
+    Setting("PIPELINE_JOB_MEMORY_MB", 1024, "1024",
+            "memory a pipeline worker may grow by over its size at start (its address space is "
+            "capped there; 0: no cap)", int),
+    Setting("PIPELINE_VERSION_CPU_SECONDS", 60, "60",
+            "CPU seconds one submission version's cleaning and tagging may use (0: no limit)",
+            float),
+    # SMS cost safety: over these, inbound is stored, not answered (a "slow down" once), and
+    # outbound stored as throttled, not sent.
+    Setting("SMS_NUMBER_PER_MINUTE", 20, "20",
+            "texts one number may send a channel a minute (and be sent: twice that); more are "
+            "stored, not answered (0: no limit)", int),
+    Setting("SMS_CHANNEL_PER_MINUTE", 6000, "6000",
+            "texts a channel takes (and sends) a minute; more are stored, not answered "
+            "(0: no limit)", int),
     Setting("ODK_VALIDATE", True, "on", "run ODK Validate when Java is present", _flag),
     Setting("INDICATOR_CACHE_SECONDS", 60, "60",
             "seconds a process reuses an indicator's suppressed public tables", int),

@@ -16,7 +16,7 @@ from rq import SimpleWorker, Worker
 from app import queues
 from app.config import setting
 from app.extensions import db
-from app.pipeline import dispatch, reprocess, tagging
+from app.pipeline import dispatch, poison, reprocess, tagging
 from app.services.storage import remove_stale_temp_files
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,9 @@ class _Sweeping:
         # any fork, so every work-horse shares it.
         with queues.job_context():
             tagging.get_classifier()
+            cap = poison.limit_worker_memory()
+            if cap:
+                log.info("worker address space capped at %s MiB", cap // 2 ** 20)
             self._sweep_storage_temp()
             return super().work(*args, **kwargs)  # type: ignore[misc]
 

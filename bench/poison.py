@@ -89,7 +89,7 @@ def main() -> None:
         project_id, _token = _setup(url, storage)
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "STORAGE_DIR": storage,
-                          "REDIS_URL": os.environ["REDIS_URL"], "PIPELINE_PREFIX": prefix,
+                          "REDIS_URL": os.environ["REDIS_URL"], "QUEUE_PREFIX": prefix,
                           "PIPELINE_BATCH": args.batch, "ODK_VALIDATE": False})
         try:
             # 1. Memory: a worker processing the largest allowed submission, and one a small.

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.indicators import contributions as indicators
 from app.models import CleanedRecord, Form, FormVersion, Project, SdgTag, SubmissionDef
 from app.models.base import utcnow
-from app.pipeline import hooks, tagging
+from app.pipeline import hooks, poison, tagging
 from app.pipeline.clean import Cleaned, PhonePolicy, clean_instance
 from app.pipeline.disaggregation import disaggregate
 from app.pipeline.fields import FormSpec, instance_root, spec_for
@@ -118,8 +118,9 @@ def _process_batch(rows: list[OutboxRow], *, handoff: bool) -> BatchOutcome:
     failed: dict[OutboxRow, str] = {}
     for def_id, sub_def in sorted(defs.items()):
         try:
-            results[def_id] = _compute(sub_def, contexts[sub_def.form_version_id])
-        except Exception as error:
+            with poison.cpu_bound():
+                results[def_id] = _compute(sub_def, contexts[sub_def.form_version_id])
+        except Exception as error:  # MemoryError and VersionTooCostly included
             log.warning("pipeline def_id=%s failed: %s", def_id, error_message(error),
                         exc_info=True)
             for row in by_def[def_id]:

@@ -18,11 +18,13 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from redis.exceptions import RedisError
+from rq import get_current_job
 from rq.job import Job, JobStatus
 
 from app import queues
 from app.config import setting
 from app.extensions import db
+from app.pipeline import poison
 from app.pipeline.batch import PipelineError, process_rows
 from app.queries import outbox
 from app.queries.outbox import OutboxRow
@@ -35,6 +37,11 @@ IN_FLIGHT = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED}
 # A flag outliving its job (the enqueue failed half-way) only delays the next drain this long.
 FLAG_SECONDS = 60
+INTERRUPTED = "interrupted: the worker processing its batch stopped; it runs alone now"
+
+
+class Quarantined(PipelineError):
+    """A version that killed its worker too often: recorded as failed, not run again."""
 
 
 def batch_size() -> int:
@@ -87,15 +94,34 @@ def drain(kind: str = queues.FRESH, after: int = 0) -> str:
         if not rows:
             db.session.commit()
             return "nothing pending"
+        # Rows whose last batch died with its worker run alone, each in a job of its own, so
+        # a poison among them cannot take this batch down too (app/pipeline/poison.py).
+        survivors = poison.interrupted([r.outbox_id for r in rows if r.outbox_id is not None])
+        if survivors:
+            rows = [r for r in rows if r.outbox_id not in survivors]
+            outbox.record_failure(sorted(survivors), INTERRUPTED, handed_off=True)
+        ids = [r.outbox_id for r in rows if r.outbox_id is not None]
+        poison.started(ids)
         outcome = process_rows(rows, handoff=True)
+        poison.finished(ids)
         _handoff([r.outbox_id for r in outcome.failed if r.outbox_id is not None])
-        return f"processed {len(outcome.processed)}, handed off {len(outcome.failed)}"
+        if survivors:
+            _handoff(sorted(survivors), delay=False)
+        return (f"processed {len(outcome.processed)}, handed off "
+                f"{len(outcome.failed) + len(survivors)}")
 
 
 def process_outbox(outbox_id: int) -> str:
-    """RQ job for one outbox row; raises on failure so RQ retries it."""
+    """RQ job for one outbox row; raises on failure so RQ retries it (a quarantined row goes
+    straight to the failed registry: retrying it would only kill another worker)."""
     with queues.job_context():
-        return run_outbox(outbox_id)
+        try:
+            return run_outbox(outbox_id)
+        except Quarantined:
+            job = get_current_job()
+            if job is not None:
+                job.retries_left = 0
+            raise
 
 
 def run_outbox(outbox_id: int) -> str:
@@ -107,8 +133,19 @@ def run_outbox(outbox_id: int) -> str:
     if row.processed_at is not None:
         db.session.rollback()
         return "already processed"
+    counted = queues.redis_url() is not None
+    if counted:
+        reason = poison.quarantine_reason(poison.started([row.id])[row.id])
+        if reason is not None:
+            outbox.record_failure([row.id], reason, handed_off=False)
+            db.session.commit()
+            log.error("pipeline outbox_id=%s def_id=%s %s", row.id, row.submission_def_id,
+                      reason)
+            raise Quarantined(reason)
     outcome = process_rows([OutboxRow(row.id, row.submission_def_id, row.event)],
                            isolate=False)
+    if counted:
+        poison.finished([row.id])
     if outcome.failed:
         raise PipelineError(next(iter(outcome.failed.values())))
     return "processed"
@@ -151,8 +188,10 @@ def _drain_started(kind: str) -> None:
         log.warning("pipeline could not clear the %s drain flag; it expires by itself", kind)
 
 
-def enqueue_single(outbox_ids: Iterable[int], first_attempt_done: bool = False) -> int:
-    """Give rows their own job (job id = outbox id) unless Redis holds it already; -> sent."""
+def enqueue_single(outbox_ids: Iterable[int], first_attempt_done: bool = False,
+                   delay: bool = True) -> int:
+    """Give rows their own job (job id = outbox id) unless Redis holds it already; -> sent.
+    `first_attempt_done`: one attempt is spent (and, with `delay`, the first backoff waited)."""
     ids = list(outbox_ids)
     if not ids:
         return 0
@@ -164,24 +203,25 @@ def enqueue_single(outbox_ids: Iterable[int], first_attempt_done: bool = False) 
         return 0
     events = outbox.events_of(todo)
     done = 1 if first_attempt_done else 0
-    delay = (setting("PIPELINE_RETRY_INTERVALS") or [0])[0] if first_attempt_done else 0
+    wait = (setting("PIPELINE_RETRY_INTERVALS") or [0])[0] if first_attempt_done and delay else 0
     for outbox_id in todo:
         queue = queues.queue(outbox.kind_for(events.get(outbox_id, "")))
         options = {"job_id": outbox_job_id(outbox_id), "job_timeout": queues.PIPELINE_TIMEOUT,
                    "result_ttl": queues.RESULT_TTL, "retry": retry_policy(done),
                    "description": f"outbox {outbox_id} {events.get(outbox_id)}"}
-        if delay > 0:
-            queue.enqueue_in(timedelta(seconds=delay), process_outbox, outbox_id, **options)
+        if wait > 0:
+            queue.enqueue_in(timedelta(seconds=wait), process_outbox, outbox_id, **options)
         else:
             queue.enqueue(process_outbox, outbox_id, **options)
     outbox.mark_sent(todo)
     return len(todo)
 
 
-def _handoff(outbox_ids: list[int]) -> None:
+def _handoff(outbox_ids: list[int], delay: bool = True) -> None:
     """Failed in a batch: each row now gets its own job (its retries, then the failed
-    registry). If Redis is gone the sweep finds them (attempts > 0, no job)."""
+    registry; `delay`: after the first retry interval). If Redis is gone the sweep finds them
+    (attempts > 0, no job)."""
     try:
-        enqueue_single(outbox_ids, first_attempt_done=True)
+        enqueue_single(outbox_ids, first_attempt_done=True, delay=delay)
     except Exception:
         log.exception("pipeline could not hand off failed rows %s; the sweep will", outbox_ids)

@@ -26,7 +26,8 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 
-from app.pipeline import queues
+from app import queues
+from app.config import setting
 
 log = logging.getLogger(__name__)
 KILLS_BEFORE_QUARANTINE = 2
@@ -43,7 +44,7 @@ class VersionTooCostly(RuntimeError):
 def limit_worker_memory() -> int | None:
     """Cap this process's address space at its current size + PIPELINE_JOB_MEMORY_MB (0: no
     cap); -> the cap in bytes. Called once by a worker before it takes jobs."""
-    extra = int(queues.setting("PIPELINE_JOB_MEMORY_MB", 1024))
+    extra = int(setting("PIPELINE_JOB_MEMORY_MB"))
     if extra <= 0:
         return None
     with open("/proc/self/statm") as statm:
@@ -60,7 +61,7 @@ def limit_worker_memory() -> int | None:
 def cpu_bound() -> Iterator[None]:
     """Raise VersionTooCostly in the block after PIPELINE_VERSION_CPU_SECONDS of CPU. Only in
     the main thread (signals): inline processing in a web thread is bounded by the request."""
-    seconds = float(queues.setting("PIPELINE_VERSION_CPU_SECONDS", 60))
+    seconds = float(setting("PIPELINE_VERSION_CPU_SECONDS"))
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -11,7 +11,7 @@ from app import queues
 from app.config import setting
 from app.extensions import db
 from app.models import PipelineOutbox
-from app.pipeline import dispatch, jobs
+from app.pipeline import dispatch, jobs, poison
 from app.queries import outbox
 
 
@@ -65,6 +65,9 @@ def retry_failed() -> int:
                 registry.remove(job_id)
                 continue
             job.retries_left = int(setting("PIPELINE_MAX_RETRIES"))
+            outbox_id = jobs.outbox_id_of(job.id)
+            if outbox_id is not None:
+                poison.forget([outbox_id])  # a quarantined row gets its chances again
             registry.requeue(job)
             count += 1
     return count

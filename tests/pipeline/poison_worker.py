@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from app import create_app
-from app.pipeline import jobs, queues, tagging
-from app.pipeline.worker import SimplePipelineWorker
+from app import create_app, queues
+from app.pipeline import batch, tagging
+from app.worker import InProcessWorker
 from tests.pipeline.conftest import FakeClassifier
 
 POISON = b"KILL-THE-WORKER"
@@ -23,24 +23,24 @@ POISON = b"KILL-THE-WORKER"
 
 def main(database_url: str, redis_url: str, prefix: str, clock: str = "") -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
-                      "PIPELINE_PREFIX": prefix, "SECRET_KEY": "test-secret",
+                      "QUEUE_PREFIX": prefix, "SECRET_KEY": "test-secret",
                       "PHONE_HASH_KEY": "test-phone-key", "PIPELINE_RETRY_INTERVALS": [0],
                       "STORAGE_DIR": os.environ.get("STORAGE_DIR", "/tmp/dsc-poison")})
     tagging.set_classifier(FakeClassifier())
-    compute = jobs._compute
+    compute = batch._compute
 
     def lethal(sub_def, ctx):
         if POISON in (sub_def.xml if isinstance(sub_def.xml, bytes) else sub_def.xml.encode()):
             os.kill(os.getpid(), signal.SIGKILL)
         return compute(sub_def, ctx)
 
-    jobs._compute = lethal
+    batch._compute = lethal
     if clock:
         import rq.registry
 
         rq.registry.current_timestamp = lambda: time.time() + 3600 * int(clock)
     with app.app_context():
-        SimplePipelineWorker(queues.all_queues(), connection=queues.connection()).work(burst=True)
+        InProcessWorker(queues.worker_queues(), connection=queues.connection()).work(burst=True)
     if os.environ.get("PEAK_RSS_FILE"):  # bench/poison.py: this process's own high-water mark
         status = Path("/proc/self/status").read_text()
         peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))

@@ -26,7 +26,7 @@ def _worker(app, *extra: str, env: dict | None = None) -> int:
     process = subprocess.run(
         [sys.executable, "-m", "tests.pipeline.poison_worker",
          app.config["SQLALCHEMY_DATABASE_URI"], app.config["REDIS_URL"],
-         app.config["PIPELINE_PREFIX"], *extra],
+         app.config["QUEUE_PREFIX"], *extra],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=240)
     return process.returncode
@@ -100,10 +100,10 @@ def test_an_oversized_submission_hits_the_workers_memory_cap_and_fails_alone(
 
 def test_a_version_spinning_past_its_cpu_time_fails_alone_with_the_reason(
         app, water_form, submit, monkeypatch):
-    from app.pipeline import jobs
+    from app.pipeline import batch
 
     app.config["PIPELINE_VERSION_CPU_SECONDS"] = 0.3
-    compute = jobs._compute
+    compute = batch._compute
 
     def spinning(sub_def, ctx):
         if b"SPIN" in (sub_def.xml if isinstance(sub_def.xml, bytes) else sub_def.xml.encode()):
@@ -111,7 +111,7 @@ def test_a_version_spinning_past_its_cpu_time_fails_alone_with_the_reason(
                 pass
         return compute(sub_def, ctx)
 
-    monkeypatch.setattr(jobs, "_compute", spinning)
+    monkeypatch.setattr(batch, "_compute", spinning)
     version = water_form.current_version.version
     bad = submit(water_form, water_xml(version, comments="SPIN"))
     good = submit(water_form, water_xml(version))
