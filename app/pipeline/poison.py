@@ -47,8 +47,12 @@ def limit_worker_memory() -> int | None:
     extra = int(setting("PIPELINE_JOB_MEMORY_MB"))
     if extra <= 0:
         return None
-    with open("/proc/self/statm") as statm:
-        size = int(statm.read().split()[0]) * resource.getpagesize()
+    try:
+        with open("/proc/self/statm") as statm:
+            size = int(statm.read().split()[0]) * resource.getpagesize()
+    except OSError:  # not Linux: no cheap way to know our size; leave it uncapped
+        log.warning("PIPELINE_JOB_MEMORY_MB ignored: /proc/self/statm unreadable")
+        return None
     cap = size + extra * 1024 * 1024
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:

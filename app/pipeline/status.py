@@ -27,3 +27,21 @@ def pipeline_status() -> dict[str, Any]:
     except RedisError as error:
         out.update(redis="unreachable", error=error.__class__.__name__)
     return out
+
+
+def version_status(def_id: int) -> dict[str, Any]:
+    """Where one submission version stands in the pipeline (its newest outbox row): `processed`,
+    `pending`, `failing` (an error, retries to come or spent: `GET /v1/pipeline/failed`) or
+    `quarantined` (it killed its worker; not run again until retry-failed); with the error."""
+    row = outbox.latest_for(def_id)
+    if row is None or row.processed_at is not None:
+        return {"status": "processed", "attempts": row.attempts if row else 0, "error": None,
+                "processedAt": row.processed_at.isoformat() if row else None}
+    error = row.last_error
+    if error and error.startswith("quarantined:"):
+        status = "quarantined"
+    elif error:
+        status = "failing"
+    else:
+        status = "pending"
+    return {"status": status, "attempts": row.attempts, "error": error, "processedAt": None}

@@ -194,6 +194,13 @@ def failed_rows(min_attempts: int) -> list[PipelineOutbox]:
         .order_by(PipelineOutbox.id)))
 
 
+def latest_for(def_id: int) -> PipelineOutbox | None:
+    """The newest row of a submission version (where it stands in the pipeline now)."""
+    return db.session.scalars(select(PipelineOutbox).where(
+        PipelineOutbox.submission_def_id == def_id).order_by(PipelineOutbox.id.desc())
+        .limit(1)).first()
+
+
 def waiting_for(def_id_column: Any) -> Any:
     """EXISTS a pending row for the version in `def_id_column` (a correlated column)."""
     return select(T.c.id).where(T.c.submission_def_id == def_id_column,

@@ -65,8 +65,15 @@ def test_a_submission_that_kills_its_worker_twice_is_quarantined_and_its_batch_g
     assert "quarantined" in failed[0]["error"]
     assert pipeline_status()["failed"] == 1
     make_user("admin@example.org", admin=True)
-    listed = client.get("/v1/pipeline/failed", headers=login("admin@example.org")).get_json()
+    admin = login("admin@example.org")
+    listed = client.get("/v1/pipeline/failed", headers=admin).get_json()
     assert [f["outboxId"] for f in listed] == [row.id]
+    # Per submission, for whoever may read it (the web app shows it on the submission).
+    base = f"/v1/projects/{water_form.project_id}/forms/{water_form.xml_form_id}/submissions"
+    status = client.get(f"{base}/{bad.instance_id}/pipeline", headers=admin).get_json()
+    assert status["status"] == "quarantined" and status["error"] == row.last_error
+    assert client.get(f"{base}/{first.instance_id}/pipeline", headers=admin
+                      ).get_json()["status"] == "processed"
 
     # `retry-failed` sends it round again, with its kill count forgotten (here it is harmless).
     assert retry.retry_failed() == 1

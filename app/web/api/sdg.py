@@ -8,6 +8,7 @@ from app import problems, queues
 from app.extensions import db
 from app.models import Form, SdgTag, Submission, SubmissionDef
 from app.pipeline import dispatch, reprocess, retry, tagging
+from app.pipeline.status import version_status
 from app.services import forms as form_service
 from app.web.api.blueprint import api
 from app.web.api.common import json_body, listing
@@ -49,6 +50,14 @@ def submission_sdg_tags(project_id: int, xml_form_id: str, instance_id: str):
                               .order_by(SdgTag.source, SdgTag.goal, SdgTag.target,
                                         SdgTag.indicator, SdgTag.field))
     return listing([tag_json(t) for t in tags])
+
+
+@api.get(f"{SUBMISSIONS}/<instance_id>/pipeline")
+def submission_pipeline_status(project_id: int, xml_form_id: str, instance_id: str):
+    """Where the current version stands in the pipeline: processed, pending, failing (with
+    its error) or quarantined (a poison submission, with the reason)."""
+    form = _form(project_id, xml_form_id, "submission.read")
+    return jsonify(version_status(_current_def(form, instance_id).id))
 
 
 @api.post("/sdg/classify")
