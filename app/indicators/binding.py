@@ -1,11 +1,20 @@
 """Indicators compiled for the form versions their submissions were made with, cached."""
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Callable
 from functools import lru_cache
 
 from app.queries import form_models
 from forms.indicators import BoundIndicator, IndicatorError, IndicatorSpec, bind, spec_from_json
 from forms.model import FormModel
+
+MAX_BOUND = 1024
+# (definition, form version sha256) -> compiled indicator, or None when that version lacks
+# a question it reads. The definition is the key itself (ids restart with a new database).
+_bound: dict[tuple[str, str], BoundIndicator | None] = {}
+_lock = threading.Lock()
 
 
 def form_model(sha256: str, xml: str) -> FormModel:
@@ -18,22 +27,22 @@ def spec_of(definition: dict) -> IndicatorSpec:
     return spec_from_json(definition)
 
 
-@lru_cache(maxsize=1024)
-def _bound(indicator_id: int, revision: int, sha256: str, xml: str, marks: tuple,
-           definition_json: str) -> BoundIndicator | None:
-    import json
-
-    try:
-        return bind(spec_of(json.loads(definition_json)), form_model(sha256, xml), dict(marks))
-    except IndicatorError:
-        return None
-
-
-def bound_for(indicator_id: int, revision: int, definition: dict, sha256: str, xml: str,
+def bound_for(definition: dict, sha256: str, xml: Callable[[], str],
               marks: dict[str, str]) -> BoundIndicator | None:
     """The indicator compiled for one form version; None when that version lacks a question
-    the indicator reads (the caller then uses the form's current version)."""
-    import json
-
-    return _bound(indicator_id, revision, sha256, xml, tuple(sorted(marks.items())),
-                  json.dumps(definition, sort_keys=True))
+    the indicator reads (the caller then uses the form's current version). `xml` is only
+    called (a database read) the first time a version is met."""
+    key = (json.dumps(definition, sort_keys=True), sha256)
+    with _lock:
+        if key in _bound:
+            return _bound[key]
+    try:
+        compiled: BoundIndicator | None = bind(spec_of(definition),
+                                               form_model(sha256, xml()), marks)
+    except IndicatorError:
+        compiled = None
+    with _lock:
+        if len(_bound) >= MAX_BOUND:
+            _bound.clear()
+        _bound[key] = compiled
+    return compiled

@@ -62,12 +62,13 @@ def apply(def_ids: Sequence[int]) -> None:
     """The pipeline's hook: these versions' results are being saved (same transaction)."""
     if not def_ids:
         return
-    forms = set(db.session.scalars(select(Indicator.form_id).where(Indicator.form_id.in_(
-        select(SubmissionDef.form_id).where(SubmissionDef.id.in_(list(def_ids)))))))
-    if not forms:
+    indicators = list(db.session.scalars(select(Indicator).where(Indicator.form_id.in_(
+        select(SubmissionDef.form_id).where(SubmissionDef.id.in_(list(def_ids)))))
+        .order_by(Indicator.id)))
+    if not indicators:
         return
-    versions = _versions(SubmissionDef.id.in_(list(def_ids)), forms)
-    _recompute(versions, _indicators(forms))
+    versions = _versions(SubmissionDef.id.in_(list(def_ids)), {i.form_id for i in indicators})
+    _recompute(versions, indicators)
 
 
 def review_changed(submission_id: int, state: str | None) -> None:
@@ -205,8 +206,13 @@ def _bind_all(indicators: list[Indicator], version_ids: set[int]
         Form.id.in_(forms))).all())
     wanted = version_ids | {v for v in current.values() if v is not None}
     versions = {v.id: v for v in db.session.execute(select(
-        FormVersion.id, FormVersion.form_id, FormVersion.sha256, FormVersion.xml,
+        FormVersion.id, FormVersion.form_id, FormVersion.sha256,
         FormVersion.disaggregation).where(FormVersion.id.in_(wanted)))}
+
+    def xml_of(version_id: int):  # noqa: ANN202
+        return lambda: db.session.scalar(select(FormVersion.xml).where(
+            FormVersion.id == version_id))
+
     out: dict[tuple[int, int], BoundIndicator] = {}
     for ind in indicators:
         fallback = versions.get(current.get(ind.form_id) or -1)
@@ -217,9 +223,8 @@ def _bind_all(indicators: list[Indicator], version_ids: set[int]
             compiled = None
             for candidate in (version, fallback):
                 if candidate is not None and compiled is None:
-                    compiled = bound_for(ind.id, ind.revision, ind.definition,
-                                         candidate.sha256, candidate.xml,
-                                         candidate.disaggregation or {})
+                    compiled = bound_for(ind.definition, candidate.sha256,
+                                         xml_of(candidate.id), candidate.disaggregation or {})
             if compiled is not None:
                 out[(ind.id, version_id)] = compiled
     return out
@@ -249,11 +254,13 @@ def _store(computed: dict[tuple[int, int], tuple[_Version, Contribution | None]]
     if not computed:
         return
     keys = list(computed)
-    old = {(r.indicator_id, r.submission_id): r for r in db.session.scalars(
-        select(IndicatorContribution).where(tuple_(
-            IndicatorContribution.indicator_id, IndicatorContribution.submission_id).in_(keys)))}
+    table = IndicatorContribution.__table__
+    # Core rows, not ORM objects: a batch reads and writes hundreds of them.
+    old = {(r.indicator_id, r.submission_id): r for r in db.session.execute(
+        select(table).where(table.c.submission_id.in_({k[1] for k in keys}),
+                            table.c.indicator_id.in_({k[0] for k in keys})))}
     deltas: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-    upserts, removals = [], []
+    inserts, updates, removals = [], [], []
     for key in sorted(keys):
         version, new = computed[key]
         before = old.get(key)
@@ -273,19 +280,21 @@ def _store(computed: dict[tuple[int, int], tuple[_Version, Contribution | None]]
         if new is not None:
             _add(deltas, key[0], new.month, version.review_state, _stored_dims(new.dims),
                  new, +1)
-            upserts.append(row)
+            (updates if before is not None else inserts).append(row)
         elif before is not None:
             removals.append(key)
     if removals:
-        db.session.execute(delete(IndicatorContribution).where(tuple_(
-            IndicatorContribution.indicator_id, IndicatorContribution.submission_id
-        ).in_(removals)))
-    if upserts:
-        statement = _insert(IndicatorContribution)
+        db.session.execute(delete(table).where(tuple_(
+            table.c.indicator_id, table.c.submission_id).in_(removals)))
+    if updates:
+        statement = _insert(table)
         db.session.execute(statement.on_conflict_do_update(
             index_elements=["indicator_id", "submission_id"],
-            set_={name: statement.excluded[name] for name in upserts[0]
-                  if name not in ("indicator_id", "submission_id")}), upserts)
+            set_={name: statement.excluded[name] for name in updates[0]
+                  if name not in ("indicator_id", "submission_id")}), updates)
+    if inserts:
+        # New rows: the submissions' locks keep anyone else from writing them meanwhile.
+        _insert_new(table, inserts)
     _write_cells(deltas)
 
 
@@ -298,8 +307,8 @@ def _write_cells(deltas: dict[tuple, list[float]]) -> None:
             for key, d in sorted(deltas.items()) if d[0] or d[1] or d[2]]
     if not rows:
         return
-    statement = _insert(IndicatorCell)
     table = IndicatorCell.__table__
+    statement = _insert(table)
     db.session.execute(statement.on_conflict_do_update(
         index_elements=["indicator_id", "month", "review_state", *DIMENSION_COLUMNS],
         set_={"n": table.c.n + statement.excluded.n,
@@ -307,7 +316,21 @@ def _write_cells(deltas: dict[tuple, list[float]]) -> None:
               "num2": table.c.num2 + statement.excluded.num2}), rows)
 
 
-def _insert(model):  # noqa: ANN001, ANN202
+def _insert_new(table, rows: list[dict]) -> None:  # noqa: ANN001
+    """Plain INSERT of rows known to be new; PostgreSQL's COPY streams them (a batch of 100
+    submissions makes hundreds), without a statement per row."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(
+            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in columns])
+
+
+def _insert(table):  # noqa: ANN001, ANN202
     """INSERT in the session's dialect (both speak ON CONFLICT ... DO UPDATE)."""
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
+    return dialect.insert(table)

@@ -56,9 +56,10 @@ class IndicatorContribution(db.Model):
     while the submission is in the indicator's population."""
 
     __tablename__ = "indicator_contributions"
+    # Keyed submission first: one index serves "this submission's rows" (reviews, erasure,
+    # the pipeline's batch) and "this row"; series never read contributions (cells).
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"), primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True,
-                                               index=True)
     submission_def_id: Mapped[int] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer)
     review_state: Mapped[str] = mapped_column(String(20))
