@@ -18,7 +18,8 @@ from xml.etree.ElementTree import Element
 
 from forms.disaggregation import age_band, normalise_sex
 from forms.indicators.bind import BoundIndicator
-from forms.xpath import ParentMap, XPathError, evaluate, to_boolean, to_number
+from forms.xpath import ParentMap, XPathError, to_boolean, to_number
+from forms.xpath.evaluator import Env
 
 _DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
 MAX_VALUE_LENGTH = 100
@@ -45,11 +46,14 @@ class Instance:
     """One instance document, with what every indicator over it shares: its parent map and
     the text at each plain path already read (dimensions, dates: one lookup per instance)."""
 
-    __slots__ = ("root", "parents", "_texts")
+    __slots__ = ("root", "parents", "env", "_texts")
 
     def __init__(self, root: Element) -> None:
         self.root = root
         self.parents = ParentMap(root)
+        # One evaluation environment for every expression over this instance (what
+        # forms.xpath.evaluate would build per call; the context is always the root).
+        self.env = Env(root, None, None, None, self.parents, root, None, None)
         self._texts: dict[str, str] = {}
 
     def text(self, path: str) -> str:
@@ -76,11 +80,11 @@ def contribution(bound: BoundIndicator, root: Element, *, received: date, channe
                  parents: Instance | None = None) -> Contribution | None:
     """None when the submission is outside the indicator's population."""
     instance = parents if parents is not None else Instance(root)
-    parents = instance.parents
+    env = instance.env
 
     def run(expr):  # noqa: ANN001, ANN202
         try:
-            return evaluate(expr, root, root=root, parent_of=parents)
+            return expr.fn(env, root, 1, 1)
         except XPathError as error:
             raise EvaluationError(f"{expr.source}: {error}") from error
         except (RecursionError, ZeroDivisionError, OverflowError, ValueError) as error:
