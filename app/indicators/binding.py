@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from functools import lru_cache
 
 from app.queries import form_models
 from forms.indicators import BoundIndicator, IndicatorError, IndicatorSpec, bind, spec_from_json
@@ -17,9 +16,10 @@ _bound: dict[tuple[str, str], BoundIndicator | None] = {}
 _lock = threading.Lock()
 
 
-def form_model(sha256: str, xml: str) -> FormModel:
-    """A form version's parsed form, from the one form cache (keyed by its sha256)."""
-    return form_models.model(sha256, lambda: xml)
+def form_model(sha256: str, xml: Callable[[], str]) -> FormModel:
+    """A form version's parsed form, from the one form cache (keyed by its sha256); `xml`
+    is called only when the cache has not met that version."""
+    return form_models.model(sha256, xml)
 
 
 def spec_of(definition: dict) -> IndicatorSpec:
@@ -38,7 +38,7 @@ def bound_for(definition: dict, sha256: str, xml: Callable[[], str],
             return _bound[key]
     try:
         compiled: BoundIndicator | None = bind(spec_of(definition),
-                                               form_model(sha256, xml()), marks)
+                                               form_model(sha256, xml), marks)
     except IndicatorError:
         compiled = None
     with _lock:

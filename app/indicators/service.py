@@ -48,7 +48,8 @@ def _checked(spec: IndicatorSpec, form: Form) -> None:
         raise problems.invalid_state(f"The form {form.xml_form_id} has no published version "
                                      "to declare indicators on.")
     try:
-        bind(spec, form_model(version.sha256, version.xml), version.disaggregation or {})
+        bind(spec, form_model(version.sha256, lambda: version.xml),
+             version.disaggregation or {})
     except IndicatorError as error:
         raise invalid(error) from None
 
