@@ -3,8 +3,8 @@ app, with the RQ scheduler (delayed retries of SMS sends, pipeline rows, webhook
 
 At start and every PIPELINE_SWEEP_SECONDS it runs RQ's registry cleanup (which requeues jobs
 abandoned by a killed worker), re-tags what a mapping or classifier change made stale, and
-re-sends outbox rows that never reached Redis; at start and hourly it removes the half-written
-storage files of killed writers.
+re-sends outbox rows that never reached Redis and SMS replies that never got a send job; at
+start and hourly it removes the half-written storage files of killed writers.
 """
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ SWEEP_LOCK_SECONDS = 30
 TEMP_SWEEP_SECONDS = 3600
 # Rows sent to Redis longer ago than this and still pending are looked up again.
 RECHECK_SECONDS = 600
+# A reply still queued this long after it was stored (or last tried) lost its send job.
+SMS_RESEND_AFTER_SECONDS = 60
 
 
 class _Sweeping:
@@ -51,8 +53,31 @@ class _Sweeping:
         except OSError:
             log.exception("storage sweep failed; the next hour tries again")
 
+    def _serves(self, kind: str) -> bool:
+        return any(q.name == queues.queue_name(kind) for q in self.queues)  # type: ignore[attr-defined]
+
+    def _sweep_sms(self) -> None:
+        """Replies stored while Redis was down (their send job never made) are handed to the
+        sender, as the outbox sweep does for pipeline rows; one sweeper at a time."""
+        from app.messaging import jobs, outbound
+
+        lock = f"{queues.queue_name(queues.SMS)}:sweep-lock"
+        if not self.connection.set(lock, "1", nx=True, ex=SWEEP_LOCK_SECONDS):  # type: ignore[attr-defined]
+            return
+        try:
+            ids = outbound.queued_ids(older_than=SMS_RESEND_AFTER_SECONDS, limit=1000)
+            if ids:
+                jobs.enqueue_send(ids)
+                log.info("sms sweep sent=%s queued replies", len(ids))
+        except Exception:
+            log.exception("sms sweep failed; the next tick tries again")
+        finally:
+            db.session.remove()
+
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[misc]
+        if self._serves(queues.SMS):
+            self._sweep_sms()
         if not any(q.name == queues.queue_name(queues.FRESH)
                    for q in self.queues):  # type: ignore[attr-defined]
             return  # a worker without the pipeline's queue: nothing of the pipeline's to sweep

@@ -4,6 +4,17 @@ from __future__ import annotations
 from sms_flows import keywords
 
 CATALOGUE: dict[str, dict[str, str]] = {
+    # Sent once a minute at most to a number texting faster than SMS_NUMBER_PER_MINUTE.
+    "slow_down": {
+        "en": "You are sending messages too fast. Please wait a minute, then send your answer "
+              "again.",
+        "sw": "Unatuma ujumbe haraka mno. Tafadhali subiri dakika moja, kisha tuma jibu lako "
+              "tena.",
+        "es": "Está enviando mensajes demasiado rápido. Espere un minuto y envíe su respuesta "
+              "de nuevo.",
+        "ne": "तपाईं धेरै छिटो सन्देश पठाउँदै हुनुहुन्छ। कृपया एक मिनेट पर्खनुहोस्, अनि आफ्नो उत्तर "
+              "फेरि पठाउनुहोस्।",
+    },
     "reply_number": {
         "en": "Reply with a number from the list.",
         "sw": "Jibu kwa namba kutoka kwenye orodha.",

@@ -7,6 +7,7 @@ what to answer.
 from __future__ import annotations
 
 import mimetypes
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,12 +20,12 @@ CONVERSATION_STATUSES = ("active", "completed", "expired", "opted-out", "decline
 # Our outbound statuses. `sending` left behind by a dead worker and `unknown` (the provider
 # may or may not have taken it: a read timeout) are never retried automatically.
 MESSAGE_STATUSES = ("received", "queued", "sending", "unknown", "accepted", "sent",
-                    "delivered", "failed")
+                    "delivered", "failed", "throttled")
 # A status never moves backwards: callbacks arrive out of order (Twilio's especially).
 # Equal ranks do not replace each other (the first final word wins).
 STATUS_RANK: dict[str, int] = {
     "received": 0, "queued": 0, "sending": 1, "unknown": 1, "accepted": 2, "sent": 3,
-    "delivered": 4, "failed": 4,
+    "delivered": 4, "failed": 4, "throttled": 4,
 }
 
 
@@ -47,6 +48,16 @@ class InboundMedia:
         stem = self.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "media"
         extension = mimetypes.guess_extension(self.content_type.split(";")[0].strip()) or ""
         return stem if stem.endswith(extension) else stem + extension
+
+
+# C0 and C1 control characters (NUL among them: PostgreSQL refuses it in text) and DEL;
+# tab and line breaks are kept, as people do type them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """The text without control characters (a message is stored cleaned, never refused)."""
+    return _CONTROL.sub("", text) if text else text
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,7 @@ class SendResult:
     provider_status: str
 
 
-# --- the seam between the plumbing (app/messaging/turn.py) and the engine ----------
+# --- the seam between the plumbing (app/services/conversations.py) and the engine ----------
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ import json
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from app.extensions import db
 from app.problems import Problem
@@ -58,11 +57,9 @@ def channels_create(project_id: int, provider: str, kind: str, address: str,
 @channels_cli.command("send-queued")
 def channels_send_queued() -> None:
     """Hand every queued outbound message to the sender (after Redis was down, say)."""
-    from app.messaging import jobs
-    from app.models import Message
+    from app.messaging import jobs, outbound
 
-    ids = list(db.session.scalars(select(Message.id).where(
-        Message.direction == "out", Message.status == "queued").order_by(Message.id)))
+    ids = outbound.queued_ids()
     jobs.enqueue_send(ids)
     click.echo(f"{len(ids)} message(s) handed to the sender")
 

@@ -8,11 +8,14 @@ in the same steps. The caller commits with `commit_with_retry` and then calls
 """
 from __future__ import annotations
 
+import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
-from app.messaging import contacts, store, ussd
+from app.messaging import contacts, store, throttle, ussd
 from app.messaging.store import ACTIVE, SIMULATOR
+from app.messaging.throttle import Verdict
 from app.messaging.turn import (
     ChannelLike,
     Outcome,
@@ -24,7 +27,10 @@ from app.messaging.turn import (
     store_messages,
 )
 from app.models.base import utcnow
-from sms_flows.types import InboundMessage, UssdRequest
+from sms_flows.messages import message
+from sms_flows.types import InboundMessage, UssdRequest, printable
+
+log = logging.getLogger(__name__)
 
 
 def receive_sms(channel: ChannelLike, inbound: InboundMessage, *, now: datetime | None = None,
@@ -32,11 +38,22 @@ def receive_sms(channel: ChannelLike, inbound: InboundMessage, *, now: datetime 
     """One text in: the turn, its replies stored (not committed). `require_live` (webhooks):
     raise ChannelGone when the channel is disabled or deleted; `simulate`: replies are shown,
     not sent."""
+    inbound = replace(inbound, text=printable(inbound.text), sender=printable(inbound.sender))
     turn = begin(channel, inbound.sender, now or utcnow(), require_live=require_live)
-    replies = respond_to_text(turn, inbound.text)
+    verdict = Verdict.ANSWER if simulate else throttle.inbound(channel.id, inbound.sender)
+    if verdict is Verdict.ANSWER:
+        replies, received = respond_to_text(turn, inbound.text), "received"
+    else:
+        # Over the per-minute limits: stored (never lost), not answered, but for one "slow
+        # down" a minute in the person's language.
+        log.warning("inbound.throttled channel=%s contact=%s verdict=%s", channel.id,
+                    turn.person.id, verdict.value)
+        replies = [message("slow_down", turn.person.language)] \
+            if verdict is Verdict.SLOW_DOWN else []
+        received = "throttled"
     status, provider_status = ("delivered", "simulated") if simulate else ("queued", None)
     if not store_messages(turn, (inbound.text, inbound.provider_id), replies, status,
-                          provider_status):
+                          provider_status, inbound_status=received):
         return Outcome(duplicate=True)
     return turn.outcome
 
@@ -48,6 +65,7 @@ def receive_ussd(channel: ChannelLike, hop: UssdRequest, *, now: datetime | None
     A hop is identified by its session and how many answers the history holds, so a
     provider's retry of a hop gets the same screen and never advances the survey twice.
     """
+    hop = replace(hop, text=printable(hop.text), phone=printable(hop.phone))
     turn = begin(channel, hop.phone, now or utcnow(), require_live=require_live)
     turn.session_key = hop.session_id
     if turn.survey is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -18,6 +18,7 @@ from app.messaging import channels as channel_service
 from app.messaging import contacts
 from app.messaging.contacts import Person
 from app.messaging.store import Place
+from app.messaging.throttle import outbound_allowed
 from app.messaging.turn import Turn, store_messages
 from app.models import Channel, Contact, Message
 from app.models.base import utcnow
@@ -26,7 +27,7 @@ from sms_flows.types import DeliveryReport, advances
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
-RESENDABLE = ("failed", "unknown", "sending")
+RESENDABLE = ("failed", "unknown", "sending", "throttled")
 
 
 def queue(channel: Channel, person: Person, text: str, *,
@@ -37,6 +38,15 @@ def queue(channel: Channel, person: Person, text: str, *,
                 now or utcnow())
     store_messages(turn, None, [text])
     return turn.outcome.send[0] if turn.outcome.send else None
+
+
+def queued_ids(older_than: float = 0, limit: int | None = None) -> list[int]:
+    """Outbound messages still queued (their job lost, or never made: Redis was down), oldest
+    first; `older_than` seconds leaves the ones whose job is surely on its way."""
+    query = select(Message.id).where(Message.direction == "out", Message.status == "queued")
+    if older_than:
+        query = query.where(Message.status_at < utcnow() - timedelta(seconds=older_than))
+    return list(db.session.scalars(query.order_by(Message.id).limit(limit)))
 
 
 def send(message_id: int) -> str:
@@ -58,6 +68,11 @@ def send(message_id: int) -> str:
         return _finish(message, "failed", error="opted out")
     if channel.deleted_at is not None or not channel.enabled:
         return _finish(message, "failed", error="channel disabled")
+    if not outbound_allowed(channel.id, str(contact.id)):
+        log.warning("outbound.throttled message=%s channel=%s contact=%s", message.id,
+                    channel.id, contact.id)
+        return _finish(message, "throttled", error="over SMS_NUMBER_PER_MINUTE or "
+                                                   "SMS_CHANNEL_PER_MINUTE; not sent")
     provider = get_provider(channel.provider)
     throttle(channel)
     try:

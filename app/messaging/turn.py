@@ -265,17 +265,19 @@ def _write(turn: Turn, survey: Survey, values: dict[str, Any]) -> None:
 
 
 def store_messages(turn: Turn, inbound: tuple[str, str | None] | None, replies: list[str],
-                   status: str = "queued", provider_status: str | None = None) -> bool:
-    """The turn's inbound (text, provider id) and its replies, in one INSERT; replies to a
-    person who opted out are not stored. False (the turn rolled back) on a provider's retry.
-    The stored replies' ids go to `outcome.send` when they are to be sent."""
+                   status: str = "queued", provider_status: str | None = None,
+                   inbound_status: str = "received") -> bool:
+    """The turn's inbound (text, provider id; stored as `inbound_status`) and its replies, in
+    one INSERT; replies to a person who opted out are not stored. False (the turn rolled back)
+    on a provider's retry. The stored replies' ids go to `outcome.send` when they are to be
+    sent."""
     survey_id = turn.survey.id if turn.survey is not None else None
     common = {"project_id": turn.project_id, "channel_id": turn.channel_id,
               "contact_id": turn.person.id, "conversation_id": survey_id, "now": turn.now}
     rows = []
     if inbound is not None:
         rows.append(store.message_row(**common, direction="in", text=inbound[0],
-                                      status="received", provider_id=inbound[1]))
+                                      status=inbound_status, provider_id=inbound[1]))
     if turn.person.opted_out_at is not None and replies:
         log.info("outbound.suppressed contact=%s channel=%s reason=opted-out", turn.person.id,
                  turn.channel_id)

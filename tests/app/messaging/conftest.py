@@ -12,6 +12,14 @@ from tests.app.messaging.helpers import FakeEngine
 from tests.conftest import FIXTURE_FORMS
 
 
+@pytest.fixture(autouse=True)
+def fresh_sms_counts():
+    """The per-minute SMS counts kept in this process (no Redis) start empty in every test."""
+    from app.messaging import throttle
+
+    throttle._local.clear()
+
+
 @pytest.fixture
 def engine(app) -> FakeEngine:
     fake = FakeEngine()
