@@ -125,7 +125,8 @@ def main() -> None:
                 db.engine.dispose()
             _drop_redis_keys(prefix)
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"poison: real burst workers (SimplePipelineWorker, fake classifier), PostgreSQL, Redis,"
+    print(f"poison: real burst workers (app.worker.InProcessWorker, fake classifier), "
+          f"PostgreSQL, Redis,"
           f" {os.cpu_count()} cores; load average before: {load}, after: {load_after}")
     print(f"largest allowed submission ({largest / 2 ** 20:.0f} MiB text answer), "
           f"PIPELINE_JOB_MEMORY_MB={memory_cap}: worker peak RSS {big_kib / 1024:.0f} MiB, "
