@@ -67,6 +67,16 @@ def workbook(indicators: list[list] | None = INDICATORS, survey=SURVEY, version=
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def fresh_tables(app):
+    """Public tables are cached per process for INDICATOR_CACHE_SECONDS; ids restart in every
+    test, so a cache from the test before could answer for this one's data."""
+    from app.indicators import series
+
+    app.config["INDICATOR_CACHE_SECONDS"] = 0
+    series._cache.clear()
+
+
 @pytest.fixture
 def safety(app, make_project):
     """A project with the safety form (and its three indicators) published."""

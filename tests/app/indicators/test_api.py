@@ -285,3 +285,17 @@ def test_flask_indicators_rebuild_repairs_the_cells(crowd, runner, client, admin
     assert "harassed" in listed.output and "current" in listed.output
     assert runner.invoke(args=["indicators", "rebuild"]).exit_code == 2
     assert runner.invoke(args=["indicators", "rebuild", "999"]).exit_code == 2
+
+
+def test_public_tables_are_reused_for_the_cache_time(crowd, client, admin_headers, project,
+                                                     harassed_id, app, send):
+    app.config["INDICATOR_CACHE_SECONDS"] = 60
+    client.post(f"/v1/projects/{project}/public-dashboards", json={
+        "slug": "cached", "title": "Cached", "indicators": [harassed_id]}, headers=admin_headers)
+    url = f"/v1/public/cached/indicators/{harassed_id}/series"
+    first = client.get(url).get_json()["points"][0]["n"]
+    send(crowd, instance("uuid:late", sex="female", county="kisumu", harassed="yes",
+                         visit_date="2025-02-01"))
+    assert client.get(url).get_json()["points"][0]["n"] == first  # within the minute
+    app.config["INDICATOR_CACHE_SECONDS"] = 0
+    assert client.get(url).get_json()["points"][0]["n"] == first + 1
