@@ -5,10 +5,10 @@ Everything else is plain SQLAlchemy Core that runs on PostgreSQL and SQLite alik
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table
+from sqlalchemy import Insert, Table, false, literal, null, select, true, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -19,19 +19,20 @@ def dialect() -> str:
     return db.engine.dialect.name
 
 
-def _insert(table: Table) -> Any:
+def insert(table: Any) -> Any:
+    """INSERT in the session's dialect, for its ON CONFLICT clauses (both speak them)."""
     return (postgresql if dialect() == "postgresql" else sqlite).insert(table)
 
 
 def insert_or_skip(table: Table, keys: Sequence[str]) -> Insert:
     """INSERT ... ON CONFLICT (keys) DO NOTHING: a row whose key exists is skipped (and,
     with RETURNING, returns nothing)."""
-    return _insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return insert(table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 def upsert(table: Table, keys: Sequence[str], update: Sequence[str]) -> Insert:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET each `update` column to the new value."""
-    statement = _insert(table)
+    statement = insert(table)
     return statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: statement.excluded[name] for name in update})
 
@@ -49,3 +50,74 @@ def copy_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> bool:
         for row in rows:
             copy.write_row([row[name] for name in columns])
     return True
+
+
+def rows_of(columns: Sequence[tuple[str, Any]], rows: Sequence[Sequence[Any]]) -> Any:
+    """A FROM clause of literal rows (`columns`: name and type): SELECT ... UNION ALL SELECT
+    ..., or one that yields nothing. Runs on both dialects (SQLite has no VALUES aliases)."""
+    if not rows:
+        return select(*[null().cast(type_).label(name) for name, type_ in columns]).where(
+            false()).subquery()
+    selects = [select(*[literal(value, type_).label(name)
+                        for (name, type_), value in zip(columns, row, strict=True)])
+               for row in rows]
+    return (selects[0] if len(selects) == 1 else union_all(*selects)).subquery()
+
+
+class Write:
+    """Dependent INSERTs written once, sent as ONE statement on PostgreSQL (data-modifying
+    CTEs, each step reading the rows the earlier ones returned) and one by one elsewhere (each
+    step then reads the earlier ones' returned rows as literal rows, `rows_of`).
+
+    `add(name, build, columns)`: `build(refs)` makes the step's INSERT ... RETURNING `columns`
+    (name, type) from `refs`, the earlier steps' rows as FROM clauses; `report`: `run()`
+    returns its rows (a reported step returns one row). Every later step must select FROM the
+    first, so that a first step that writes nothing (ON CONFLICT DO NOTHING) writes nothing
+    at all; `run()` then returns None.
+    """
+
+    def __init__(self) -> None:
+        self._steps: list[tuple[str, Callable[[dict[str, Any]], Any],
+                                list[tuple[str, Any]], bool]] = []
+
+    def add(self, name: str, build: Callable[[dict[str, Any]], Any],
+            columns: Sequence[tuple[str, Any]], *, report: bool = True) -> Write:
+        self._steps.append((name, build, list(columns), report))
+        return self
+
+    @property
+    def first(self) -> str | None:
+        """The first step's name (the one later steps select FROM), if any yet."""
+        return self._steps[0][0] if self._steps else None
+
+    def run(self) -> dict[str, tuple] | None:
+        """-> each reported step's returned row, or None when the first step wrote nothing."""
+        if dialect() == "postgresql":
+            return self._as_one_statement()
+        refs: dict[str, Any] = {}
+        out: dict[str, tuple] = {}
+        for index, (name, build, columns, report) in enumerate(self._steps):
+            rows = [tuple(row) for row in db.session.execute(build(refs)).all()]
+            if index == 0 and not rows:
+                return None
+            if report:
+                out[name] = rows[0]
+            refs[name] = rows_of(columns, rows)
+        return out
+
+    def _as_one_statement(self) -> dict[str, tuple] | None:
+        refs: dict[str, Any] = {}
+        for name, build, _columns, _report in self._steps:
+            refs[name] = build(refs).cte(name)
+        reported = [(name, columns) for name, _b, columns, report in self._steps if report]
+        joined = refs[reported[0][0]]
+        for name, _columns in reported[1:]:
+            joined = joined.join(refs[name], true())
+        query = select(*[refs[name].c[column].label(f"{name}__{column}")
+                         for name, columns in reported for column, _type in columns]
+                       ).select_from(joined).add_cte(*refs.values())
+        row = db.session.execute(query).first()
+        if row is None:
+            return None
+        return {name: tuple(row._mapping[f"{name}__{column}"] for column, _t in columns)
+                for name, columns in reported}

@@ -12,12 +12,14 @@ import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import BigInteger, String, exists, literal, select, true
 
+from app import sql
 from app.extensions import db
 from app.models import Blob
+from app.models.base import utcnow
 from app.services.storage import hashes, storage_root, write_known
 
 
@@ -80,15 +82,24 @@ def _pool() -> ThreadPoolExecutor:
 
 def blob_ids(items: Iterable[Incoming]) -> dict[str, int]:
     """sha256 → blob id for these files, in one round trip for new and known bytes alike."""
-    unique = {item.sha256: item for item in items}
+    unique = list({item.sha256: item for item in items}.values())
     if not unique:
         return {}
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Blob).values([
-        {"sha256": i.sha256, "md5": i.md5, "size": len(i.data), "content_type": i.content_type}
-        for i in unique.values()])
-    # DO UPDATE (a no-op write) rather than DO NOTHING so that RETURNING yields known rows too.
-    statement = statement.on_conflict_do_update(
-        index_elements=["sha256"], set_={"size": statement.excluded.size}
-    ).returning(Blob.sha256, Blob.id)
-    return dict(db.session.execute(statement).all())
+    return {sha256: blob_id
+            for blob_id, sha256 in db.session.execute(blob_rows(unique, utcnow())).all()}
+
+
+def blob_rows(items: list[Incoming], now: Any, gate: Any = None) -> Any:
+    """INSERT of these files' blob rows RETURNING (id, sha256); a known sha256 returns its row
+    (DO UPDATE, a no-op write, rather than DO NOTHING, so that RETURNING yields it). With
+    `gate` (a FROM clause: an earlier step of a sql.Write), nothing when it has no row."""
+    rows = sql.rows_of([("sha256", String()), ("md5", String()), ("size", BigInteger()),
+                        ("content_type", String())],
+                       [(i.sha256, i.md5, len(i.data), i.content_type) for i in items])
+    query = select(rows.c.sha256, rows.c.md5, rows.c.size, rows.c.content_type,
+                   literal(now, Blob.__table__.c.created_at.type))
+    # SQLite needs a WHERE in an INSERT ... SELECT before ON CONFLICT (a parsing ambiguity).
+    query = query.where(exists(select(gate.c.id)) if gate is not None else true())
+    return sql.upsert(Blob.__table__, ["sha256"], ["size"]).from_select(
+        ["sha256", "md5", "size", "content_type", "created_at"], query
+    ).returning(Blob.id, Blob.sha256)

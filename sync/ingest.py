@@ -5,16 +5,17 @@ must not leave other pending work in the session. After the commit it tells its 
 (`on_committed`: the pipeline, which takes the new outbox rows).
 
 The hot path (a new instance) is two statements and a COMMIT: one indexed lookup of the form,
-its version for this instance and (for app users) the assignment; then, on PostgreSQL, one
-statement that writes the submission, its version, blobs, attachment slots and the outbox row
-(data-modifying CTEs). Attachment files are written and fsynced in the background meanwhile,
-and waited for before COMMIT. A repeat of a known instanceID conflicts on the unique
-(form, instanceID) and takes the lookup path; nothing is checked before it is inserted.
+its version for this instance and (for app users) the assignment; then one write of the
+submission, its version, blobs, attachment slots and the outbox row, built once as dependent
+Core INSERTs (app.sql.Write): one statement on PostgreSQL (data-modifying CTEs), one per step
+on SQLite. An edit is the same write of a new version. Attachment files are written and
+fsynced in the background meanwhile, and waited for before COMMIT. A repeat of a known
+instanceID writes nothing (ON CONFLICT on the unique (form, instanceID)) and takes the lookup
+path; nothing is checked before it is inserted.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -24,28 +25,44 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
-from sqlalchemy import and_, bindparam, exists, insert, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
+from app import sql
 from app.extensions import db
 from app.models import (
+    Blob,
     Form,
     FormAssignment,
     FormVersion,
-    PipelineOutbox,
     Project,
     Submission,
     SubmissionAttachment,
     SubmissionDef,
 )
 from app.models.base import utcnow
+from app.queries import outbox
+from app.queries.outbox import Event
 from sync import attachments as attachment_store
 from sync import errors
 from sync.schema import VersionSchema, _local, schema_for
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
-_CREATED, _UPDATED = "submission.created", "submission.updated"  # outbox events
 
 
 @dataclass
@@ -283,112 +300,28 @@ def _def(form_id: int, instance_id: str) -> Any:
         SubmissionDef.form_id == form_id, SubmissionDef.instance_id == instance_id)).first()
 
 
-# PostgreSQL: a new submission in one round trip. ON CONFLICT DO NOTHING on the submission
-# makes a repeat write nothing (every later step selects FROM s) and return no row; a clash
-# with another version's instanceID fails on submission_defs' unique key instead.
-_CREATE_PG = text("""
-WITH s AS (
-  INSERT INTO submissions (form_id, instance_id, submitter_id, device_id, channel, created_at)
-  VALUES (:form_id, :instance_id, CAST(:submitter_id AS integer), CAST(:device_id AS varchar),
-          :channel, :now)
-  ON CONFLICT (form_id, instance_id) DO NOTHING
-  RETURNING id
-), d AS (
-  INSERT INTO submission_defs (submission_id, form_id, form_version_id, instance_id,
-      deprecated_id, instance_name, xml, xml_sha256, data, submitter_id, device_id,
-      user_agent, current, created_at)
-  SELECT s.id, :form_id, :version_id, :instance_id, NULL, CAST(:instance_name AS varchar),
-      :xml, :xml_sha256, CAST(:data AS jsonb), CAST(:submitter_id AS integer),
-      CAST(:device_id AS varchar), CAST(:user_agent AS varchar), true, :now
-  FROM s
-  RETURNING id
-), b AS (
-  INSERT INTO blobs (sha256, md5, size, content_type, created_at)
-  SELECT x.sha256, x.md5, x.size, x.content_type, :now
-  FROM unnest(CAST(:b_sha256 AS varchar[]), CAST(:b_md5 AS varchar[]),
-              CAST(:b_size AS bigint[]), CAST(:b_type AS varchar[]))
-       AS x(sha256, md5, size, content_type)
-  WHERE EXISTS (SELECT 1 FROM s)
-  ON CONFLICT (sha256) DO UPDATE SET size = EXCLUDED.size
-  RETURNING id, sha256
-), a AS (
-  INSERT INTO submission_attachments (submission_def_id, name, blob_id, created_at)
-  SELECT d.id, x.name, b.id, :now
-  FROM d CROSS JOIN unnest(CAST(:a_name AS varchar[]), CAST(:a_sha256 AS varchar[]))
-       AS x(name, sha256)
-  LEFT JOIN b ON b.sha256 = x.sha256
-), o AS (
-  INSERT INTO pipeline_outbox (submission_def_id, event, created_at, attempts)
-  SELECT d.id, 'submission.created', :now, 0 FROM d
-  RETURNING id
-)
-SELECT s.id, d.id, o.id FROM s, d, o
-""")
+S, D = Submission.__table__, SubmissionDef.__table__
+B, A = Blob.__table__, SubmissionAttachment.__table__
 
 
 def _create(ctx: _Context, form: FormRef, version: _Version) -> IngestResult | None:
     """A new submission; None (nothing written) when its instanceID is already a
-    submission's (PostgreSQL; elsewhere that raises IntegrityError)."""
-    schema = _schema(version)
+    submission's: ON CONFLICT DO NOTHING on the submission, and every later step of the
+    write selects FROM it."""
     env = ctx.envelope
-    names = schema.attachment_names(env.root)
-    items = ctx.write(names)
-    data = schema.flatten(env.root)
     now = utcnow()
-    by_name = {item.name: item for item in items}
-    if db.session.get_bind().dialect.name == "postgresql":
-        blobs = {item.sha256: item for item in items}.values()
-        row = db.session.execute(_CREATE_PG, {
-            "form_id": form.id, "instance_id": env.instance_id,
-            "submitter_id": ctx.submitter_id, "device_id": ctx.device_id,
-            "channel": ctx.channel, "now": now, "version_id": version.id,
-            "instance_name": (env.instance_name or "")[:255] or None, "xml": ctx.xml,
-            "xml_sha256": ctx.sha256, "data": json.dumps(data),
-            "user_agent": ctx.user_agent,
-            "b_sha256": [b.sha256 for b in blobs], "b_md5": [b.md5 for b in blobs],
-            "b_size": [len(b.data) for b in blobs], "b_type": [b.content_type for b in blobs],
-            "a_name": names,
-            "a_sha256": [by_name[n].sha256 if n in by_name else None for n in names],
-        }).first()
-        if row is None:
-            return None
-        submission_id, def_id, outbox_id = row
-    else:
-        submission_id = db.session.execute(insert(Submission).values(
-            form_id=form.id, instance_id=env.instance_id, submitter_id=ctx.submitter_id,
-            device_id=ctx.device_id, channel=ctx.channel, created_at=now,
-        ).returning(Submission.id)).scalar_one()
-        def_id = _insert_def(ctx, form, version, submission_id, None, data, now)
-        _insert_slots(def_id, names, by_name, {}, now)
-        outbox_id = _outbox(def_id, _CREATED, now)
-    return IngestResult(submission_id, def_id, env.instance_id, True,
-                        [n for n in names if n in by_name], "created", [outbox_id],
-                        _CREATED)
-
-
-def _insert_def(ctx: _Context, form: FormRef, version: _Version, submission_id: int,
-                deprecated_id: str | None, data: dict[str, Any], now: Any) -> int:
-    env = ctx.envelope
-    return db.session.execute(insert(SubmissionDef).values(
-        submission_id=submission_id, form_id=form.id, form_version_id=version.id,
-        instance_id=env.instance_id, deprecated_id=deprecated_id,
-        instance_name=(env.instance_name or "")[:255] or None, xml=ctx.xml,
-        xml_sha256=ctx.sha256, data=data, submitter_id=ctx.submitter_id,
-        device_id=ctx.device_id, user_agent=ctx.user_agent, current=True, created_at=now,
-    ).returning(SubmissionDef.id)).scalar_one()
-
-
-def _insert_slots(def_id: int, names: list[str],
-                  arrived: Mapping[str, attachment_store.Incoming],
-                  carried: Mapping[str, int | None], now: Any) -> None:
-    """One row per file the XML names: from this POST, else carried from the last version."""
-    if not names:
-        return
-    ids = attachment_store.blob_ids(arrived.values())
-    db.session.execute(SubmissionAttachment.__table__.insert(), [
-        {"submission_def_id": def_id, "name": name, "created_at": now,
-         "blob_id": ids[arrived[name].sha256] if name in arrived else carried.get(name)}
-        for name in names])
+    write = sql.Write().add("s", lambda _refs: sql.insert_or_skip(
+        S, ["form_id", "instance_id"]).values(
+        form_id=form.id, instance_id=env.instance_id, submitter_id=ctx.submitter_id,
+        device_id=ctx.device_id, channel=ctx.channel, created_at=now).returning(S.c.id),
+        [("id", Integer())])
+    written = _write_version(ctx, form, version, write, lambda refs: refs["s"].c.id,
+                             deprecated_id=None, carried={}, event=Event.CREATED, now=now)
+    if written is None:
+        return None
+    result, (submission_id,) = written
+    result.submission_id = submission_id
+    return result
 
 
 def _edit(ctx: _Context, form: FormRef, version: _Version, deprecated: Any) -> IngestResult:
@@ -398,22 +331,92 @@ def _edit(ctx: _Context, form: FormRef, version: _Version, deprecated: Any) -> I
     ).values(current=False).execution_options(synchronize_session=False)).rowcount
     if superseded != 1:
         raise errors.DeprecatingOldSubmission(deprecated.instance_id)
-    schema = _schema(version)
-    names = schema.attachment_names(ctx.envelope.root)
-    items = ctx.write(names)
     carried = dict(db.session.execute(
         select(SubmissionAttachment.name, SubmissionAttachment.blob_id).where(
             SubmissionAttachment.submission_def_id == deprecated.id)).all())
     now = utcnow()
-    def_id = _insert_def(ctx, form, version, deprecated.submission_id,
-                         ctx.envelope.deprecated_id, schema.flatten(ctx.envelope.root), now)
-    arrived = {item.name: item for item in items}
-    _insert_slots(def_id, names, arrived, carried, now)
+    written = _write_version(ctx, form, version, sql.Write(),
+                             lambda _refs: literal(deprecated.submission_id, Integer()),
+                             deprecated_id=ctx.envelope.deprecated_id, carried=carried,
+                             event=Event.UPDATED, now=now)
+    assert written is not None  # an edit's first step (its version) always writes
     db.session.execute(update(Submission).where(Submission.id == deprecated.submission_id)
                        .values(review_state="edited", updated_at=now))
-    outbox = _outbox(def_id, _UPDATED, now)
-    return IngestResult(deprecated.submission_id, def_id, ctx.envelope.instance_id, False,
-                        list(arrived), "edited", [outbox], _UPDATED)
+    result = written[0]
+    result.submission_id, result.created, result.status = \
+        deprecated.submission_id, False, "edited"
+    return result
+
+
+def _write_version(ctx: _Context, form: FormRef, version: _Version, write: sql.Write,
+                   submission_id: Callable[[dict[str, Any]], Any], *,
+                   deprecated_id: str | None, carried: Mapping[str, int | None], event: str,
+                   now: Any) -> tuple[IngestResult, tuple] | None:
+    """A new version of a submission, written once for new submissions and edits alike: its
+    def row, the blobs of the files this POST carries, one attachment slot per file the XML
+    names (from this POST, else carried from the version it edits) and its outbox row. One
+    statement on PostgreSQL (sql.Write); None when the write's first step wrote nothing."""
+    env = ctx.envelope
+    schema = _schema(version)
+    names = schema.attachment_names(env.root)
+    items = ctx.write(names)
+    arrived = {item.name: item for item in items}
+    first = write.first
+
+    def def_row(refs: dict[str, Any]) -> Any:
+        values = {"submission_id": submission_id(refs), "form_id": form.id,
+                  "form_version_id": version.id, "instance_id": env.instance_id,
+                  "deprecated_id": deprecated_id,
+                  "instance_name": (env.instance_name or "")[:255] or None, "xml": ctx.xml,
+                  "xml_sha256": ctx.sha256, "data": schema.flatten(env.root),
+                  "submitter_id": ctx.submitter_id, "device_id": ctx.device_id,
+                  "user_agent": ctx.user_agent, "current": True, "created_at": now}
+        return insert(D).from_select(list(values), _select(D, values, refs, first)) \
+            .returning(D.c.id)
+
+    write.add("d", def_row, [("id", Integer())])
+    blobs = list({item.sha256: item for item in items}.values())
+    if blobs:
+        write.add("b", lambda refs: attachment_store.blob_rows(
+            blobs, now, gate=refs[first] if first in refs else None),
+                  [("id", Integer()), ("sha256", String())], report=False)
+    if names:
+        write.add("a", lambda refs: _slot_rows(names, arrived, carried, refs, now),
+                  [("id", Integer())], report=False)
+    write.add("o", lambda refs: outbox.insert_step(refs["d"].c.id, event, now),
+              [("id", Integer())])
+    rows = write.run()
+    if rows is None:
+        return None
+    return (IngestResult(0, rows["d"][0], env.instance_id, True, list(arrived), "created",
+                         [rows["o"][0]], str(event)), rows.get("s", ()))
+
+
+def _select(table: Any, values: dict[str, Any], refs: dict[str, Any], first: str | None) -> Any:
+    """SELECT of these values (bound with their columns' types), FROM the write's first step
+    when there is one (so that nothing is written when it wrote nothing)."""
+    query = select(*[v if isinstance(v, ColumnElement) else literal(v, table.c[k].type)
+                     for k, v in values.items()])
+    return query.select_from(refs[first]) if first in refs else query
+
+
+def _slot_rows(names: list[str], arrived: Mapping[str, attachment_store.Incoming],
+               carried: Mapping[str, int | None], refs: dict[str, Any], now: Any) -> Any:
+    """One slot per file the XML names: this POST's blob, else the one carried from the
+    version edited, else none yet (NULL until the file arrives)."""
+    rows = sql.rows_of([("name", String()), ("sha256", String()), ("carried", Integer())],
+                       [(n, arrived[n].sha256 if n in arrived else None, carried.get(n))
+                        for n in names])
+    source = refs["d"].join(rows, true())
+    blob_id: Any = rows.c.carried
+    if "b" in refs:
+        source = source.outerjoin(refs["b"], refs["b"].c.sha256 == rows.c.sha256)
+        blob_id = func.coalesce(refs["b"].c.id, rows.c.carried)
+    return insert(A).from_select(
+        ["submission_def_id", "name", "blob_id", "created_at"],
+        select(refs["d"].c.id, rows.c.name, blob_id, literal(now, A.c.created_at.type))
+        .select_from(source).where(true())
+    ).returning(A.c.id)
 
 
 def _add_files(ctx: _Context, extant: Any) -> IngestResult:
@@ -437,12 +440,6 @@ def _add_files(ctx: _Context, extant: Any) -> IngestResult:
             added = [item.name for item in items]
     return IngestResult(extant.submission_id, extant.id, extant.instance_id, False, added,
                         "attachments_added" if added else "duplicate")
-
-
-def _outbox(def_id: int, event: str, now: Any) -> int:
-    return db.session.execute(insert(PipelineOutbox).values(
-        submission_def_id=def_id, event=event, created_at=now, attempts=0,
-    ).returning(PipelineOutbox.id)).scalar_one()
 
 
 # Told of every committed result, in registration order (the pipeline registers itself in

@@ -22,8 +22,8 @@ from datetime import date
 
 from defusedxml.ElementTree import fromstring
 from sqlalchemy import delete, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app import sql
 from app.extensions import db
 from app.indicators.binding import bound_for
 from app.models import (
@@ -319,18 +319,8 @@ def _write_cells(deltas: dict[tuple, list[float]]) -> None:
 def _insert_new(table, rows: list[dict]) -> None:  # noqa: ANN001
     """Plain INSERT of rows known to be new; PostgreSQL's COPY streams them (a batch of 100
     submissions makes hundreds), without a statement per row."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not sql.copy_rows(table, rows):
         db.session.execute(table.insert(), rows)
-        return
-    columns = list(rows[0])
-    raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(
-            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[name] for name in columns])
 
 
-def _insert(table):  # noqa: ANN001, ANN202
-    """INSERT in the session's dialect (both speak ON CONFLICT ... DO UPDATE)."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+_insert = sql.insert

@@ -26,9 +26,8 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import case, delete, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app import sql
 from app.extensions import db
 from app.models import LoginAttempt
 from app.models.base import UTCDateTime, utcnow
@@ -102,19 +101,18 @@ class LoginGuard:
     def failed(self) -> None:
         """Count a wrong password against the pair and the address (own transaction)."""
         table = LoginAttempt.__table__
-        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
         now = literal(self.now, UTCDateTime())
         at = table.c.first_failure_at
         forgotten = at <= literal(self.now - FORGET_AFTER, UTCDateTime())
         window_over = at <= literal(self.now - timedelta(seconds=self.limits.lockout),
                                     UTCDateTime())
         with db.engine.begin() as connection:
-            connection.execute(insert(table).values(
+            connection.execute(sql.insert(table).values(
                 key=self.pair, failures=1, first_failure_at=self.now).on_conflict_do_update(
                 index_elements=["key"], set_={
                     "failures": case((forgotten, 1), else_=table.c.failures + 1),
                     "first_failure_at": now}))
-            connection.execute(insert(table).values(
+            connection.execute(sql.insert(table).values(
                 key=self.address, failures=1, first_failure_at=self.now).on_conflict_do_update(
                 index_elements=["key"], set_={
                     "failures": case((window_over, 1), else_=table.c.failures + 1),

@@ -13,9 +13,8 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app import sql
 from app.extensions import db
 from app.models import Blob
 
@@ -75,12 +74,8 @@ def write_known(data: bytes, sha256: str, root: str | None = None) -> None:
 def store_blob(data: bytes, content_type: str | None = None) -> Blob:
     """The Blob row for these bytes, created if new; safe under concurrent writers."""
     sha256, md5 = write_file(data)
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(Blob).values(sha256=sha256, md5=md5, size=len(data),
-                            content_type=content_type).on_conflict_do_nothing(
-            index_elements=["sha256"])
-    )
+    db.session.execute(sql.insert_or_skip(Blob.__table__, ["sha256"]).values(
+        sha256=sha256, md5=md5, size=len(data), content_type=content_type))
     return db.session.scalar(select(Blob).where(Blob.sha256 == sha256))
 
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app import sql
 from app.extensions import db
 from app.models import Form, Submission, SubmissionDef, Webhook, WebhookDelivery
 from app.models.base import utcnow
@@ -53,7 +53,6 @@ def on_processed_batch(items: Sequence[tuple[int, bool]]) -> None:
         SubmissionDef.id, SubmissionDef.form_id, SubmissionDef.submission_id,
         SubmissionDef.deprecated_id, SubmissionDef.created_at).where(
             SubmissionDef.id.in_(def_ids)).order_by(SubmissionDef.id)).all()
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     ids = []
     for version in versions:
         event = "submission.updated" if version.deprecated_id else "submission.created"
@@ -61,12 +60,12 @@ def on_processed_batch(items: Sequence[tuple[int, bool]]) -> None:
             if (webhook.form_id != version.form_id or event not in (webhook.events or ())
                     or webhook.created_at > version.created_at):
                 continue
-            statement = dialect.insert(WebhookDelivery).values(
+            statement = sql.insert_or_skip(
+                WebhookDelivery.__table__, ["webhook_id", "dedupe_key"]).values(
                 webhook_id=webhook.id, guid=str(uuid.uuid4()), event=event,
                 dedupe_key=f"{event}:{version.id}", submission_id=version.submission_id,
                 submission_def_id=version.id, details={}, status="pending", attempts=0,
-                created_at=utcnow(),
-            ).on_conflict_do_nothing(index_elements=["webhook_id", "dedupe_key"])
+                created_at=utcnow())
             new_id = db.session.execute(
                 statement.returning(WebhookDelivery.id)).scalar_one_or_none()
             if new_id is not None:
