@@ -319,7 +319,7 @@ def _write_cells(deltas: dict[tuple, list[float]]) -> None:
 def _insert_new(table, rows: list[dict]) -> None:  # noqa: ANN001
     """Plain INSERT of rows known to be new; PostgreSQL's COPY streams them (a batch of 100
     submissions makes hundreds), without a statement per row."""
-    if not sql.copy_rows(table, rows):
+    if rows and not sql.copy_rows(table, rows):
         db.session.execute(table.insert(), rows)
 
 
