@@ -168,8 +168,10 @@ class ConversationEngine(Protocol):
     starts with `CON ` or `END `.
     """
 
-    def parse_form(self, xml: str) -> Any:
-        """The form model for a published version's XForm (the app caches it per version)."""
+    def parse_form(self, xml: str, settings: Mapping[str, Any] | None = None) -> Any:
+        """The form model for a published version's XForm, with the version's conversation
+        settings when it has any (forms.settings; the app passes them only then, and caches
+        the model per version and settings)."""
         ...
 
     def start(self, form_model: Any, context: StartContext,

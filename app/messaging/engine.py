@@ -7,12 +7,15 @@ the module sms_flows.engine, whose module-level functions satisfy the protocol.
 from __future__ import annotations
 
 import importlib
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
 
 from app.config import setting
 from app.queries import form_models
+from forms.settings import ConversationSettings
 from sms_flows.types import ConversationEngine
 
 DEFAULT = "sms_flows.engine"
@@ -33,12 +36,22 @@ def engine() -> ConversationEngine:
     return configured
 
 
-def form_model(sha256: str, version_id: int) -> Any:
-    """The engine's model of a form version: for the default engine the parsed form itself,
-    else the engine's own `parse_form`, both kept in the one form cache."""
+def form_model(sha256: str, version_id: int, settings: Mapping[str, Any] | None = None) -> Any:
+    """The engine's model of a form version with its conversation settings (consent,
+    sensitive, sms_progress: FormVersion.conversation): for the default engine the parsed form
+    carrying them, else the engine's own `parse_form`, both kept in the one form cache (the
+    settings are not in the XForm, so they key the view)."""
     current = engine()
     load = form_models.xml_of(version_id)
+    parsed_settings = ConversationSettings.from_json(settings)
+    if parsed_settings == ConversationSettings():
+        settings = None  # none set: the plain model
+    key = json.dumps(settings or {}, sort_keys=True)
     if getattr(current, "__name__", None) == DEFAULT:
-        return form_models.model(sha256, load)
-    return form_models.derived(sha256, load, ("sms_engine", id(current)),
-                               lambda _parsed: current.parse_form(load()))
+        if not settings:
+            return form_models.model(sha256, load)
+        return form_models.derived(sha256, load, ("conversation", key),
+                                   lambda parsed: parsed.with_settings(parsed_settings))
+    return form_models.derived(sha256, load, ("sms_engine", id(current), key),
+                               lambda _parsed: current.parse_form(load(), settings)
+                               if settings else current.parse_form(load()))

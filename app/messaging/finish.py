@@ -1,5 +1,6 @@
 """After a turn's commit: finished surveys go through the one door (sync.ingest), stored
-replies to the sender."""
+replies to the sender; a sensitive form's survey, once stored, and a declined one lose their
+answers and message texts (only the submission and delivery statuses stay)."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +9,8 @@ from app.extensions import db
 from app.messaging import jobs, store
 from app.messaging.store import SIMULATOR
 from app.messaging.turn import Outcome
+from app.models.base import utcnow
+from forms.settings import ConversationSettings
 from sync import ingest as sync_ingest
 from sync.errors import IngestError
 
@@ -15,27 +18,34 @@ log = logging.getLogger(__name__)
 
 
 def after_commit(outcome: Outcome) -> None:
-    """Ingest finished surveys, then hand stored replies to the send job."""
+    """Ingest finished surveys, then hand stored replies to the send job, then purge what a
+    sensitive or declined survey must not keep (replies sent inline go with it)."""
+    purge = list(outcome.purge)
     for survey_id in outcome.finished:
-        ingest_finished(survey_id, submit_simulated=outcome.submit_simulated)
+        if ingest_finished(survey_id, submit_simulated=outcome.submit_simulated):
+            purge.append(survey_id)
     if outcome.send:
         jobs.enqueue_send(outcome.send)
+    for survey_id in purge:
+        store.purge(survey_id, utcnow())
+        db.session.commit()
 
 
-def ingest_finished(survey_id: int, *, submit_simulated: bool = False) -> None:
-    """Store a completed survey through sync.ingest (idempotent by instanceID); commits.
+def ingest_finished(survey_id: int, *, submit_simulated: bool = False) -> bool:
+    """Store a completed survey through sync.ingest (idempotent by instanceID); commits;
+    -> whether it was stored from a sensitive form (then it is to be purged).
 
     A simulated conversation is stored only when `submit_simulated`, with the channel
     `simulated-<medium>`; otherwise its instance stays on the conversation only.
     """
     row = store.by_id(survey_id)
     if row is None or row.instance_id or not row.instance_xml:
-        return
+        return False
     channel = row.medium
     if row.session_key == SIMULATOR:
         if not submit_simulated:
             log.info("conversation.simulated_not_stored conversation=%s", survey_id)
-            return
+            return False
         channel = f"simulated-{row.medium}"
     try:
         result = sync_ingest.ingest(
@@ -46,6 +56,8 @@ def ingest_finished(survey_id: int, *, submit_simulated: bool = False) -> None:
         store.set_ingested(survey_id, error=message)
         db.session.commit()
         log.warning("conversation.ingest_failed conversation=%s error=%s", survey_id, message)
-        return
+        return False
     store.set_ingested(survey_id, instance_id=result.instance_id)
     db.session.commit()
+    return row.session_key != SIMULATOR and ConversationSettings.from_json(
+        row.conversation).sensitive

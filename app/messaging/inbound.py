@@ -91,7 +91,8 @@ def simulate(channel: ChannelLike, kind: str, address: str, phone: str, text: st
     A simulated conversation is marked (session_key "simulator"). When it finishes, its
     instance is kept on the conversation but NOT stored as a submission unless `submit`;
     a stored one gets the channel `simulated-sms`, `simulated-ussd` or `simulated-compact`,
-    so it can be told apart from (and excluded with) real data.
+    so it can be told apart from (and excluded with) real data. A finish not stored says it
+    was a test, instead of our "your answers have been saved".
     """
     if kind == "ussd":
         person = contacts.find(channel.project_id, phone)
@@ -105,4 +106,24 @@ def simulate(channel: ChannelLike, kind: str, address: str, phone: str, text: st
         if outcome.conversation_id is not None:
             store.mark_simulated(outcome.conversation_id)
     outcome.submit_simulated = submit
+    if outcome.finished and not submit:
+        _say_it_was_a_test(outcome)
     return outcome
+
+
+def _say_it_was_a_test(outcome: Outcome) -> None:
+    row = store.by_id(outcome.finished[-1])
+    lang = (row.state or {}).get("language") if row is not None else None
+    saved, test = message("thanks", lang), message("simulated", lang)
+    replies = outcome.replies
+    if outcome.screen is not None:  # USSD: the one END screen says it
+        replies = [outcome.screen]
+    if replies and replies[-1].endswith(saved):
+        replies[-1] = replies[-1][:-len(saved)] + test
+    elif outcome.screen is not None:
+        replies[-1] = f"{replies[-1]}\n{test}"
+    else:
+        replies.append(test)
+    if outcome.screen is not None:
+        outcome.screen = replies[-1]
+    outcome.replies = replies

@@ -15,13 +15,14 @@ from sqlalchemy import select, update
 from app import crypto, problems, queues
 from app.extensions import db
 from app.messaging import channels as channel_service
-from app.messaging import contacts
+from app.messaging import contacts, store
 from app.messaging.contacts import Person
 from app.messaging.store import Place
 from app.messaging.throttle import outbound_allowed
 from app.messaging.turn import Turn, store_messages
 from app.models import Channel, Contact, Message
 from app.models.base import utcnow
+from app.rights import erasure
 from sms_flows.providers import SendFailed, get_provider
 from sms_flows.types import DeliveryReport, advances
 
@@ -64,6 +65,23 @@ def send(message_id: int) -> str:
     message = db.session.get(Message, message_id)
     channel = db.session.get(Channel, message.channel_id)
     contact = db.session.get(Contact, message.contact_id)
+    outcome = _send(message, channel, contact)
+    if message.status != "queued":
+        _after_final(message, contact)
+    return outcome
+
+
+def _after_final(message: Message, contact: Contact) -> None:
+    """A reply has gone (or never will): a purged survey's text and an erased person's last
+    trace go with it."""
+    if message.conversation_id is not None:
+        store.blank_sent(message.id)
+    if contact.erased_at is not None:
+        erasure.finish(contact.id)
+    db.session.commit()
+
+
+def _send(message: Message, channel: Channel, contact: Contact) -> str:
     if contact.opted_out_at is not None:
         return _finish(message, "failed", error="opted out")
     if channel.deleted_at is not None or not channel.enabled:
@@ -80,7 +98,7 @@ def send(message_id: int) -> str:
             channel_service.credentials(channel), channel.address,
             crypto.decrypt(contact.phone_encrypted), message.text,
             status_callback=channel_service.webhook_urls(channel).get("status"),
-            settings=channel.settings)
+            settings=channel.settings, kind=channel.kind)
     except SendFailed as failure:
         log.warning("outbound.failed message=%s channel=%s retry=%s ambiguous=%s reason=%s",
                     message.id, channel.id, failure.retry, failure.ambiguous, failure.reason)

@@ -24,7 +24,8 @@ from app.models import Channel, Contact, Conversation, Form, FormVersion, Messag
 C, V, M = Contact.__table__, Conversation.__table__, Message.__table__
 CH, P, F, FV = Channel.__table__, Project.__table__, Form.__table__, FormVersion.__table__
 SIMULATOR = "simulator"  # the session_key of a simulated conversation
-ACTIVE, EXPIRED = "active", "expired"
+ACTIVE, EXPIRED, DECLINED = "active", "expired", "declined"
+_SENDING = ("queued", "sending")  # replies whose text is still to go out
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Survey:
     medium: str
     session_key: str | None
     completed: bool = False
+    conversation: dict | None = None  # the version's consent/sensitive/sms_progress settings
 
     @property
     def simulated(self) -> bool:
@@ -67,10 +69,12 @@ class FormRef:
     version_id: int
     sha256: str
     title: str | None
+    conversation: dict | None = None  # the version's consent/sensitive/sms_progress settings
 
 
 _SURVEY = (V.c.id.label("survey_id"), V.c.form_id, V.c.form_version_id, FV.c.sha256, V.c.state,
-           V.c.version, V.c.status, V.c.medium, V.c.session_key, V.c.completed_at)
+           V.c.version, V.c.status, V.c.medium, V.c.session_key, V.c.completed_at,
+           FV.c.conversation)
 _PLACE = (CH.c.enabled, CH.c.deleted_at, CH.c.settings.label("channel_settings"),
           P.c.settings.label("project_settings"))
 _PERSON = (C.c.id.label("contact_id"), C.c.language, C.c.opted_out_at)
@@ -79,7 +83,7 @@ _PERSON = (C.c.id.label("contact_id"), C.c.language, C.c.opted_out_at)
 def survey(row: Any) -> Survey:
     return Survey(row.survey_id, row.form_id, row.form_version_id, row.sha256, row.state,
                   row.version, row.status, row.medium, row.session_key,
-                  row.completed_at is not None)
+                  row.completed_at is not None, row.conversation)
 
 
 def place(row: Any) -> Place:
@@ -226,6 +230,25 @@ def message_row(*, project_id: int, channel_id: int, contact_id: int,
             "status_at": now}
 
 
+def purge(survey_id: int, now: datetime) -> None:
+    """A sensitive survey stored, or a declined one: its answers and message texts go, its
+    messages' delivery statuses stay. A reply still to be sent keeps its text until it goes
+    (`blank_sent`)."""
+    db.session.execute(update(V).where(V.c.id == survey_id).values(
+        state={}, instance_xml=None, purged_at=now))
+    db.session.execute(update(M).where(
+        M.c.conversation_id == survey_id, M.c.text != "",
+        ~((M.c.direction == "out") & M.c.status.in_(_SENDING))).values(text=""))
+
+
+def blank_sent(message_id: int) -> None:
+    """A reply of a purged survey has gone: its text goes too (one statement, by key)."""
+    db.session.execute(update(M).where(
+        M.c.id == message_id, M.c.conversation_id.in_(
+            select(V.c.id).where(V.c.id == M.c.conversation_id, V.c.purged_at.is_not(None))))
+        .values(text=""))
+
+
 def mark_simulated(survey_id: int) -> None:
     db.session.execute(update(V).where(V.c.id == survey_id).values(session_key=SIMULATOR))
 
@@ -242,14 +265,14 @@ def idle(cutoff: datetime) -> list[int]:
 def _forms(project_id: int) -> Any:
     """Published, live forms of a project (with their current version), in creation order."""
     return (select(F.c.id, F.c.xml_form_id, F.c.sms_keyword, FV.c.id.label("version_id"),
-                   FV.c.sha256, FV.c.name)
+                   FV.c.sha256, FV.c.name, FV.c.conversation)
             .join(FV, FV.c.id == F.c.current_version_id)
             .where(F.c.project_id == project_id, F.c.deleted_at.is_(None)).order_by(F.c.id))
 
 
 def _refs(query: Any) -> list[FormRef]:
-    return [FormRef(r.id, r.xml_form_id, r.sms_keyword, r.version_id, r.sha256, r.name)
-            for r in db.session.execute(query)]
+    return [FormRef(r.id, r.xml_form_id, r.sms_keyword, r.version_id, r.sha256, r.name,
+                    r.conversation) for r in db.session.execute(query)]
 
 
 def form_by_xml_id(project_id: int, xml_form_id: str) -> FormRef | None:

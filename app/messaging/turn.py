@@ -26,7 +26,7 @@ from app.extensions import db
 from app.messaging import contacts, store, ussd
 from app.messaging.contacts import Person
 from app.messaging.engine import engine, form_model
-from app.messaging.store import ACTIVE, EXPIRED, FormRef, Place, Survey
+from app.messaging.store import ACTIVE, DECLINED, EXPIRED, FormRef, Place, Survey
 from sms_flows import keywords
 from sms_flows.types import StartContext
 
@@ -50,6 +50,7 @@ class Outcome:
     replies: list[str] = field(default_factory=list)
     send: list[int] = field(default_factory=list)  # stored outbound message ids
     finished: list[int] = field(default_factory=list)  # conversation ids to ingest
+    purge: list[int] = field(default_factory=list)  # declined conversations: texts to remove
     duplicate: bool = False
     screen: str | None = None  # the USSD answer ("CON ..." / "END ...")
     conversation_id: int | None = None  # the conversation this turn went to, if any
@@ -157,7 +158,7 @@ def open_survey(turn: Turn, text: str, medium: str) -> list[str]:
     if form is None:
         return _open_menu(turn) if medium == "ussd" else _help(turn)
     turn.survey = Survey(None, form.id, form.version_id, form.sha256, {}, 0, ACTIVE, medium,
-                         turn.session_key)
+                         turn.session_key, conversation=form.conversation)
     return _start(turn, form, text)
 
 
@@ -177,7 +178,7 @@ def step(turn: Turn, text: str) -> list[str]:
     if target is None:
         return replies
     turn.survey = Survey(None, target.id, target.version_id, target.sha256, {}, 0, ACTIVE,
-                         survey.medium, None)
+                         survey.medium, None, conversation=target.conversation)
     return [*replies, *_start(turn, target, target.sms_keyword or "")]
 
 
@@ -206,7 +207,7 @@ def tick(turn: Turn) -> list[str]:
 
 def _model(survey: Survey) -> Any:
     assert survey.sha256 is not None and survey.form_version_id is not None
-    return form_model(survey.sha256, survey.form_version_id)
+    return form_model(survey.sha256, survey.form_version_id, survey.conversation)
 
 
 def _start(turn: Turn, form: FormRef, text: str) -> list[str]:
@@ -222,7 +223,8 @@ def _start(turn: Turn, form: FormRef, text: str) -> list[str]:
         form_keywords={keywords.fold(f.sms_keyword): f.xml_form_id
                        for f in store.keyword_forms(turn.project_id)
                        if f.sms_keyword and f.id != form.id})
-    state, replies = engine().start(form_model(form.sha256, form.version_id), context, turn.now)
+    state, replies = engine().start(form_model(form.sha256, form.version_id, form.conversation),
+                                    context, turn.now)
     save(turn, state, {"form_id": form.id, "form_version_id": form.version_id})
     return replies
 
@@ -238,6 +240,7 @@ def save(turn: Turn, state: Any, override: dict[str, Any] | None = None) -> None
     if turn.session_key is not None and not survey.simulated:
         values["session_key"] = turn.session_key  # a simulated survey stays marked
     finished = state.status == "completed" and not survey.completed
+    declined = state.status == DECLINED and survey.status != DECLINED
     if finished:
         values.update(completed_at=now, instance_xml=state.instance_xml)
         if getattr(state, "submission_channel", None) == "compact":
@@ -248,6 +251,8 @@ def save(turn: Turn, state: Any, override: dict[str, Any] | None = None) -> None
     if finished:
         survey.completed = True
         turn.outcome.finished.append(survey.id)  # type: ignore[arg-type]
+    if declined and not survey.simulated:
+        turn.outcome.purge.append(survey.id)  # type: ignore[arg-type]
     if state.language and state.language != person.language:
         contacts.set_language(person.id, state.language)
         person.language = state.language
@@ -349,6 +354,7 @@ def _choose_from_menu(turn: Turn, text: str) -> list[str]:
         survey = turn.survey
         survey.form_id, survey.form_version_id, survey.sha256 = form.id, form.version_id, \
             form.sha256
+        survey.conversation = form.conversation
         return _start(turn, form, "")
     _write(turn, turn.survey, {"last_activity_at": turn.now})
     return ["Please answer with a number.\n" + ussd.menu_text(forms)]

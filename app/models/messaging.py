@@ -93,6 +93,8 @@ class Conversation(db.Model):
     instance_xml: Mapped[str | None] = mapped_column(Text, nullable=True)  # to ingest
     instance_id: Mapped[str | None] = mapped_column(String(255), nullable=True)  # once ingested
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Answers and message texts removed (a sensitive form finished, a consent declined).
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __mapper_args__ = {"version_id_col": version}
 

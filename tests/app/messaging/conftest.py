@@ -82,3 +82,40 @@ def make_channel(client, manager, project):
         return response.get_json()
 
     return make
+
+
+@functools.cache
+def _compiled_with(name: str, settings: tuple[tuple[str, str], ...]):
+    """A fixture XLSForm with settings-sheet columns added (consent, sensitive...), compiled."""
+    from io import BytesIO
+
+    import openpyxl
+
+    from forms.xlsform import compile_upload
+
+    book = openpyxl.load_workbook(FIXTURE_FORMS / f"{name}.xlsx")
+    sheet = book["settings"]
+    for column, value in settings:
+        index = sheet.max_column + 1
+        sheet.cell(1, index, column)
+        sheet.cell(2, index, value)
+    data = BytesIO()
+    book.save(data)
+    return compile_upload(
+        data.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"{name}.xlsx", validate=False, ignore_warnings=True)
+
+
+@pytest.fixture
+def publish_with(app):
+    """Publish a fixture form with settings added: publish_with(pid, "sdg5_safety",
+    consent="consent safe_now", sensitive="yes")."""
+    from app.services.forms import create_form
+
+    def do(project_id: int, name: str, **settings: str):
+        form = create_form(project_id, _compiled_with(name, tuple(settings.items())), None,
+                           publish=True)
+        db.session.commit()
+        return form
+
+    return do

@@ -98,7 +98,7 @@ def test_the_simulator_runs_a_survey_without_sending(client, project, manager, m
     assert say("hello") == ["Send MAJI to start a survey."]
     assert say("MAJI") == [QUESTIONS[0]]
     assert say("Kisima") == [QUESTIONS[1]]
-    assert say("42") == ["Asante! Thank you."]
+    assert say("42") == ["Asante! Thank you.", "This was a test: nothing was stored."]
     assert {m.status for m in messages("out")} == {"delivered"}
     listed = client.get(f"/v1/projects/{project}/conversations?status=completed",
                         headers=manager).get_json()
@@ -149,7 +149,7 @@ def test_the_simulator_works_for_an_africastalking_ussd_channel_too(client, proj
     replies = [client.post(url, headers=manager, json={"from": PHONE, "text": t})
                .get_json()["replies"] for t in ("", "Kisima", "42")]
     assert replies == [[f"CON {QUESTIONS[0]}"], [f"CON {QUESTIONS[1]}"],
-                       ["END Asante! Thank you."]]
+                       ["END Asante! Thank you.\nThis was a test: nothing was stored."]]
 
 
 def test_simulate_refuses_a_sender_that_is_not_a_number(client, project, manager,
