@@ -138,6 +138,11 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds between those retries", _ints),
     Setting("PIPELINE_SWEEP_SECONDS", 60, "60",
             "how often a worker re-sends outbox rows Redis lost and re-tags stale ones", int),
+    Setting("ERASURE_CONFIRM_SECONDS", 3600, "3600",
+            "seconds a citizen's DELETE waits for their yes; later, nothing is erased", int),
+    Setting("TWILIO_MEDIA_PREFIXES", ("https://api.twilio.com/",), "`https://api.twilio.com/`",
+            "where WhatsApp photos and voice notes may be downloaded from (comma-separated URL "
+            "prefixes)", lambda raw: tuple(p.strip() for p in raw.split(",") if p.strip())),
     Setting("SMS_ENGINE", "sms_flows.engine", "`sms_flows.engine`",
             "the conversation engine (`module` or `module:attribute`)"),
     Setting("SMS_RETRY_INTERVALS", [10, 60, 300], "`10,60,300`",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -28,6 +29,15 @@ class Person:
     language: str | None
     opted_out_at: datetime | None
     created: bool = False  # by this transaction: ours alone until commit, nothing to lock
+    erasure_requested_at: datetime | None = None  # a DELETE awaiting their confirmation
+
+
+_COLUMNS = (C.c.id, C.c.language, C.c.opted_out_at, C.c.erasure_requested_at)
+
+
+def _person(row: Any) -> Person:
+    return Person(row.id, row.language, row.opted_out_at,
+                  erasure_requested_at=row.erasure_requested_at)
 
 
 def normalize(raw: str, field: str = "phone") -> str:
@@ -40,9 +50,9 @@ def normalize(raw: str, field: str = "phone") -> str:
 
 def find(project_id: int, phone: str) -> Person | None:
     """The project's contact for an E.164 number (matched by hash, never by clear text)."""
-    row = db.session.execute(select(C.c.id, C.c.language, C.c.opted_out_at).where(
+    row = db.session.execute(select(*_COLUMNS).where(
         C.c.project_id == project_id, C.c.phone_hash == crypto.phone_hash(phone))).first()
-    return Person(row.id, row.language, row.opted_out_at) if row is not None else None
+    return _person(row) if row is not None else None
 
 
 def find_or_create(project_id: int, phone: str) -> Person:
@@ -74,9 +84,9 @@ def lock(contact_id: int) -> Person:
     FOR KEY SHARE on it, which FOR UPDATE would wait on, deadlocking two workers; NO KEY
     UPDATE still excludes the other worker's NO KEY UPDATE.
     """
-    row = db.session.execute(select(C.c.id, C.c.language, C.c.opted_out_at)
-                             .where(C.c.id == contact_id).with_for_update(key_share=True)).one()
-    return Person(row.id, row.language, row.opted_out_at)
+    row = db.session.execute(select(*_COLUMNS).where(C.c.id == contact_id)
+                             .with_for_update(key_share=True)).one()
+    return _person(row)
 
 
 def phone_of(contact_id: int) -> str:

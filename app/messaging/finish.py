@@ -10,6 +10,7 @@ from app.messaging import jobs, store
 from app.messaging.store import SIMULATOR
 from app.messaging.turn import Outcome
 from app.models.base import utcnow
+from app.rights import erasure
 from forms.settings import ConversationSettings
 from sync import ingest as sync_ingest
 from sync.errors import IngestError
@@ -28,6 +29,10 @@ def after_commit(outcome: Outcome) -> None:
         jobs.enqueue_send(outcome.send)
     for survey_id in purge:
         store.purge(survey_id, utcnow())
+        db.session.commit()
+    if outcome.erased_contact is not None:
+        erasure.remove_files(outcome.erased_files)
+        erasure.finish(outcome.erased_contact)  # now, unless a reply still waits to be sent
         db.session.commit()
 
 

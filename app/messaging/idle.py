@@ -10,6 +10,7 @@ from app.extensions import db
 from app.messaging import contacts, store
 from app.messaging.turn import Outcome, Turn, store_messages, tick
 from app.models.base import utcnow
+from app.rights import erasure
 
 
 def tick_idle(now: datetime | None = None, idle_seconds: int = 600) -> Outcome:
@@ -23,6 +24,8 @@ def tick_idle(now: datetime | None = None, idle_seconds: int = 600) -> Outcome:
             db.session.commit()
         except StaleDataError:  # the person answered meanwhile: nothing to remind
             db.session.rollback()
+    if erasure.sweep(now):
+        db.session.commit()
     return outcome
 
 

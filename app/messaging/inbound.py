@@ -13,12 +13,13 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from app.messaging import contacts, store, throttle, ussd
+from app.messaging import contacts, rights, store, throttle, ussd
 from app.messaging.store import ACTIVE, SIMULATOR
 from app.messaging.throttle import Verdict
 from app.messaging.turn import (
     ChannelLike,
     Outcome,
+    Turn,
     begin,
     open_survey,
     respond_to_text,
@@ -42,7 +43,10 @@ def receive_sms(channel: ChannelLike, inbound: InboundMessage, *, now: datetime 
     turn = begin(channel, inbound.sender, now or utcnow(), require_live=require_live)
     verdict = Verdict.ANSWER if simulate else throttle.inbound(channel.id, inbound.sender)
     if verdict is Verdict.ANSWER:
-        replies, received = respond_to_text(turn, inbound.text), "received"
+        replies = rights.answer(turn, inbound.text)
+        if replies is None:
+            replies = respond_to_text(turn, inbound.text)
+        received = "received"
     else:
         # Over the per-minute limits: stored (never lost), not answered, but for one "slow
         # down" a minute in the person's language.
@@ -73,7 +77,8 @@ def receive_ussd(channel: ChannelLike, hop: UssdRequest, *, now: datetime | None
     elif hop.answer is None:  # dialled again after the network cut the session: resume
         replies = resume(turn)
     else:
-        replies = step(turn, hop.answer)
+        replies = rights.answer(turn, hop.answer) or _menu_rights(turn, hop.answer) \
+            or step(turn, hop.answer)
     screen = ussd.screen(replies, turn.survey is not None and turn.survey.status == ACTIVE)
     if not store_messages(turn, (hop.answer or "", dedup_key or f"{hop.session_id}:{hop.hop}"),
                           [screen], "delivered"):
@@ -81,6 +86,14 @@ def receive_ussd(channel: ChannelLike, hop: UssdRequest, *, now: datetime | None
     turn.outcome.screen = screen
     turn.outcome.replies = [screen]
     return turn.outcome
+
+
+def _menu_rights(turn: Turn, answer: str) -> list[str] | None:
+    """A USSD menu's entries after its surveys: my data, delete my data."""
+    survey = turn.survey
+    if survey is None or survey.form_id is not None or not answer.strip().isdigit():
+        return None
+    return rights.menu_choice(turn, int(answer) - len(survey.state.get("menu", [])) - 1)
 
 
 def simulate(channel: ChannelLike, kind: str, address: str, phone: str, text: str,

@@ -57,6 +57,7 @@ class Place:
     deleted: bool
     channel_settings: dict
     project_settings: dict
+    kind: str = "sms"  # the channel's: sms | ussd | whatsapp
 
 
 @dataclass
@@ -76,8 +77,9 @@ _SURVEY = (V.c.id.label("survey_id"), V.c.form_id, V.c.form_version_id, FV.c.sha
            V.c.version, V.c.status, V.c.medium, V.c.session_key, V.c.completed_at,
            FV.c.conversation)
 _PLACE = (CH.c.enabled, CH.c.deleted_at, CH.c.settings.label("channel_settings"),
-          P.c.settings.label("project_settings"))
-_PERSON = (C.c.id.label("contact_id"), C.c.language, C.c.opted_out_at)
+          P.c.settings.label("project_settings"), CH.c.kind)
+_PERSON = (C.c.id.label("contact_id"), C.c.language, C.c.opted_out_at,
+           C.c.erasure_requested_at)
 
 
 def survey(row: Any) -> Survey:
@@ -88,7 +90,7 @@ def survey(row: Any) -> Survey:
 
 def place(row: Any) -> Place:
     return Place(row.enabled, row.deleted_at is not None, row.channel_settings or {},
-                 row.project_settings or {})
+                 row.project_settings or {}, row.kind)
 
 
 @functools.cache

@@ -53,6 +53,8 @@ class Outcome:
     purge: list[int] = field(default_factory=list)  # declined conversations: texts to remove
     duplicate: bool = False
     screen: str | None = None  # the USSD answer ("CON ..." / "END ...")
+    erased_contact: int | None = None  # erased by this turn: gone once its replies have
+    erased_files: list = field(default_factory=list)  # removed after the commit
     conversation_id: int | None = None  # the conversation this turn went to, if any
     submit_simulated: bool = False  # a simulation asked for its finished survey to be stored
 
@@ -101,7 +103,9 @@ def begin(channel: ChannelLike, phone: str, now: datetime, *, require_live: bool
     if require_live and (not place.enabled or place.deleted):
         raise ChannelGone(channel.id)
     if found:
-        person, survey = Person(row.contact_id, row.language, row.opted_out_at), store.survey(row)
+        person = Person(row.contact_id, row.language, row.opted_out_at,
+                        erasure_requested_at=row.erasure_requested_at)
+        survey = store.survey(row)
     elif row.contact_id is None:
         person, survey = contacts.create(channel.project_id, phone), None
     else:
@@ -328,21 +332,21 @@ def _help(turn: Turn) -> list[str]:
 
 
 def _open_menu(turn: Turn) -> list[str]:
-    """A USSD menu survey (no form yet) listing the project's open forms."""
+    """A USSD menu survey (no form yet) listing the project's open forms, then the citizen's
+    rights (my data, delete my data)."""
     forms = store.menu_forms(turn.project_id)
-    if not forms:
-        return ["No survey is open."]
     turn.survey = Survey(None, None, None, None, {"menu": [f.id for f in forms]}, 0, ACTIVE,
                          "ussd", turn.session_key)
     _write(turn, turn.survey, {"state": turn.survey.state})
-    return [ussd.menu_text(forms)]
+    return [ussd.menu_text(forms, turn.person.language)]
 
 
 def _show_menu(turn: Turn) -> list[str]:
     """The menu again (the caller redialled before choosing)."""
     assert turn.survey is not None
     _write(turn, turn.survey, {"last_activity_at": turn.now})
-    return [ussd.menu_text(store.menu_forms(turn.project_id, turn.survey.state.get("menu")))]
+    return [ussd.menu_text(store.menu_forms(turn.project_id, turn.survey.state.get("menu")),
+                           turn.person.language)]
 
 
 def _choose_from_menu(turn: Turn, text: str) -> list[str]:
@@ -357,4 +361,4 @@ def _choose_from_menu(turn: Turn, text: str) -> list[str]:
         survey.conversation = form.conversation
         return _start(turn, form, "")
     _write(turn, turn.survey, {"last_activity_at": turn.now})
-    return ["Please answer with a number.\n" + ussd.menu_text(forms)]
+    return ["Please answer with a number.\n" + ussd.menu_text(forms, turn.person.language)]

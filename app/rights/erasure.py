@@ -16,8 +16,9 @@ Files are removed by `remove_files` after the commit (a rolled-back erasure keep
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, or_, select, update
@@ -165,19 +166,19 @@ def _orphaned_blobs(blob_ids: set[int]) -> list[Path]:
     return [storage.blob_path(sha) for sha in hashes]
 
 
-def remove_files(erased: Erased) -> None:
-    """After the commit: the erased attachments' and exports' files."""
-    for path in erased.files:
+def remove_files(files: Sequence[Path]) -> None:
+    """After the commit: the erased attachments' and exports' files (`Erased.files`)."""
+    for path in files:
         path.unlink(missing_ok=True)
 
 
-def finish(contact_id: int) -> bool:
-    """Delete an erased contact (and the replies sent to it) once none is still to be sent;
-    -> whether it is gone. The caller commits."""
+def finish(contact_id: int, *, force: bool = False) -> bool:
+    """Delete an erased contact (and the replies sent to it) once none is still to be sent
+    (or anyway, `force`); -> whether it is gone. The caller commits."""
     waiting = db.session.scalar(select(func.count(Message.id)).where(
         Message.contact_id == contact_id, Message.direction == "out",
         Message.status.in_(("queued", "sending"))))
-    if waiting:
+    if waiting and not force:
         return False
     db.session.execute(update(ErasureRequest).where(ErasureRequest.contact_id == contact_id)
                        .values(contact_id=None))
@@ -185,3 +186,14 @@ def finish(contact_id: int) -> bool:
     db.session.execute(delete(Contact).where(Contact.id == contact_id,
                                              Contact.erased_at.is_not(None)))
     return True
+
+
+def sweep(now: datetime, grace_seconds: int = 3600) -> int:
+    """Erased contacts whose last reply never went (a send that failed for good, a worker
+    gone) are deleted after `grace_seconds` anyway; -> how many. The caller commits."""
+    stale = list(db.session.scalars(select(Contact.id).where(
+        Contact.erased_at.is_not(None), Contact.erased_at < now - timedelta(
+            seconds=grace_seconds))))
+    for contact_id in stale:
+        finish(contact_id, force=True)
+    return len(stale)
