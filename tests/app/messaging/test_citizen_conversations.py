@@ -4,9 +4,6 @@ declined conversation and nothing else; a sensitive form's survey keeps its subm
 delivery statuses only; a simulation that stores nothing says it was a test."""
 from __future__ import annotations
 
-import itertools
-import json
-
 import pytest
 import responses
 from sqlalchemy import func, select
@@ -14,9 +11,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.messaging import idle
 from app.models import Conversation, Message, Submission
-from tests.app.messaging.helpers import path
+from tests.app.messaging.helpers import at_accepts, path
 
-AT_URL = "https://api.africastalking.com/version1/messaging"
 PHONE = "+254711000222"
 SAFE_ANSWERS = ["1", "1", "34", "1", "1", "2", "2", "1", "1", "0", "Hakuna"]
 
@@ -37,14 +33,6 @@ def at_sms(client, make_user, login, sdg5):
         "credentials": {"username": "datashift", "apiKey": "atsk_secret"}})
     assert response.status_code == 201
     return response.get_json(), headers
-
-
-def at_accepts() -> None:
-    ids = itertools.count(1)
-    responses.add_callback(responses.POST, AT_URL, callback=lambda request: (
-        201, {"Content-Type": "application/json"}, json.dumps({"SMSMessageData": {
-            "Recipients": [{"statusCode": 101, "number": PHONE, "status": "Success",
-                            "messageId": f"ATXid_{next(ids)}"}]}})))
 
 
 def text(client, channel, number: int, body: str) -> None:

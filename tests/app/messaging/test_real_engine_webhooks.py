@@ -3,7 +3,6 @@ answered through the SDKs' exact requests, an AT USSD session to the end, a retr
 redial, each landing as one submission with its channel."""
 from __future__ import annotations
 
-import itertools
 import json
 from urllib.parse import parse_qs
 
@@ -13,20 +12,11 @@ from twilio.request_validator import RequestValidator
 
 from app.extensions import db
 from app.models import Conversation, Submission
-from tests.app.messaging.helpers import messages, path
+from tests.app.messaging.helpers import at_accepts, messages, path
 
-AT_URL = "https://api.africastalking.com/version1/messaging"
 ANSWERS = ["1", "1", "2", "7", "Kisima", "2", "12", "40", "1 3", "SKIP", "-0.09 34.77",
            "Maji ni machafu"]
 PHONE = "+254711000111"
-
-
-def at_accepts() -> None:
-    ids = itertools.count(1)
-    responses.add_callback(responses.POST, AT_URL, callback=lambda request: (
-        201, {"Content-Type": "application/json"}, json.dumps({"SMSMessageData": {
-            "Recipients": [{"statusCode": 101, "number": PHONE, "status": "Success",
-                            "messageId": f"ATXid_{next(ids)}"}]}})))
 
 
 @responses.activate

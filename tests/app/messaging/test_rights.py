@@ -29,9 +29,8 @@ from app.models import (
     SubmissionDef,
     WebhookDelivery,
 )
-from tests.app.messaging.helpers import path
+from tests.app.messaging.helpers import at_accepts, path
 
-AT_URL = "https://api.africastalking.com/version1/messaging"
 AMINA, BARAKA = "+254711000333", "+254711000444"
 SECRET_WORDS = "Kisima cha Amina"
 ANSWERS = ["1", "1", "2", "7", SECRET_WORDS, "2", "12", "40", "1 3", "SKIP", "-0.09 34.77",
@@ -56,15 +55,6 @@ def water(client, project, admin_headers, app):
         "provider": "africastalking", "kind": "sms", "address": "21512",
         "credentials": {"username": "datashift", "apiKey": "atsk_secret"}})
     return channel.get_json()
-
-
-def at_accepts() -> None:
-    def accept(request):
-        to = parse_qs(request.body)["to"][0]
-        return 201, {"Content-Type": "application/json"}, json.dumps({"SMSMessageData": {
-            "Recipients": [{"statusCode": 101, "number": to, "status": "Success",
-                            "messageId": f"ATXid_{next(ids)}"}]}})
-    responses.add_callback(responses.POST, AT_URL, callback=accept)
 
 
 def say(client, channel, phone: str, text: str) -> str:
