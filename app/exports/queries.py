@@ -53,6 +53,7 @@ class Filters:
     review_state: str | None = None
     sdg: str | None = None  # a goal ("5") or a target/indicator ("5.2", "5.2.1")
     form_version: str | None = None
+    submitter_id: int | None = None  # the actor (app user or web user) who sent it
 
 
 @dataclass(slots=True)
@@ -136,6 +137,8 @@ def filter_clauses(form_id: int, filters: Filters) -> list[ColumnElement[bool]]:
         out.append(Submission.created_at < filters.until)
     if filters.channel:
         out.append(Submission.channel == filters.channel)
+    if filters.submitter_id is not None:
+        out.append(Submission.submitter_id == filters.submitter_id)
     if filters.review_state:
         state = filters.review_state
         out.append(Submission.review_state.is_(None) if state == "null"

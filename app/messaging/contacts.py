@@ -111,3 +111,17 @@ def opt_out(contact_id: int, now: datetime | None = None) -> None:
 def opt_in(contact_id: int, now: datetime | None = None) -> None:
     db.session.execute(update(C).where(C.c.id == contact_id)
                        .values(opted_out_at=None, updated_at=now or utcnow()))
+
+
+def clear_numbers_allowed(settings: dict | None) -> bool:
+    """Whether a project lets its managers see citizens' numbers in clear (project settings
+    `allowPhoneNumbers`; `allow_phone_numbers` is the pipeline's older spelling)."""
+    settings = settings or {}
+    return bool(settings.get("allowPhoneNumbers") or settings.get("allow_phone_numbers"))
+
+
+def masked(phone: str) -> str:
+    """+254712345678 -> +2547••••••78: enough to tell people apart, not to call them."""
+    if len(phone) <= 6:
+        return "•" * len(phone)
+    return phone[:5] + "•" * (len(phone) - 7) + phone[-2:]

@@ -46,6 +46,12 @@ def create_user(email: str, password: str | None, *, admin: bool = False,
     return user
 
 
+def list_users() -> list[User]:
+    """Live web users by email."""
+    return list(db.session.scalars(select(User).join(Actor, Actor.id == User.actor_id)
+                                   .where(Actor.deleted_at.is_(None)).order_by(User.email)))
+
+
 def find_user(email: str) -> User | None:
     return db.session.scalar(
         select(User).join(Actor, Actor.id == User.actor_id)

@@ -29,6 +29,7 @@ class DemoInfo:
     project_id: int
     forms: tuple[str, ...]
     collect_url: str | None
+    collect_qr: str | None = None  # ODK Collect's settings QR payload for the demo app user
 
 
 def _secret_file(instance_dir: Path, name: str, make: bool) -> str | None:
@@ -98,4 +99,5 @@ def run_demo(instance_dir: Path, public_url: str) -> DemoInfo:
     db.session.commit()
     return DemoInfo(email=ADMIN_EMAIL, password=password, project_id=project.id,
                     forms=tuple(f.xml_form_id for f in forms),
-                    collect_url=app_users.collect_url(public_url, token, project.id))
+                    collect_url=app_users.collect_url(public_url, token, project.id),
+                    collect_qr=app_users.qr_payload(public_url, token, project))

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
+from flask import current_app
 from sqlalchemy import select
 
 from app import problems
@@ -11,11 +13,48 @@ from app.models import Audit, Form, FormAttachment, FormVersion
 from app.models.base import utcnow
 from app.queries.forms import get_form  # noqa: F401  (callers say form_service.get_form)
 from app.services import storage
-from forms.xlsform import CompiledForm, set_version
+from forms.xlsform import CompiledForm, compile_upload, set_version
+
+FILE_LIKE_ID = re.compile(r"\.(xlsx?|xml)$")
 
 
 def _md5(xml: bytes) -> str:
     return hashlib.md5(xml).hexdigest()
+
+
+def compile_form(data: bytes, content_type: str | None, filename: str | None = None, *,
+                 fallback_form_id: str | None = None,
+                 ignore_warnings: bool = False) -> CompiledForm:
+    """An uploaded XLSForm or XForm compiled as Central compiles it (ODK Validate when the
+    server runs it); raises FormError naming sheet, row and column, or a 400 for a file-like
+    form id."""
+    limit = int(current_app.config["MAX_FORM_UPLOAD_BYTES"])
+    compiled = compile_upload(
+        data, content_type, filename, fallback_form_id=fallback_form_id,
+        ignore_warnings=ignore_warnings, validate=bool(current_app.config.get("ODK_VALIDATE")),
+        max_bytes=limit)
+    if FILE_LIKE_ID.search(compiled.form_id):
+        raise problems.unexpected_value(
+            "formId", compiled.form_id, "The Form ID cannot end in .xls, .xlsx, or .xml. Please "
+            "either specify an allowed ID in the form itself, or rename the file.")
+    return compiled
+
+
+def set_state(form: Form, state: str) -> Form:
+    """Open, closing (no new devices) or closed (no new submissions)."""
+    from app.models.forms import FORM_STATES
+
+    if state not in FORM_STATES:
+        raise problems.unexpected_value("state", state, f"expected one of {FORM_STATES}")
+    form.state = state
+    form.updated_at = utcnow()
+    return form
+
+
+def delete_form(form: Form) -> None:
+    """Soft-delete; its SMS keyword is freed for another form."""
+    form.deleted_at = utcnow()
+    form.sms_keyword = None
 
 
 def _new_version(form: Form, compiled: CompiledForm, actor_id: int | None,

@@ -1,10 +1,10 @@
 """Projects and the roles people hold on them."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import PROJECT_ROLES, Project, ProjectRole
+from app.models import PROJECT_ROLES, AppUser, Form, Project, ProjectRole, Submission
 from app.models.base import utcnow
 from app.services.permissions import Principal
 
@@ -43,6 +43,29 @@ def assign_role(project_id: int, actor_id: int, role: str) -> ProjectRole:
     return row
 
 
+def remove_role(project_id: int, actor_id: int, role: str) -> bool:
+    """Take a role away; -> whether there was one."""
+    row = db.session.scalar(select(ProjectRole).where(
+        ProjectRole.project_id == project_id, ProjectRole.actor_id == actor_id,
+        ProjectRole.role == role))
+    if row is None:
+        return False
+    db.session.delete(row)
+    db.session.flush()
+    return True
+
+
+def roles_of(actor_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """(project id, role) pairs per web user."""
+    out: dict[int, list[tuple[int, str]]] = {a: [] for a in actor_ids}
+    for actor_id, project_id, role in db.session.execute(
+            select(ProjectRole.actor_id, ProjectRole.project_id, ProjectRole.role)
+            .where(ProjectRole.actor_id.in_(actor_ids or [-1]))
+            .order_by(ProjectRole.project_id, ProjectRole.role)):
+        out[actor_id].append((project_id, role))
+    return out
+
+
 def update_project(project: Project, **fields: object) -> Project:
     for key in ("name", "description", "archived"):
         if key in fields and fields[key] is not None:
@@ -69,3 +92,29 @@ def update_indicator_settings(project: Project, settings: dict) -> None:
         changes["refArea"] = area.strip()
     if changes:
         project.settings = {**(project.settings or {}), **changes}
+
+
+def summaries(project_ids: list[int]) -> dict[int, dict]:
+    """Per project: live forms, live app users, submissions and the newest one's time."""
+    out = {pid: {"forms": 0, "appUsers": 0, "submissions": 0, "lastSubmission": None}
+           for pid in project_ids}
+    if not project_ids:
+        return out
+    for pid, count in db.session.execute(
+            select(Form.project_id, func.count(Form.id)).where(
+                Form.project_id.in_(project_ids), Form.deleted_at.is_(None))
+            .group_by(Form.project_id)):
+        out[pid]["forms"] = count
+    for pid, count in db.session.execute(
+            select(AppUser.project_id, func.count(AppUser.actor_id)).where(
+                AppUser.project_id.in_(project_ids), AppUser.revoked_at.is_(None))
+            .group_by(AppUser.project_id)):
+        out[pid]["appUsers"] = count
+    for pid, count, newest in db.session.execute(
+            select(Form.project_id, func.count(Submission.id), func.max(Submission.created_at))
+            .join(Submission, Submission.form_id == Form.id)
+            .where(Form.project_id.in_(project_ids), Form.deleted_at.is_(None),
+                   Submission.deleted_at.is_(None)).group_by(Form.project_id)):
+        out[pid]["submissions"] = count
+        out[pid]["lastSubmission"] = newest
+    return out

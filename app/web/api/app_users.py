@@ -7,10 +7,10 @@ from app import problems
 from app.extensions import db
 from app.models import AppUser
 from app.services import app_users as service
+from app.web.access import form_for, project_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import json_body, listing, success
-from app.web.api.forms import FORM, form_for
-from app.web.api.projects import project_or_404
+from app.web.api.forms import FORM
 from app.web.api.serializers import actor_json, app_user_json
 from app.web.auth import current_principal
 

@@ -13,9 +13,9 @@ from app.messaging import contacts, finish, inbound, jobs, outbound
 from app.messaging.store import SIMULATOR
 from app.messaging.turn import commit_with_retry
 from app.models import Channel, Conversation, Form, Message
+from app.web.access import project_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing
-from app.web.api.projects import project_or_404
 from app.web.auth import current_principal
 from sms_flows.providers import BadPayload, get_provider
 

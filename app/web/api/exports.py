@@ -51,9 +51,13 @@ def _when(name: str) -> datetime | None:
 
 def filters() -> queries.Filters:
     """Our filters, the same on every export and the feed (query string or form body)."""
+    submitter = _arg("submitterId")
+    if submitter is not None and not submitter.isdigit():
+        raise problems.unexpected_value("submitterId", submitter, "expected an actor id")
     return queries.Filters(since=_when("since"), until=_when("until"), channel=_arg("channel"),
                            review_state=_arg("reviewState"), sdg=_arg("sdg"),
-                           form_version=request.values.get("formVersion"))
+                           form_version=request.values.get("formVersion"),
+                           submitter_id=int(submitter) if submitter else None)
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -186,7 +190,7 @@ def _job_json(form: Form, job: ExportJob) -> dict:
             "downloadUrl": f"{_job_url(form, job)}/file" if job.status == "done" else None}
 
 
-def _form_job(project_id: int, xml_form_id: str, job_id: int) -> tuple[Form, ExportJob]:
+def form_job(project_id: int, xml_form_id: str, job_id: int) -> tuple[Form, ExportJob]:
     form, _version, _model = export_form(project_id, xml_form_id)
     job = db.session.get(ExportJob, job_id)
     if job is None or job.form_id != form.id:
@@ -208,19 +212,18 @@ def export_jobs_list(project_id: int, xml_form_id: str):
 
 @api.route(f"{BASE}/exports/<int:job_id>")
 def export_job(project_id: int, xml_form_id: str, job_id: int):
-    form, job = _form_job(project_id, xml_form_id, job_id)
+    form, job = form_job(project_id, xml_form_id, job_id)
     return jsonify(_job_json(form, job))
 
 
-@api.route(f"{BASE}/exports/<int:job_id>/file")
-def export_job_file(project_id: int, xml_form_id: str, job_id: int):
-    """The finished file. A file with clear phone numbers is its requester's alone (who must
-    still hold submission.export_phone)."""
+def job_file(form: Form, job: ExportJob):
+    """The finished file of a job, as a download, for whoever may read the form's submissions;
+    a file with clear phone numbers is its requester's alone (who must still hold
+    submission.export_phone). 409 while it runs, with the error if it failed."""
     from flask import send_file
 
     from app.exports import jobs
 
-    form, job = _form_job(project_id, xml_form_id, job_id)
     if job.spec.get("phones") == "clear":
         principal = require_form("submission.export_phone", form.project_id, form.id)
         if principal.actor.id != job.actor_id:
@@ -238,6 +241,12 @@ def export_job_file(project_id: int, xml_form_id: str, job_id: int):
                      as_attachment=True,
                      download_name=(fmt.filename(form.xml_form_id) if fmt
                                     else f"{form.xml_form_id}.{job.format}"))
+
+
+@api.route(f"{BASE}/exports/<int:job_id>/file")
+def export_job_file(project_id: int, xml_form_id: str, job_id: int):
+    form, job = form_job(project_id, xml_form_id, job_id)
+    return job_file(form, job)
 
 
 def submissions_csv_zip(project_id: int, xml_form_id: str):

@@ -1,55 +1,32 @@
 """Forms, drafts, versions and form media in ODK Central's REST dialect (what pyodk calls)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from urllib.parse import unquote
 
 from flask import Response, current_app, g, jsonify, request
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import problems
 from app.extensions import db
-from app.models import Actor, Form, FormAssignment, FormAttachment, FormVersion, Submission
-from app.models.base import utcnow
-from app.models.forms import FORM_STATES
+from app.models import Form, FormAttachment, FormVersion
+from app.queries import forms as form_queries
 from app.services import forms as form_service
 from app.services import sms_readiness, storage
+from app.web.access import form_for
 from app.web.api.blueprint import api
 from app.web.api.common import extended, iso, json_body, listing, query_flag, success
 from app.web.api.serializers import actor_json
-from app.web.auth import current_principal, require, require_form
-from forms.xlsform import CompiledForm, compile_upload
+from app.web.auth import current_principal, require
+from forms.xlsform import CompiledForm
 
 FORMS = "/projects/<int:project_id>/forms"
 FORM = f"{FORMS}/<xml_form_id>"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS_TYPE = "application/vnd.ms-excel"
-FILE_LIKE_ID = re.compile(r"\.(xlsx?|xml)$")
-LISTED_COLUMNS = (FormVersion.id, FormVersion.name, FormVersion.version, FormVersion.hash,
-                  FormVersion.sha256, FormVersion.published_at, FormVersion.sms_keyword,
-                  FormVersion.sdg_mapping, FormVersion.validated,
-                  FormVersion.xlsform_content_type)
-
 
 # --- lookups and access -------------------------------------------------------------------
-
-def form_for(project_id: int, xml_form_id: str, verb: str = "form.read") -> Form:
-    """The form if the caller may `verb` on it. Callers who cannot manage forms only see
-    published forms, and data collectors and app users not closed ones (as in Central)."""
-    require("form.list", project_id)
-    form = form_service.get_form(project_id, xml_form_id)
-    if form is None:
-        raise problems.not_found()
-    principal = require_form(verb, project_id, form.id)
-    if not principal.can("form.update", project_id):
-        hidden = form.current_version_id is None or (
-            not principal.can("submission.read", project_id) and form.state == "closed")
-        if hidden:
-            raise problems.not_found()
-    return form
-
 
 def _version(version_id: int | None) -> FormVersion:
     version = db.session.get(FormVersion, version_id) if version_id else None
@@ -88,28 +65,15 @@ def form_json(form: Form | Row, version: FormVersion | Row | None, *,
 
 def _extended_fields(forms: Sequence[Form | Row], project_id: int) -> dict[int, dict]:
     """Submission counts, last submission and creator for many forms, in two queries."""
-    ids = [f.id for f in forms]
-    # A subquery rather than a long IN list: the list of 200 forms stays one cheap statement.
-    wanted = ids if len(ids) <= 1 else select(Form.id).where(Form.project_id == project_id)
-    counts: dict[int, dict] = {}
-    last: dict[int, object] = {}
-    for fid, state, count, newest in db.session.execute(
-            select(Submission.form_id, Submission.review_state, func.count(Submission.id),
-                   func.max(Submission.created_at))
-            .where(Submission.form_id.in_(wanted), Submission.deleted_at.is_(None))
-            .group_by(Submission.form_id, Submission.review_state)) if ids else ():
-        by_state = counts.setdefault(fid, {})
-        by_state[state or "received"] = by_state.get(state or "received", 0) + count
-        last[fid] = max(last.get(fid) or newest, newest)
-    creators = {a.id: a for a in db.session.scalars(select(Actor).where(
-        Actor.id.in_({f.created_by for f in forms if f.created_by})))} if ids else {}
+    figures = form_queries.submission_figures(forms, project_id)
+    creators = form_queries.creators(forms)
     out = {}
     for form in forms:
-        review = counts.get(form.id, {})
-        creator = creators.get(form.created_by)
+        counts, creator = figures[form.id], creators.get(form.created_by)
         out[form.id] = {
-            "submissions": sum(review.values()), "lastSubmission": iso(last.get(form.id)),
-            "reviewStates": {k: review.get(k, 0) for k in ("received", "hasIssues", "edited")},
+            "submissions": counts["submissions"], "lastSubmission": iso(counts["last"]),
+            "reviewStates": {k: counts["byState"].get(k, 0)
+                             for k in ("received", "hasIssues", "edited")},
             "createdBy": actor_json(creator) if creator else None,
             "excelContentType": getattr(form, "xlsform_content_type", None),
             "entityRelated": False, "publicLinks": 0,
@@ -153,19 +117,11 @@ def _upload_body(limit: int) -> bytes:
 
 def _compiled_upload() -> CompiledForm:
     """Compile the request body (XLSForm or XForm) as Central's form upload does."""
-    limit = int(current_app.config["MAX_FORM_UPLOAD_BYTES"])
-    data = _upload_body(limit)
+    data = _upload_body(int(current_app.config["MAX_FORM_UPLOAD_BYTES"]))
     fallback = request.headers.get("X-XlsForm-FormId-Fallback")
-    compiled = compile_upload(
-        data, request.content_type, None,
-        fallback_form_id=unquote(fallback) if fallback else None,
-        ignore_warnings=query_flag("ignoreWarnings"),
-        validate=bool(current_app.config.get("ODK_VALIDATE")), max_bytes=limit)
-    if FILE_LIKE_ID.search(compiled.form_id):
-        raise problems.unexpected_value(
-            "formId", compiled.form_id, "The Form ID cannot end in .xls, .xlsx, or .xml. Please "
-            "either specify an allowed ID in the form itself, or rename the file.")
-    return compiled
+    return form_service.compile_form(
+        data, request.content_type, fallback_form_id=unquote(fallback) if fallback else None,
+        ignore_warnings=query_flag("ignoreWarnings"))
 
 
 # --- forms --------------------------------------------------------------------------------
@@ -173,22 +129,7 @@ def _compiled_upload() -> CompiledForm:
 @api.get(FORMS)
 def list_forms(project_id: int):
     principal = require("form.list", project_id)
-    # One row per form with only the columns the JSON shows (no XForm, no workbook); rows
-    # carry the attribute names form_json reads, so they stand in for Form and FormVersion.
-    query = (select(Form.id, Form.project_id, Form.xml_form_id, Form.state, Form.created_at,
-                    Form.updated_at, Form.created_by, Form.current_version_id,
-                    FormVersion.id.label("version_id"), *LISTED_COLUMNS[1:])
-             .outerjoin(FormVersion, FormVersion.id == func.coalesce(
-                 Form.current_version_id, Form.draft_version_id))
-             .where(Form.project_id == project_id, Form.deleted_at.is_(None)))
-    if not principal.can("form.update", project_id):
-        query = query.where(Form.current_version_id.is_not(None))
-        if not principal.can("submission.read", project_id):
-            query = query.where(Form.state != "closed")
-    if principal.app_user is not None:
-        query = query.where(Form.id.in_(select(FormAssignment.form_id).where(
-            FormAssignment.actor_id == principal.actor.id)))
-    forms = db.session.execute(query.order_by(Form.xml_form_id)).all()
+    forms = form_queries.visible_forms(principal, project_id)
     items = [form_json(row, row if row.version_id else None,
                        draft=row.current_version_id is None) for row in forms]
     if extended():
@@ -221,11 +162,7 @@ def get_form(project_id: int, xml_form_id: str):
 @api.patch(FORM)
 def update_form(project_id: int, xml_form_id: str):
     form = form_for(project_id, xml_form_id, "form.update")
-    state = json_body("state")["state"]
-    if state not in FORM_STATES:
-        raise problems.unexpected_value("state", state, f"expected one of {FORM_STATES}")
-    form.state = state
-    form.updated_at = utcnow()
+    form_service.set_state(form, json_body("state")["state"])
     db.session.commit()
     return _one(form, _version(form.current_version_id or form.draft_version_id),
                 draft=form.current_version_id is None)
@@ -234,8 +171,7 @@ def update_form(project_id: int, xml_form_id: str):
 @api.delete(FORM)
 def delete_form(project_id: int, xml_form_id: str):
     form = form_for(project_id, xml_form_id, "form.delete")
-    form.deleted_at = utcnow()
-    form.sms_keyword = None
+    form_service.delete_form(form)
     db.session.commit()
     return success()
 

@@ -2,43 +2,32 @@
 from __future__ import annotations
 
 from flask import jsonify
-from sqlalchemy import func, select
 
 from app import problems
 from app.extensions import db
-from app.models import AppUser, Form, Project
+from app.models import Project
 from app.services import projects as project_service
+from app.web.access import project_or_404
 from app.web.api.blueprint import api
-from app.web.api.common import extended, json_body, listing, success
+from app.web.api.common import extended, iso, json_body, listing, success
 from app.web.api.serializers import project_json
 from app.web.auth import current_principal, require
 
 
-def project_or_404(project_id: int, verb: str = "project.read") -> Project:
-    """The project if the caller may `verb` it; 404 when it does not exist, 403 otherwise."""
-    project = project_service.get_project(project_id)
-    if project is None:
-        raise problems.not_found()
-    require(verb, project.id)
-    return project
-
-
-def _with_counts(project: Project) -> dict:
-    body = project_json(project)
-    body["forms"] = db.session.scalar(select(func.count(Form.id)).where(
-        Form.project_id == project.id, Form.deleted_at.is_(None)))
-    body["appUsers"] = db.session.scalar(select(func.count(AppUser.actor_id)).where(
-        AppUser.project_id == project.id, AppUser.revoked_at.is_(None)))
-    body["lastSubmission"] = None
-    return body
+def _with_counts(project: Project, summary: dict | None = None) -> dict:
+    summary = summary or project_service.summaries([project.id])[project.id]
+    return {**project_json(project), "forms": summary["forms"],
+            "appUsers": summary["appUsers"], "lastSubmission": iso(summary["lastSubmission"])}
 
 
 @api.get("/projects")
 def list_projects():
     principal = current_principal()
     rows = project_service.visible_projects(principal)
-    shape = _with_counts if extended() else project_json
-    return listing([shape(p) for p in rows])
+    if not extended():
+        return listing([project_json(p) for p in rows])
+    summaries = project_service.summaries([p.id for p in rows])
+    return listing([_with_counts(p, summaries[p.id]) for p in rows])
 
 
 @api.post("/projects")

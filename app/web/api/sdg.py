@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Form, SdgTag, Submission, SubmissionDef
 from app.pipeline import dispatch, reprocess, retry, tagging
 from app.pipeline.status import version_status
+from app.queries import submissions as submission_queries
 from app.services import forms as form_service
 from app.web.api.blueprint import api
 from app.web.api.common import json_body, listing
@@ -46,10 +47,7 @@ def submission_sdg_tags(project_id: int, xml_form_id: str, instance_id: str):
     """The SDG tags of a submission's current version: mapping tags first, then suggestions."""
     form = _form(project_id, xml_form_id, "submission.read")
     current = _current_def(form, instance_id)
-    tags = db.session.scalars(select(SdgTag).where(SdgTag.submission_def_id == current.id)
-                              .order_by(SdgTag.source, SdgTag.goal, SdgTag.target,
-                                        SdgTag.indicator, SdgTag.field))
-    return listing([tag_json(t) for t in tags])
+    return listing([tag_json(t) for t in submission_queries.sdg_tags(current.id)])
 
 
 @api.get(f"{SUBMISSIONS}/<instance_id>/pipeline")
