@@ -4,8 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
+# `make run HOST=0.0.0.0 PORT=8080` serves on the network (a phone on the same Wi-Fi).
+HOST = 127.0.0.1
+PORT = 5000
+SERVE := SERVE_HOST=$(HOST) SERVE_PORT=$(PORT)
 
-.PHONY: run test lint install worker serve clean
+.PHONY: run test lint install worker serve clean translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +22,8 @@ install: $(VENV)/.installed
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) demo --with-data
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(SERVE) $(FLASK) demo --with-data
+	$(SERVE) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest -q $(PYTEST_ARGS)
@@ -36,3 +40,15 @@ serve: install    # the production server (gunicorn.conf.py); set DATABASE_URL, 
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The web app's catalogues: extract new strings, merge them into sw/es/ne, compile the .mo files
+# (committed; tests/app/web/ui/test_translations.py checks they match their .po).
+UI := app/web/ui
+translations: install
+	$(BIN)/pybabel -q extract -F $(UI)/babel.cfg -k _l -o $(UI)/translations/messages.pot --no-location --sort-output --project "DataShift Collect" .
+	for lang in sw es ne; do \
+	  if [ -f $(UI)/translations/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel -q update --no-fuzzy-matching -i $(UI)/translations/messages.pot -d $(UI)/translations -l $$lang; \
+	  else $(BIN)/pybabel -q init -i $(UI)/translations/messages.pot -d $(UI)/translations -l $$lang; fi; \
+	done
+	$(BIN)/pybabel -q compile -d $(UI)/translations

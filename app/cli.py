@@ -166,9 +166,15 @@ def demo(with_data: bool) -> None:
                                 progress=lambda n: click.echo(f"  {n} submissions"))
         click.echo(f"Demo data: {stored} submissions stored now; indicators declared"
                    if stored else "Demo data: present already; indicators declared")
+    public_url = current_app.config["PUBLIC_URL"]
     password = info.password or "(unchanged; the account existed before the demo)"
+    click.echo(f"Web app: {public_url}/  (open it in a browser, on this machine or a phone on "
+               "the same network when served with HOST=0.0.0.0)")
     click.echo(f"Log in: {info.email} / {password}")
     click.echo(f"ODK Collect server URL: {info.collect_url}")
+    if info.collect_qr:
+        click.echo("ODK Collect: Configure with QR code, and scan this:")
+        click.echo(_qr_ascii(info.collect_qr))
 
 
 def init_app(app: Flask) -> None:

@@ -74,8 +74,13 @@ SETTINGS: tuple[Setting, ...] = (
             "signs Digest nonces, derives encryption keys"),
     Setting("PHONE_HASH_KEY", None, "unset",
             "key of the HMAC that pseudonymises citizens' phone numbers (else `SECRET_KEY`)"),
-    Setting("PUBLIC_URL", "http://127.0.0.1:5000", "`http://127.0.0.1:5000`",
-            "the URL clients see (Collect URLs, webhooks, Twilio signatures)", _url),
+    Setting("PUBLIC_URL", lambda i: default_public_url(), "`http://SERVE_HOST:SERVE_PORT`",
+            "the URL clients see (Collect URLs, webhooks, Twilio signatures, the web app's "
+            "cookie security)", _url),
+    Setting("SERVE_HOST", "127.0.0.1", "`127.0.0.1`",
+            "where `make run` listens (`HOST=` on its command line); `0.0.0.0` makes the "
+            "default `PUBLIC_URL` this machine's LAN address"),
+    Setting("SERVE_PORT", 5000, "`5000`", "`make run`'s port (`PORT=`)", int),
     Setting("MAX_SUBMISSION_BYTES", 100 * MIB, "100 MiB",
             "larger submissions are refused with 413 before they are read", int),
     Setting("MAX_FORM_UPLOAD_BYTES", 50 * MIB, "50 MiB",
@@ -174,6 +179,39 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def default_public_url() -> str:
+    """http://SERVE_HOST:SERVE_PORT; on 0.0.0.0 (every interface) the machine's LAN address,
+    so ODK Collect and the web app on a phone on the same network can reach it."""
+    host = os.environ.get("SERVE_HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = lan_address()
+    port = os.environ.get("SERVE_PORT") or "5000"
+    return f"http://{host}:{int(port)}"
+
+
+def lan_address() -> str:
+    """This machine's first non-loopback IPv4 address (from its own interface list; nothing
+    is sent anywhere), or 127.0.0.1 when it has none."""
+    import socket
+    import subprocess
+
+    candidates: list[str] = []
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=2)
+        candidates += out.stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        candidates += [info[4][0] for info in socket.getaddrinfo(
+            socket.gethostname(), None, socket.AF_INET)]
+    except OSError:
+        pass
+    for address in candidates:
+        if "." in address and not address.startswith("127."):
+            return address
+    return "127.0.0.1"
 
 
 def instance_dir() -> Path:

@@ -1,5 +1,7 @@
 """Extensions created unbound and attached in create_app (Flask's app-factory pattern)."""
+from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -17,3 +19,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The web app's (app/web/ui) translations and CSRF tokens. CSRF is checked by the web app's
+# blueprint alone (WTF_CSRF_CHECK_DEFAULT=False): bearer-token API clients are unaffected.
+babel = Babel()
+csrf = CSRFProtect()

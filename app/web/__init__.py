@@ -23,3 +23,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api, url_prefix="/v1")
     # The same API with a token in the path, as Central configures Collect by QR code.
     app.register_blueprint(api, url_prefix="/v1/key/<key_token>", name="key")
+
+    from app.web import ui
+
+    ui.init_app(app)

@@ -1,0 +1,130 @@
+"""Who may see and do what in the web app: the same rules as the API (viewer vs manager vs
+another project's manager vs data collector), through the Flask test client."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from app.extensions import db
+from sync.ingest import ingest
+from tests.app.exports.samples import wp_xml
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def world(app, make_project, publish_fixture, web_as):
+    """Project A with the water-point form and one submission; project B; four people."""
+    a, b = make_project("Kisumu water"), make_project("Biratnagar health")
+    publish_fixture(a, "water_point")
+    publish_fixture(b, "health_post")
+    ingest(project_id=a, xml=wp_xml().encode(), attachments={}, channel="api",
+           submitter_id=None, device_id=None, user_agent="test", form_id="water_point")
+    db.session.commit()
+    return {
+        "a": a, "b": b,
+        "manager": web_as("manager@example.org", roles={a: "manager"}),
+        "viewer": web_as("viewer@example.org", roles={a: "viewer"}),
+        "collector": web_as("collector@example.org", roles={a: "formfill"}),
+        "outsider": web_as("outsider@example.org", roles={b: "manager"}),
+    }
+
+
+READ_PAGES = [
+    # (path template, who may: status for manager, viewer, collector, outsider)
+    ("/projects/{a}", (200, 200, 200, 403)),
+    ("/projects/{a}/forms/water_point", (200, 200, 200, 403)),
+    ("/projects/{a}/forms/water_point/submissions", (200, 200, 403, 403)),
+    ("/projects/{a}/forms/water_point/submissions/uuid:wp-1", (200, 200, 403, 403)),
+    ("/projects/{a}/forms/new", (200, 403, 403, 403)),
+    ("/projects/{a}/forms/water_point/try", (200, 403, 403, 403)),
+    ("/projects/{a}/app-users", (200, 403, 403, 403)),
+    ("/projects/{a}/channels", (200, 403, 403, 403)),
+    ("/projects/{a}/downloads", (200, 200, 403, 403)),
+    ("/admin/users", (403, 403, 403, 403)),
+    ("/admin/audits", (403, 403, 403, 403)),
+    ("/admin/pipeline", (403, 403, 403, 403)),
+]
+WHO = ("manager", "viewer", "collector", "outsider")
+
+
+@pytest.mark.parametrize(("path", "expected"), READ_PAGES)
+def test_pages_answer_each_role_as_the_api_does(world, path, expected):
+    for who, status in zip(WHO, expected, strict=True):
+        response = world[who].get(path.format(**world))
+        assert response.status_code == status, (who, path, response.status_code)
+
+
+def test_a_project_list_shows_only_the_projects_one_has_a_role_on(world):
+    html = world["outsider"].get("/").get_data(as_text=True)
+    assert "Biratnagar health" in html and "Kisumu water" not in html
+
+
+def test_only_managers_review_submissions(world):
+    path = "/projects/{a}/forms/water_point/submissions/uuid:wp-1/review".format(**world)
+    for who, status in (("viewer", 403), ("outsider", 403), ("collector", 403),
+                        ("manager", 302)):
+        web = world[who]
+        web.get("/")
+        response = web.post(path, {"reviewState": "approved", "comment": "checked on site"})
+        assert response.status_code == status, who
+    html = world["viewer"].get(path.rsplit("/", 1)[0]).get_data(as_text=True)
+    assert "Approved" in html and "checked on site" in html
+
+
+def test_only_managers_close_a_form(world):
+    path = "/projects/{a}/forms/water_point/state".format(**world)
+    world["viewer"].get("/")
+    assert world["viewer"].post(path, {"state": "closed"}).status_code == 403
+    world["manager"].get("/")
+    assert world["manager"].post(path, {"state": "closed"}).status_code == 302
+    html = world["manager"].get(path.rsplit("/", 1)[0]).get_data(as_text=True)
+    assert "Reopen the form" in html
+
+
+def test_a_broken_xlsform_lists_its_error_with_sheet_row_and_column(world):
+    from tests.app.api.workbooks import xlsform
+
+    broken = xlsform([{"type": "text", "name": "village", "label": "Village"},
+                      {"type": "integr", "name": "people", "label": "People"}],
+                     settings={"form_id": "census"})
+    web = world["manager"]
+    web.get("/projects/{a}/forms/new".format(**world))
+    response = web.client.post("/projects/{a}/forms".format(**world), data={
+        "csrf_token": web.token, "file": (io.BytesIO(broken), "broken.xlsx", XLSX)},
+        content_type="multipart/form-data")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "broken.xlsx cannot be used yet" in html
+    assert "Sheet: <strong>survey</strong>" in html and "Row: <strong>3</strong>" in html
+
+
+def test_admins_see_administration_and_every_project(world, web_as):
+    admin = web_as("admin@example.org", admin=True)
+    for path in ("/admin/users", "/admin/audits", "/admin/pipeline",
+                 "/projects/{b}/channels".format(**world)):
+        assert admin.get(path).status_code == 200, path
+    html = admin.get("/").get_data(as_text=True)
+    assert "Kisumu water" in html and "Biratnagar health" in html
+
+
+def test_a_viewer_downloads_but_may_not_ask_for_clear_numbers(world):
+    web = world["viewer"]
+    html = web.get("/projects/{a}/downloads".format(**world)).get_data(as_text=True)
+    assert 'name="phoneNumbers"' not in html
+    response = web.post("/projects/{a}/downloads".format(**world), {
+        "form": "water_point", "format": "csv.zip", "phoneNumbers": "clear"})
+    assert response.status_code == 403
+
+
+def test_an_app_users_qr_code_is_shown_once_and_never_in_a_url(world):
+    web = world["manager"]
+    web.get("/projects/{a}/app-users".format(**world))
+    response = web.post("/projects/{a}/app-users".format(**world),
+                        {"displayName": "Amina's phone", "form": "water_point"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<svg class="qr"' in html and "/v1/key/" in html
+    again = web.get("/projects/{a}/app-users".format(**world)).get_data(as_text=True)
+    assert "Amina&#39;s phone" in again and "/v1/key/" not in again

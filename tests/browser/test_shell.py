@@ -1,0 +1,57 @@
+"""The web app's shell in a real browser: sign in and out, languages, lockout, no JS."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import pick_language
+from tests.conftest import PASSWORD
+
+
+def test_sign_in_switch_language_and_sign_out(page, sign_in, axe, shot):
+    page.goto("/")
+    assert page.url.endswith("/login")
+    axe(page, "sign-in")
+    shot(page, "sign-in")
+    sign_in(page, admin=True)
+    assert page.get_by_role("heading", name="Projects").is_visible()
+    page.get_by_label("Name").fill("Kisumu water watch")
+    page.get_by_role("button", name="Create project").click()
+    page.wait_for_url(re.compile(r"/projects/\d+$"))
+    assert page.get_by_text("Project Kisumu water watch created.").is_visible()
+    axe(page, "project")
+    pick_language(page, "Language", "sw")
+    expect(page.get_by_role("heading", name="Fomu")).to_be_visible()
+    pick_language(page, "Lugha", "en")
+    page.goto("/logout")
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.wait_for_url(re.compile(r"/login$"))
+    page.goto("/")
+    assert page.url.endswith("/login")
+
+
+def test_lockout_message_shows_in_the_browser(page, make_user, app):
+    app.config["LOGIN_MAX_FAILURES"] = 2
+    make_user("volunteer.lead@example.org")
+    for _ in range(2):
+        page.goto("/login")
+        page.get_by_label("Email").fill("volunteer.lead@example.org")
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Sign in").click()
+        assert page.get_by_role("alert").inner_text() == "Wrong email or password."
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    assert "Too many failed sign-in attempts" in page.get_by_role("alert").inner_text()
+
+
+def test_sign_in_works_without_javascript(browser, live_server, make_user):
+    make_user("nojs@example.org", admin=True)
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Email").fill("nojs@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", name="Projects").is_visible()
+    context.close()
