@@ -55,3 +55,20 @@ def test_sign_in_works_without_javascript(browser, live_server, make_user):
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("heading", name="Projects").is_visible()
     context.close()
+
+
+def test_signing_in_with_the_keyboard_alone(page, make_user):
+    make_user("keys@example.org", admin=True)
+    page.goto("/login")
+    assert page.evaluate("document.activeElement.id") == "email"  # focused on arrival
+    page.keyboard.type("keys@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Projects")).to_be_visible()
+    page.get_by_label("Name").focus()
+    page.keyboard.type("Made with keys")
+    page.keyboard.press("Tab")  # the description
+    page.keyboard.press("Tab")  # the button
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Project Made with keys created.")).to_be_visible()

@@ -41,6 +41,38 @@ def drop_file(page, selector: str, data: bytes, name: str) -> None:
     page.dispatch_event(selector, "drop", {"dataTransfer": handle})
 
 
+WARDS = ("kondele", "nyalenda_a", "kolwa_east", "manyatta_b")
+
+
+def field_report(i: int, comments: str = "pump broken") -> str:
+    """The i-th volunteer report of the water-point form: answers and places vary."""
+    xml = wp_xml(comments).replace("uuid:wp-1", f"uuid:wp-{i}")
+    xml = xml.replace("<location>-0.0917 34.768 1131.2 4.5</location>",
+                      f"<location>{-0.0917 + (i % 5) * 0.011:.4f} {34.768 + (i % 4) * 0.013:.4f}"
+                      " 1131.2 4.5</location>")
+    xml = xml.replace("<ward>kolwa_east</ward>", f"<ward>{WARDS[i % len(WARDS)]}</ward>")
+    if i % 3 == 0:
+        xml = xml.replace("<functional>no</functional><days_broken>12</days_broken>",
+                          "<functional>yes</functional><days_broken/>")
+    return xml.replace("<minutes_to_fetch>45<", f"<minutes_to_fetch>{15 + i * 5}<")
+
+
+def wards_geojson() -> bytes:
+    """Three made-up ward polygons around the reports' places, as a project would upload."""
+    import json
+
+    def ward(name, west, south, east, north):
+        ring = [[west, south], [east, south], [east, north - 0.004], [west + 0.006, north],
+                [west, south]]
+        return {"type": "Feature", "properties": {"name": name},
+                "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+    return json.dumps({"type": "FeatureCollection", "features": [
+        ward("Kondele", 34.760, -0.098, 34.783, -0.070),
+        ward("Nyalenda A", 34.783, -0.098, 34.812, -0.068),
+        ward("Kolwa East", 34.760, -0.070, 34.812, -0.040)]}).encode()
+
+
 def collect_submission(collect_url: str, xml: str) -> int:
     """What ODK Collect sends: a multipart POST to the server URL's /submission."""
     response = requests.post(f"{collect_url}/submission", files={
@@ -98,7 +130,7 @@ def test_coordinator_story(page, sign_in, axe, shot, live_server, tmp_path):
     ready(page)
     page.get_by_label("Ujumbe").fill("MAJI")
     page.get_by_role("button", name="Tuma").click()
-    expect(page.locator(".bubble.out").first).to_contain_text("1.")
+    expect(page.locator(".bubble.out").first).to_contain_text("Je, unakubali kujibu")
     page.get_by_label("Ujumbe").fill("1")
     page.get_by_role("button", name="Tuma").click()
     expect(page.locator(".bubble.out")).to_have_count(2)
@@ -126,7 +158,9 @@ def test_coordinator_story(page, sign_in, axe, shot, live_server, tmp_path):
     assert collect_url.startswith(live_server.url + "/v1/key/") and "/v1/key/" not in page.url
     axe(page, "app user created")
     shot(page, "app-user-qr")
-    assert collect_submission(collect_url, wp_xml("pump broken since Monday")) == 201
+    assert collect_submission(collect_url, field_report(1, "pump broken since Monday")) == 201
+    for i in range(2, 13):
+        assert collect_submission(collect_url, field_report(i)) == 201
     page.get_by_label("Name").fill("Lost phone")
     page.get_by_role("button", name="Create and show its QR code").click()
     lost_url = page.get_by_label("Or type this server URL").input_value()
@@ -187,19 +221,27 @@ def test_coordinator_story(page, sign_in, axe, shot, live_server, tmp_path):
     expect(page.get_by_role("cell", name=re.compile(r"^\+2547•+01"))).to_be_visible()
     shot(page, "channels")
 
+    # The project's own ward boundaries for its maps (no tile server) -------------------------
+    page.goto(project_url)
+    page.get_by_label("GeoJSON file").set_input_files(files=[{
+        "name": "wards.geojson", "mimeType": "application/geo+json", "buffer": wards_geojson()}])
+    page.get_by_role("button", name="Upload boundaries").click()
+    expect(page.get_by_text("3 areas saved")).to_be_visible()
+
     # Submissions: the table, filters, one submission with its map, tags and review ----------------
     page.goto(form_url + "/submissions")
-    expect(page.get_by_text("1 submission")).to_be_visible()
+    expect(page.get_by_text("12 submissions")).to_be_visible()
     row = page.locator("#subs-table tbody tr").first
     expect(row).to_contain_text("Amina, Kolwa East")
     expect(row).to_contain_text("Kisumu")
+    expect(page.locator("svg.map circle")).to_have_count(12)
+    expect(page.locator("svg.map path")).to_have_count(3)
     axe(page, "submissions")
     shot(page, "submissions")
     page.get_by_label("Review state").select_option("approved")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_text("No submissions match.")).to_be_visible()
-    page.goto(form_url + "/submissions")
-    row.get_by_role("link").first.click()
+    page.goto(form_url + "/submissions/uuid:wp-1")
     expect(page.get_by_text("pump broken since Monday")).to_be_visible()
     expect(page.locator("svg.map circle")).to_have_count(1)
     expect(page.locator("#sdg-title + ul")).to_contain_text("from the form")

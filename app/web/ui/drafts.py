@@ -33,14 +33,15 @@ def _unpack(token: str, version_id: int) -> dict | None:
 
 
 def turn(version: FormVersion, medium: str, text: str, token: str | None,
-         now: datetime) -> tuple[list[str], str | None, bool]:
-    """One message to the draft: (replies, the next state's token, finished?)."""
+         now: datetime, language: str | None = None) -> tuple[list[str], str | None, bool]:
+    """One message to the draft: (replies, the next state's token, finished?). A new survey
+    starts in `language` (a code, e.g. the UI's) when the form has it."""
     engine = conversations.engine()
     model = engine.parse_form(version.xml)
     saved = _unpack(token, version.id) if token else None
     if saved is None:
         context = StartContext(phone="+000000000", text=text or (version.sms_keyword or ""),
-                               medium=medium)
+                               medium=medium, language=language)
         state, replies = engine.start(model, context, now)
     else:
         state, replies = engine.step(engine.load(saved, model), text, now)

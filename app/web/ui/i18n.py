@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 # code -> the language's own name (what a user looks for in the picker)
@@ -27,6 +28,17 @@ def current_language() -> str:
     return locale.language if locale is not None else "en"
 
 
+def state_names() -> dict[str, str]:
+    """Review and form states in the UI's language, translated once per request (a table of
+    submissions shows one badge per row)."""
+    if "state_names" not in g:
+        g.state_names = {
+            "received": _("Received"), "hasIssues": _("Has issues"), "edited": _("Edited"),
+            "approved": _("Approved"), "rejected": _("Rejected"), "open": _("Open"),
+            "closing": _("Closing"), "closed": _("Closed"), "draft": _("Draft")}
+    return g.state_names
+
+
 def when(value: datetime | None, fmt: str = "medium") -> str:
     """A timestamp in the UI's language (UTC)."""
     return "" if value is None else format_datetime(value, fmt)
@@ -37,6 +49,7 @@ def number(value: float | int | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language)
+    app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language,
+                                 state_names=state_names)
     app.jinja_env.filters.update(when=when, number=number)
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -212,7 +212,8 @@ def try_draft(project_id: int, xml_form_id: str):
     if request.method == "POST":
         said = request.form.get("text", "").strip()
         replies, token, finished = drafts.turn(version, medium, said,
-                                               request.form.get("state") or None, utcnow())
+                                               request.form.get("state") or None, utcnow(),
+                                               language=current_language())
     context = dict(project=project, form=form, version=version, medium=medium, said=said,
                    replies=replies, state=token, finished=finished)
     if request.headers.get("HX-Request") and request.method == "POST":

@@ -128,3 +128,59 @@ def test_an_app_users_qr_code_is_shown_once_and_never_in_a_url(world):
     assert '<svg class="qr"' in html and "/v1/key/" in html
     again = web.get("/projects/{a}/app-users".format(**world)).get_data(as_text=True)
     assert "Amina&#39;s phone" in again and "/v1/key/" not in again
+
+
+@pytest.mark.parametrize("lang", ["en", "sw", "es", "ne"])
+def test_every_page_works_in_each_language(world, web_as, lang):
+    admin = web_as(f"admin-{lang}@example.org", admin=True)
+    admin.post("/language", {"lang": lang, "next": "/"})
+    pages = [path.format(**world) for path, _ in READ_PAGES] + ["/", "/logout", "/login"]
+    for path in pages:
+        response = admin.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code in (200, 302), (lang, path)
+        if response.status_code == 200:
+            assert f'<html lang="{lang}">' in html, (lang, path)
+
+
+def test_a_running_export_polls_its_progress_and_a_done_one_offers_the_file(world):
+    from app.exports import jobs
+    from app.exports.spec import ExportSpec
+    from app.services import forms as form_service
+
+    form = form_service.get_form(world["a"], "water_point")
+    job = jobs.create(ExportSpec(form_id=form.id, format="csv.zip"), None, total=200)
+    jobs._set(job.id, status="running", rows=50)
+    db.session.expire_all()  # the row was written on its own connection
+    web = world["viewer"]
+    path = "/projects/{a}/downloads/{job}?form=water_point".format(job=job.id, **world)
+    html = web.get(path).get_data(as_text=True)
+    assert 'hx-trigger="every 1s"' in html and 'value="0.25"' in html
+    assert "50 of 200 submissions" in html
+    jobs.run(job.id)
+    db.session.expire_all()
+    html = web.get(path).get_data(as_text=True)
+    assert "hx-trigger" not in html and "Ready" in html
+    assert web.client.get(path.replace("?", "/file?")).status_code == 200
+
+
+def test_project_boundaries_must_be_polygons_and_only_managers_set_them(world):
+    path = "/projects/{a}/boundaries".format(**world)
+    good = (b'{"type": "Polygon", "coordinates": '
+            b'[[[34.7, -0.1], [34.8, -0.1], [34.8, 0], [34.7, -0.1]]]}')
+    for who, body, status, message in (
+            ("viewer", good, 403, None),
+            ("manager", b"not json", 302, "were not saved"),
+            ("manager", b'{"type": "Point", "coordinates": [1, 2]}', 302, "were not saved"),
+            ("manager", good, 302, "1 areas saved")):
+        web = world[who]
+        web.get("/projects/{a}".format(**world))
+        response = web.client.post(path, data={"csrf_token": web.token, "file": (
+            io.BytesIO(body), "wards.geojson")}, content_type="multipart/form-data")
+        assert response.status_code == status, who
+        if message:
+            assert message in web.get("/projects/{a}".format(**world)).get_data(as_text=True)
+    html = world["viewer"].get(
+        "/projects/{a}/forms/water_point/submissions/uuid:wp-1".format(**world)).get_data(
+        as_text=True)
+    assert "<path d=" in html
