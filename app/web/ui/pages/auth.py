@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.services import accounts
-from app.web.auth import password_login
+from app.services.login_throttle import LoginThrottled
+from app.web.auth import login_guard
 from app.web.ui import ui
 from app.web.ui.i18n import LANGUAGES
 from app.web.ui.session import public, safe_next, sign_in, sign_out
@@ -29,9 +30,8 @@ def login_post():
     if not email or not password:
         return _login_again(email, target, _("Enter your email and your password."), 400)
     try:
-        user = password_login(email, password)
-    except accounts.LoginThrottled as throttled:
-        db.session.commit()
+        user = accounts.authenticate(email, password, login_guard(email))
+    except LoginThrottled as throttled:
         minutes = max(1, (throttled.retry_after + 59) // 60)
         response = _login_again(email, target, _(
             "Too many failed sign-in attempts. Try again in %(minutes)s minutes.",
@@ -39,7 +39,6 @@ def login_post():
         response.headers["Retry-After"] = str(throttled.retry_after)
         return response
     if user is None:
-        db.session.commit()  # keep the failure count
         return _login_again(email, target, _("Wrong email or password."), 401)
     sign_in(user)
     db.session.commit()
