@@ -121,7 +121,8 @@ def axe(axe_source):
 
 @pytest.fixture
 def shot(request):
-    """Screenshots at desktop and 360 px width, named <db>-<name>-{desktop,phone}.png."""
+    """Screenshots at desktop and 360 px width, named <db>-<name>-{desktop,phone}.png (whole
+    pages) and <db>-<name>-phone-screen.png (the first screen on the phone)."""
     SHOTS.mkdir(exist_ok=True)
     backend = request.node.callspec.params.get("database_url", "db") if hasattr(
         request.node, "callspec") else "db"
@@ -131,6 +132,8 @@ def shot(request):
         if phone:
             page.set_viewport_size(PHONE)
             page.screenshot(path=str(SHOTS / f"{backend}-{name}-phone.png"), full_page=True)
+            # What the phone shows first (the README's pictures).
+            page.screenshot(path=str(SHOTS / f"{backend}-{name}-phone-screen.png"))
             width = page.evaluate("document.documentElement.scrollWidth")
             wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
                 .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)

@@ -11,7 +11,7 @@ from app.extensions import db
 from sync.ingest import ingest
 from tests.app.exports.samples import wp_xml
 
-ROWS = re.compile(r'<tr>\s*<td><a href="[^"]+/submissions/uuid:wp-(\d+)"')
+ROWS = re.compile(r'<tr>\s*<td class="nowrap"><a href="[^"]+/submissions/uuid:wp-(\d+)"')
 
 
 @pytest.fixture
