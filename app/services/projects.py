@@ -66,48 +66,6 @@ def roles_of(actor_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     return out
 
 
-BOUNDARY_TYPES = ("FeatureCollection", "Feature", "Polygon", "MultiPolygon")
-MAX_BOUNDARY_BYTES = 2 * 1024 * 1024
-
-
-def set_boundaries(project: Project, raw: bytes) -> int:
-    """Keep a GeoJSON of the project's areas (wards, districts) to draw maps on; -> how many
-    polygons it holds. A 400 naming what is wrong for a file that is not such a GeoJSON."""
-    import json
-
-    from app import problems
-
-    if len(raw) > MAX_BOUNDARY_BYTES:
-        raise problems.too_large(MAX_BOUNDARY_BYTES)
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise problems.unparseable("GeoJSON", len(raw)) from None
-    if not isinstance(data, dict) or data.get("type") not in BOUNDARY_TYPES:
-        raise problems.unexpected_value("type", data.get("type") if isinstance(data, dict)
-                                        else None, "expected a GeoJSON FeatureCollection, "
-                                        "Feature, Polygon or MultiPolygon")
-    polygons = _polygon_count(data)
-    if polygons == 0:
-        raise problems.unexpected_value("geometry", None, "the file holds no polygon")
-    project.settings = {**(project.settings or {}), "boundaries": data}
-    project.updated_at = utcnow()
-    return polygons
-
-
-def _polygon_count(node) -> int:
-    kind = node.get("type") if isinstance(node, dict) else None
-    if kind == "FeatureCollection":
-        return sum(_polygon_count(f) for f in node.get("features") or [])
-    if kind == "Feature":
-        return _polygon_count(node.get("geometry") or {})
-    if kind == "Polygon" and isinstance(node.get("coordinates"), list):
-        return 1
-    if kind == "MultiPolygon" and isinstance(node.get("coordinates"), list):
-        return len(node["coordinates"])
-    return 0
-
-
 def update_project(project: Project, **fields: object) -> Project:
     for key in ("name", "description", "archived"):
         if key in fields and fields[key] is not None:

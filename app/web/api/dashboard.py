@@ -8,9 +8,9 @@ from app import problems
 from app.extensions import db
 from app.indicators import overview
 from app.models import ApprovedQuote
+from app.web.access import project_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, success
-from app.web.api.projects import project_or_404
 from app.web.auth import current_principal
 from forms.sdg.catalogue import describe
 

@@ -12,9 +12,9 @@ from app import problems
 from app.extensions import db
 from app.indicators import public, series, service
 from app.models import Project, PublicDashboard
+from app.web.access import project_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, success
-from app.web.api.projects import project_or_404
 
 BOARDS = "/projects/<int:project_id>/public-dashboards"
 # Public numbers change when submissions arrive; a few minutes of staleness is fine.

@@ -1,5 +1,5 @@
 """Maps with no tile server: points drawn as SVG on a plain background, over the project's own
-GeoJSON boundaries when it uploaded some (settings["boundaries"]). Works offline."""
+GeoJSON area boundaries when it uploaded some (app.indicators.overview). Works offline."""
 from __future__ import annotations
 
 import math

@@ -5,6 +5,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.indicators import overview
 from app.problems import Problem
 from app.queries import forms as form_queries
 from app.services import projects as project_service
@@ -52,25 +53,27 @@ def project(project_id: int):
                if principal.can("submission.list", project_id) else {})
     return render_template("ui/project.html", project=project, forms=forms, figures=figures,
                            can_manage=principal.can("form.create", project_id),
-                           can_update=principal.can("project.update", project_id),
-                           has_boundaries=bool((project.settings or {}).get("boundaries")))
+                           can_update=principal.can("indicator.manage", project_id),
+                           boundaries=overview.boundaries(project_id))
 
 
 @ui.post("/projects/<int:project_id>/boundaries")
 def boundaries(project_id: int):
     """The project's own areas as GeoJSON: maps draw points over them (no tile server)."""
-    project = project_or_404(project_id, "project.update")
+    project_or_404(project_id, "indicator.manage")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("Choose a GeoJSON file."), "error")
         return redirect(url_for("ui.project", project_id=project_id) + "#boundaries")
     try:
-        count = project_service.set_boundaries(project, upload.read())
+        row = overview.save_boundaries(project_id, upload.read(),
+                                       request.form.get("match", "").strip() or None)
     except Problem as problem:
         db.session.rollback()
         flash(_("The map boundaries were not saved: %(reason)s", reason=problem.message),
               "error")
         return redirect(url_for("ui.project", project_id=project_id) + "#boundaries")
     db.session.commit()
-    flash(_("%(n)s areas saved; maps are drawn on them.", n=count), "ok")
+    flash(_("%(n)s areas saved; maps are drawn on them.", n=len(row.geojson["features"])),
+          "ok")
     return redirect(url_for("ui.project", project_id=project_id))

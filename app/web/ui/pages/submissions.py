@@ -10,6 +10,7 @@ from flask import Response, g, redirect, render_template, request, url_for
 from app import problems
 from app.exports.queries import Filters
 from app.extensions import db
+from app.indicators import overview
 from app.models import CHANNELS, REVIEW_STATES, Actor, Blob, Form
 from app.queries import submissions as submission_queries
 from app.queries.submissions import Cursor
@@ -86,6 +87,12 @@ def display(field: Field, value, language: str | None) -> str:
     return str(value)
 
 
+def _boundaries(project_id: int) -> dict | None:
+    """The project's area boundaries (the dashboard's, app.indicators), for the maps."""
+    row = overview.boundaries(project_id)
+    return row.geojson if row is not None else None
+
+
 def _submitters(project_id: int) -> list[tuple[int, str]]:
     """Whom the submitter filter offers: the project's app users (devices) and web users."""
     return [(a.actor_id, a.actor.display_name)
@@ -125,7 +132,7 @@ def submissions(project_id: int, xml_form_id: str):
         columns=columns, rows=rows, page=page, args=args, filters=request.args,
         review_states=REVIEW_STATES, channels=CHANNELS, submitters=_submitters(project_id),
         goals=[(n, formtext.sdg_title(str(n), current_language())) for n in range(1, 18)],
-        map=maps.svg_map(points, (project.settings or {}).get("boundaries")),
+        map=maps.svg_map(points, _boundaries(project_id)),
         column_labels={f.path: formtext.field_label(f, language) for f in questions})
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "subs-table":
         return render_template("ui/_submissions_table.html", **context)
@@ -186,7 +193,7 @@ def submission(project_id: int, xml_form_id: str, instance_id: str):
         sub=sub, current=current, answers=answers, repeats=repeats, cleaned=cleaned,
         tags=tags, comments=service.comments(sub), actors=actors, history=history,
         history_actors=history_actors, versions=service.versions(sub),
-        map=maps.svg_map(points, (project.settings or {}).get("boundaries"), 480, 300),
+        map=maps.svg_map(points, _boundaries(project_id), 480, 300),
         can_review=g.principal.can("submission.update", project_id),
         review_states=service.REVIEWABLE)
 

@@ -164,10 +164,11 @@ def test_a_running_export_polls_its_progress_and_a_done_one_offers_the_file(worl
     assert web.client.get(path.replace("?", "/file?")).status_code == 200
 
 
-def test_project_boundaries_must_be_polygons_and_only_managers_set_them(world):
+def test_area_boundaries_are_the_dashboards_and_only_managers_set_them(world):
     path = "/projects/{a}/boundaries".format(**world)
-    good = (b'{"type": "Polygon", "coordinates": '
-            b'[[[34.7, -0.1], [34.8, -0.1], [34.8, 0], [34.7, -0.1]]]}')
+    good = (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+            b'{"name": "Kondele"}, "geometry": {"type": "Polygon", "coordinates": '
+            b'[[[34.7, -0.1], [34.8, -0.1], [34.8, 0], [34.7, -0.1]]]}}]}')
     for who, body, status, message in (
             ("viewer", good, 403, None),
             ("manager", b"not json", 302, "were not saved"),
@@ -176,7 +177,8 @@ def test_project_boundaries_must_be_polygons_and_only_managers_set_them(world):
         web = world[who]
         web.get("/projects/{a}".format(**world))
         response = web.client.post(path, data={"csrf_token": web.token, "file": (
-            io.BytesIO(body), "wards.geojson")}, content_type="multipart/form-data")
+            io.BytesIO(body), "wards.geojson"), "match": "name"},
+            content_type="multipart/form-data")
         assert response.status_code == status, who
         if message:
             assert message in web.get("/projects/{a}".format(**world)).get_data(as_text=True)
