@@ -7,9 +7,7 @@ extends "ui/base.html" (see app/web/ui/README.md for how to add one).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask
-
-ui = Blueprint("ui", __name__, template_folder="templates")
+from flask import Flask
 
 
 def init_app(app: Flask) -> None:
@@ -30,5 +28,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["has_page"] = lambda endpoint: endpoint in app.view_functions
 
     from app.web.ui import errors, pages  # noqa: F401  (routes register on import)
+    from app.web.ui.blueprint import ui
 
     app.register_blueprint(ui)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, request, url_for
 
-from app.web.ui import ui
+from app.web.ui.blueprint import ui
 from app.web.ui.session import public
 
 STATIC = Path(__file__).parent / "static"

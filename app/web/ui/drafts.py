@@ -10,8 +10,8 @@ from datetime import datetime
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from app.messaging.engine import engine as conversation_engine
 from app.models import FormVersion
-from app.services import conversations
 from sms_flows.types import StartContext
 
 
@@ -36,7 +36,7 @@ def turn(version: FormVersion, medium: str, text: str, token: str | None,
          now: datetime, language: str | None = None) -> tuple[list[str], str | None, bool]:
     """One message to the draft: (replies, the next state's token, finished?). A new survey
     starts in `language` (a code, e.g. the UI's) when the form has it."""
-    engine = conversations.engine()
+    engine = conversation_engine()
     model = engine.parse_form(version.xml)
     saved = _unpack(token, version.id) if token else None
     if saved is None:

@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.problems import Problem
-from app.web.ui import ui
+from app.web.ui.blueprint import ui
 
 
 def error_page(status: int, title: str, message: str):

@@ -8,7 +8,7 @@ import gzip
 from flask import Flask, Response, request
 
 from app.extensions import csrf
-from app.web.ui import ui
+from app.web.ui.blueprint import ui
 from app.web.ui.session import require_sign_in
 
 CSP = "; ".join([

@@ -12,7 +12,7 @@ from app.pipeline.status import pipeline_status
 from app.services import accounts, audits
 from app.services import projects as project_service
 from app.web.auth import require
-from app.web.ui import ui
+from app.web.ui.blueprint import ui
 
 PAGE = 50
 

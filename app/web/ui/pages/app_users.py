@@ -15,7 +15,7 @@ from app.extensions import db
 from app.queries import forms as form_queries
 from app.services import app_users as service
 from app.web.access import form_for, project_or_404
-from app.web.ui import ui
+from app.web.ui.blueprint import ui
 from app.web.ui.nav import project_tab
 
 BASE = "/projects/<int:project_id>/app-users"

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.services import accounts
 from app.services.login_throttle import LoginThrottled
 from app.web.auth import login_guard
-from app.web.ui import ui
+from app.web.ui.blueprint import ui
 from app.web.ui.i18n import LANGUAGES
 from app.web.ui.session import public, safe_next, sign_in, sign_out
 

@@ -8,13 +8,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
+from app.messaging import channels as channel_service
+from app.messaging import contacts, finish, inbound
+from app.messaging.store import SIMULATOR
+from app.messaging.turn import commit_with_retry
 from app.models import CHANNEL_KINDS, Contact, Conversation, Form, Message
 from app.problems import Problem
 from app.queries import forms as form_queries
-from app.services import channels as channel_service
-from app.services import contacts, conversations
 from app.web.access import project_or_404
-from app.web.ui import ui
+from app.web.ui.blueprint import ui
 from app.web.ui.nav import project_tab
 from sms_flows.providers import PROVIDERS, BadPayload, get_provider
 
@@ -31,9 +33,10 @@ def _providers() -> list[dict]:
 def _people(project, contact_ids: set[int]) -> dict[int, str]:
     allowed = contacts.clear_numbers_allowed(project.settings)
     out = {}
-    for contact in db.session.scalars(select(Contact).where(Contact.id.in_(contact_ids or {-1}))):
-        phone = contacts.phone_of(contact)
-        out[contact.id] = phone if allowed else contacts.masked(phone)
+    for contact_id in db.session.scalars(select(Contact.id).where(
+            Contact.id.in_(contact_ids or {-1}))):
+        phone = contacts.phone_of(contact_id)
+        out[contact_id] = phone if allowed else contacts.masked(phone)
     return out
 
 
@@ -61,7 +64,7 @@ def channels(project_id: int):
         urls={c.id: channel_service.webhook_urls(c) for c in rows}, providers=_providers(),
         kinds=CHANNEL_KINDS, forms=forms, conversations=recent_conversations,
         messages=recent_messages, people=people, form_names=form_names,
-        simulator=conversations.SIMULATOR, can_read=can_read,
+        simulator=SIMULATOR, can_read=can_read,
         clear=contacts.clear_numbers_allowed(project.settings))
 
 
@@ -124,9 +127,9 @@ def test_channel(project_id: int, channel_id: int):
         said = request.form.get("text", "")
         try:
             phone = contacts.normalize(phone)
-            outcome = conversations.commit_with_retry(
-                lambda: conversations.simulate(channel, phone, said))
-            conversations.after_commit(outcome)
+            outcome = commit_with_retry(lambda: inbound.simulate(
+                channel, channel.kind, channel.address, phone, said))
+            finish.after_commit(outcome)
             replies = [outcome.screen] if outcome.screen else list(outcome.replies)
         except (BadPayload, Problem) as failure:
             db.session.rollback()

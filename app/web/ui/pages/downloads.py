@@ -16,7 +16,8 @@ from app.models import CHANNELS, REVIEW_STATES, ExportJob
 from app.queries import forms as form_queries
 from app.web.access import project_or_404
 from app.web.api.exports import export_form, export_spec, form_job, job_file, phone_policy
-from app.web.ui import formtext, ui
+from app.web.ui import formtext
+from app.web.ui.blueprint import ui
 from app.web.ui.i18n import current_language
 from app.web.ui.nav import project_tab
 

@@ -16,7 +16,8 @@ from app.services import forms as form_service
 from app.services import sms_readiness
 from app.web.access import form_for, project_or_404
 from app.web.auth import require
-from app.web.ui import drafts, formtext, ui
+from app.web.ui import drafts, formtext
+from app.web.ui.blueprint import ui
 from app.web.ui.i18n import current_language
 from forms.errors import FormError, XLSFormError, XLSFormWarnings
 from sync.schema import schema_for

@@ -11,7 +11,7 @@ from app.queries import forms as form_queries
 from app.services import projects as project_service
 from app.web.access import project_or_404
 from app.web.auth import require
-from app.web.ui import ui
+from app.web.ui.blueprint import ui
 from app.web.ui.nav import project_tab
 from app.web.ui.session import public
 

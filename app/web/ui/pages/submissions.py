@@ -18,7 +18,8 @@ from app.services import app_users as app_user_service
 from app.services import audits, storage
 from app.services import submissions as service
 from app.web.access import form_for, project_or_404
-from app.web.ui import formtext, maps, ui
+from app.web.ui import formtext, maps
+from app.web.ui.blueprint import ui
 from app.web.ui.i18n import current_language
 from forms.flatten import repeat_of
 from forms.model import Field, FormModel
