@@ -69,12 +69,24 @@ def page(form_id: int, filters: Filters, *, after: Cursor | None = None,
         more_newer = after is not None
     total = 0
     if count:
-        total = db.session.scalar(base.with_only_columns(func.count(Submission.id))
-                                  .order_by(None)) or 0
+        total = _count(form_id, filters, base)
     first, last = (rows[0][0], rows[-1][0]) if rows else (None, None)
     return Page(rows=rows, total=total,
                 newer=Cursor(first.created_at, first.id) if first and more_newer else None,
                 older=Cursor(last.created_at, last.id) if last and has_older else None)
+
+
+def _count(form_id: int, filters: Filters, base) -> int:
+    """How many submissions match. Without a filter on the version (form version, SDG tags)
+    the count reads the submissions alone (their form index), not the join with every
+    current version: on 100,000 rows that is most of the page's time."""
+    if filters.form_version is None and not filters.sdg:
+        query = (select(func.count(Submission.id))
+                 .where(Submission.form_id == form_id, Submission.deleted_at.is_(None),
+                        *filter_clauses(form_id, filters)))
+    else:
+        query = base.with_only_columns(func.count(Submission.id)).order_by(None)
+    return db.session.scalar(query) or 0
 
 
 def sdg_tags(def_id: int) -> list[SdgTag]:

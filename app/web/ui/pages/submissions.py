@@ -184,16 +184,17 @@ def submission(project_id: int, xml_form_id: str, instance_id: str):
     tags = [{"tag": t, "code": t.indicator or t.target or str(t.goal),
              "title": formtext.sdg_title(t.indicator or t.target or str(t.goal), ui_language)}
             for t in submission_queries.sdg_tags(current.id)]
-    actors = {a.id: a.display_name for a in db.session.query(Actor).filter(Actor.id.in_(
-        {sub.submitter_id or -1} | {c.actor_id for c in service.comments(sub)}))}
+    comments = service.comments(sub)
     history = audits.entries(submission_id=sub.id, limit=100)
-    history_actors = {a.id: a.display_name for a in db.session.query(Actor).filter(
-        Actor.id.in_({e.actor_id for e in history if e.actor_id} or {-1}))}
+    wanted = ({sub.submitter_id} | {c.actor_id for c in comments}
+              | {e.actor_id for e in history}) - {None}
+    actors = {a.id: a.display_name for a in db.session.query(Actor).filter(
+        Actor.id.in_(wanted or {-1}))}
     return render_template(
         "ui/submission.html", project=project, form=form, model=model, language=language,
         sub=sub, current=current, answers=answers, repeats=repeats, cleaned=cleaned,
-        tags=tags, comments=service.comments(sub), actors=actors, history=history,
-        history_actors=history_actors, versions=service.versions(sub),
+        tags=tags, comments=comments, actors=actors, history=history,
+        history_actors=actors, versions=service.versions(sub),
         map=maps.svg_map(points, _boundaries(project_id), 480, 300),
         can_review=g.principal.can("submission.update", project_id),
         review_states=service.REVIEWABLE)
