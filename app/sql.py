@@ -37,6 +37,15 @@ def upsert(table: Table, keys: Sequence[str], update: Sequence[str]) -> Insert:
         index_elements=list(keys), set_={name: statement.excluded[name] for name in update})
 
 
+def accumulate(table: Table, keys: Sequence[str], add: Sequence[str]) -> Insert:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET each `add` column to its stored value plus
+    the new one: running totals kept by deltas."""
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in add})
+
+
 def copy_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> bool:
     """PostgreSQL's COPY of `rows` into `table`, in the session's transaction; -> False (nothing
     done) elsewhere, for the caller's executemany INSERT. COPY streams many small rows without

@@ -287,14 +287,13 @@ def _store(computed: dict[tuple[int, int], tuple[_Version, Contribution | None]]
         db.session.execute(delete(table).where(tuple_(
             table.c.indicator_id, table.c.submission_id).in_(removals)))
     if updates:
-        statement = _insert(table)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=["indicator_id", "submission_id"],
-            set_={name: statement.excluded[name] for name in updates[0]
-                  if name not in ("indicator_id", "submission_id")}), updates)
+        keys = ("indicator_id", "submission_id")
+        db.session.execute(sql.upsert(table, keys, [n for n in updates[0] if n not in keys]),
+                           updates)
     if inserts:
         # New rows: the submissions' locks keep anyone else from writing them meanwhile.
-        _insert_new(table, inserts)
+        if not sql.copy_rows(table, inserts):
+            db.session.execute(table.insert(), inserts)
     _write_cells(deltas)
 
 
@@ -307,20 +306,6 @@ def _write_cells(deltas: dict[tuple, list[float]]) -> None:
             for key, d in sorted(deltas.items()) if d[0] or d[1] or d[2]]
     if not rows:
         return
-    table = IndicatorCell.__table__
-    statement = _insert(table)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["indicator_id", "month", "review_state", *DIMENSION_COLUMNS],
-        set_={"n": table.c.n + statement.excluded.n,
-              "num": table.c.num + statement.excluded.num,
-              "num2": table.c.num2 + statement.excluded.num2}), rows)
-
-
-def _insert_new(table, rows: list[dict]) -> None:  # noqa: ANN001
-    """Plain INSERT of rows known to be new; PostgreSQL's COPY streams them (a batch of 100
-    submissions makes hundreds), without a statement per row."""
-    if rows and not sql.copy_rows(table, rows):
-        db.session.execute(table.insert(), rows)
-
-
-_insert = sql.insert
+    db.session.execute(sql.accumulate(
+        IndicatorCell.__table__, ("indicator_id", "month", "review_state", *DIMENSION_COLUMNS),
+        ("n", "num", "num2")), rows)

@@ -2,32 +2,11 @@
 and a newly declared indicator is recomputed by a job on the bulk queue."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from rq import SimpleWorker
 
-from app import queues
-from app.extensions import db
 from tests.app.indicators.conftest import instance
-
-
-@pytest.fixture
-def queued(app, redis_url):
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix, PIPELINE_RETRY_INTERVALS=[0])
-    yield app
-    from redis import Redis
-
-    conn = Redis.from_url(redis_url)
-    keys = list(conn.scan_iter(f"rq:*{prefix}*"))
-    if keys:
-        conn.delete(*keys)
-
-
-def work() -> None:
-    SimpleWorker(queues.worker_queues(), connection=queues.connection()).work(burst=True)
-    db.session.expire_all()
+from tests.pipeline.conftest import queued  # noqa: F401  (the fixture: a Redis of its own prefix)
+from tests.pipeline.test_queue import work
 
 
 def _points(client, headers, project_id: int, code: str) -> list[tuple]:
@@ -38,8 +17,9 @@ def _points(client, headers, project_id: int, code: str) -> list[tuple]:
     return [(p["period"], p["numerator"], p["n"]) for p in points]
 
 
-def test_worker_batches_and_a_rebuild_job_keep_indicators_current(queued, safety, send,
-                                                                  client, admin_headers):
+@pytest.mark.usefixtures("queued")
+def test_worker_batches_and_a_rebuild_job_keep_indicators_current(safety, send, client,
+                                                                  admin_headers):
     for n, answer in enumerate(["yes", "yes", "no"]):
         send(safety, instance(f"uuid:w{n}", sex="female", harassed=answer,
                               visit_date="2025-02-03"))
