@@ -45,15 +45,35 @@ def test_lockout_message_shows_in_the_browser(page, make_user, app):
     assert "Too many failed sign-in attempts" in page.get_by_role("alert").inner_text()
 
 
-def test_sign_in_works_without_javascript(browser, live_server, make_user):
+def test_sign_in_lists_and_downloads_work_without_javascript(browser, live_server, make_user,
+                                                             make_project, publish_fixture):
+    from app.extensions import db
+    from sync.ingest import ingest
+    from tests.app.exports.samples import wp_xml
+
+    project = make_project("No-script CSO")
+    publish_fixture(project, "water_point")
+    ingest(project_id=project, xml=wp_xml().encode(), attachments={}, channel="api",
+           submitter_id=None, device_id=None, user_agent="test", form_id="water_point")
+    db.session.commit()
     make_user("nojs@example.org", admin=True)
-    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url,
+                                  accept_downloads=True)
     page = context.new_page()
     page.goto("/login")
     page.get_by_label("Email").fill("nojs@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("heading", name="Projects").is_visible()
+    expect(page.get_by_role("heading", name="Projects")).to_be_visible()
+    page.get_by_role("link", name="No-script CSO").click()
+    page.get_by_role("link", name="1").click()  # the form's submission count
+    expect(page.get_by_text("1 submission")).to_be_visible()
+    page.get_by_role("link", name="Downloads").click()
+    page.get_by_label("Excel workbook (XLSX)").check()
+    page.get_by_role("button", name="Prepare the file").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download Excel workbook (XLSX)").click()
+    assert download.value.suggested_filename == "water_point.xlsx"
     context.close()
 
 
