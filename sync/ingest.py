@@ -20,6 +20,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Any
 from xml.etree.ElementTree import Element
 
@@ -137,12 +138,15 @@ def ingest(*, project_id: int, xml: bytes, attachments: Mapping[str, bytes | IO[
            channel: str, submitter_id: int | None, device_id: str | None,
            user_agent: str | None = None, form_id: str | None = None,
            authorize: Callable[[FormRef], None] | None = None,
-           require_deprecated: bool = False, assignee_id: int | None = None) -> IngestResult:
+           require_deprecated: bool = False, assignee_id: int | None = None,
+           received_at: datetime | None = None) -> IngestResult:
     """Store one instance (new, retry with more files, or edit) and commit; raise IngestError.
 
     `form_id` is the xmlFormId the URL names (REST), checked against the XML; `authorize` is
     called with the form before anything is written and raises to refuse. With `assignee_id`
     the form lookup also tells `authorize` whether that actor is assigned the form.
+    `received_at` is when the version was first received, for a version that arrives from
+    another server (field-office sync, an import); None means now.
     """
     envelope = read_envelope(xml)
     if form_id is not None and envelope.form_id != form_id:
@@ -157,7 +161,8 @@ def ingest(*, project_id: int, xml: bytes, attachments: Mapping[str, bytes | IO[
              for name, data in attachments.items()}
     context = _Context(project_id, envelope, text_xml, hashlib.sha256(xml).hexdigest(),
                        files, channel, submitter_id,
-                       (device_id or "")[:255] or None, (user_agent or "")[:500] or None)
+                       (device_id or "")[:255] or None, (user_agent or "")[:500] or None,
+                       received_at)
     for attempt in range(_RETRIES):
         try:
             result = _ingest_once(context, authorize, assignee_id, optimistic=attempt == 0)
@@ -190,6 +195,7 @@ class _Context:
     submitter_id: int | None
     device_id: str | None
     user_agent: str | None
+    received_at: datetime | None = None
     writes: attachment_store.Writes = field(default_factory=attachment_store.Writes)
     hashed: dict[str, attachment_store.Incoming] = field(default_factory=dict)
 
@@ -313,7 +319,8 @@ def _create(ctx: _Context, form: FormRef, version: _Version) -> IngestResult | N
     write = sql.Write().add("s", lambda _refs: sql.insert_or_skip(
         S, ["form_id", "instance_id"]).values(
         form_id=form.id, instance_id=env.instance_id, submitter_id=ctx.submitter_id,
-        device_id=ctx.device_id, channel=ctx.channel, created_at=now).returning(S.c.id),
+        device_id=ctx.device_id, channel=ctx.channel,
+        created_at=ctx.received_at or now).returning(S.c.id),
         [("id", Integer())])
     written = _write_version(ctx, form, version, write, lambda refs: refs["s"].c.id,
                              deprecated_id=None, carried={}, event=Event.CREATED, now=now)
@@ -341,7 +348,7 @@ def _edit(ctx: _Context, form: FormRef, version: _Version, deprecated: Any) -> I
                              event=Event.UPDATED, now=now)
     assert written is not None  # an edit's first step (its version) always writes
     db.session.execute(update(Submission).where(Submission.id == deprecated.submission_id)
-                       .values(review_state="edited", updated_at=now))
+                       .values(review_state="edited", updated_at=ctx.received_at or now))
     result = written[0]
     result.submission_id, result.created, result.status = \
         deprecated.submission_id, False, "edited"
@@ -370,7 +377,8 @@ def _write_version(ctx: _Context, form: FormRef, version: _Version, write: sql.W
                   "instance_name": (env.instance_name or "")[:255] or None, "xml": ctx.xml,
                   "xml_sha256": ctx.sha256, "data": schema.flatten(env.root),
                   "submitter_id": ctx.submitter_id, "device_id": ctx.device_id,
-                  "user_agent": ctx.user_agent, "current": True, "created_at": now}
+                  "user_agent": ctx.user_agent, "current": True,
+                  "created_at": ctx.received_at or now}
         return insert(D).from_select(list(values), _select(D, values, refs, first)) \
             .returning(D.c.id)
 

@@ -44,6 +44,17 @@ from app.models.submissions import (
     SubmissionAttachment,
     SubmissionDef,
 )
+from app.models.sync import (
+    CONFLICT_REASONS,
+    RESOLUTIONS,
+    SENT_STATES,
+    SYNC_DIALECTS,
+    SyncConflict,
+    SyncId,
+    SyncLink,
+    SyncPeer,
+    SyncSent,
+)
 from app.models.webhooks import DELIVERY_STATES, WEBHOOK_EVENTS, Webhook, WebhookDelivery
 
 __all__ = [
@@ -58,4 +69,6 @@ __all__ = [
     "DELIVERY_STATES", "WEBHOOK_EVENTS", "Webhook", "WebhookDelivery",
     "DIMENSION_COLUMNS", "INDICATOR_SOURCES", "ApprovedQuote", "AreaBoundaries", "Indicator",
     "IndicatorCell", "IndicatorContribution", "OfficialSeries", "PublicDashboard",
+    "SYNC_DIALECTS", "SENT_STATES", "CONFLICT_REASONS", "RESOLUTIONS",
+    "SyncConflict", "SyncId", "SyncLink", "SyncPeer", "SyncSent",
 ]
