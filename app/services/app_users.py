@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app import problems
 from app.extensions import db
 from app.models import Actor, AppUser, Form, FormAssignment, Project
-from app.models.base import utcnow
+from app.services import credentials
 from app.services.accounts import hash_token
 
 # Central's role ids and system names for form assignments (only app users are assignable).
@@ -43,21 +43,14 @@ def list_app_users(project_id: int) -> list[AppUser]:
 
 def get_app_user(project_id: int, actor_id: int) -> AppUser:
     """A live app user of this project, else 404 (never another project's)."""
-    app_user = db.session.get(AppUser, actor_id)
-    if app_user is None or app_user.project_id != project_id or app_user.revoked_at:
-        raise problems.not_found()
-    return app_user
+    return credentials.live(AppUser, project_id, actor_id)
 
 
 def revoke(app_user: AppUser) -> None:
-    """The token stops working at once: its hash is dropped and the actor deleted."""
-    now = utcnow()
-    app_user.revoked_at = now
-    app_user.token_hash = None
-    app_user.actor.deleted_at = now
+    """The token stops working at once (app.services.credentials); its forms are unassigned."""
     db.session.execute(FormAssignment.__table__.delete().where(
         FormAssignment.actor_id == app_user.actor_id))
-    db.session.flush()
+    credentials.revoke(app_user)
 
 
 def role_name(role: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Actor, AppUser, FormAssignment, ProjectRole, User
+from app.models import Actor, AppUser, FormAssignment, ProjectRole, SyncLink, User
 
 _READ = {"project.read", "form.list", "form.read", "submission.read", "submission.list",
          "indicator.read"}
@@ -15,7 +15,7 @@ ROLE_VERBS: dict[str, frozenset[str]] = {
         "project.update", "form.create", "form.update", "form.delete", "submission.create",
         "submission.update", "assignment.create", "assignment.delete", "field_key.create",
         "field_key.list", "field_key.delete", "channel.manage", "message.read",
-        "submission.export_phone", "webhook.manage",
+        "submission.export_phone", "webhook.manage", "sync_link.manage",
         # Declare indicators and publish dashboards; see every number, unsuppressed.
         "indicator.manage",
     }),
@@ -24,6 +24,9 @@ ROLE_VERBS: dict[str, frozenset[str]] = {
     "formfill": frozenset({"project.read", "form.list", "form.read", "submission.create"}),
     # An app user sees only the forms it is assigned to (checked per form).
     "app-user": frozenset({"form.list", "form.read", "submission.create"}),
+    # A field office's sync link: forms down; submissions, reviews and comments up.
+    "sync": frozenset({"project.read", "form.list", "form.read", "submission.create",
+                       "submission.list", "submission.read", "submission.update", "sync.push"}),
 }
 SITE_VERBS = frozenset({"project.create", "project.list_all", "user.create", "user.list"})
 
@@ -35,6 +38,7 @@ class Principal:
     actor: Actor
     is_admin: bool = False
     app_user: AppUser | None = None
+    sync_link: SyncLink | None = None
     roles: dict[int, set[str]] = field(default_factory=dict)
 
     def can(self, verb: str, project_id: int | None = None) -> bool:
@@ -60,9 +64,15 @@ class Principal:
 
 
 def principal_for(actor: Actor) -> Principal | None:
-    """Load the roles of a live actor; None for a revoked app user or deleted actor."""
-    if actor.deleted_at is not None:
+    """Load the roles of a live actor; None for a revoked app user or sync link, a deleted
+    actor, or a person known only from another server (`remote`, who cannot log in)."""
+    if actor.deleted_at is not None or actor.type == "remote":
         return None
+    if actor.type == "sync_link":
+        link = db.session.get(SyncLink, actor.id)
+        if link is None or link.revoked_at is not None:
+            return None
+        return Principal(actor=actor, sync_link=link, roles={link.project_id: {"sync"}})
     if actor.type == "field_key":
         app_user = db.session.get(AppUser, actor.id)
         if app_user is None or app_user.revoked_at is not None:

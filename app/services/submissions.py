@@ -83,6 +83,12 @@ def versions(submission: Submission) -> list[SubmissionDef]:
         SubmissionDef.submission_id == submission.id).order_by(SubmissionDef.id.desc())))
 
 
+def version(submission: Submission, instance_id: str) -> SubmissionDef | None:
+    """One version of a submission, by that version's own instanceID."""
+    return db.session.scalar(select(SubmissionDef).where(
+        SubmissionDef.submission_id == submission.id, SubmissionDef.instance_id == instance_id))
+
+
 def set_review_state(form: Form, submission: Submission, state: str,
                      actor_id: int) -> Submission:
     """Record a review decision, audited as Central does (`submission.update`); a change of

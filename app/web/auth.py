@@ -9,7 +9,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from app import problems
 from app.extensions import db
 from app.models import Actor, AppUser
-from app.services import accounts
+from app.services import accounts, sync_links
 from app.services.login_throttle import LoginGuard, LoginThrottled
 from app.services.permissions import Principal, principal_for
 
@@ -39,10 +39,13 @@ def current_principal(required: bool = True) -> Principal | None:
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer" and credentials:
-        actor = accounts.session_actor(credentials.strip())
+        actor = accounts.session_actor(credentials.strip()) or \
+            sync_links.link_actor(credentials.strip())
         principal = principal_for(actor) if actor else None
         if principal is None:
             raise problems.authentication_failed()
+        if principal.sync_link is not None:
+            sync_links.touch(principal.sync_link)
     elif scheme.lower() == "basic" and credentials:
         if not is_https():
             raise problems.https_only()

@@ -18,6 +18,8 @@ from app.web.api import (  # noqa: F401  (routes register on import)
     sdg,
     sessions,
     submissions,
+    sync_api,
+    sync_links,
     users,
     webhooks_api,
 )

@@ -347,7 +347,13 @@ def download_form_attachment(project_id: int, xml_form_id: str, name: str):
 
 # --- versions -----------------------------------------------------------------------------
 
+# Central's stand-in for the blank version in URLs (the XForms spec allows version="").
+BLANK_VERSION = "___"
+
+
 def _published(form: Form, version: str) -> FormVersion:
+    if version == BLANK_VERSION:
+        version = ""
     found = db.session.scalar(select(FormVersion).where(
         FormVersion.form_id == form.id, FormVersion.version == version,
         FormVersion.published_at.is_not(None)))
@@ -374,10 +380,29 @@ def form_version_xml(project_id: int, xml_form_id: str, version: str):
     return _xml(_published(form, version))
 
 
+@api.get(f"{FORM}/versions/<version>.xlsx")
+def form_version_xlsx(project_id: int, xml_form_id: str, version: str):
+    form = form_for(project_id, xml_form_id)
+    return _workbook(_published(form, version), XLSX_TYPE)
+
+
+@api.get(f"{FORM}/versions/<version>.xls")
+def form_version_xls(project_id: int, xml_form_id: str, version: str):
+    form = form_for(project_id, xml_form_id)
+    return _workbook(_published(form, version), XLS_TYPE)
+
+
 @api.get(f"{FORM}/versions/<version>/attachments")
 def form_version_attachments(project_id: int, xml_form_id: str, version: str):
     form = form_for(project_id, xml_form_id)
     return _attachments(_published(form, version))
+
+
+@api.get(f"{FORM}/versions/<version>/attachments/<name>")
+def download_form_version_attachment(project_id: int, xml_form_id: str, version: str,
+                                     name: str):
+    form = form_for(project_id, xml_form_id)
+    return _download(_slot(_published(form, version), name))
 
 
 # --- schema -------------------------------------------------------------------------------

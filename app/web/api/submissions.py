@@ -3,17 +3,19 @@ review, attachments, versions, comments."""
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import problems
 from app.extensions import db
-from app.models import Blob, Comment, Form, Submission, SubmissionDef
+from app.models import Actor, Blob, Comment, Form, Submission, SubmissionDef
 from app.problems import Problem
 from app.services import forms as form_service
 from app.services import storage
 from app.services import submissions as service
 from app.web.api.blueprint import api
-from app.web.api.common import iso, json_body, listing, success
+from app.web.api.common import extended, iso, json_body, listing, success
+from app.web.api.serializers import actor_json
 from app.web.auth import require_form
 from sync import errors as ingest_errors
 from sync.ingest import ingest, read_envelope
@@ -105,6 +107,15 @@ def list_submissions(project_id: int, xml_form_id: str):
                     for s in rows], total)
 
 
+@api.get(f"{BASE}/submitters")
+def list_submitters(project_id: int, xml_form_id: str):
+    """Everyone who submitted to the form, as Central lists them (actor JSON)."""
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    return listing([actor_json(a) for a in db.session.scalars(
+        select(Actor).where(Actor.id.in_(select(Submission.submitter_id).where(
+            Submission.form_id == form.id))).order_by(Actor.id))])
+
+
 @api.post(BASE)
 def create_submission(project_id: int, xml_form_id: str):
     form, actor_id = _form(project_id, xml_form_id, "submission.create")
@@ -166,6 +177,41 @@ def list_versions(project_id: int, xml_form_id: str, instance_id: str):
     return listing([def_json(v) for v in service.versions(_submission(form, instance_id))])
 
 
+def _version(form: Form, root_id: str, instance_id: str) -> SubmissionDef:
+    found = service.version(_submission(form, root_id), instance_id)
+    if found is None:
+        raise problems.not_found()
+    return found
+
+
+@api.get(f"{BASE}/<root_id>/versions/<instance_id>")
+def get_version(project_id: int, xml_form_id: str, root_id: str, instance_id: str):
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    return jsonify(def_json(_version(form, root_id, instance_id)))
+
+
+@api.get(f"{BASE}/<root_id>/versions/<instance_id>.xml")
+def version_xml(project_id: int, xml_form_id: str, root_id: str, instance_id: str):
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    return Response(_version(form, root_id, instance_id).xml,
+                    content_type="application/xml; charset=utf-8")
+
+
+@api.get(f"{BASE}/<root_id>/versions/<instance_id>/attachments")
+def list_version_attachments(project_id: int, xml_form_id: str, root_id: str,
+                             instance_id: str):
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    return jsonify([{"name": a.name, "exists": a.blob_id is not None}
+                    for a in service.attachments(_version(form, root_id, instance_id))])
+
+
+@api.get(f"{BASE}/<root_id>/versions/<instance_id>/attachments/<name>")
+def download_version_attachment(project_id: int, xml_form_id: str, root_id: str,
+                                instance_id: str, name: str):
+    form, _ = _form(project_id, xml_form_id, "submission.read")
+    return _attachment_response(_version(form, root_id, instance_id), name)
+
+
 @api.get(f"{BASE}/<instance_id>/attachments")
 def list_attachments(project_id: int, xml_form_id: str, instance_id: str):
     form, _ = _form(project_id, xml_form_id, "submission.read")
@@ -188,8 +234,11 @@ def upload_attachment(project_id: int, xml_form_id: str, instance_id: str, name:
 @api.get(f"{BASE}/<instance_id>/attachments/<name>")
 def download_attachment(project_id: int, xml_form_id: str, instance_id: str, name: str):
     form, _ = _form(project_id, xml_form_id, "submission.read")
-    current = service.current_def(_submission(form, instance_id))
-    slot = service.attachment(current, name)
+    return _attachment_response(service.current_def(_submission(form, instance_id)), name)
+
+
+def _attachment_response(version: SubmissionDef, name: str) -> Response:
+    slot = service.attachment(version, name)
     if slot is None or slot.blob_id is None:
         raise problems.not_found()
     blob = db.session.get(Blob, slot.blob_id)
@@ -208,7 +257,15 @@ def comment_json(comment: Comment) -> dict:
 @api.get(f"{BASE}/<instance_id>/comments")
 def list_comments(project_id: int, xml_form_id: str, instance_id: str):
     form, _ = _form(project_id, xml_form_id, "submission.read")
-    return listing([comment_json(c) for c in service.comments(_submission(form, instance_id))])
+    rows = service.comments(_submission(form, instance_id))
+    items = [comment_json(c) for c in rows]
+    if extended():  # Central adds who wrote each comment
+        actors = {a.id: a for a in db.session.scalars(
+            select(Actor).where(Actor.id.in_({c.actor_id for c in rows} or {-1})))}
+        for item in items:
+            actor = actors.get(item["actorId"])
+            item["actor"] = actor_json(actor) if actor else None
+    return listing(items)
 
 
 @api.post(f"{BASE}/<instance_id>/comments")
