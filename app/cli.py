@@ -196,3 +196,6 @@ def init_app(app: Flask) -> None:
     from app.indicators.cli import indicators_cli
 
     app.cli.add_command(indicators_cli)
+    from app.sync import cli as sync_cli
+
+    sync_cli.init_app(app)

@@ -2,9 +2,9 @@
 
 Queues are named `{QUEUE_PREFIX}-{kind}`; `flask worker` serves them in `WORKER_ORDER`: SMS
 replies first (a person is waiting, each is one small job), then fresh submissions (and
-webhook deliveries), then bulk re-processing, then large exports (long jobs nobody watches
-second by second). Without REDIS_URL nothing is queued: each subsystem runs its work inline
-after the commit.
+webhook deliveries), then bulk re-processing, then large exports and field-office sync runs
+(long jobs nobody watches second by second). Without REDIS_URL nothing is queued: each
+subsystem runs its work inline after the commit.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from rq import Queue, Retry
 from app.config import setting
 from app.extensions import db
 
-SMS, FRESH, BULK, EXPORTS = "sms", "pipeline", "bulk", "exports"
-WORKER_ORDER = (SMS, FRESH, BULK, EXPORTS)
+SMS, FRESH, BULK, EXPORTS, SYNC = "sms", "pipeline", "bulk", "exports", "sync"
+WORKER_ORDER = (SMS, FRESH, BULK, EXPORTS, SYNC)
 
 # Job settings (seconds). A job running past its timeout is killed and counted as failed.
 PIPELINE_TIMEOUT = 600

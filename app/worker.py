@@ -3,8 +3,10 @@ app, with the RQ scheduler (delayed retries of SMS sends, pipeline rows, webhook
 
 At start and every PIPELINE_SWEEP_SECONDS it runs RQ's registry cleanup (which requeues jobs
 abandoned by a killed worker), re-tags what a mapping or classifier change made stale, and
-re-sends outbox rows that never reached Redis and SMS replies that never got a send job; at
-start and hourly it removes the half-written storage files of killed writers.
+re-sends outbox rows that never reached Redis and SMS replies that never got a send job, and
+enqueues the field-office sync when it is due (SYNC_EVERY_SECONDS); at start and hourly it
+removes the half-written storage files of killed writers and files field offices abandoned
+half-uploaded.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from app.config import setting
 from app.extensions import db
 from app.pipeline import dispatch, poison, reprocess, tagging
 from app.services.storage import remove_stale_temp_files
+from app.sync import jobs as sync_jobs
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK_SECONDS = 30
@@ -50,6 +53,7 @@ class _Sweeping:
             removed = remove_stale_temp_files()
             if removed:
                 log.info("storage sweep removed=%s stale temporary files", removed)
+            sync_jobs.sweep_uploads()
         except OSError:
             log.exception("storage sweep failed; the next hour tries again")
 
@@ -78,6 +82,8 @@ class _Sweeping:
         super().run_maintenance_tasks()  # type: ignore[misc]
         if self._serves(queues.SMS):
             self._sweep_sms()
+        if self._serves(queues.SYNC):
+            self._schedule_sync()
         if not any(q.name == queues.queue_name(queues.FRESH)
                    for q in self.queues):  # type: ignore[attr-defined]
             return  # a worker without the pipeline's queue: nothing of the pipeline's to sweep
@@ -93,6 +99,16 @@ class _Sweeping:
                 log.info("pipeline sweep sent=%s stale_retags=%s", sent, len(retags))
         except Exception:
             log.exception("pipeline sweep failed; the next tick tries again")
+        finally:
+            db.session.remove()
+
+    def _schedule_sync(self) -> None:
+        """Enqueue the field-office sync when it is due (at most once per SYNC_EVERY_SECONDS
+        across workers: app/sync/jobs.py)."""
+        try:
+            sync_jobs.schedule_due(queues.queue(queues.SYNC))
+        except Exception:
+            log.exception("scheduling the field-office sync failed; the next tick tries again")
         finally:
             db.session.remove()
 
@@ -115,7 +131,7 @@ class ForkingWorker(_Sweeping, Worker):
               help="Serve only these queues (repeatable); default: all of them.")
 @click.option("--no-sms", is_flag=True, help="Leave the SMS send queue to other workers.")
 def worker(fork: bool, burst: bool, kinds: tuple[str, ...], no_sms: bool) -> None:
-    """Run an RQ worker on the SMS, pipeline, bulk and exports queues, inside the app."""
+    """Run an RQ worker on the SMS, pipeline, bulk, exports and sync queues, inside the app."""
     if not queues.redis_url():
         raise click.UsageError("REDIS_URL is not set: work runs inline, no worker needed")
     served = [k for k in (kinds or queues.WORKER_ORDER) if not (no_sms and k == queues.SMS)]

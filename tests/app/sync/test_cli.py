@@ -1,0 +1,154 @@
+"""`flask sync pair|run|status|import` as an operator at a field office uses them."""
+from __future__ import annotations
+
+import json
+import threading
+
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.models import Form, SyncLink, SyncPeer
+from app.services import accounts, projects, sync_links
+from app.sync import peers
+from sync.ingest import ingest
+from tests.conftest import PASSWORD
+from tests.openrosa.fixtures import SITE_XFORM, publish_xform, site_instance
+from tests.sync.live import new_link
+
+
+def _central(central) -> tuple[int, str]:
+    with central.ctx():
+        pid = projects.create_project("Turkana CSO").id
+        db.session.commit()
+        publish_xform(pid, SITE_XFORM.replace("{version}", "1"))
+        return pid, new_link(pid)
+
+
+def _cli(server, *args, env=None):
+    return server.app.test_cli_runner().invoke(args=["sync", *args], env=env)
+
+
+def _pair(field, central, pid, token):
+    result = _cli(field, "pair", f"{central.url}/v1/projects/{pid}", token)
+    assert result.exit_code == 0, result.output
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def test_pair_prints_the_local_project_and_keeps_the_token_encrypted(central, field):
+    pid, token = _central(central)
+    local = _pair(field, central, pid, token)
+    with field.ctx():
+        peer = db.session.scalar(select(SyncPeer))
+        assert peer.project_id == local and peer.dialect == "datashift"
+        assert token not in peer.credentials and peer.verify_tls is True
+        assert peers.credentials_of(peer).token == token
+    assert _pair(field, central, pid, token) == local  # pairing again reuses the project
+
+
+def test_run_exits_0_when_everything_was_sent_and_status_shows_it(central, field):
+    pid, token = _central(central)
+    local = _pair(field, central, pid, token)
+    assert _cli(field, "run").exit_code == 0  # forms come down
+    with field.ctx():
+        for n in range(3):
+            ingest(project_id=local, xml=site_instance(f"uuid:c{n}"), attachments={},
+                   channel="sms", submitter_id=None, device_id=None)
+        status = json.loads(_cli(field, "status", "--json").stdout)
+    assert status[0]["waitingSubmissions"] == 3 and status[0]["waitingBytes"] > 0
+    assert status[0]["lastContactAt"] and status[0]["conflicts"] == 0
+    result = _cli(field, "run")
+    assert result.exit_code == 0, result.output
+    assert "submissions stored 3" in result.stdout
+    after = json.loads(_cli(field, "status", "--json").stdout)[0]
+    assert after["waitingSubmissions"] == 0 and after["lastError"] is None
+    assert "waiting 0 submission version(s)" in _cli(field, "status").stdout
+
+
+def test_run_exits_1_when_something_could_not_be_sent(central, field):
+    pid, token = _central(central)
+    local = _pair(field, central, pid, token)
+    with field.ctx():
+        # A form only this office has: the central server cannot take its submissions.
+        publish_xform(local, SITE_XFORM.replace("site_photos", "office_only").replace(
+            "{version}", "1"))
+        ingest(project_id=local, xml=site_instance("uuid:o1", form_id="office_only"),
+               attachments={}, channel="collect", submitter_id=None, device_id=None)
+    result = _cli(field, "run")
+    assert result.exit_code == 1
+    assert "office_only uuid:o1" in result.output
+    status = json.loads(_cli(field, "status", "--json").stdout)[0]
+    assert status["waitingSubmissions"] == 1 and "404.1" in status["lastError"]
+
+
+def test_a_revoked_link_is_refused_at_the_next_run(central, field):
+    pid, token = _central(central)
+    _pair(field, central, pid, token)
+    with central.ctx():
+        sync_links.revoke(db.session.scalar(select(SyncLink)))
+        db.session.commit()
+    result = _cli(field, "run")
+    assert result.exit_code == 1 and "refused" in result.output
+    assert "revoked" in json.loads(_cli(field, "status", "--json").stdout)[0]["lastError"]
+
+
+def test_a_second_run_while_one_holds_the_peer_does_nothing(central, field):
+    pid, token = _central(central)
+    _pair(field, central, pid, token)
+    with field.ctx():
+        peer_id = db.session.scalar(select(SyncPeer.id))
+        assert peers.acquire(peer_id, "another-run", 300)
+    result = _cli(field, "run")
+    assert result.exit_code == 1 and "another sync run" in result.output
+    with field.ctx():
+        assert db.session.scalar(select(Form.id)) is None  # it did nothing
+        peers.release(peer_id, "another-run")
+    assert _cli(field, "run").exit_code == 0
+
+
+def test_every_needs_an_interval(field):
+    result = _cli(field, "run", "--every", "soon")
+    assert result.exit_code == 2 and "10m" in result.output
+
+
+def test_pair_with_a_wrong_token_or_url_says_what_is_wrong(central, field):
+    pid, _ = _central(central)
+    refused = _cli(field, "pair", f"{central.url}/v1/projects/{pid}", "not-a-token")
+    assert refused.exit_code == 1 and "refused" in refused.output
+    bad_url = _cli(field, "pair", f"{central.url}/somewhere", "t")
+    assert bad_url.exit_code == 2 and "/v1/projects/<id>" in bad_url.output
+
+
+def test_tls_is_verified_unless_told_otherwise(central, field):
+    pid, token = _central(central)
+    https = make_server("127.0.0.1", 0, central.app, threaded=True, ssl_context="adhoc")
+    thread = threading.Thread(target=https.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{https.server_port}/v1/projects/{pid}"
+        refused = _cli(field, "pair", url, token)
+        assert refused.exit_code == 1 and "TLS verification failed" in refused.output
+        allowed = _cli(field, "pair", url, token, "--insecure")
+        assert allowed.exit_code == 0, allowed.output
+        with field.ctx():
+            assert db.session.scalar(select(SyncPeer.verify_tls)) is False
+    finally:
+        https.shutdown()
+        thread.join(timeout=10)
+
+
+def test_import_reads_the_password_from_sync_password_and_prints_the_project(central, field):
+    with central.ctx():
+        pid = projects.create_project("Central project").id
+        accounts.create_user("m@example.org", PASSWORD, admin=True)
+        db.session.commit()
+        publish_xform(pid, SITE_XFORM.replace("{version}", "1"))
+    result = _cli(field, "import", "--from", central.url, "--email", "m@example.org",
+                  "--project", str(pid), env={"SYNC_PASSWORD": PASSWORD})
+    assert result.exit_code == 0, result.output
+    local = int(result.stdout.strip().splitlines()[-1])
+    with field.ctx():
+        assert db.session.scalar(select(Form.project_id)) == local
+    wrong = _cli(field, "import", "--from", central.url, "--email", "m@example.org",
+                 "--project", str(pid), env={"SYNC_PASSWORD": "nope, wrong"})
+    assert wrong.exit_code == 1 and "refused" in wrong.output
