@@ -29,9 +29,9 @@ from app.extensions import db
 from app.models import Blob, Form, SubmissionDef, SyncConflict, SyncLink
 from app.problems import Problem
 from app.services import submissions as submission_service
+from app.web.access import project_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, query_flag
-from app.web.api.projects import project_or_404
 from app.web.auth import current_principal
 from sync import conflicts, receive, staging
 from sync import errors as ingest_errors

@@ -8,9 +8,9 @@ from app.config import setting
 from app.extensions import db
 from app.models import SyncLink
 from app.services import sync_links as service
+from app.web.access import project_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, success
-from app.web.api.projects import project_or_404
 from app.web.auth import current_principal
 
 SYNC_LINKS = "/projects/<int:project_id>/sync-links"

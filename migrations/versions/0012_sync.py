@@ -7,8 +7,8 @@ central server answered for, and both sides keep conflicts (the same instanceID 
 content) until a manager resolves them. `sync_ids` maps remote ids (comments, people) to the
 local rows they became, so that they arrive exactly once.
 
-Revision ID: 0011_sync
-Revises: 0010_indicator_contributions_key
+Revision ID: 0012_sync
+Revises: 0011_conversation_purge
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0011_sync"
-down_revision = "0010_indicator_contributions_key"
+revision = "0012_sync"
+down_revision = "0011_conversation_purge"
 branch_labels = None
 depends_on = None
 
