@@ -27,6 +27,8 @@ from forms.settings import ConversationSettings
 XF = "http://www.w3.org/2002/xforms"
 XH = "http://www.w3.org/1999/xhtml"
 JR = "http://openrosa.org/javarosa"
+# Our own bind attributes (`ds:privacy`), which Collect and JavaRosa ignore.
+DS = "https://datashift.org/xforms"
 _ITEXT = re.compile(r"""^\s*jr:itext\(\s*['"](.+?)['"]\s*\)\s*$""")
 _INSTANCE_ID = re.compile(r"""instance\(\s*['"]([^'"]+)['"]\s*\)""")
 _CONTROLS = {"input", "select1", "select", "upload", "trigger", "range", "rank", "textarea"}
@@ -107,6 +109,9 @@ class Field:
     label_refs: tuple[str, ...] = ()
     odk_actions: tuple[Action, ...] = ()
     bind_attributes: dict[str, str] = dataclasses.field(default_factory=dict)
+    # The survey's `privacy` column as the XForm carries it (`ds:privacy`): phone, personal,
+    # none; None when the form does not say (forms.privacy then guesses, and warns).
+    privacy: str | None = None
 
     def __hash__(self) -> int:
         return hash(self.path)
@@ -175,12 +180,29 @@ def _local(tag: str) -> tuple[str | None, str]:
 
 
 def parse_xml(xml: bytes) -> tuple[Element, dict[str, str]]:
-    """Parse bytes with defusedxml (no DTD, no entities); return root and prefix->uri map."""
+    """Parse bytes with defusedxml (no DTD, no entities, at most MAX_DEPTH deep); return root
+    and prefix->uri map."""
     namespaces: dict[str, str] = {}
     events = iterparse(BytesIO(xml), events=("start-ns",), forbid_dtd=True)
     for _, (prefix, uri) in events:
         namespaces.setdefault(prefix, uri)
+    check_depth(events.root)
     return events.root, namespaces
+
+
+# Deeper than any real form or instance (groups in repeats in groups...): the code that reads
+# forms and instances walks them by recursion, so a 5,000-deep document is refused at the door.
+MAX_DEPTH = 100
+
+
+def check_depth(root: Element, limit: int = MAX_DEPTH) -> None:
+    """ParseError when elements are nested deeper than `limit` (walked without recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        element, level = stack.pop()
+        if level > limit:
+            raise ParseError(f"Elements are nested more than {limit} deep.")
+        stack.extend((child, level + 1) for child in element)
 
 
 def normal_name(tag: str, uri_to_prefix: dict[str, str]) -> str:
@@ -523,4 +545,6 @@ class _Builder:
             repeat_count=(ctl.get("count") or "").strip() or None, parent=parent,
             label_refs=tuple(dict.fromkeys(refs + hint_refs)),
             odk_actions=tuple(self.actions.get(path, ())), bind_attributes=dict(bind),
+            privacy=(bind.get(f"{self.u2p[DS]}:privacy") or "").strip().lower() or None
+            if DS in self.u2p else None,
         )

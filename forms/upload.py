@@ -18,6 +18,7 @@ from forms.errors import (
     XFormParseError,
     XLSFormError,
 )
+from forms.model import check_depth
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS_TYPE = "application/vnd.ms-excel"
@@ -120,7 +121,9 @@ def check_zip(data: bytes) -> None:
 
 def _parse(data: bytes):
     try:
-        return DET.fromstring(data, forbid_dtd=True)
+        root = DET.fromstring(data, forbid_dtd=True)
+        check_depth(root)
+        return root
     except DefusedXmlException as exc:
         raise XFormParseError(f"The XForm may not declare a DTD or entities ({exc!r}).") from exc
     except DET.ParseError as exc:

@@ -58,6 +58,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.queries import outbox
 from app.queries.outbox import Event
+from forms.model import check_depth
 from sync import attachments as attachment_store
 from sync import errors
 from sync.schema import VersionSchema, _local, schema_for
@@ -115,6 +116,7 @@ def read_envelope(xml: bytes) -> Envelope:
     """Parse an instance safely (no DTD, no entities) and read its id, version and meta."""
     try:
         root = fromstring(xml, forbid_dtd=True)
+        check_depth(root)  # what comes after ingest walks instances by recursion
     except (ParseError, DefusedXmlException, ValueError) as error:
         raise errors.Unparseable(len(xml), str(error)) from None
     form_id = (root.get("id") or "").strip()

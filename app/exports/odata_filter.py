@@ -6,7 +6,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, extract, literal, not_, or_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    and_,
+    extract,
+    false,
+    literal,
+    not_,
+    or_,
+    true,
+)
 
 from app import problems
 from app.models import Submission
@@ -32,6 +46,13 @@ _TOKEN = re.compile(r"""\s*(?:
 _COMPARE = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "le": "__le__", "gt": "__gt__",
             "ge": "__ge__"}
 _PARTS = ("year", "month", "day", "hour", "minute", "second")
+# Bounds that keep a hostile filter cheap and within the database's types: nesting (each
+# parenthesis or `not`) is parsed by recursion, and a number must fit a BIGINT.
+MAX_DEPTH = 32
+MAX_TOKENS = 1000
+MAX_INT = 2**63 - 1
+_SQL_KINDS = (("datetime", DateTime), ("number", Integer | Numeric), ("string", String),
+              ("boolean", Boolean))
 
 
 def _tokens(text: str) -> list[tuple[str, str, int]]:
@@ -51,8 +72,18 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
 class _Parser:
     def __init__(self, text: str, columns: dict) -> None:
         self.tokens = _tokens(text)
+        if len(self.tokens) > MAX_TOKENS:
+            raise problems.unparseable_odata(f"more than {MAX_TOKENS} terms")
         self.pos = 0
+        self.depth = 0
         self.columns = columns
+
+    def nested(self):
+        """Count one level of nesting (parenthesis or `not`); too deep is a 400."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise problems.unparseable_odata(f"nested more than {MAX_DEPTH} deep")
+        return self
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -84,7 +115,10 @@ class _Parser:
 
     def negation(self):
         if self._word("not"):
-            return not_(self.negation())
+            self.nested()
+            inner = self.negation()
+            self.depth -= 1
+            return not_(inner)
         return self.comparison()
 
     def comparison(self):
@@ -96,6 +130,13 @@ class _Parser:
             raise problems.unparseable_odata("expected a comparison")
         self.pos += 1
         right = self.operand()
+        left, right = _coerce(left, right, token)
+        if not _is_sql(left) and not _is_sql(right):
+            # Two literals: decided here (PostgreSQL cannot type `$1 IS NULL` or `$1 < $2`).
+            if left is None or right is None:
+                same = left is right
+                return true() if same == (token[1] == "eq") else false()
+            return true() if getattr(left, _COMPARE[token[1]])(right) else false()
         if token[1] in ("eq", "ne") and (left is None or right is None):
             column = right if left is None else left
             return column.is_(None) if token[1] == "eq" else column.is_not(None)
@@ -113,15 +154,20 @@ class _Parser:
     def operand(self):
         kind, value, at = self.take()
         if value == "(":
+            self.nested()
             inner = self.disjunction()
             self.take(")")
+            self.depth -= 1
             return inner
         if kind == "str":
             return value[1:-1].replace("''", "'")
         if kind == "num":
-            return float(value) if "." in value else int(value)
+            number = float(value) if "." in value else int(value)
+            if abs(number) > MAX_INT:
+                raise problems.unparseable_odata(f"the number at {at} is too large")
+            return number
         if kind == "date":
-            return _date(value)
+            return _date(value, at)
         if value in ("null", "true", "false"):
             return {"null": None, "true": True, "false": False}[value]
         if self.peek() is not None and self.peek()[1] == "(":
@@ -139,6 +185,8 @@ class _Parser:
             raise problems.unsupported_odata_expression(at, "MethodCallExpression", name)
         arg = self.operand()
         self.take(")")
+        if _kind(arg) != "datetime":
+            raise problems.unparseable_odata(f"{name}() at {at} takes a date and time")
         return extract(name, arg)
 
 
@@ -146,9 +194,48 @@ def _is_sql(value) -> bool:
     return isinstance(value, ColumnElement) or hasattr(value, "__clause_element__")
 
 
-def _date(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _date(text: str, at: int) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise problems.unparseable_odata(f"the date at {at} is not a valid date") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _kind(value) -> str | None:
+    """"datetime", "number", "string", "boolean", or None (null): what SQL may compare."""
+    if value is None:
+        return None
+    if _is_sql(value):
+        sql_type = getattr(value.type, "impl", value.type)
+        for kind, types in _SQL_KINDS:
+            if isinstance(sql_type, types):
+                return kind
+        return "other"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, datetime):
+        return "datetime"
+    return "string"
+
+
+def _coerce(left, right, token: tuple[str, str, int]):
+    """Both sides of a comparison of one kind (or null): PostgreSQL refuses `text = 5`. A
+    quoted string compared with a date and time is read as one."""
+    if {_kind(left), _kind(right)} == {"datetime", "string"}:
+        if isinstance(left, str):
+            left = _date(left, token[2])
+        else:
+            right = _date(right, token[2])
+    kinds = {_kind(left), _kind(right)} - {None}
+    if len(kinds) > 1:
+        raise problems.unparseable_odata(
+            f"{token[1]} at {token[2]} compares a {' with a '.join(sorted(kinds))}")
+    if token[1] not in ("eq", "ne") and None in (_kind(left), _kind(right)):
+        raise problems.unparseable_odata(f"{token[1]} at {token[2]} cannot compare with null")
+    return left, right
 
 
 def to_sql(text: str, columns: dict) -> ColumnElement[bool]:

@@ -5,6 +5,10 @@ from flask import Flask, g
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.web import validation
+
+    validation.init_app(app)  # URL converters first: rules are compiled as they are added
+
     @app.url_value_preprocessor
     def _fresh_request_globals(_endpoint, _values):
         # Runs before the blueprints' preprocessors. `g` lives on the app context, which a test

@@ -6,7 +6,8 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from app.problems import Problem, too_large
+from app.problems import Problem, not_found, too_large
+from app.web.validation import InvalidParameter
 from forms.errors import FormError
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,18 @@ def init_app(app: Flask) -> None:
         return problem_response(Problem(error.code, error.message, error.to_problem().get(
             "details")))
 
+    @app.errorhandler(InvalidParameter)
+    def _invalid_parameter(error: InvalidParameter):
+        return problem_response(error.problem)
+
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge):
         return problem_response(too_large(app.config["MAX_CONTENT_LENGTH"] or 0))
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        if error.code == 404:  # no route matched: Central's words for a missing resource
+            return problem_response(not_found())
         code = _HTTP_CODES.get(error.code or 500, float(error.code or 500))
         return problem_response(Problem(code, error.description or error.name))
 

@@ -25,10 +25,29 @@ def json_body(*required: str) -> dict[str, Any]:
         raise problems.unparseable("json", len(raw)) from None
     if not isinstance(body, dict):
         raise problems.unparseable("json", len(raw))
+    if "\\u0000" in raw.decode("utf-8", "replace").lower() and _has_nul(body):
+        # PostgreSQL text cannot hold NUL: refuse it here rather than fail at the INSERT.
+        raise problems.unexpected_value("body", "(not shown)",
+                                        "JSON strings may not contain NUL (\\u0000)")
     for name in required:
         if body.get(name) in (None, ""):
             raise problems.missing_parameter(name)
     return body
+
+
+def _has_nul(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def query_flag(name: str) -> bool:

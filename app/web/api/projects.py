@@ -5,7 +5,7 @@ from flask import jsonify
 
 from app import problems
 from app.extensions import db
-from app.models import Project
+from app.models import Project, User
 from app.services import projects as project_service
 from app.web.access import project_or_404
 from app.web.api.blueprint import api
@@ -64,6 +64,9 @@ def update_project(project_id: int):
 @api.post("/projects/<int:project_id>/assignments/<role>/<int:actor_id>")
 def assign(project_id: int, role: str, actor_id: int):
     project_or_404(project_id, "project.update")
+    user = db.session.get(User, actor_id)
+    if user is None or user.actor.deleted_at is not None:
+        raise problems.not_found()  # roles are for web users; app users get form assignments
     try:
         project_service.assign_role(project_id, actor_id, role)
     except ValueError as error:
