@@ -6,6 +6,7 @@ README's configuration table is this list (tests/test_settings.py checks it).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
@@ -37,6 +38,19 @@ def _proxies(raw: str) -> int:
     if raw in ("true", "yes", "on"):
         return 1
     return int(raw) if raw.isdigit() else 0
+
+
+def parse_networks(raw: str | None) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated CIDRs (or single addresses); ValueError names the bad one."""
+    networks = []
+    for item in (raw or "").split(","):
+        if item.strip():
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"WEBHOOK_ALLOW_NETWORKS: {item.strip()!r} is not an IP "
+                                 "network such as 10.20.0.0/16 or fd00:1::/64") from None
+    return tuple(networks)
 
 
 def _url(raw: str) -> str:
@@ -158,8 +172,9 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds a webhook receiver has to answer", float),
     Setting("WEBHOOK_RETRY_INTERVALS", [10, 60, 300, 1800, 7200], "`10,60,300,1800,7200`",
             "seconds between retries of a failed webhook delivery", _ints),
-    Setting("WEBHOOK_ALLOW_PRIVATE", False, "off",
-            "let every webhook call private and link-local addresses", _flag),
+    Setting("WEBHOOK_ALLOW_NETWORKS", (), "empty",
+            "comma-separated CIDRs webhooks may reach although not public (e.g. "
+            "`10.20.0.0/16`); a bad one stops the server at start-up", parse_networks),
     Setting("EXPORT_ASYNC_ROWS", 50_000, "50000",
             "exports of more submissions run as a background job (202); 0: never on our own",
             int),

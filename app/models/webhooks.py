@@ -24,8 +24,6 @@ class Webhook(db.Model):
     secret: Mapped[str] = mapped_column(Text)  # app.crypto.encrypt(secret)
     include_xml: Mapped[bool] = mapped_column(Boolean, default=False)
     events: Mapped[list] = mapped_column(JSONType, default=list)
-    # Only an admin may set it: deliveries to link-local and metadata addresses are then allowed.
-    allow_private: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,6 +1,6 @@
 """Outbound webhooks: a form's submission events POSTed, signed, to receivers its managers name.
 
-- `ssrf`: which URLs and addresses we refuse to call (link-local, cloud metadata).
+- `ssrf`: which URLs and addresses we refuse to call (anything not public, unless allowed).
 - `signing`: the `X-DataShift-Signature-256` header.
 - `payload`: the JSON body of an event (phone numbers always as the keyed hash).
 - `delivery`: one attempt, the RQ job with its backoff, inline mode, manual retries.

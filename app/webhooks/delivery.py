@@ -9,6 +9,7 @@ tried once, in process, right away (failures wait for a manual retry).
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -34,8 +35,9 @@ class DeliveryFailed(Exception):
     """This attempt failed and RQ has retries left: raised so that RQ schedules the next."""
 
 
-def allow_private_everywhere() -> bool:
-    return bool(setting("WEBHOOK_ALLOW_PRIVATE"))
+def allowed_networks() -> tuple[ssrf.Network, ...]:
+    """WEBHOOK_ALLOW_NETWORKS (parsed at start-up; a test may set it as text)."""
+    return tuple(setting("WEBHOOK_ALLOW_NETWORKS") or ())
 
 
 # --- handing deliveries on ---------------------------------------------------------------
@@ -102,12 +104,16 @@ def attempt(delivery_id: int, *, final: bool) -> str:
         return delivery.status
     try:
         body = payload.body(delivery, webhook)
-        target = ssrf.check(webhook.url,
-                            allow_private=webhook.allow_private or allow_private_everywhere())
         secret = crypto.decrypt(webhook.secret)
-    except (payload.Gone, ssrf.UrlRefused, crypto.DecryptionFailed) as error:
+    except (payload.Gone, crypto.DecryptionFailed) as error:
         # Nothing a retry would change: fail now, for good.
         _record(delivery, None, f"not sent: {error}", None, final=True)
+        return delivery.status
+    try:
+        target = ssrf.check(webhook.url, allowed=allowed_networks())
+    except ssrf.UrlRefused as refused:
+        # The address is no longer allowed (DNS changed, or the allow-list): for good.
+        _record(delivery, None, f"blocked: {refused}", None, final=True)
         return delivery.status
     headers = {
         "Content-Type": "application/json",
@@ -128,7 +134,10 @@ def attempt(delivery_id: int, *, final: bool) -> str:
 
 def post(target: ssrf.Target, body: bytes, headers: dict[str, str],
          seconds: float) -> tuple[int | None, str | None]:
-    """POST to the vetted address (never following redirects); -> (status, error or None)."""
+    """POST to the vetted address (never following redirects); -> (status, error or None).
+
+    The error is a category (timeout, refused, tls, HTTP <status>), never the exception's
+    text: the delivery log must not tell a manager what answers on an address and port."""
     kwargs: dict[str, Any] = {}
     pool_class: Any = urllib3.HTTPConnectionPool
     if target.scheme == "https":
@@ -145,19 +154,30 @@ def post(target: ssrf.Target, body: bytes, headers: dict[str, str],
             response.read(_MAX_RESPONSE)
         finally:
             response.release_conn()
-    except urllib3.exceptions.HTTPError as error:
-        return None, f"{type(error).__name__}: {error}"[:2000]
-    except OSError as error:
-        return None, f"{type(error).__name__}: {error}"[:2000]
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        log.info("webhook POST to %s failed: %r", target.host, error)
+        return None, error_category(error)
     finally:
         pool.close()
     status = response.status
     if 200 <= status < 300:
         return status, None
     if 300 <= status < 400:
-        return status, f"HTTP {status}: redirects are not followed " \
-                       f"(Location: {response.headers.get('Location', '')[:500]})"
+        return status, f"HTTP {status} (redirects are not followed)"
     return status, f"HTTP {status}"
+
+
+def error_category(error: BaseException) -> str:
+    """timeout | tls | refused: what a receiver's owner needs, and nothing a scanner could use."""
+    if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
+        error = error.reason
+    if isinstance(error, urllib3.exceptions.NewConnectionError):  # a TimeoutError subclass
+        return "refused"
+    if isinstance(error, urllib3.exceptions.TimeoutError | TimeoutError):
+        return "timeout"
+    if isinstance(error, urllib3.exceptions.SSLError | ssl.SSLError):
+        return "tls"
+    return "refused"
 
 
 def _record(delivery: WebhookDelivery, status: int | None, error: str | None,

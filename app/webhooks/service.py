@@ -17,7 +17,7 @@ MIN_SECRET = 16
 MAX_SECRET = 500
 
 
-def create(form: Form, body: dict[str, Any], actor_id: int, *, is_admin: bool) -> Webhook:
+def create(form: Form, body: dict[str, Any], actor_id: int) -> Webhook:
     url = body.get("url")
     secret = body.get("secret")
     if not isinstance(url, str) or not url.strip():
@@ -28,9 +28,10 @@ def create(form: Form, body: dict[str, Any], actor_id: int, *, is_admin: bool) -
         raise problems.unexpected_value("secret", "[hidden]",
                                         f"must be {MIN_SECRET} to {MAX_SECRET} characters long")
     include_xml = _flag(body, "includeXml")
-    allow_private = _flag(body, "allowPrivate")
-    if allow_private and not is_admin:
-        raise problems.insufficient_rights()
+    if "allowPrivate" in body:
+        raise problems.unexpected_value("allowPrivate", body["allowPrivate"],
+                                        "webhooks reach non-public networks only where the "
+                                        "server's WEBHOOK_ALLOW_NETWORKS allows them")
     events = body.get("events")
     if events is None:
         events = list(WEBHOOK_EVENTS)
@@ -42,12 +43,12 @@ def create(form: Form, body: dict[str, Any], actor_id: int, *, is_admin: bool) -
         raise problems.unexpected_value("events", unknown[0],
                                         f"must be one of {', '.join(WEBHOOK_EVENTS)}")
     try:
-        ssrf.check(url, allow_private=allow_private or sender.allow_private_everywhere())
+        ssrf.check(url, allowed=sender.allowed_networks())
     except ssrf.UrlRefused as refused:
         raise problems.unexpected_value("url", url, str(refused)) from None
     webhook = Webhook(project_id=form.project_id, form_id=form.id, url=url.strip(),
                       secret=crypto.encrypt(secret), include_xml=include_xml,
-                      events=list(dict.fromkeys(events)), allow_private=allow_private,
+                      events=list(dict.fromkeys(events)),
                       created_by=actor_id, created_at=utcnow())
     db.session.add(webhook)
     db.session.flush()
@@ -60,8 +61,7 @@ def _audit(action: str, webhook: Webhook, actor_id: int | None) -> None:
     db.session.add(Audit(actor_id=actor_id, action=action, project_id=webhook.project_id,
                          form_id=webhook.form_id, details={
                              "webhookId": webhook.id, "url": webhook.url,
-                             "events": webhook.events, "includeXml": webhook.include_xml,
-                             "allowPrivate": webhook.allow_private}))
+                             "events": webhook.events, "includeXml": webhook.include_xml}))
 
 
 def _flag(body: dict[str, Any], name: str) -> bool:

@@ -31,7 +31,7 @@ def _form(project_id: int, xml_form_id: str) -> tuple[Form, Principal]:
 def webhook_json(webhook: Webhook, form: Form) -> dict:
     return {"id": webhook.id, "projectId": webhook.project_id, "xmlFormId": form.xml_form_id,
             "url": webhook.url, "includeXml": webhook.include_xml, "events": webhook.events,
-            "allowPrivate": webhook.allow_private, "createdBy": webhook.created_by,
+            "createdBy": webhook.created_by,
             "createdAt": iso(webhook.created_at)}
 
 
@@ -77,8 +77,7 @@ def _page() -> tuple[int, int]:
 @api.post(BASE)
 def create_webhook(project_id: int, xml_form_id: str):
     form, principal = _form(project_id, xml_form_id)
-    webhook = service.create(form, json_body(), principal.actor.id,
-                             is_admin=principal.is_admin)
+    webhook = service.create(form, json_body(), principal.actor.id)
     db.session.commit()
     return jsonify(webhook_json(webhook, form))
 

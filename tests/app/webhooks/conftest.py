@@ -83,6 +83,13 @@ def receiver():
 
 
 @pytest.fixture(autouse=True)
+def loopback_allowed(app):
+    """The test receiver listens on 127.0.0.1, which webhooks may not reach by default: allow
+    loopback explicitly, as an operator would with WEBHOOK_ALLOW_NETWORKS."""
+    app.config["WEBHOOK_ALLOW_NETWORKS"] = "127.0.0.0/8,::1/128"
+
+
+@pytest.fixture(autouse=True)
 def fake_classifier():
     tagging.set_classifier(FakeClassifier())
     yield

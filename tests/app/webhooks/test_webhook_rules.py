@@ -59,40 +59,92 @@ def test_bad_webhooks_are_400_naming_the_field(client, base, manager, body, code
 
 
 @pytest.mark.parametrize("url, reason", [
+    ("http://127.0.0.1:6379/", "loopback address"),
+    ("http://127.9.9.9:5432/", "loopback address"),
+    ("http://[::1]:5432/", "loopback address"),
+    ("http://10.0.0.5/", "private address"),
+    ("http://172.16.3.4/", "private address"),
+    ("http://192.168.1.1/", "private address"),
+    ("http://[fd12:3456::1]/", "private address"),
+    ("http://100.64.0.1/", "not a public internet address"),  # CGNAT
+    ("http://169.254.10.1:8080/hook", "link-local address"),
+    ("https://[fe80::1]/hook", "link-local address"),
+    ("http://224.0.0.251/", "multicast address"),
+    ("http://[ff02::1]/", "multicast address"),
+    ("http://0.0.0.0:5432/", "unspecified address"),
+    ("http://[::]/", "unspecified address"),
+    ("http://240.0.0.1/", "address"),  # reserved (also "private" in ipaddress's tables)
     ("http://169.254.169.254/latest/meta-data/", "cloud metadata address"),
     ("http://100.100.100.200/", "cloud metadata address"),
     ("http://[fd00:ec2::254]/", "cloud metadata address"),
-    ("http://169.254.10.1:8080/hook", "link-local address"),
-    ("https://[fe80::1]/hook", "link-local address"),
-    ("http://[::ffff:169.254.169.254]/", "cloud metadata address"),
+    ("http://[::ffff:169.254.169.254]/", "carries 169.254.169.254) is a cloud metadata"),
+    ("http://[::ffff:127.0.0.1]:6379/", "carries 127.0.0.1) is a loopback"),
+    ("http://[64:ff9b::a9fe:a9fe]/", "carries 169.254.169.254) is a cloud metadata"),
+    ("http://[64:ff9b::a00:5]/", "carries 10.0.0.5) is a private"),
+    ("http://[2002:a9fe:a9fe::1]/", "carries 169.254.169.254) is a cloud metadata"),
+    ("http://[2002:7f00:1::1]/", "carries 127.0.0.1) is a loopback"),
+    ("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "private address"),  # Teredo
+    ("http://[::a9fe:a9fe]/", "reserved address"),  # IPv4-compatible (deprecated)
     ("http://metadata.google.internal/computeMetadata/v1/", "cloud metadata host"),
 ])
-def test_metadata_and_link_local_addresses_are_refused(client, base, manager, url, reason):
+def test_addresses_inside_are_refused_at_registration(client, app, base, manager, url, reason):
+    app.config["WEBHOOK_ALLOW_NETWORKS"] = ""
     response = client.post(f"{base}/webhooks", headers=manager,
                            json={"url": url, "secret": SECRET})
-    assert response.status_code == 400
-    assert reason in response.get_json()["message"]
+    assert response.status_code == 400, url
+    message = response.get_json()["message"]
+    assert reason in message
+    assert "WEBHOOK_ALLOW_NETWORKS" in message or reason == "cloud metadata host"
 
 
-def test_a_name_resolving_to_metadata_is_refused(client, base, manager, monkeypatch):
-    # Stand in for DNS: the name resolves to a metadata address (and a harmless one).
-    monkeypatch.setattr(ssrf, "resolve", lambda host, port: ["203.0.113.7", "169.254.169.254"]
+@pytest.mark.parametrize("url", ["http://93.184.216.34/hook", "https://[2606:4700::1111]/",
+                                 "http://[64:ff9b::808:808]/", "http://[::ffff:8.8.8.8]/"])
+def test_public_addresses_and_their_ipv6_forms_are_accepted(client, base, manager, url):
+    response = client.post(f"{base}/webhooks", headers=manager,
+                           json={"url": url, "secret": SECRET})
+    assert response.status_code == 200, response.get_json()
+
+
+def test_a_name_resolving_to_an_inside_address_is_refused_without_echoing_it(
+        client, app, base, manager, monkeypatch):
+    app.config["WEBHOOK_ALLOW_NETWORKS"] = ""
+    # Stand in for DNS: the name resolves to a public address and a private one.
+    monkeypatch.setattr(ssrf, "resolve", lambda host, port: ["203.0.113.7", "10.9.8.7"]
                         if host == "hooks.example.org" else [])
     response = client.post(f"{base}/webhooks", headers=manager,
                            json={"url": "https://hooks.example.org/in", "secret": SECRET})
     assert response.status_code == 400
-    assert "hooks.example.org resolves to 169.254.169.254 is a cloud metadata address" in \
-        response.get_json()["message"]
+    message = response.get_json()["message"]
+    assert "hooks.example.org resolves to a" in message and "10.9.8.7" not in message
 
 
-def test_only_an_admin_may_allow_private_addresses(client, app, base, manager, admin_headers):
-    body = {"url": "http://169.254.169.254/", "secret": SECRET, "allowPrivate": True}
-    assert client.post(f"{base}/webhooks", headers=manager, json=body).status_code == 403
-    allowed = client.post(f"{base}/webhooks", headers=admin_headers, json=body)
-    assert allowed.status_code == 200 and allowed.get_json()["allowPrivate"] is True
-    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
-    body.pop("allowPrivate")
-    assert client.post(f"{base}/webhooks", headers=manager, json=body).status_code == 200
+def test_only_the_servers_allow_list_opens_the_inside(client, app, base, manager,
+                                                      admin_headers):
+    app.config["WEBHOOK_ALLOW_NETWORKS"] = ""
+    body = {"url": "http://10.20.30.40/in", "secret": SECRET}
+    assert client.post(f"{base}/webhooks", headers=admin_headers, json=body).status_code == 400
+    refused = client.post(f"{base}/webhooks", headers=admin_headers,
+                          json={**body, "allowPrivate": True})
+    assert refused.status_code == 400
+    assert refused.get_json()["details"]["field"] == "allowPrivate"
+    app.config["WEBHOOK_ALLOW_NETWORKS"] = "10.20.0.0/16"
+    created = client.post(f"{base}/webhooks", headers=manager, json=body)
+    assert created.status_code == 200 and "allowPrivate" not in created.get_json()
+    other = {"url": "http://10.21.0.1/in", "secret": SECRET}
+    assert client.post(f"{base}/webhooks", headers=manager, json=other).status_code == 400
+
+
+def test_the_allow_list_is_validated_at_start_up(monkeypatch):
+    from app.config import from_environment
+
+    monkeypatch.setenv("WEBHOOK_ALLOW_NETWORKS", "10.0.0.0/8, not-a-network")
+    with pytest.raises(ValueError, match="'not-a-network' is not an IP network"):
+        from_environment()
+    monkeypatch.setenv("WEBHOOK_ALLOW_NETWORKS", "10.0.0.0/8, fd00::/8 ,127.0.0.1")
+    assert [str(n) for n in from_environment()["WEBHOOK_ALLOW_NETWORKS"]] == [
+        "10.0.0.0/8", "fd00::/8", "127.0.0.1/32"]
+    monkeypatch.delenv("WEBHOOK_ALLOW_NETWORKS")
+    assert from_environment()["WEBHOOK_ALLOW_NETWORKS"] == ()
 
 
 def test_the_address_is_checked_again_at_each_delivery(client, base, manager, receiver,
@@ -112,17 +164,21 @@ def test_the_address_is_checked_again_at_each_delivery(client, base, manager, re
     assert len(receiver.requests) == 1
     rows = client.get(f"{base}/webhooks/{hook['id']}/deliveries", headers=manager).get_json()
     assert rows[0]["status"] == "failed" and rows[0]["lastStatusCode"] is None
-    assert "not sent" in rows[0]["lastError"] and "metadata" in rows[0]["lastError"]
+    assert rows[0]["lastError"].startswith("blocked: hooks.example.org resolves to a cloud "
+                                           "metadata address")
     assert rows[1]["status"] == "succeeded"
 
 
 def test_address_rules():
-    assert ssrf.address_problem("127.0.0.1") is None
-    assert ssrf.address_problem("10.1.2.3") is None
-    assert ssrf.address_problem("::1") is None
+    loopback = ssrf.ipaddress.ip_network("127.0.0.0/8"), ssrf.ipaddress.ip_network("::1/128")
+    assert ssrf.address_problem("127.0.0.1", loopback) is None
+    assert ssrf.address_problem("::ffff:127.0.0.1", loopback) is None
+    assert "loopback" in ssrf.address_problem("127.0.0.1")
+    assert "private" in ssrf.address_problem("10.1.2.3", loopback)
     assert "link-local" in ssrf.address_problem("fe80::1%eth0")
-    assert "not a unicast" in ssrf.address_problem("0.0.0.0")
-    target = ssrf.check("https://[::1]:8443/a?b=1")
+    assert "unspecified" in ssrf.address_problem("0.0.0.0")
+    assert ssrf.address_problem("8.8.8.8") is None
+    target = ssrf.check("https://[::1]:8443/a?b=1", allowed=loopback)
     assert (target.host_header, target.path, target.address) == ("[::1]:8443", "/a?b=1", "::1")
 
 
@@ -179,7 +235,7 @@ def test_https_checks_the_certificate_of_the_named_host(client, base, manager, m
                     data=instance(new_iid()))
         [row] = client.get(f"{base}/webhooks/{hook['id']}/deliveries",
                            headers=manager).get_json()
-        assert row["status"] == "failed" and "CERTIFICATE_VERIFY_FAILED" in row["lastError"]
+        assert row["status"] == "failed" and row["lastError"] == "tls"
         assert hits == []
     finally:
         server.shutdown()
