@@ -18,6 +18,8 @@ from forms import upload
 from forms.errors import XLSFormError, XLSFormWarnings
 from forms.indicators import IndicatorSpec, declared_in_workbook
 from forms.media import AttachmentSlot, attachment_slots
+from forms.model import DS
+from forms.privacy import KINDS as PRIVACY_KINDS
 from forms.sdg.catalogue import is_known_code, parse_codes
 from forms.settings import ConversationSettings, read_settings
 from forms.validate import run_odk_validate
@@ -165,7 +167,7 @@ def _compile_xlsform(
         )
     cells = _extension_cells(workbook, settings)
     types = [(index, _cell_value(row, "type")) for index, row in enumerate(workbook.survey, 2)]
-    workbook = dataclasses.replace(workbook, fallback_form_name=fallback_form_id)
+    workbook = _privacy_binds(dataclasses.replace(workbook, fallback_form_name=fallback_form_id))
     warnings: list[str] = []
     try:
         result = convert(dataclasses.asdict(workbook), warnings=warnings)
@@ -216,6 +218,31 @@ def _read_workbook(data: bytes, kind: str) -> DefinitionData:
     return workbook
 
 
+def _privacy_binds(workbook: DefinitionData) -> DefinitionData:
+    """The `privacy` column becomes the bind attribute `ds:privacy` (pyxform writes `bind::`
+    columns onto the bind and declares the namespaces the settings name), so the XForm itself
+    says which answers are personal; Collect ignores it."""
+    survey = workbook.survey or []
+    if not any(_cell_value(row, "privacy") for row in survey):
+        return workbook
+    rows = []
+    for row in survey:
+        value = _cell_value(row, "privacy")
+        row = {k: v for k, v in row.items() if str(k).strip().lower() != "privacy"}
+        if value:
+            row["bind::ds:privacy"] = value.lower()
+        rows.append(row)
+    settings = [dict(r) for r in (workbook.settings or [{}])]
+    declared = str(settings[0].get("namespaces") or "").strip()
+    settings[0]["namespaces"] = f'{declared} ds="{DS}"'.strip()
+    header = {k: None for k in (workbook.survey_header or [{}])[0]
+              if str(k).strip().lower() != "privacy"}
+    return dataclasses.replace(
+        workbook, survey=rows, settings=settings,
+        survey_header=[{**header, "bind::ds:privacy": None}],
+        settings_header=[{**(workbook.settings_header or [{}])[0], "namespaces": None}])
+
+
 def _settings(workbook: DefinitionData) -> dict[str, str]:
     rows = workbook.settings or [{}]
     return {str(k).strip().lower(): str(v).strip() for k, v in rows[0].items() if v is not None}
@@ -236,7 +263,7 @@ def _extension_cells(workbook: DefinitionData, settings: dict[str, str]) -> list
         if settings.get(column)
     ]
     for sheet, rows, columns in (
-        ("survey", workbook.survey or [], ("sdg", "disaggregation")),
+        ("survey", workbook.survey or [], ("sdg", "disaggregation", "privacy")),
         ("choices", workbook.choices or [], ("sdg",)),
     ):
         for index, row in enumerate(rows, start=2):  # row 1 holds the headers
@@ -263,6 +290,11 @@ def _check_extension_cells(cells: list[_Cell]) -> None:
             if cell.value.lower() not in DISAGGREGATIONS:
                 raise XLSFormError(
                     f"{at} '{cell.value}' must be one of: sex, age, location.", **where
+                )
+        elif cell.column == "privacy":
+            if cell.value.lower() not in PRIVACY_KINDS:
+                raise XLSFormError(
+                    f"{at} '{cell.value}' must be one of: {', '.join(PRIVACY_KINDS)}.", **where
                 )
         elif cell.column == "sms_keyword" and not _SMS_KEYWORD.match(cell.value.upper()):
             raise XLSFormError(

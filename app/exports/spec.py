@@ -7,7 +7,6 @@ ExportSpec and hand it to `app.exports.formats.produce`. The caller authorises: 
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -20,10 +19,11 @@ from app.exports import queries
 from app.exports.queries import Filters, Row
 from app.extensions import db
 from app.models import Form, FormVersion
+from app.services import personal_data
+from forms import privacy
 from forms.model import Field, FormModel
 
 PHONE_POLICIES = ("hashed", "clear")
-_HASHED = re.compile(r"[0-9a-f]{64}")
 Progress = Callable[[int], None]
 
 
@@ -78,28 +78,18 @@ class ExportSpec:
 
 
 def is_phone(f: Field) -> bool:
-    """The `phonenumber` metadata, or a question the pipeline treats as a phone number."""
-    if f.preload and f.preload[1] == "phonenumber":
-        return True
-    from app.pipeline.fields import FieldSpec
-
-    return FieldSpec(f.path, f.type, f.control, False, None, False).is_phone
-
-
-def hash_phone(value: str) -> str:
-    """The keyed hash of a phone number (a value already hashed by the pipeline is kept)."""
-    from app import crypto
-
-    return value if _HASHED.fullmatch(value) else crypto.phone_hash(value)
+    """Personal data (a phone number or other), as forms.privacy classifies the field."""
+    return privacy.classify(f) is not None
 
 
 def phone_paths(model: FormModel) -> frozenset[str]:
-    return frozenset(f.path for f in model.fields if is_phone(f))
+    """Paths of the personal fields (phone numbers and other personal data)."""
+    return personal_data.personal_paths(model)
 
 
 def mask_for(policy: str) -> Callable[[str], str] | None:
-    """The mask applied to phone fields' values: the keyed hash, or None for clear numbers."""
-    return None if policy == "clear" else hash_phone
+    """The mask applied to personal fields' values: the keyed hash, or None for clear ones."""
+    return None if policy == "clear" else personal_data.masker()
 
 
 def odata_clause(text: str | None) -> ColumnElement[bool] | None:

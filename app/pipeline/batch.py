@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import aliased
 
@@ -26,6 +25,7 @@ from app.pipeline.disaggregation import disaggregate
 from app.pipeline.fields import FormSpec, instance_root, spec_for
 from app.queries import outbox
 from app.queries.outbox import OutboxRow
+from app.services import personal_data
 
 log = logging.getLogger(__name__)
 # Bumped when cleaning or tagging changes meaning; stored on every cleaned record.
@@ -155,15 +155,15 @@ def _contexts(version_ids: set[int]) -> dict[int, VersionContext]:
         .join(Project, Project.id == Form.project_id)
         .outerjoin(current, current.id == Form.current_version_id)
         .where(FormVersion.id.in_(version_ids)))
-    key = current_app.config.get("PHONE_HASH_KEY") or current_app.config["SECRET_KEY"]
+    key = personal_data.hash_key()
     out = {}
     for v in found:
         settings = v.settings or {}
         use_current = v.current_id is not None
         out[v.id] = VersionContext(
             spec=spec_for(v.sha256, v.id),
-            phones=PhonePolicy(key=key.encode("utf-8"),
-                               allow_clear=bool(settings.get("allow_phone_numbers")),
+            phones=PhonePolicy(key=key,
+                               allow_clear=bool(settings.get("allowPhoneNumbers")),
                                region=settings.get("phone_region")),
             marks=(v.current_marks if use_current else None) or v.disaggregation or {},
             mapping=(v.current_mapping if use_current else v.sdg_mapping) or {},

@@ -4,8 +4,6 @@ Values we doubt are kept as sent and flagged with a reason; nothing is silently 
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 import re
 import unicodedata
@@ -18,6 +16,7 @@ from xml.etree.ElementTree import Element
 import phonenumbers
 
 from app.pipeline.fields import FieldSpec, FormSpec, local_path
+from forms import privacy
 
 _INT = re.compile(r"^[+-]?\d+$")
 
@@ -166,7 +165,7 @@ def _phone(text: str, policy: PhonePolicy, flag) -> str:
 
 def hash_phone(key: bytes, number: str) -> str:
     """A keyed hash (HMAC-SHA256) so the same number matches without being stored."""
-    return "hmac-sha256:" + hmac.new(key, number.encode("utf-8"), hashlib.sha256).hexdigest()
+    return privacy.hash_text(number, key)
 
 
 def _local(tag: str) -> str:

@@ -1,15 +1,13 @@
 """The form facts cleaning needs (type, control, repeats), read once per form version."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from defusedxml.ElementTree import fromstring
 
 from app.queries import form_models
+from forms import privacy
 from forms.model import FormModel
-
-_PHONE_NAME = re.compile(r"(phone|mobile|msisdn|whatsapp|simu|namba_ya_simu|telefono|tel$)", re.I)
 
 
 @dataclass(frozen=True)
@@ -22,17 +20,19 @@ class FieldSpec:
     readonly: bool
     constraint: str | None
     calculated: bool
+    # "phone", "personal" or None, as forms.privacy classifies the field.
+    personal: str | None = None
 
     @property
     def is_phone(self) -> bool:
-        name = self.path.rsplit("/", 1)[-1]
-        return self.type == "string" and self.control == "input" and bool(_PHONE_NAME.search(name))
+        return self.personal == "phone"
 
     @property
     def is_free_text(self) -> bool:
-        """A typed-in text answer (what the classifier reads); not notes, phones or calculates."""
+        """A typed-in text answer (what the classifier reads); not notes, personal data or
+        calculates."""
         return (self.type == "string" and self.control in ("input", "textarea")
-                and not self.readonly and not self.calculated and not self.is_phone)
+                and not self.readonly and not self.calculated and self.personal is None)
 
     @property
     def is_multiple(self) -> bool:
@@ -68,10 +68,11 @@ def spec_of(model: FormModel) -> FormSpec:
         if field.kind == "group":
             continue
         readonly = (field.readonly or "").replace(" ", "") in ("true()", "true")
+        personal = privacy.classify(field)
         fields[path] = FieldSpec(
             path=path, type=_bare(field.type or "string"), control=field.control,
             readonly=readonly, constraint=field.constraint,
-            calculated=bool(field.calculate))
+            calculated=bool(field.calculate), personal=personal.kind if personal else None)
     return FormSpec(fields=fields, repeats=frozenset(repeats))
 
 

@@ -15,7 +15,7 @@ ROLE_VERBS: dict[str, frozenset[str]] = {
         "project.update", "form.create", "form.update", "form.delete", "submission.create",
         "submission.update", "assignment.create", "assignment.delete", "field_key.create",
         "field_key.list", "field_key.delete", "channel.manage", "message.read",
-        "submission.export_phone", "webhook.manage", "sync_link.manage",
+        "submission.read_personal", "webhook.manage", "sync_link.manage",
         # Declare indicators and publish dashboards; see every number, unsuppressed.
         "indicator.manage",
     }),

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app import problems
 from app.extensions import db
-from app.models import PROJECT_ROLES, AppUser, Form, Project, ProjectRole, Submission
+from app.models import PROJECT_ROLES, AppUser, Audit, Form, Project, ProjectRole, Submission
 from app.models.base import utcnow
 from app.services.permissions import Principal
 
@@ -66,6 +67,53 @@ def roles_of(actor_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     return out
 
 
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _threshold(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 2 <= value <= 100:
+        raise ValueError("a whole number 2-100")
+    return value
+
+
+def _area(value: object) -> str:
+    if not isinstance(value, str) or len(value) > 32:
+        raise ValueError("an SDMX area code")
+    return value.strip()
+
+
+# The project settings the API may set, each with its check (ValueError says what is wanted):
+# allowPhoneNumbers keeps phone answers clear in cleaned records and SMS surveys (no
+# representation shows them: app.services.personal_data); smallCellThreshold (k of small-cell
+# suppression) and refArea (the SDMX REF_AREA code of the project's country, e.g. M49 404)
+# serve the indicators.
+SETTINGS = {"allowPhoneNumbers": _flag, "smallCellThreshold": _threshold, "refArea": _area}
+
+
+def update_settings(project: Project, changes: object, actor_id: int | None) -> Project:
+    """Validate and apply `settings` from the API (unknown keys and bad values are 400s
+    naming them), and audit the change: who allowed clear phone numbers, and when."""
+    if not isinstance(changes, dict):
+        raise problems.unexpected_value("settings", changes, "must be an object")
+    checked = {}
+    for name, value in changes.items():
+        if name not in SETTINGS:
+            raise problems.unexpected_value(f"settings.{name}", value,
+                                            f"known settings: {', '.join(SETTINGS)}")
+        try:
+            checked[name] = SETTINGS[name](value)
+        except ValueError as error:
+            raise problems.unexpected_value(f"settings.{name}", value, str(error)) from None
+    before = {k: (project.settings or {}).get(k) for k in checked}
+    project.settings = {**(project.settings or {}), **checked}
+    db.session.add(Audit(actor_id=actor_id, action="project.update", project_id=project.id,
+                         details={"settings": checked, "before": before}))
+    return project
+
+
 def update_project(project: Project, **fields: object) -> Project:
     for key in ("name", "description", "archived"):
         if key in fields and fields[key] is not None:
@@ -118,3 +166,5 @@ def summaries(project_ids: list[int]) -> dict[int, dict]:
         out[pid]["submissions"] = count
         out[pid]["lastSubmission"] = newest
     return out
+
+

@@ -8,11 +8,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
-from xml.etree import ElementTree
 
-import phonenumbers
-from defusedxml.ElementTree import fromstring
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
@@ -28,11 +24,8 @@ from app.models import (
     Webhook,
     WebhookDelivery,
 )
-from app.pipeline.clean import hash_phone
-from app.pipeline.fields import FieldSpec, local_path
+from app.services import personal_data
 from sync.schema import schema_for
-
-HASH_PREFIX = "hmac-sha256:"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -64,7 +57,7 @@ def build(delivery: WebhookDelivery, webhook: Webhook) -> dict[str, Any]:
                                   options=[defer(FormVersion.xlsform)])
     project = db.session.get(Project, form.project_id)
     phones = phone_paths(form_version)
-    key = _hash_key()
+    mask = personal_data.masker()
     cleaned = db.session.scalar(select(CleanedRecord).where(
         CleanedRecord.submission_def_id == version.id))
     tags = db.session.scalars(select(SdgTag).where(SdgTag.submission_def_id == version.id)
@@ -87,8 +80,8 @@ def build(delivery: WebhookDelivery, webhook: Webhook) -> dict[str, Any]:
         "submissionCreatedAt": iso(submission.created_at),
         "versionCreatedAt": iso(version.created_at),
         "occurredAt": iso(delivery.created_at),
-        "record": mask_record(cleaned.record, phones, key) if cleaned else None,
-        "flags": mask_flags(cleaned.flags, phones, key) if cleaned else [],
+        "record": mask_record(cleaned.record, phones, mask) if cleaned else None,
+        "flags": mask_flags(cleaned.flags, phones, mask) if cleaned else [],
         "processedAt": iso(cleaned.processed_at) if cleaned else None,
         "pipelineVersion": cleaned.pipeline_version if cleaned else None,
         "sdgTags": [{"goal": t.goal, "target": t.target or None,
@@ -99,104 +92,33 @@ def build(delivery: WebhookDelivery, webhook: Webhook) -> dict[str, Any]:
         out["previousReviewState"] = details.get("previousReviewState")
         out["reviewerId"] = details.get("actorId")
     if webhook.include_xml:
-        out["xml"] = mask_xml(version.xml, phones, key)
+        out["xml"] = personal_data.mask_xml(version.xml, phones, mask)
     return out
 
 
 def phone_paths(form_version: FormVersion) -> frozenset[str]:
-    """Instance paths (namespace prefixes dropped) whose answers are phone numbers: what the
-    pipeline treats as one, and the `phonenumber` device metadata."""
+    """Instance paths (namespace prefixes dropped) of the form's personal fields (phone
+    numbers and other personal data: app.services.personal_data)."""
     model = schema_for(form_version.sha256, lambda: form_version.xml).model
-    out = set()
-    for f in model.fields:
-        path = local_path(f.path)
-        spec = FieldSpec(path, (f.type or "string").rsplit(":", 1)[-1], f.control,
-                         False, None, False)
-        if spec.is_phone or (f.preload and f.preload[1] == "phonenumber"):
-            out.add(path)
-    return frozenset(out)
+    return personal_data.local_paths(model)
 
 
-def _hash_key() -> bytes:
-    # The pipeline's key (app.pipeline.jobs), so our hashes match the cleaned records'.
-    key = current_app.config.get("PHONE_HASH_KEY") or current_app.config["SECRET_KEY"]
-    return str(key).encode("utf-8")
-
-
-def hash_number(text: str, key: bytes) -> str:
-    """The pipeline's hash of a number: of its E.164 form when it parses, else of the text."""
-    if text.startswith(HASH_PREFIX):
-        return text
-    try:
-        number = phonenumbers.parse(text, None)
-        if phonenumbers.is_valid_number(number):
-            text = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    except phonenumbers.NumberParseException:
-        pass
-    return hash_phone(key, text)
-
-
-def mask_record(record: dict[str, Any], phones: frozenset[str], key: bytes) -> dict[str, Any]:
+def mask_record(record: dict[str, Any], phones: frozenset[str], mask) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for path, value in record.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            out[path] = [mask_record(item, phones, key) for item in value]
+            out[path] = [mask_record(item, phones, mask) for item in value]
         elif path in phones and isinstance(value, str):
-            out[path] = hash_number(value, key)
+            out[path] = mask(value)
         else:
             out[path] = value
     return out
 
 
-def mask_flags(flags: list[dict[str, Any]], phones: frozenset[str],
-               key: bytes) -> list[dict[str, Any]]:
+def mask_flags(flags: list[dict[str, Any]], phones: frozenset[str], mask) -> list[dict[str, Any]]:
     out = []
     for flag in flags or []:
         if flag.get("field") in phones and isinstance(flag.get("value"), str):
-            flag = {**flag, "value": hash_number(flag["value"], key)}
+            flag = {**flag, "value": mask(flag["value"])}
         out.append(flag)
     return out
-
-
-def mask_xml(xml: str, phones: frozenset[str], key: bytes) -> str:
-    """The instance XML as sent, except that phone answers are replaced by their hash; byte
-    for byte the original when it holds no phone answer."""
-    if not phones:
-        return xml
-    root = fromstring(xml.encode("utf-8"), forbid_dtd=True)
-    changed = False
-
-    def walk(node, path: str) -> None:
-        nonlocal changed
-        for child in node:
-            child_path = local_path(f"{path}/{_local(child.tag)}")
-            if len(child):
-                walk(child, child_path)
-            elif child_path in phones and (child.text or "").strip():
-                child.text = hash_number(child.text.strip(), key)
-                changed = True
-
-    walk(root, f"/{_local(root.tag)}")
-    if not changed:
-        return xml
-    default = None
-    for prefix, uri in _namespaces(xml):
-        if prefix:
-            ElementTree.register_namespace(prefix, uri)
-        else:
-            default = uri
-    return ElementTree.tostring(root, encoding="unicode", default_namespace=default)
-
-
-def _namespaces(xml: str) -> list[tuple[str, str]]:
-    """The document's own prefixes, so the re-serialised XML keeps them (jr:, orx:...)."""
-    import io
-
-    seen = []
-    for _event, (prefix, uri) in ElementTree.iterparse(io.StringIO(xml), events=("start-ns",)):
-        seen.append((prefix, uri))
-    return seen
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]

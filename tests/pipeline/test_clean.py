@@ -72,7 +72,7 @@ def test_each_type_and_its_flags():
 
 
 def test_phone_numbers_are_normalised_then_hashed_unless_the_project_allows_them():
-    phone = FieldSpec("/data/phone", "string", "input", False, None, False)
+    phone = FieldSpec("/data/phone", "string", "input", False, None, False, personal="phone")
     flags: list = []
     hashed = clean_value(phone, "0712 345678", flags, PHONES, TODAY)
     assert hashed == hash_phone(b"k", "+254712345678") and flags == []

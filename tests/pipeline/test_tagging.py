@@ -56,7 +56,8 @@ def test_free_text_answers_go_to_the_classifier_phones_and_choices_do_not():
     spec = FormSpec(fields={
         "/data/survey/story": FieldSpec("/data/survey/story", "string", "input", False, None,
                                         False),
-        "/data/phone": FieldSpec("/data/phone", "string", "input", False, None, False),
+        "/data/phone": FieldSpec("/data/phone", "string", "input", False, None, False,
+                                 personal="phone"),
         "/data/survey/violence_12m": FieldSpec("/data/survey/violence_12m", "string", "select1",
                                                False, None, False),
     }, repeats=frozenset())

@@ -12,8 +12,9 @@ from app.config import setting
 from app.exports import formats, queries
 from app.exports.spec import ExportSpec, is_phone, mask_for, phone_paths
 from app.extensions import db
-from app.models import Audit, ExportJob, Form, FormVersion
+from app.models import ExportJob, Form, FormVersion
 from app.services import forms as form_service
+from app.web import personal_data
 from app.web.api.blueprint import api
 from app.web.auth import require_form
 from forms.model import FormModel
@@ -69,21 +70,14 @@ _is_phone = is_phone
 
 
 def phone_policy(form: Form) -> str:
-    """"hashed" unless the caller asked for clear numbers with `phoneNumbers=clear`: that needs
-    `submission.export_phone` (managers) and is audited here, at request time."""
-    if (_arg("phoneNumbers") or "").lower() != "clear":
-        return "hashed"
-    principal = require_form("submission.export_phone", form.project_id, form.id)
-    db.session.add(Audit(actor_id=principal.actor.id, action="submission.export.phone_clear",
-                         project_id=form.project_id, form_id=form.id,
-                         details={"path": request.path, "query": request.query_string.decode()}))
-    db.session.commit()
-    return "clear"
+    """"hashed" unless a caller allowed to asked for clear personal data (app.web.
+    personal_data), audited here, at request time."""
+    return personal_data.policy(form, "submission.export.phone_clear")
 
 
 def phone_mask(form: Form, model: FormModel):
-    """Phone fields' paths and the mask for them: the keyed hash unless a manager asked for
-    clear numbers with `phoneNumbers=clear`, which is audited."""
+    """Personal fields' paths and the mask for them: the keyed hash unless a manager asked
+    for clear values with `personalData=clear`, which is audited."""
     return phone_paths(model), mask_for(phone_policy(form))
 
 
@@ -218,14 +212,14 @@ def export_job(project_id: int, xml_form_id: str, job_id: int):
 
 def job_file(form: Form, job: ExportJob):
     """The finished file of a job, as a download, for whoever may read the form's submissions;
-    a file with clear phone numbers is its requester's alone (who must still hold
-    submission.export_phone). 409 while it runs, with the error if it failed."""
+    a file with clear personal data is its requester's alone (who must still hold
+    submission.read_personal). 409 while it runs, with the error if it failed."""
     from flask import send_file
 
     from app.exports import jobs
 
     if job.spec.get("phones") == "clear":
-        principal = require_form("submission.export_phone", form.project_id, form.id)
+        principal = require_form(personal_data.READ_PERSONAL, form.project_id, form.id)
         if principal.actor.id != job.actor_id:
             raise problems.insufficient_rights()
     if job.status != "done":

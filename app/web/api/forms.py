@@ -19,7 +19,9 @@ from app.web.api.blueprint import api
 from app.web.api.common import extended, iso, json_body, listing, query_flag, success
 from app.web.api.serializers import actor_json
 from app.web.auth import current_principal, require
+from forms import privacy
 from forms.xlsform import CompiledForm
+from sync.schema import schema_for
 
 FORMS = "/projects/<int:project_id>/forms"
 FORM = f"{FORMS}/<xml_form_id>"
@@ -84,6 +86,11 @@ def _extended_fields(forms: Sequence[Form | Row], project_id: int) -> dict[int, 
 def _one(form: Form, version: FormVersion | None, *, draft: bool = False,
          sms: bool = False) -> Response:
     body = form_json(form, version, draft=draft)
+    if version is not None:
+        # Questions treated as personal data by a guess (a phone-like name...): masked, but
+        # the coordinator should mark them in the `privacy` column (forms.privacy).
+        body["privacyWarnings"] = privacy.warnings(
+            schema_for(version.sha256, lambda: version.xml).model)
     if sms and version is not None:
         # Informational: what would stop or hamper this form over SMS/USSD (never blocks a
         # form no SMS/USSD channel serves; see app.services.sms_readiness).

@@ -49,14 +49,11 @@ def get_project(project_id: int):
 def update_project(project_id: int):
     project = project_or_404(project_id, "project.update")
     body = json_body()
+    if "settings" in body:
+        project_service.update_settings(project, body["settings"], current_principal().actor.id)
     project_service.update_project(project, name=body.get("name"),
                                    description=body.get("description"),
                                    archived=body.get("archived"))
-    settings = body.get("settings")
-    if settings is not None:
-        if not isinstance(settings, dict):
-            raise problems.unexpected_value("settings", settings, "must be an object")
-        project_service.update_indicator_settings(project, settings)
     db.session.commit()
     return jsonify(project_json(project))
 

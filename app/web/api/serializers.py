@@ -26,4 +26,6 @@ def app_user_json(app_user: AppUser, token: str | None = None) -> dict[str, Any]
 def project_json(project: Project) -> dict[str, Any]:
     return {"id": project.id, "name": project.name, "description": project.description,
             "keyId": None, "archived": project.archived, "createdAt": iso(project.created_at),
-            "updatedAt": iso(project.updated_at), "deletedAt": iso(project.deleted_at)}
+            "updatedAt": iso(project.updated_at), "deletedAt": iso(project.deleted_at),
+            "settings": {"allowPhoneNumbers": bool((project.settings or {})
+                                                   .get("allowPhoneNumbers"))}}

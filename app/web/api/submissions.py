@@ -8,17 +8,20 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import problems
 from app.extensions import db
-from app.models import Actor, Blob, Comment, Form, Submission, SubmissionDef
+from app.models import Actor, Blob, Comment, Form, FormVersion, Submission, SubmissionDef
 from app.problems import Problem
 from app.services import forms as form_service
+from app.services import personal_data as personal_store
 from app.services import storage
 from app.services import submissions as service
+from app.web import personal_data
 from app.web.api.blueprint import api
 from app.web.api.common import extended, iso, json_body, listing, success
 from app.web.api.serializers import actor_json
 from app.web.auth import require_form
 from sync import errors as ingest_errors
 from sync.ingest import ingest, read_envelope
+from sync.schema import schema_for
 
 BASE = "/projects/<int:project_id>/forms/<xml_form_id>/submissions"
 XML_TYPES = ("application/xml", "text/xml")
@@ -129,7 +132,13 @@ def create_submission(project_id: int, xml_form_id: str):
 def submission_xml(project_id: int, xml_form_id: str, instance_id: str):
     form, _ = _form(project_id, xml_form_id, "submission.read")
     current = service.current_def(_submission(form, instance_id))
-    return Response(current.xml, content_type="application/xml; charset=utf-8")
+    xml = current.xml
+    if personal_data.policy(form, "submission.read.personal_clear") != "clear":
+        version = db.session.get(FormVersion, current.form_version_id)
+        model = schema_for(version.sha256, lambda: version.xml).model
+        xml = personal_store.mask_xml(xml, personal_store.local_paths(model),
+                                      personal_store.masker())
+    return Response(xml, content_type="application/xml; charset=utf-8")
 
 
 @api.get(f"{BASE}/<instance_id>")

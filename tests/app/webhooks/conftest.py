@@ -102,7 +102,7 @@ def project(make_project):
 
     pid = make_project("Hotline CSO")
     # The project keeps clear numbers: webhooks must still send only the hash.
-    db.session.get(Project, pid).settings = {"allow_phone_numbers": True}
+    db.session.get(Project, pid).settings = {"allowPhoneNumbers": True}
     db.session.commit()
     return pid
 
