@@ -125,7 +125,7 @@ class _Parser:
         left = self.operand()
         token = self.peek()
         if token is None or token[1] not in _COMPARE:
-            if _is_sql(left):
+            if _is_sql(left) and _kind(left) == "boolean":  # a comparison in parentheses
                 return left
             raise problems.unparseable_odata("expected a comparison")
         self.pos += 1

@@ -66,7 +66,7 @@ def downloads(project_id: int):
         goals=[(n, formtext.sdg_title(str(n), current_language())) for n in range(1, 18)],
         running=any(r["job"].status in ("queued", "running") for r in rows or []),
         can_clear=form is not None and g.principal.can_form(
-            "submission.export_phone", project_id, form.id),
+            "submission.read_personal", project_id, form.id),
         odata_url=(f"{public_url}/v1/projects/{project_id}/forms/{form.xml_form_id}.svc"
                    if form else None))
 
