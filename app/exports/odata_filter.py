@@ -225,9 +225,10 @@ def _coerce(left, right, token: tuple[str, str, int]):
     """Both sides of a comparison of one kind (or null): PostgreSQL refuses `text = 5`. A
     quoted string compared with a date and time is read as one."""
     if {_kind(left), _kind(right)} == {"datetime", "string"}:
-        if isinstance(left, str):
+        # Only a quoted literal is read as a date; a text field stays a text field (400 below).
+        if isinstance(left, str) and _is_sql(right):
             left = _date(left, token[2])
-        else:
+        elif isinstance(right, str) and _is_sql(left):
             right = _date(right, token[2])
     kinds = {_kind(left), _kind(right)} - {None}
     if len(kinds) > 1:

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from app.extensions import db
 from app.web.openapi import document
 
 ROLES = ("anonymous", "app-user", "viewer", "formfill", "manager", "admin")
@@ -141,7 +142,16 @@ def _send(client, case, identity: Identity, stats: Stats) -> None:
     except Exception as error:  # the app raised while streaming: the client saw a cut body
         status, response = 599, None
         what += f" ({type(error).__name__}: {error})"
+    finally:
+        end_of_request()
     stats.add(status, what, problem_code(response))
+
+
+def end_of_request() -> None:
+    """What the end of a request's app context does in production (Flask-SQLAlchemy removes
+    the session). A test holds one app context open across requests, so a request's unfinished
+    transaction would otherwise lock SQLite for the next one, which never happens in service."""
+    db.session.remove()
 
 
 def problem_code(response) -> float | None:

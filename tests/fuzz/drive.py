@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from tests.fuzz.api import Stats, _TracebackCounter, problem_code
+from tests.fuzz.api import Stats, _TracebackCounter, end_of_request, problem_code
 
 PROVIDERS = re.compile(r"https://(api\.africastalking\.com|api\.twilio\.com)/.*")
 
@@ -36,6 +36,8 @@ def drive(strategy: st.SearchStrategy, send: Callable[[Any], Any], *, examples: 
         except Exception as error:  # raised while streaming: the client saw a cut body
             status, response = 599, None
             value = f"{value!r} ({type(error).__name__}: {error})"
+        finally:
+            end_of_request()
         stats.add(status, f"{label}: {str(value)[:300]}", problem_code(response))
 
     try:
