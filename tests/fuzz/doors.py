@@ -78,7 +78,7 @@ def odata_filters(w: World, examples: int, seed_value: int, stats: Stats) -> Sta
 def sms_callbacks(w: World, examples: int, seed_value: int, stats: Stats) -> Stats:
     """Africa's Talking SMS (inbound, delivery, opt-out) and USSD, Twilio SMS (inbound,
     status, signed over PUBLIC_URL); the providers' send APIs are answered by `responses`."""
-    from app.services import channels
+    from app.messaging import channels
 
     w.app.config["PUBLIC_URL"] = "https://collect.example.org"
     w.app.config["SMS_INLINE_RETRY_DELAYS"] = [0, 0, 0]

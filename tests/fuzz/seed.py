@@ -35,7 +35,8 @@ INSTANCE = (f'<data id="hotline" version="1"><issue>no water at the school</issu
 
 
 def seed(app: Flask) -> tuple[list[Identity], dict[str, Any]]:
-    from app.services import accounts, app_users, channels, projects
+    from app.messaging import channels
+    from app.services import accounts, app_users, projects
     from app.services.forms import create_form
     from forms.xlsform import compile_upload
 
