@@ -1,4 +1,4 @@
-"""0013 folds the pipeline's `allow_phone_numbers` into the API's `allowPhoneNumbers`."""
+"""0014 folds the pipeline's `allow_phone_numbers` into the API's `allowPhoneNumbers`."""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,8 @@ from sqlalchemy import create_engine, text
 from app import migrate
 from tests.migrations.test_migrations import empty_url  # noqa: F401  (the fixture)
 
-BEFORE = "0012_webhook_networks"
-AFTER = "0013_allow_phone_numbers_key"
+BEFORE = "0013_webhook_networks"
+AFTER = "0014_allow_phone_numbers_key"
 
 
 def _projects(url: str) -> dict[str, dict]:

@@ -4,16 +4,16 @@ The per-webhook `allow_private` switch (an admin's exception for one receiver) i
 operator-level allow-list is the only way in, so a manager or an admin's session cannot open
 the inside to a webhook.
 
-Revision ID: 0012_webhook_networks
-Revises: 0011_conversation_purge
+Revision ID: 0013_webhook_networks
+Revises: 0012_sync
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_webhook_networks"
-down_revision = "0011_conversation_purge"
+revision = "0013_webhook_networks"
+down_revision = "0012_sync"
 branch_labels = None
 depends_on = None
 

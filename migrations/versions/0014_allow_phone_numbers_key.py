@@ -5,8 +5,8 @@ could hold one, the other or both with different values. The API's camelCase nam
 project that had either set to true keeps clear numbers (the more permissive reading is what
 that project's SMS or pipeline already did), and `allow_phone_numbers` is removed.
 
-Revision ID: 0013_allow_phone_numbers_key
-Revises: 0012_webhook_networks
+Revision ID: 0014_allow_phone_numbers_key
+Revises: 0013_webhook_networks
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0013_allow_phone_numbers_key"
-down_revision = "0012_webhook_networks"
+revision = "0014_allow_phone_numbers_key"
+down_revision = "0013_webhook_networks"
 branch_labels = None
 depends_on = None
 
