@@ -38,9 +38,6 @@ class _Sweeping:
         # any fork, so every work-horse shares it.
         with queues.job_context():
             tagging.get_classifier()
-            cap = poison.limit_worker_memory()
-            if cap:
-                log.info("worker address space capped at %s MiB", cap // 2 ** 20)
             self._sweep_storage_temp()
             return super().work(*args, **kwargs)  # type: ignore[misc]
 
@@ -113,6 +110,18 @@ class _Sweeping:
             db.session.remove()
 
 
+def cap_memory() -> None:
+    """Cap this worker process's address space (PIPELINE_JOB_MEMORY_MB above its size with the
+    classifier loaded). Only a process that is a worker for life calls this: the cap cannot be
+    lifted again, and a test or web process that ran a burst of jobs must keep its own limits
+    (a JVM for ODK Validate reserves more address space than the cap allows)."""
+    with queues.job_context():
+        tagging.get_classifier()
+    cap = poison.limit_worker_memory()
+    if cap:
+        log.info("worker address space capped at %s MiB", cap // 2 ** 20)
+
+
 class InProcessWorker(_Sweeping, SimpleWorker):
     """Runs jobs in-process, reusing its connections (the default); job timeouts still apply
     (SIGALRM), and a killed worker's job is requeued by RQ."""
@@ -136,6 +145,7 @@ def worker(fork: bool, burst: bool, kinds: tuple[str, ...], no_sms: bool) -> Non
         raise click.UsageError("REDIS_URL is not set: work runs inline, no worker needed")
     served = [k for k in (kinds or queues.WORKER_ORDER) if not (no_sms and k == queues.SMS)]
     cls = ForkingWorker if fork else InProcessWorker
+    cap_memory()
     db.session.remove()
     cls(queues.worker_queues(served), connection=queues.connection(),
         maintenance_interval=int(setting("PIPELINE_SWEEP_SECONDS"))).work(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from app import create_app, queues
 from app.pipeline import batch, tagging
-from app.worker import InProcessWorker
+from app.worker import InProcessWorker, cap_memory
 from tests.pipeline.conftest import FakeClassifier
 
 POISON = b"KILL-THE-WORKER"
@@ -40,11 +40,17 @@ def main(database_url: str, redis_url: str, prefix: str, clock: str = "") -> Non
 
         rq.registry.current_timestamp = lambda: time.time() + 3600 * int(clock)
     with app.app_context():
+        cap_memory()  # as `flask worker` does
         InProcessWorker(queues.worker_queues(), connection=queues.connection()).work(burst=True)
     if os.environ.get("PEAK_RSS_FILE"):  # bench/poison.py: this process's own high-water mark
         status = Path("/proc/self/status").read_text()
         peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
         Path(os.environ["PEAK_RSS_FILE"]).write_text(peak)
+    if os.environ.get("MEMORY_CAP_FILE"):  # the address-space cap it ran under, in bytes
+        import resource
+
+        Path(os.environ["MEMORY_CAP_FILE"]).write_text(
+            str(resource.getrlimit(resource.RLIMIT_AS)[0]))
 
 
 if __name__ == "__main__":
