@@ -9,16 +9,28 @@ HOST = 127.0.0.1
 PORT = 5000
 SERVE := SERVE_HOST=$(HOST) SERVE_PORT=$(PORT)
 
-.PHONY: run test lint install worker serve clean translations
+.PHONY: run test lint install worker serve clean translations constraints
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt | $(BIN)/activate
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+REQUIREMENTS := requirements.txt requirements-stats.txt requirements-dev.txt constraints.txt
+
+# Development and tests: production's packages, the optional stats exports, test and lint tools.
+$(VENV)/.installed: $(REQUIREMENTS) | $(BIN)/activate
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# Every version pinned (direct and transitive), from a fresh install of requirements-dev.txt.
+constraints:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	{ echo "# Every package's version, direct and transitive (pip install ... -c constraints.txt)."; \
+	  echo "# Regenerate after changing a requirements file: make constraints"; \
+	  .venv-lock/bin/pip freeze --disable-pip-version-check; } > constraints.txt
+	rm -rf .venv-lock
 
 run: install
 	$(FLASK) db upgrade

@@ -79,6 +79,10 @@ def export(project_id: int, xml_form_id: str, fmt: str, out: Path | None, since,
     if kind is None:
         raise click.BadParameter(f"unknown format {fmt!r}; known: {', '.join(formats.names())}",
                                  param_hint="--format")
+    try:
+        kind.check()
+    except formats.FormatUnavailable as missing:
+        raise click.ClickException(str(missing)) from None
     if get_project(project_id) is None:
         raise click.ClickException(f"no project with id {project_id}")
     form = form_service.get_form(project_id, xml_form_id)

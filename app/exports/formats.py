@@ -37,18 +37,30 @@ if TYPE_CHECKING:
 Producer = Callable[[Source], Iterator[bytes]]
 
 
+class FormatUnavailable(Exception):
+    """The format's optional packages are not installed here; the message says how to add
+    them (the web answers 501, the CLI exits 1)."""
+
+
 @dataclass(frozen=True)
 class Format:
     """A downloadable format: `name` in the URL (`submissions.{name}`) and `--format`,
-    `suffix` of the file name (`{xmlFormId}{suffix}`), its `mimetype`, its `producer`."""
+    `suffix` of the file name (`{xmlFormId}{suffix}`), its `mimetype`, its `producer`, and
+    `requires`, a check that raises FormatUnavailable when an optional package is missing."""
 
     name: str
     suffix: str
     mimetype: str
     producer: Producer
+    requires: Callable[[], None] | None = None
 
     def filename(self, xml_form_id: str) -> str:
         return f"{xml_form_id}{self.suffix}"
+
+    def check(self) -> None:
+        """Raise FormatUnavailable when this server cannot write the format."""
+        if self.requires is not None:
+            self.requires()
 
 
 FORMATS: dict[str, Format] = {}
@@ -73,6 +85,7 @@ def produce(spec: ExportSpec, progress: Progress | None = None) -> Iterator[byte
     fmt = FORMATS.get(spec.format)
     if fmt is None:
         raise KeyError(f"unknown export format {spec.format!r} (known: {', '.join(names())})")
+    fmt.check()
     return fmt.producer(Source(spec, progress))
 
 
@@ -150,6 +163,20 @@ def _jsonl(source: Source) -> Iterator[bytes]:
                                         phone_paths=source.phone_paths)
 
 
+STATS_HOW_TO = ("SPSS (.sav) and Stata (.dta) exports need the optional statistics packages "
+                "(pyreadstat with pandas and numpy, about 160 MB): install them with `pip "
+                "install -r requirements-stats.txt -c constraints.txt` and restart the server")
+
+
+def _stats_installed() -> None:
+    """pyreadstat writes from a pandas DataFrame: both must import."""
+    try:
+        import pandas  # noqa: F401
+        import pyreadstat  # noqa: F401
+    except ImportError:
+        raise FormatUnavailable(STATS_HOW_TO) from None
+
+
 def _stats(fmt: str, zipped: bool) -> Producer:
     """SPSS (`sav`) or Stata (`dta`): the root table, or (`zipped`) every table in a zip;
     labels in `spec.language` (LookupError for a language the form does not have)."""
@@ -177,7 +204,7 @@ register(Format("xlsx", ".xlsx",
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx))
 register(Format("geojson", ".geojson", "application/json", _geojson))
 register(Format("jsonl", ".jsonl", "application/x-ndjson", _jsonl))
-register(Format("sav", ".sav", "application/x-spss-sav", _stats("sav", False)))
-register(Format("sav.zip", ".sav.zip", "application/zip", _stats("sav", True)))
-register(Format("dta", ".dta", "application/x-stata-dta", _stats("dta", False)))
-register(Format("dta.zip", ".dta.zip", "application/zip", _stats("dta", True)))
+register(Format("sav", ".sav", "application/x-spss-sav", _stats("sav", False), _stats_installed))
+register(Format("sav.zip", ".sav.zip", "application/zip", _stats("sav", True), _stats_installed))
+register(Format("dta", ".dta", "application/x-stata-dta", _stats("dta", False), _stats_installed))
+register(Format("dta.zip", ".dta.zip", "application/zip", _stats("dta", True), _stats_installed))

@@ -119,9 +119,14 @@ def _export(project_id: int, xml_form_id: str, fmt: str, background_ok: bool = T
     from app.exports import jobs
     from app.exports.spec import Source
 
-    if formats.get(fmt) is None:
+    kind = formats.get(fmt)
+    if kind is None:
         raise problems.not_found()
     form, _version, _model = export_form(project_id, xml_form_id)
+    try:
+        kind.check()
+    except formats.FormatUnavailable as missing:
+        raise problems.Problem(501.1, f"{missing}.", {"feature": f"{fmt} export"}) from None
     spec = export_spec(form, fmt)
     asked = _arg("async")
     total, threshold = None, setting("EXPORT_ASYNC_ROWS")

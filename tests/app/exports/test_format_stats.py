@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 import zipfile
 from datetime import date, datetime
 
@@ -210,3 +211,40 @@ def test_integer_choice_names_are_their_own_codes():
     mixed = Field("/data/q", "q", "question", "string", control="select1", choices=(
         Choice("1", {"en": "One"}), Choice("x", {"en": "Ex"})))
     assert _codes(mixed, "en") == ({"1": 1, "x": 2}, {1: "One", 2: "Ex"})
+
+
+@pytest.fixture
+def without_stats_packages(monkeypatch):
+    """This server as installed from requirements.txt alone: pyreadstat (and pandas) absent,
+    so importing them fails as it would there."""
+    for name in ("pyreadstat", "pandas"):
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta", "sav.zip", "dta.zip"])
+def test_without_the_stats_packages_sav_and_dta_answer_501_saying_how_to_enable_them(
+        client, project, viewer, publish_fixture, submit, without_stats_packages, fmt):
+    headers, _ = viewer
+    publish_fixture(project, "escuela")
+    submit(ESCUELA_XML)
+    response = client.get(f"/v1/projects/{project}/forms/escuela/submissions.{fmt}",
+                          headers=headers)
+    assert response.status_code == 501
+    problem = response.get_json()
+    assert problem["code"] == 501.1 and problem["details"] == {"feature": f"{fmt} export"}
+    assert "requirements-stats.txt" in problem["message"]
+    # Every other format is served as before.
+    csv = client.get(f"/v1/projects/{project}/forms/escuela/submissions.csv", headers=headers)
+    assert csv.status_code == 200
+
+
+def test_without_the_stats_packages_flask_export_exits_1_saying_how_to_enable_them(
+        runner, project, publish_fixture, submit, without_stats_packages, tmp_path):
+    publish_fixture(project, "escuela")
+    submit(ESCUELA_XML)
+    out = tmp_path / "out.sav"
+    result = runner.invoke(args=["export", "--project", str(project), "--form", "escuela",
+                                 "--format", "sav", "--out", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "requirements-stats.txt" in result.output
+    assert not out.exists()
