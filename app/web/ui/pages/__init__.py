@@ -8,4 +8,5 @@ from app.web.ui.pages import (  # noqa: F401
     forms,
     projects,
     submissions,
+    sync,
 )
