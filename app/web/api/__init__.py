@@ -15,6 +15,7 @@ from app.web.api import (  # noqa: F401  (routes register on import)
     openrosa,
     projects,
     public,
+    rights,
     sdg,
     sessions,
     submissions,

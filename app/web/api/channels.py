@@ -15,7 +15,7 @@ from app.messaging.turn import commit_with_retry
 from app.models import Channel, Conversation, Form, Message
 from app.web.access import project_or_404
 from app.web.api.blueprint import api
-from app.web.api.common import iso, json_body, listing
+from app.web.api.common import iso, json_body, listing, page
 from app.web.auth import current_principal
 from sms_flows.providers import BadPayload, get_provider
 
@@ -56,16 +56,6 @@ def _channel_or_404(project_id: int, channel_id: int) -> Channel:
     if channel is None:
         raise problems.not_found()
     return channel
-
-
-def _page() -> tuple[int, int]:
-    try:
-        limit = min(int(request.args.get("limit", 100)), 1000)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        raise problems.unexpected_value("limit", request.args.get("limit"),
-                                        "expected integers for limit and offset") from None
-    return limit, offset
 
 
 @api.post("/projects/<int:project_id>/channels")
@@ -131,7 +121,7 @@ def simulate(project_id: int, channel_id: int):
 @api.get("/projects/<int:project_id>/conversations")
 def list_conversations(project_id: int):
     project_or_404(project_id, "message.read")
-    limit, offset = _page()
+    limit, offset = page()
     query = select(Conversation).where(Conversation.project_id == project_id)
     if request.args.get("status"):
         query = query.where(Conversation.status == request.args["status"])
@@ -150,7 +140,7 @@ def list_conversations(project_id: int):
 def list_messages(project_id: int):
     """Managers only; `?phone=` is hashed to find the person, never stored or compared clear."""
     project_or_404(project_id, "message.read")
-    limit, offset = _page()
+    limit, offset = page()
     query = select(Message).where(Message.project_id == project_id)
     if request.args.get("phone"):
         # `?phone=+2547...` typed unencoded arrives as " 2547...": a "+" decodes to a space.

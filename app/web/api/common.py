@@ -55,6 +55,17 @@ def query_flag(name: str) -> bool:
     return request.args.get(name, "").strip().lower() in ("true", "1", "yes")
 
 
+def page() -> tuple[int, int]:
+    """`limit` (at most 1000, default 100) and `offset` from the query string."""
+    try:
+        limit = min(int(request.args.get("limit", 100)), 1000)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        raise problems.unexpected_value("limit", request.args.get("limit"),
+                                        "expected integers for limit and offset") from None
+    return limit, offset
+
+
 def listing(items: list[dict[str, Any]], total: int | None = None) -> Response:
     response = jsonify(items)
     response.headers["X-Total-Count"] = str(len(items) if total is None else total)

@@ -253,3 +253,30 @@ def test_an_erased_number_whose_last_reply_never_went_is_swept(client, project, 
     idle.tick_idle(now=datetime.now(UTC) + timedelta(hours=2))
     assert db.session.scalar(select(func.count(Contact.id))) == 0
     assert db.session.scalar(select(func.count(Message.id))) == 0
+
+
+@responses.activate
+def test_managers_list_erasure_requests_without_personal_data(client, project, water, manager,
+                                                              make_user, login):
+    at_accepts()
+    survey(client, water, AMINA, ANSWERS)
+    say(client, water, AMINA, "DELETE")
+    say(client, water, AMINA, "1")
+    say(client, water, BARAKA, "FUTA")
+    url = f"/v1/projects/{project}/erasure-requests"
+    listed = client.get(url, headers=manager)
+    assert listed.status_code == 200 and listed.headers["X-Total-Count"] == "2"
+    pending, erased = listed.get_json()
+    assert (pending["status"], pending["via"], pending["submissions"]) == ("pending", "sms", 0)
+    assert (erased["status"], erased["submissions"], erased["conversations"]) == (
+        "erased", 1, 1)
+    assert erased["messages"] >= 2 * len(ANSWERS)
+    assert set(erased) == {"id", "channelId", "via", "status", "requestedAt", "decidedAt",
+                           "submissions", "conversations", "messages"}
+    body = listed.get_data(as_text=True)
+    assert AMINA not in body and BARAKA not in body and "711000" not in body
+    assert [r["status"] for r in client.get(f"{url}?status=erased",
+                                            headers=manager).get_json()] == ["erased"]
+    assert client.get(f"{url}?status=gone", headers=manager).status_code == 400
+    make_user("viewer@example.org", roles={project: "viewer"})
+    assert client.get(url, headers=login("viewer@example.org")).status_code == 403
