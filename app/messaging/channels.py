@@ -17,6 +17,8 @@ from app.models.base import utcnow
 from sms_flows.providers import PROVIDERS, get_provider
 from sms_flows.providers.africastalking import secret_matches
 
+TEXT_KINDS = ("sms", "whatsapp")  # texts with delivery reports (USSD answers in the request)
+
 
 def create_channel(project_id: int, *, provider: str, kind: str, address: str,
                    credentials: Mapping[str, Any] | None, settings: Mapping[str, Any] | None,
@@ -26,7 +28,7 @@ def create_channel(project_id: int, *, provider: str, kind: str, address: str,
         raise problems.unexpected_value("provider", provider,
                                         f"expected one of {', '.join(PROVIDERS)}")
     if kind not in CHANNEL_KINDS:
-        raise problems.unexpected_value("kind", kind, "expected sms or ussd")
+        raise problems.unexpected_value("kind", kind, f"expected {', '.join(CHANNEL_KINDS)}")
     spec = get_provider(provider)
     if kind not in spec.kinds:
         raise problems.unexpected_value("kind", kind, f"{provider} serves {', '.join(spec.kinds)}")
@@ -99,7 +101,7 @@ def webhook_urls(channel: Channel) -> dict[str, str]:
     base = (f"{current_app.config['PUBLIC_URL']}/webhooks/{channel.id}/"
             f"{crypto.decrypt(channel.secret)}")
     hooks = ["inbound"]
-    if channel.kind == "sms":
+    if channel.kind in TEXT_KINDS:
         hooks += list(get_provider(channel.provider).hooks)
     return {hook: f"{base}/{hook}" for hook in hooks}
 
@@ -121,7 +123,7 @@ class ChannelRef:
     @property
     def hooks(self) -> tuple[str, ...]:
         """The callback names this channel answers (`inbound`, plus the provider's reports)."""
-        if self.kind == "sms":
+        if self.kind in TEXT_KINDS:
             return ("inbound", *get_provider(self.provider).hooks)
         return ("inbound",)
 

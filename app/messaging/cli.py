@@ -16,7 +16,8 @@ channels_cli = AppGroup("channels", help="SMS and USSD channels.")
 @click.option("--project", "project_id", type=int, required=True)
 @click.option("--provider", type=click.Choice(["africastalking", "twilio", "simulator"]),
               required=True)
-@click.option("--kind", type=click.Choice(["sms", "ussd"]), default="sms", show_default=True)
+@click.option("--kind", type=click.Choice(["sms", "ussd", "whatsapp"]), default="sms",
+              show_default=True)
 @click.option("--address", default="", help="Short code, number or USSD code.")
 @click.option("--username", help="Africa's Talking username.")
 @click.option("--api-key", help="Africa's Talking API key.")

@@ -4,14 +4,19 @@ answers and message texts (only the submission and delivery statuses stay)."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from app.config import setting
 from app.extensions import db
+from app.messaging import channels as channel_service
 from app.messaging import jobs, store
 from app.messaging.store import SIMULATOR
 from app.messaging.turn import Outcome
+from app.models import Channel
 from app.models.base import utcnow
 from app.rights import erasure
 from forms.settings import ConversationSettings
+from sms_flows.providers import MediaRefused, get_provider
 from sync import ingest as sync_ingest
 from sync.errors import IngestError
 
@@ -53,9 +58,18 @@ def ingest_finished(survey_id: int, *, submit_simulated: bool = False) -> bool:
             return False
         channel = f"simulated-{row.medium}"
     try:
+        attachments = _media(row)
+    except MediaRefused as refused:
+        # Kept, not stored: `channels tick` tries the download again (a "media: " error).
+        store.set_ingested(survey_id, error=f"{store.MEDIA_ERROR}{refused.reason}"[:1000])
+        db.session.commit()
+        log.warning("conversation.media_failed conversation=%s reason=%s", survey_id,
+                    refused.reason)
+        return False
+    try:
         result = sync_ingest.ingest(
-            project_id=row.project_id, xml=row.instance_xml.encode("utf-8"), attachments={},
-            channel=channel, submitter_id=None, device_id=None)
+            project_id=row.project_id, xml=row.instance_xml.encode("utf-8"),
+            attachments=attachments, channel=channel, submitter_id=None, device_id=None)
     except IngestError as error:
         message = f"{getattr(error, 'code', 'ingest')}: {error}"[:1000]
         store.set_ingested(survey_id, error=message)
@@ -66,3 +80,18 @@ def ingest_finished(survey_id: int, *, submit_simulated: bool = False) -> bool:
     db.session.commit()
     return row.session_key != SIMULATOR and ConversationSettings.from_json(
         row.conversation).sensitive
+
+
+def _media(row: Any) -> dict[str, bytes]:
+    """The photos and voice notes that answered questions (WhatsApp), downloaded from the
+    provider with the channel's credentials: the submission's attachments."""
+    media = (row.state or {}).get("media") or {}
+    if not media:
+        return {}
+    channel = db.session.get(Channel, row.channel_id)
+    provider = get_provider(channel.provider)
+    credentials = channel_service.credentials(channel)
+    return {name: provider.fetch_media(credentials, item["url"],
+                                       max_bytes=setting("MAX_SUBMISSION_BYTES"),
+                                       prefixes=setting("TWILIO_MEDIA_PREFIXES")).content
+            for name, item in media.items()}

@@ -26,6 +26,7 @@ def tick_idle(now: datetime | None = None, idle_seconds: int = 600) -> Outcome:
             db.session.rollback()
     if erasure.sweep(now):
         db.session.commit()
+    outcome.finished += store.waiting_for_media()  # after_commit tries their download again
     return outcome
 
 

@@ -22,8 +22,8 @@ from app.messaging.turn import (
     Turn,
     begin,
     open_survey,
+    redial,
     respond_to_text,
-    resume,
     step,
     store_messages,
 )
@@ -45,7 +45,7 @@ def receive_sms(channel: ChannelLike, inbound: InboundMessage, *, now: datetime 
     if verdict is Verdict.ANSWER:
         replies = rights.answer(turn, inbound.text)
         if replies is None:
-            replies = respond_to_text(turn, inbound.text)
+            replies = respond_to_text(turn, inbound.text, inbound.media)
         received = "received"
     else:
         # Over the per-minute limits: stored (never lost), not answered, but for one "slow
@@ -74,8 +74,8 @@ def receive_ussd(channel: ChannelLike, hop: UssdRequest, *, now: datetime | None
     turn.session_key = hop.session_id
     if turn.survey is None:
         replies = open_survey(turn, "", "ussd")
-    elif hop.answer is None:  # dialled again after the network cut the session: resume
-        replies = resume(turn)
+    elif hop.answer is None:  # dialled again after the network cut the session
+        replies = redial(turn)
     else:
         replies = rights.answer(turn, hop.answer) or _menu_rights(turn, hop.answer) \
             or step(turn, hop.answer)

@@ -29,6 +29,9 @@ from sms_flows.types import DeliveryReport, advances
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
 RESENDABLE = ("failed", "unknown", "sending", "throttled")
+WHATSAPP_SESSION = timedelta(hours=24)
+FINAL = ("accepted", "sent", "delivered", "failed", "unknown")  # gone, or never to be sent
+OUTSIDE_SESSION = "outside WhatsApp's 24-hour session: not sent as free text"
 
 
 def queue(channel: Channel, person: Person, text: str, *,
@@ -66,7 +69,7 @@ def send(message_id: int) -> str:
     channel = db.session.get(Channel, message.channel_id)
     contact = db.session.get(Contact, message.contact_id)
     outcome = _send(message, channel, contact)
-    if message.status != "queued":
+    if message.status in FINAL:
         _after_final(message, contact)
     return outcome
 
@@ -86,6 +89,8 @@ def _send(message: Message, channel: Channel, contact: Contact) -> str:
         return _finish(message, "failed", error="opted out")
     if channel.deleted_at is not None or not channel.enabled:
         return _finish(message, "failed", error="channel disabled")
+    if channel.kind == "whatsapp" and _outside_session(message):
+        return _finish(message, "failed", error=OUTSIDE_SESSION)
     if not outbound_allowed(channel.id, str(contact.id)):
         log.warning("outbound.throttled message=%s channel=%s contact=%s", message.id,
                     channel.id, contact.id)
@@ -117,6 +122,13 @@ def _send(message: Message, channel: Channel, contact: Contact) -> str:
     log.info("outbound.sent message=%s channel=%s provider_id=%s", message.id, channel.id,
              result.provider_id)
     return _finish(message, result.status, error=None, outcome="sent")
+
+
+def _outside_session(message: Message) -> bool:
+    """WhatsApp takes free text only within 24 hours of the person's last message (after
+    that only approved templates, which surveys do not send)."""
+    last = store.last_inbound(message.channel_id, message.contact_id)
+    return last is None or utcnow() - last > WHATSAPP_SESSION
 
 
 def _finish(message: Message, status: str, *, error: str | None,

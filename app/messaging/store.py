@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import sql
@@ -25,6 +25,7 @@ C, V, M = Contact.__table__, Conversation.__table__, Message.__table__
 CH, P, F, FV = Channel.__table__, Project.__table__, Form.__table__, FormVersion.__table__
 SIMULATOR = "simulator"  # the session_key of a simulated conversation
 ACTIVE, EXPIRED, DECLINED = "active", "expired", "declined"
+MEDIA_ERROR = "media: "  # a finished survey's photo could not be fetched yet
 _SENDING = ("queued", "sending")  # replies whose text is still to go out
 
 
@@ -256,10 +257,24 @@ def mark_simulated(survey_id: int) -> None:
 
 
 def idle(cutoff: datetime) -> list[int]:
-    """Open SMS surveys with a form, silent since `cutoff`."""
+    """Open SMS and WhatsApp surveys with a form, silent since `cutoff`."""
     return list(db.session.scalars(select(V.c.id).where(
-        V.c.status == ACTIVE, V.c.medium == "sms", V.c.form_id.is_not(None),
+        V.c.status == ACTIVE, V.c.medium.in_(("sms", "whatsapp")), V.c.form_id.is_not(None),
         V.c.last_activity_at < cutoff).order_by(V.c.id)))
+
+
+def waiting_for_media(limit: int = 100) -> list[int]:
+    """Finished WhatsApp surveys not stored yet because a photo or note could not be fetched
+    (a later try may succeed)."""
+    return list(db.session.scalars(select(V.c.id).where(
+        V.c.completed_at.is_not(None), V.c.instance_id.is_(None), V.c.purged_at.is_(None),
+        V.c.error.like(f"{MEDIA_ERROR}%")).order_by(V.c.id).limit(limit)))
+
+
+def last_inbound(channel_id: int, contact_id: int) -> datetime | None:
+    """When this person last wrote to this channel (WhatsApp's 24-hour session starts then)."""
+    return db.session.scalar(select(func.max(M.c.created_at)).where(
+        M.c.channel_id == channel_id, M.c.contact_id == contact_id, M.c.direction == "in"))
 
 
 # --- the forms a text may open -----------------------------------------------------------------

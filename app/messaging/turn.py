@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -28,7 +28,7 @@ from app.messaging.contacts import Person
 from app.messaging.engine import engine, form_model
 from app.messaging.store import ACTIVE, DECLINED, EXPIRED, FormRef, Place, Survey
 from sms_flows import keywords
-from sms_flows.types import StartContext
+from sms_flows.types import InboundMedia, StartContext
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
@@ -128,8 +128,9 @@ def _word_table(overrides_json: str) -> dict[str, str]:
     return keywords.word_table(json.loads(overrides_json))
 
 
-def respond_to_text(turn: Turn, text: str) -> list[str]:
-    """An SMS: opt-out and in, then the open survey's step, a resumed one, or a new one."""
+def respond_to_text(turn: Turn, text: str, media: Sequence[InboundMedia] = ()) -> list[str]:
+    """An SMS (or WhatsApp message, with any photo or voice note it carried): opt-out and in,
+    then the open survey's step, a resumed one, or a new one."""
     said = command(turn, text)
     person = turn.person
     if said == keywords.STOP:
@@ -144,7 +145,7 @@ def respond_to_text(turn: Turn, text: str) -> list[str]:
         contacts.opt_in(person.id, turn.now)
         person.opted_out_at = None
     if turn.survey is not None:
-        return step(turn, text) if said != keywords.START else resume(turn)
+        return step(turn, text, media) if said != keywords.START else resume(turn)
     expired = store.latest_expired(turn.channel_id, person.id)
     if expired is not None:
         form = pick_form(turn, text)
@@ -152,7 +153,7 @@ def respond_to_text(turn: Turn, text: str) -> list[str]:
             # An expired survey is a partial kept for this: pick up where they stopped.
             turn.survey = expired
             return resume(turn)
-    return open_survey(turn, text, "sms")
+    return open_survey(turn, text, "whatsapp" if turn.place.kind == "whatsapp" else "sms")
 
 
 def open_survey(turn: Turn, text: str, medium: str) -> list[str]:
@@ -166,7 +167,7 @@ def open_survey(turn: Turn, text: str, medium: str) -> list[str]:
     return _start(turn, form, text)
 
 
-def step(turn: Turn, text: str) -> list[str]:
+def step(turn: Turn, text: str, media: Sequence[InboundMedia] = ()) -> list[str]:
     """One answer (or command) into the open survey. A confirmed switch to another form keeps
     this survey, resumable, as a partial, and starts the other."""
     survey = turn.survey
@@ -174,7 +175,9 @@ def step(turn: Turn, text: str) -> list[str]:
     if survey.form_id is None:
         return _choose_from_menu(turn, text)
     current = engine()
-    state, replies = current.step(current.load(survey.state, _model(survey)), text, turn.now)
+    loaded = current.load(survey.state, _model(survey))
+    state, replies = current.step(loaded, text, turn.now, media) if media else \
+        current.step(loaded, text, turn.now)
     switch_to = getattr(state, "switch_to", None)
     target = store.form_by_xml_id(turn.project_id, switch_to) \
         if switch_to and state.status == ACTIVE else None
@@ -196,6 +199,23 @@ def resume(turn: Turn) -> list[str]:
     state, replies = current.resume(current.load(survey.state, _model(survey)), turn.now)
     save(turn, state)
     return replies
+
+
+def redial(turn: Turn) -> list[str]:
+    """A USSD code dialled again with a survey open: within the channel's resume window the
+    engine offers to continue; after it, that survey is kept as a partial (expired) and a new
+    one starts."""
+    survey = turn.survey
+    assert survey is not None
+    if survey.form_id is not None:
+        current = engine()
+        resumable = getattr(current, "resumable", None)
+        if resumable is not None and not resumable(current.load(survey.state, _model(survey)),
+                                                   turn.now):
+            _write(turn, survey, {"status": EXPIRED, "last_activity_at": turn.now})
+            turn.survey = None
+            return open_survey(turn, "", survey.medium)
+    return resume(turn)
 
 
 def tick(turn: Turn) -> list[str]:

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models.base import JSONType, UTCDateTime, utcnow
 
 CHANNEL_PROVIDERS = ("africastalking", "twilio", "simulator")
-CHANNEL_KINDS = ("sms", "ussd")
+CHANNEL_KINDS = ("sms", "ussd", "whatsapp")
 ERASURE_STATES = ("pending", "erased", "kept")
 
 

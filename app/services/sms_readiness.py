@@ -36,14 +36,16 @@ class Findings:
         return [*self.unanswerable, *self.ussd]
 
 
-def findings(xml: str) -> Findings:
-    """What stops or hampers this XForm over SMS/USSD (empty when it cannot be parsed:
-    publishing reports parse errors elsewhere)."""
+def findings(xml: str, medium: str = "sms") -> Findings:
+    """What stops or hampers this XForm over SMS/USSD, or WhatsApp (where photo and voice
+    questions are answerable); empty when it cannot be parsed: publishing reports parse
+    errors elsewhere."""
     try:
         model = parse_xform(xml.encode("utf-8"))
     except Exception:  # noqa: BLE001 - a form the engine cannot read is refused elsewhere
         return Findings()
-    return Findings([p.message for p in sms_readiness(model)], ussd_fit_warnings(model))
+    return Findings([p.message for p in sms_readiness(model, medium)],
+                    ussd_fit_warnings(model))
 
 
 def serving_channels(project_id: int, xml_form_id: str, sms_keyword: str | None) -> list[Channel]:
@@ -69,7 +71,8 @@ def check_publish(form: Form, draft: FormVersion, *, ignore_warnings: bool) -> N
     channels = serving_channels(form.project_id, form.xml_form_id, draft.sms_keyword)
     if not channels:
         return
-    found = findings(draft.xml)
+    only_whatsapp = all(c.kind == "whatsapp" for c in channels)
+    found = findings(draft.xml, "whatsapp" if only_whatsapp else "sms")
     ids = [c.id for c in channels]
     if found.unanswerable:
         raise problems.invalid_state(

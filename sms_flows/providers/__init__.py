@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 from sms_flows.providers.africastalking import AfricasTalking
-from sms_flows.providers.base import BadPayload, Provider, ProviderError, SendFailed
+from sms_flows.providers.base import (
+    BadPayload,
+    MediaRefused,
+    Provider,
+    ProviderError,
+    SendFailed,
+)
 from sms_flows.providers.simulator import Simulator
 from sms_flows.providers.twilio import Twilio
 
@@ -18,4 +24,5 @@ def get_provider(name: str) -> Provider:
     return PROVIDERS[name]
 
 
-__all__ = ["PROVIDERS", "BadPayload", "Provider", "ProviderError", "SendFailed", "get_provider"]
+__all__ = ["PROVIDERS", "BadPayload", "MediaRefused", "Provider", "ProviderError", "SendFailed",
+           "get_provider"]

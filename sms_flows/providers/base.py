@@ -50,6 +50,13 @@ class SendFailed(ProviderError):
         self.provider_status = provider_status
 
 
+class MediaRefused(SendFailed):
+    """A media URL we will not fetch, or a download that failed or was too large (`retry`:
+    a later try may succeed)."""
+
+    code = "provider.media_refused"
+
+
 class Provider(Protocol):
     """One provider behind one interface (pure: the app passes credentials in)."""
 

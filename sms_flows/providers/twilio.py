@@ -24,6 +24,7 @@ from twilio.rest import Client
 from sms_flows.providers.base import (
     SEND_TIMEOUT,
     BadPayload,
+    MediaRefused,
     SendFailed,
     e164,
     http_failure,
@@ -53,12 +54,6 @@ MAX_MEDIA = 10  # Twilio forwards at most ten media items per message
 # Where media may be fetched from: Twilio's API (it redirects to its CDN, over https).
 MEDIA_PREFIXES = ("https://api.twilio.com/",)
 _MAX_REDIRECTS = 3
-
-
-class MediaRefused(SendFailed):
-    """A media URL we will not fetch, or a download that failed or was too large."""
-
-    code = "provider.media_refused"
 
 
 @dataclass(frozen=True)

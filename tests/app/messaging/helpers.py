@@ -153,3 +153,15 @@ def at_accepts() -> None:
             "Recipients": [{"statusCode": 101, "number": to, "status": "Success",
                             "messageId": f"ATXid_{next(ids)}"}]}})
     responses.add_callback(responses.POST, AT_URL, callback=accept)
+
+
+def ussd_hop(client, channel: dict, session: str, history: list[str],
+             phone: str = "+254711000333") -> str:
+    """One Africa's Talking USSD callback (the session's answers so far); -> the screen."""
+    response = client.post(path(channel["inbound"]), data={
+        "sessionId": session, "serviceCode": channel["address"], "phoneNumber": phone,
+        "networkCode": "63902", "text": "*".join(history)})
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    screen = response.get_data(as_text=True)
+    assert screen[:4] in ("CON ", "END ") and len(screen) <= 182
+    return screen

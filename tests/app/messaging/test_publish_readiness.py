@@ -87,3 +87,20 @@ def test_ussd_fit_does_not_hold_back_an_sms_only_project(client, project, manage
     draft = client.get(f"/v1/projects/{project}/forms/long_survey/draft", headers=manager)
     assert draft.get_json()["smsWarnings"]
     assert publish(client, manager, project, "long_survey").status_code == 200
+
+
+def test_a_required_photo_publishes_when_only_whatsapp_serves_it(client, project, manager,
+                                                                 make_channel):
+    make_channel("twilio", "whatsapp", address="+14155238886")
+    upload_draft(client, manager, project, photo_form("PICHA"))
+    response = publish(client, manager, project, "photo_survey", ignoreWarnings="true")
+    assert response.status_code == 200, response.get_json()  # a photo answers it there
+
+
+def test_a_required_photo_is_refused_when_sms_serves_it_beside_whatsapp(
+        client, project, manager, make_channel):
+    make_channel("twilio", "whatsapp", address="+14155238886")
+    make_channel("africastalking", "sms")
+    upload_draft(client, manager, project, photo_form("PICHA"))
+    response = publish(client, manager, project, "photo_survey", ignoreWarnings="true")
+    assert response.status_code == 409

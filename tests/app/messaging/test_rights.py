@@ -29,7 +29,7 @@ from app.models import (
     SubmissionDef,
     WebhookDelivery,
 )
-from tests.app.messaging.helpers import at_accepts, path
+from tests.app.messaging.helpers import at_accepts, path, ussd_hop
 
 AMINA, BARAKA = "+254711000333", "+254711000444"
 SECRET_WORDS = "Kisima cha Amina"
@@ -186,14 +186,8 @@ def test_mydata_mid_survey_leaves_the_survey_where_it_was(client, project, water
     assert conversation.status == "active"
 
 
-def hop(client, channel, session: str, history: list[str], phone: str = AMINA) -> str:
-    response = client.post(path(channel["inbound"]), data={
-        "sessionId": session, "serviceCode": channel["address"], "phoneNumber": phone,
-        "networkCode": "63902", "text": "*".join(history)})
-    assert response.status_code == 200 and response.mimetype == "text/plain"
-    screen = response.get_data(as_text=True)
-    assert screen[:4] in ("CON ", "END ") and len(screen) <= 182
-    return screen
+def hop(client, channel, session: str, history: list[str]) -> str:
+    return ussd_hop(client, channel, session, history, AMINA)
 
 
 @responses.activate

@@ -3,9 +3,6 @@ signatures made with the SDK's RequestValidator, the request `twilio.rest.Client
 `whatsapp:` address, and media downloaded from a local stub of Twilio's media endpoint."""
 from __future__ import annotations
 
-import base64
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
@@ -14,13 +11,11 @@ from twilio.request_validator import RequestValidator
 
 from sms_flows.providers.base import BadPayload
 from sms_flows.providers.twilio import MediaRefused, Twilio
+from tests.fixtures.twilio_media import JPEG, MEDIA_PATH, SID, TOKEN, MediaStub
 
 TW = Twilio()
-SID, TOKEN = "AC0123456789abcdef0123456789abcdef", "6789"
 CREDS = {"accountSid": SID, "authToken": TOKEN}
 SEND_URL = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
-MEDIA_PATH = (f"/2010-04-01/Accounts/{SID}/Messages/MM125f1b50a72e6883df7a3a75bcc56cb6"
-              "/Media/ME21a471363917430480386e702f566e43")
 
 # As Twilio posts a WhatsApp message (fields of its webhook request, a Kenyan sender).
 TEXT = {
@@ -105,88 +100,42 @@ def test_send_to_a_whatsapp_address_through_the_sdk():
 
 # --- media download against a local stub of Twilio's media endpoint ---------------------------
 
-JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
-
-
-class _Stub(BaseHTTPRequestHandler):
-    """Twilio's media URL: Basic auth required, then a redirect to the CDN (another host
-    name for the same loopback server), which must not receive the credentials."""
-
-    seen: list[tuple[str, str | None]] = []
-
-    def do_GET(self):  # noqa: N802 - http.server's name
-        auth = self.headers.get("Authorization")
-        type(self).seen.append((self.path, auth))
-        port = self.server.server_address[1]
-        if self.path == MEDIA_PATH:
-            expected = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
-            if auth != expected:
-                return self._answer(401, b'{"code": 20003}', "application/json")
-            self.send_response(307)
-            self.send_header("Location", f"http://localhost:{port}/cdn/ME21a4.jpg")
-            self.send_header("Content-Length", "0")
-            return self.end_headers()
-        if self.path == "/cdn/ME21a4.jpg":
-            return self._answer(200, JPEG, "image/jpeg")
-        if self.path == "/broken":
-            return self._answer(503, b"", "text/plain")
-        return self._answer(404, b"", "text/plain")
-
-    def _answer(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture
 def twilio_media():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _Stub.seen = []
-    port = server.server_address[1]
-    yield f"http://127.0.0.1:{port}", (f"http://127.0.0.1:{port}/", f"http://localhost:{port}/")
-    server.shutdown()
-    server.server_close()
+    with MediaStub() as stub:
+        yield stub
 
 
 def test_media_is_downloaded_with_the_channels_credentials(twilio_media):
-    base, prefixes = twilio_media
-    media = TW.fetch_media(CREDS, base + MEDIA_PATH, max_bytes=1_000_000, prefixes=prefixes)
+    media = TW.fetch_media(CREDS, twilio_media.url, max_bytes=1_000_000,
+                           prefixes=twilio_media.prefixes)
     assert media.content == JPEG and media.content_type == "image/jpeg"
-    (first, first_auth), (cdn, cdn_auth) = _Stub.seen
+    (first, first_auth), (cdn, cdn_auth) = twilio_media.seen
     assert first == MEDIA_PATH and first_auth.startswith("Basic ")
     assert cdn == "/cdn/ME21a4.jpg" and cdn_auth is None  # credentials stay with Twilio
 
 
 def test_wrong_credentials_are_refused_and_not_retried(twilio_media):
-    base, prefixes = twilio_media
     with pytest.raises(MediaRefused) as caught:
-        TW.fetch_media({"accountSid": SID, "authToken": "wrong"}, base + MEDIA_PATH,
-                       max_bytes=1_000_000, prefixes=prefixes)
+        TW.fetch_media({"accountSid": SID, "authToken": "wrong"}, twilio_media.url,
+                       max_bytes=1_000_000, prefixes=twilio_media.prefixes)
     assert "401" in caught.value.reason and not caught.value.retry
 
 
 def test_media_over_the_limit_is_refused(twilio_media):
-    base, prefixes = twilio_media
     with pytest.raises(MediaRefused, match="limit"):
-        TW.fetch_media(CREDS, base + MEDIA_PATH, max_bytes=1000, prefixes=prefixes)
+        TW.fetch_media(CREDS, twilio_media.url, max_bytes=1000, prefixes=twilio_media.prefixes)
 
 
 def test_a_provider_error_is_retried_later(twilio_media):
-    base, prefixes = twilio_media
+    twilio_media.failing = True
     with pytest.raises(MediaRefused) as caught:
-        TW.fetch_media(CREDS, base + "/broken", max_bytes=1000, prefixes=prefixes)
+        TW.fetch_media(CREDS, twilio_media.url, max_bytes=1000, prefixes=twilio_media.prefixes)
     assert caught.value.retry
 
 
 def test_a_url_outside_twilio_is_never_fetched(twilio_media):
-    base, _ = twilio_media
     with pytest.raises(MediaRefused, match="outside https://api.twilio.com/"):
-        TW.fetch_media(CREDS, base + MEDIA_PATH, max_bytes=1000)
-    assert _Stub.seen == []
+        TW.fetch_media(CREDS, twilio_media.url, max_bytes=1000)
+    assert twilio_media.seen == []
