@@ -162,6 +162,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TWILIO_MEDIA_PREFIXES", ("https://api.twilio.com/",), "`https://api.twilio.com/`",
             "where WhatsApp photos and voice notes may be downloaded from (comma-separated URL "
             "prefixes)", lambda raw: tuple(p.strip() for p in raw.split(",") if p.strip())),
+    Setting("SMS_COST_MAX_STEPS", 20_000, "20000",
+            "engine steps the cost of a survey (`.../sms-cost`) may take over its paths; past "
+            "it the figures say `exhaustive: false`", int),
     Setting("SMS_ENGINE", "sms_flows.engine", "`sms_flows.engine`",
             "the conversation engine (`module` or `module:attribute`)"),
     Setting("SMS_RETRY_INTERVALS", [10, 60, 300], "`10,60,300`",

@@ -18,6 +18,7 @@ from app.web.api import (  # noqa: F401  (routes register on import)
     rights,
     sdg,
     sessions,
+    sms_cost,
     submissions,
     sync_api,
     sync_links,
