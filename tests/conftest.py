@@ -7,6 +7,7 @@ skipping, so a green CI always means both were exercised.
 from __future__ import annotations
 
 import os
+import resource
 import threading
 import uuid
 from collections.abc import Iterator
@@ -61,6 +62,17 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
     for url in _postgres_database():
         migrate.upgrade(url)
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _address_space_kept() -> Iterator[None]:
+    """A test that runs `flask worker --burst` in this process caps its address space as a
+    worker caps its own (app/worker.py cap_memory); the soft limit goes back afterwards, or
+    every later test would run inside it (Chromium and ODK Validate's JVM fail to start)."""
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    yield
+    if resource.getrlimit(resource.RLIMIT_AS) != before:
+        resource.setrlimit(resource.RLIMIT_AS, before)
 
 
 def _empty_all_tables() -> None:
