@@ -12,9 +12,11 @@ from app.messaging import channels as channel_service
 from app.messaging import contacts, finish, inbound
 from app.messaging.store import SIMULATOR
 from app.messaging.turn import commit_with_retry
-from app.models import CHANNEL_KINDS, Contact, Conversation, Form, Message
+from app.models import CHANNEL_KINDS, Audit, Contact, Conversation, Form, Message
 from app.problems import Problem
 from app.queries import forms as form_queries
+from app.services import personal_data as personal_store
+from app.web import personal_data
 from app.web.access import project_or_404
 from app.web.ui.blueprint import ui
 from app.web.ui.nav import project_tab
@@ -22,6 +24,7 @@ from sms_flows.providers import PROVIDERS, BadPayload, get_provider
 
 BASE = "/projects/<int:project_id>/channels"
 TEST_PHONE = "+254700000001"
+CLEAR_READ = "message.read.phone_clear"
 project_tab("channels", lambda: _("SMS & USSD"), "ui.channels", verb="channel.manage", order=30)
 
 
@@ -30,14 +33,33 @@ def _providers() -> list[dict]:
              "fields": get_provider(name).credential_fields} for name in PROVIDERS]
 
 
-def _people(project, contact_ids: set[int]) -> dict[int, str]:
-    allowed = contacts.clear_numbers_allowed(project.settings)
+def _clear_numbers(project) -> bool:
+    """Numbers in clear only where the project allows them (allowPhoneNumbers) and a manager
+    who may read personal data asks (`?personalData=clear`); that read is audited, as the
+    API audits a clear read. Otherwise a number shows as the keyed hash every export uses,
+    so a person can be told apart and matched with their masked answers, never called."""
+    if not (contacts.clear_numbers_allowed(project.settings) and personal_data.asks_for_clear()
+            and g.principal.can(personal_data.READ_PERSONAL, project.id)):
+        return False
+    db.session.add(Audit(actor_id=g.principal.actor.id, action=CLEAR_READ,
+                         project_id=project.id, details={"path": request.path}))
+    db.session.commit()
+    return True
+
+
+def _people(contact_ids: set[int], clear: bool) -> dict[int, str]:
+    mask = personal_store.masker()
     out = {}
     for contact_id in db.session.scalars(select(Contact.id).where(
             Contact.id.in_(contact_ids or {-1}))):
         phone = contacts.phone_of(contact_id)
-        out[contact_id] = phone if allowed else contacts.masked(phone)
+        out[contact_id] = phone if clear else _short(mask(phone))
     return out
+
+
+def _short(hashed: str) -> str:
+    """hmac-sha256:0a1b2c3d... -> #0a1b2c3d (enough to tell people apart on a page)."""
+    return "#" + hashed.rsplit(":", 1)[-1][:10]
 
 
 @ui.get(BASE)
@@ -46,6 +68,7 @@ def channels(project_id: int):
     rows = channel_service.list_channels(project_id)
     can_read = g.principal.can("message.read", project_id)
     recent_conversations, recent_messages, people, form_names = [], [], {}, {}
+    clear = False
     if can_read:
         recent_conversations = list(db.session.scalars(
             select(Conversation).where(Conversation.project_id == project_id)
@@ -53,8 +76,9 @@ def channels(project_id: int):
         recent_messages = list(db.session.scalars(
             select(Message).where(Message.project_id == project_id)
             .order_by(Message.id.desc()).limit(30)))
-        people = _people(project, {c.contact_id for c in recent_conversations}
-                         | {m.contact_id for m in recent_messages})
+        clear = _clear_numbers(project)
+        people = _people({c.contact_id for c in recent_conversations}
+                         | {m.contact_id for m in recent_messages}, clear)
         form_names = dict(db.session.execute(select(Form.id, Form.xml_form_id).where(
             Form.project_id == project_id)).all())
     forms = [f for f in form_queries.visible_forms(g.principal, project_id)
@@ -64,8 +88,9 @@ def channels(project_id: int):
         urls={c.id: channel_service.webhook_urls(c) for c in rows}, providers=_providers(),
         kinds=CHANNEL_KINDS, forms=forms, conversations=recent_conversations,
         messages=recent_messages, people=people, form_names=form_names,
-        simulator=SIMULATOR, can_read=can_read,
-        clear=contacts.clear_numbers_allowed(project.settings))
+        simulator=SIMULATOR, can_read=can_read, clear=clear,
+        allowed=contacts.clear_numbers_allowed(project.settings)
+        and g.principal.can(personal_data.READ_PERSONAL, project_id))
 
 
 @ui.post(BASE)

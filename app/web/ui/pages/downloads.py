@@ -83,7 +83,8 @@ def start_download(project_id: int):
         # A day picked in the page means "up to and including that day".
         spec = replace(spec, filters=replace(spec.filters,
                                              until=spec.filters.until + timedelta(days=1)))
-    spec = replace(spec, phones=phone_policy(form))
+    # Files from the web app are opened in spreadsheets: always formula-safe.
+    spec = replace(spec, phones=phone_policy(form), formula_safe=True)
     job = jobs.create(spec, g.principal.actor.id)
     jobs.dispatch(job)
     db.session.expire_all()

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Response, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app import problems
 from app.exports.queries import Filters
 from app.extensions import db
 from app.indicators import overview
 from app.models import CHANNELS, REVIEW_STATES, Actor, Blob, Form
+from app.pipeline import dispatch, reprocess
+from app.pipeline.status import version_status
 from app.queries import submissions as submission_queries
 from app.queries.submissions import Cursor
 from app.services import app_users as app_user_service
 from app.services import audits, storage
 from app.services import submissions as service
 from app.web.access import form_for, project_or_404
-from app.web.ui import formtext, maps
+from app.web.ui import choices, formtext, maps
+from app.web.ui import personal as personal_policy
 from app.web.ui.blueprint import ui
 from app.web.ui.i18n import current_language
 from forms.flatten import repeat_of
@@ -30,6 +34,8 @@ FORM = "/projects/<int:project_id>/forms/<xml_form_id>"
 PAGE_SIZE = 50
 DEFAULT_COLUMNS = 5
 SHOWN_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+# A clear read of personal answers is audited under the API's action for the same read.
+CLEAR_READ = "submission.read.personal_clear"
 
 
 def _published(project_id: int, xml_form_id: str, verb: str) -> tuple[Form, FormModel]:
@@ -74,14 +80,16 @@ def _filters() -> Filters:
                    submitter_id=int(submitter) if submitter.isdigit() else None)
 
 
-def display(field: Field, value, language: str | None) -> str:
-    """An answer as people read it: choice labels instead of names."""
+def display(field: Field, value, labels: choices.Labeller,
+            personal: personal_policy.Personal | None = None) -> str:
+    """An answer as people read it: choice labels (in the labeller's form language) instead of
+    names; a personal answer as the keyed hash unless this request may and did ask for it."""
     if value in (None, ""):
         return ""
-    if field.control in ("select1", "select") and field.choices:
-        labels = {c.name: formtext.choice_label(c, language) for c in field.choices}
-        names = str(value).split() if field.control == "select" else [str(value)]
-        return ", ".join(labels.get(n, n) for n in names)
+    if personal is not None and field.path in personal.paths and not personal.clear:
+        return str(personal.show(field.path, value))
+    if field.control in choices.SELECTS:
+        return labels.text(field, str(value))
     if field.type == "geopoint":
         point = maps.parse_geopoint(value)
         return f"{point[0]:.5f}, {point[1]:.5f}" if point else str(value)
@@ -104,7 +112,9 @@ def _submitters(project_id: int) -> list[tuple[int, str]]:
 def submissions(project_id: int, xml_form_id: str):
     project = project_or_404(project_id)
     form, model = _published(project_id, xml_form_id, "submission.list")
+    personal = personal_policy.for_form(form, model, CLEAR_READ)
     language = _language(model)
+    labels = choices.Labeller(form.current_version, model, language)
     questions = _root_questions(model)
     chosen = [p for p in request.args.getlist("col") if model.has_field(p)]
     columns = [model.field(p) for p in chosen] or questions[:DEFAULT_COLUMNS]
@@ -120,7 +130,8 @@ def submissions(project_id: int, xml_form_id: str):
                        instance_id=submission.instance_id)
         rows.append({"submission": submission, "name": current.instance_name,
                      "submitter": submitter, "link": link,
-                     "cells": [display(f, root.get(f.path), language) for f in columns]})
+                     "cells": [display(f, root.get(f.path), labels, personal)
+                               for f in columns]})
         point = maps.parse_geopoint(root.get(geo.path)) if geo else None
         if point:
             points.append(maps.Point(point[0], point[1], current.instance_name
@@ -133,7 +144,7 @@ def submissions(project_id: int, xml_form_id: str):
         columns=columns, rows=rows, page=page, args=args, filters=request.args,
         review_states=REVIEW_STATES, channels=CHANNELS, submitters=_submitters(project_id),
         goals=[(n, formtext.sdg_title(str(n), current_language())) for n in range(1, 18)],
-        map=maps.svg_map(points, _boundaries(project_id)),
+        map=maps.svg_map(points, _boundaries(project_id)), personal=personal,
         column_labels={f.path: formtext.field_label(f, language) for f in questions})
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "subs-table":
         return render_template("ui/_submissions_table.html", **context)
@@ -147,13 +158,44 @@ def _submission(form: Form, instance_id: str):
     return found
 
 
+def _repeat_tables(model: FormModel, data: dict, labels: choices.Labeller,
+                   personal: personal_policy.Personal, language: str | None) -> list[dict]:
+    """Each repeat's entries as a small table: its own questions' labels and answers."""
+    tables = []
+    for repeat in model.repeats():
+        rows = (data.get("repeats") or {}).get(repeat.path) or []
+        if not rows:
+            continue
+        fields = [f for f in model.questions() if repeat_of(model, f) == repeat.path
+                  and f.readonly not in ("true()", "true")]
+        tables.append({
+            "label": formtext.field_label(repeat, language), "path": repeat.path,
+            "columns": [formtext.field_label(f, language) for f in fields],
+            "rows": [[display(f, row.get(f.path), labels, personal) for f in fields]
+                     for row in rows]})
+    return tables
+
+
+def _flags(cleaned, personal: personal_policy.Personal) -> list[dict]:
+    """Quality flags; a flagged personal answer shows as the rest of the page shows it."""
+    out = []
+    for flag in (cleaned.flags or []) if cleaned is not None else []:
+        flag = dict(flag)
+        if flag.get("value") not in (None, "") and not personal.clear:
+            flag["value"] = personal.show(flag.get("field"), flag["value"])
+        out.append(flag)
+    return out
+
+
 @ui.get(f"{FORM}/submissions/<instance_id>")
 def submission(project_id: int, xml_form_id: str, instance_id: str):
     project = project_or_404(project_id)
     form, model = _published(project_id, xml_form_id, "submission.read")
     sub = _submission(form, instance_id)
+    personal = personal_policy.for_form(form, model, CLEAR_READ)
     current = service.current_def(sub)
     language = _language(model)
+    labels = choices.Labeller(form.current_version, model, language)
     data = current.data or {}
     root = data.get("root", {})
     files = {a.name: a for a in service.attachments(current)}
@@ -165,7 +207,7 @@ def submission(project_id: int, xml_form_id: str, instance_id: str):
             continue
         value = root.get(field.path)
         item = {"label": formtext.field_label(field, language), "name": field.name,
-                "value": display(field, value, language), "file": None}
+                "value": display(field, value, labels, personal), "file": None}
         if field.control == "upload" and value:
             slot = files.get(str(value))
             blob = blobs.get(slot.blob_id) if slot and slot.blob_id else None
@@ -174,11 +216,11 @@ def submission(project_id: int, xml_form_id: str, instance_id: str):
                             "url": url_for("ui.submission_file", project_id=project_id,
                                            xml_form_id=xml_form_id, instance_id=instance_id,
                                            name=value)}
-        if field.type == "geopoint" and maps.parse_geopoint(value):
+        if field.type == "geopoint" and field.path not in personal.paths \
+                and maps.parse_geopoint(value):
             lat, lon = maps.parse_geopoint(value)
             points.append(maps.Point(lat, lon, item["label"]))
         answers.append(item)
-    repeats = {path: len(rows) for path, rows in (data.get("repeats") or {}).items() if rows}
     cleaned = submission_queries.cleaned(current.id)
     ui_language = current_language()
     tags = [{"tag": t, "code": t.indicator or t.target or str(t.goal),
@@ -190,14 +232,27 @@ def submission(project_id: int, xml_form_id: str, instance_id: str):
               | {e.actor_id for e in history}) - {None}
     actors = {a.id: a.display_name for a in db.session.query(Actor).filter(
         Actor.id.in_(wanted or {-1}))}
+    can_review = g.principal.can("submission.update", project_id)
     return render_template(
         "ui/submission.html", project=project, form=form, model=model, language=language,
-        sub=sub, current=current, answers=answers, repeats=repeats, cleaned=cleaned,
+        sub=sub, current=current, answers=answers,
+        repeats=_repeat_tables(model, data, labels, personal, language), cleaned=cleaned,
+        flags=_flags(cleaned, personal), personal=personal,
+        pipeline=version_status(current.id),
         tags=tags, comments=comments, actors=actors, history=history,
         history_actors=actors, versions=service.versions(sub),
         map=maps.svg_map(points, _boundaries(project_id), 480, 300),
-        can_review=g.principal.can("submission.update", project_id),
-        review_states=service.REVIEWABLE)
+        can_review=can_review, review_states=service.REVIEWABLE)
+
+
+@ui.post(f"{FORM}/submissions/<instance_id>/reprocess")
+def reprocess_submission(project_id: int, xml_form_id: str, instance_id: str):
+    """Clean and tag this submission again (the API's POST .../reprocess, managers)."""
+    form = form_for(project_id, xml_form_id, "submission.update")
+    current = service.current_def(_submission(form, instance_id))
+    dispatch.after_commit(reprocess.request([current.id]))
+    flash(_("Sent to the pipeline again."), "ok")
+    return _back(project_id, xml_form_id, instance_id, "#pipeline")
 
 
 @ui.post(f"{FORM}/submissions/<instance_id>/review")
