@@ -4,6 +4,9 @@ A question is its label, with "3/12" before it when the form asks for progress
 (`sms_progress`) and a hint after it saying how to answer (hints.py). The hint is added in
 full when that costs no more SMS parts (or USSD pages) than the label alone, else in its
 short form; the type's own hint (how to write a date, "e.g. 1 3") is never left out.
+On USSD a choice question's label too long for one screen beside its first choice (an
+informed-consent text) is shown whole over several screens, each ending "0 More", the last
+with the choices; other questions' labels are cut to the screen (the publish check warns).
 """
 from __future__ import annotations
 
@@ -76,13 +79,30 @@ def paged(state: State, header: str, options: Sequence[str],
 
 def _pages(state: State, header: str, options: Sequence[str], intro: str = "") -> list[str]:
     fits = fits_for(state, USSD_RESERVE)
+    more = message("more", catalogue_language(state))
+    lead: list[str] = []
     if state.medium == "ussd":  # one screen is all there is; an SMS is split instead
-        header = render.truncate(header, lambda h: fits("\n".join([h, *options[:1],
-                                                                    message("more", "en")])))
+        lead, header = _ussd_header(header, options, more, fits)
     if intro and not _intro_fits(state, header, intro, options):
         intro = ""  # no page could hold it beside a choice: the budget is the limit
-    return render.pages(header, numbered(options), message("more", catalogue_language(state)),
-                        fits, intro)
+    return [f"{page}\n{more}" for page in lead] + render.pages(
+        header, numbered(options), more, fits, intro)
+
+
+def _ussd_header(header: str, options: Sequence[str], more: str,
+                 fits: Callable[[str], bool]) -> tuple[list[str], str]:
+    """A header too long to stand on a USSD screen beside its first choice: its leading
+    screens (each read with "0 More") and the part left to stand above the choices. Nothing
+    is cut (an informed-consent text must be read whole), unless one word fills a screen."""
+    first = numbered(options)[:1]
+    if fits("\n".join([header, *first, more])):
+        return [], header
+    pieces = render.split(header, lambda h: fits(f"{h}\n{more}"))
+    last = pieces.pop()
+    if not fits("\n".join([last, *first, more])):  # the last piece again, leaving room
+        tail = render.split(last, lambda h: fits("\n".join([h, *first, more])))
+        pieces, last = pieces + tail[:-1], tail[-1]
+    return pieces, render.truncate(last, lambda h: fits("\n".join([h, *first, more])))
 
 
 def question(state: State, walk: Walk, event: Event, hint: bool = True) -> tuple[str, int]:
@@ -149,10 +169,13 @@ def _join(*texts: str) -> str:
 
 
 def _intro_fits(state: State, header: str, intro: str, options: Sequence[str]) -> bool:
-    """Whether a page can hold the header, the intro, one choice and "0 More"."""
+    """Whether a page can hold the header (on USSD: the part of it above the choices), the
+    intro, one choice and "0 More"."""
     more = message("more", catalogue_language(state))
-    return fits_for(state, USSD_RESERVE)("\n".join([header, intro, *numbered(options)[:1],
-                                                    more]))
+    fits = fits_for(state, USSD_RESERVE)
+    if state.medium == "ussd":
+        header = _ussd_header(header, options, more, fits)[1]
+    return fits("\n".join([header, intro, *numbered(options)[:1], more]))
 
 
 def _cost(state: State, label: str, hint: str,

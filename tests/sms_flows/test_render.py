@@ -79,7 +79,8 @@ def test_fixture_forms_fit_ussd_screens():
 
 def test_sdg5_v4_consent_question_is_flagged_as_too_long_for_a_ussd_screen():
     # Version 4's informed-consent text is longer than one USSD screen in both languages; the
-    # coordinator is warned (the USSD screen shows it cut short). Every other question fits.
+    # coordinator is warned (USSD shows it over two screens, "0 More": test_ussd_long_labels).
+    # Every other question fits.
     assert render.ussd_fit_warnings(model("sdg5_safety")) == [
         "Question 'consent' in English (en) needs 220 characters; a USSD screen holds 178 "
         "after 'CON '.",

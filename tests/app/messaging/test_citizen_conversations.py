@@ -128,3 +128,28 @@ def test_a_simulation_that_stores_nothing_says_it_was_a_test(client, project, ma
     assert say("+254700000012", "MAJI 2", submit=True) == [
         "Thank you! Your answers have been saved."]  # stored: no notice
     assert db.session.scalar(select(func.count(Submission.id))) == 1
+
+
+def test_sdg5_consent_over_africastalking_ussd_is_read_whole_before_yes_or_no(client, at_sms):
+    """Version 4's consent text is longer than a USSD screen: its first part with "0 More",
+    then the rest with the question it ends with and the choices; a no ends the session."""
+    from tests.app.messaging.helpers import ussd_hop
+
+    _, headers = at_sms
+    project = client.get("/v1/projects", headers=headers).get_json()[0]["id"]
+    ussd = client.post(f"/v1/projects/{project}/channels", headers=headers, json={
+        "provider": "africastalking", "kind": "ussd", "address": "*384*5#",
+        "settings": {"form": "sdg5_safety"},
+        "credentials": {"username": "datashift", "apiKey": "atsk_secret"}}).get_json()
+    first = ussd_hop(client, ussd, "ATUid_9", [], PHONE)
+    assert first == ("CON This short survey asks about safety and equality for women and girls "
+                     "(SDG 5). Your answers are confidential and only ever\n0 More")
+    assert ussd_hop(client, ussd, "ATUid_9", ["0"], PHONE) == (
+        "CON shown as totals. You can stop at any time by sending STOP. Do you agree to take "
+        "part?\n1. Yes\n2. No")
+    assert ussd_hop(client, ussd, "ATUid_9", ["0", "2"], PHONE) == (
+        "END Thank you. We will stop here; nothing you sent has been kept.")
+    conversation = db.session.scalars(select(Conversation)).one()
+    db.session.refresh(conversation)
+    assert conversation.status == "declined" and conversation.medium == "ussd"
+    assert db.session.scalar(select(func.count(Submission.id))) == 0
