@@ -1,9 +1,10 @@
 """Moving in from ODK Central: a Central project's forms, submissions and people, copied into
 a DataShift project through pyodk. Idempotent: run it again to catch up.
 
-pyodk logs in (a web user's email and password) and lists projects, forms and submissions;
-its authenticated session carries the requests pyodk has no method for (form and submission
-versions, their XML and files, comments with their authors, app users), through the same
+pyodk logs in (a web user's email and password) and reads the project and its forms; its
+authenticated session carries the requests pyodk has no method for, or whose model is
+stricter than the dialect (submission lists, form and submission versions, their XML and
+files, comments with their authors, app users), through the same
 `Remote` and forms pull the field-office sync uses. What is copied:
 
 - forms: every published version, byte for byte, with its media, and its state (app/sync/pull.py);
@@ -118,8 +119,10 @@ def import_project(url: str, email: str, password: str, remote_project: int, *,
         for form in forms:
             if form.publishedAt is None:
                 continue
-            listed = client.submissions.list(form_id=form.xmlFormId, project_id=remote_project)
-            work += [(form.xmlFormId, s) for s in listed]
+            # Central's own JSON, not pyodk's Submission model: that one requires an integer
+            # submitterId, and a Central-dialect server may list a submission with none (an
+            # SMS or USSD one here): one such submission would stop the whole import.
+            work += [(form.xmlFormId, s) for s in remote.submissions(form.xmlFormId)]
         done = 0
         for xml_form_id, submission in work:
             _submission(remote, scope, result, xml_form_id, submission)
@@ -171,8 +174,8 @@ def _people(remote: Remote, scope: str, xml_form_id: str) -> dict[int, str]:
 
 
 def _submission(remote: Remote, scope: str, result: ImportResult, xml_form_id: str,
-                listed: Any) -> None:
-    root = listed.instanceId
+                listed: dict[str, Any]) -> None:
+    root = listed["instanceId"]
     form = form_service.get_form(result.project_id, xml_form_id)
     if form is None:
         result.skipped.append(f"{xml_form_id} {root}: the form was not imported")
@@ -217,7 +220,7 @@ def _submission(remote: Remote, scope: str, result: ImportResult, xml_form_id: s
         Submission.form_id == form.id, Submission.instance_id == root))
     if local is None:
         return
-    state = listed.reviewState
+    state = listed.get("reviewState")
     if state in REVIEWABLE and local.review_state != state:
         set_review_state(form, local, state, None)
         db.session.commit()

@@ -63,7 +63,10 @@ def _odk_central(central) -> tuple[int, str, dict]:
 def test_import_copies_a_central_project_and_catches_up_when_run_again(central, field):
     pid, base, wanted = _odk_central(central)
     with field.ctx():
-        result = import_project(central.url, "manager@example.org", PASSWORD, pid)
+        progress: list[tuple[int, int]] = []
+        result = import_project(central.url, "manager@example.org", PASSWORD, pid,
+                                progress=lambda done, total: progress.append((done, total)))
+        assert progress == [(1, 3), (2, 3), (3, 3)]  # what the command's progress bar shows
         local = result.project_id
         assert (result.app_users, result.submissions, result.versions, result.comments) == \
             (2, 3, 4, 1), result.summary()
@@ -105,6 +108,9 @@ def test_import_copies_a_central_project_and_catches_up_when_run_again(central, 
         ingest(project_id=pid, xml=site_instance("uuid:i4", version="2"), attachments={},
                channel="api", submitter_id=accounts.find_user("manager@example.org").actor_id,
                device_id=None)
+        # An SMS submission has no submitter (Central's JSON says null): imported all the same.
+        ingest(project_id=pid, xml=site_instance("uuid:i5", version="2", site="By SMS"),
+               attachments={}, channel="sms", submitter_id=None, device_id=None)
         form = db.session.scalar(select(Form))
         submission_service.add_comment(submission_service.get_submission(form, "uuid:i2"),
                                        accounts.find_user("manager@example.org").actor_id,
@@ -112,8 +118,9 @@ def test_import_copies_a_central_project_and_catches_up_when_run_again(central, 
         db.session.commit()
     with field.ctx():
         caught_up = import_project(central.url, "manager@example.org", PASSWORD, pid)
-        assert (caught_up.submissions, caught_up.versions, caught_up.comments) == (1, 1, 1)
-        assert db.session.scalar(select(func.count(Submission.id))) == 4
+        assert (caught_up.submissions, caught_up.versions, caught_up.comments) == (2, 2, 1)
+        assert not caught_up.skipped, caught_up.summary()
+        assert db.session.scalar(select(func.count(Submission.id))) == 5
 
 
 def test_import_with_a_wrong_password_says_so(central, field):

@@ -152,3 +152,22 @@ def test_import_reads_the_password_from_sync_password_and_prints_the_project(cen
     wrong = _cli(field, "import", "--from", central.url, "--email", "m@example.org",
                  "--project", str(pid), env={"SYNC_PASSWORD": "nope, wrong"})
     assert wrong.exit_code == 1 and "refused" in wrong.output
+
+
+def test_import_prompts_for_the_password_and_shows_its_progress(central, field):
+    with central.ctx():
+        pid = projects.create_project("Central project").id
+        accounts.create_user("m@example.org", PASSWORD, admin=True)
+        db.session.commit()
+        publish_xform(pid, SITE_XFORM.replace("{version}", "1"))
+        for n in range(3):
+            ingest(project_id=pid, xml=site_instance(f"uuid:p{n}"), attachments={},
+                   channel="collect", submitter_id=None, device_id=None)
+    result = field.app.test_cli_runner().invoke(
+        args=["sync", "import", "--from", central.url, "--email", "m@example.org",
+              "--project", str(pid)], input=f"{PASSWORD}\n", env={"SYNC_PASSWORD": None})
+    assert result.exit_code == 0, result.output
+    assert "Password for m@example.org" in result.output
+    assert PASSWORD not in result.output  # typed, never echoed
+    assert "importing" in result.output  # click's bar: drawn on a terminal, a label in a log
+    assert "submissions +3" in result.output
