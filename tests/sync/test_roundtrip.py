@@ -2,6 +2,9 @@
 forms come down, submissions go up with everything that makes them, exactly once."""
 from __future__ import annotations
 
+import hashlib
+
+from defusedxml.ElementTree import fromstring
 from sqlalchemy import select
 
 from app.extensions import db
@@ -12,12 +15,15 @@ from app.sync import peers
 from app.sync.run import run_peer
 from sync.push import Limits
 from sync.wire import WireOptions
-from tests.openrosa.fixtures import SITE_XFORM, png, publish_xform
+from tests.openrosa.collect_client import CollectClient
+from tests.openrosa.fixtures import SITE_XFORM, png, publish_xform, site_instance
 from tests.sync import checks
 from tests.sync.live import new_link, publish_shared_forms
 from tests.sync.workload import populate
 
 OPTIONS = WireOptions(backoff=0.01, retries=6)
+XF = {"x": "http://openrosa.org/xforms/xformsList"}
+MF = {"m": "http://openrosa.org/xforms/xformsManifest"}
 
 
 def _central_project(central) -> tuple[int, str]:
@@ -52,7 +58,7 @@ def test_forms_come_down_with_every_version_media_and_state(central, field):
             .where(FormVersion.published_at.is_not(None)))}
     peer_id, local = _pair(field, central, pid, token)
     with field.ctx():
-        user = app_users.create_app_user(local, "Office tablet", None)[0]
+        user, tablet_token = app_users.create_app_user(local, "Office tablet", None)
         db.session.commit()
         report = run_peer(peer_id, OPTIONS, Limits())
         assert report.error is None, report.error
@@ -72,6 +78,24 @@ def test_forms_come_down_with_every_version_media_and_state(central, field):
         assert user.actor_id in {a for a, _ in app_users.form_assignments(local)}
         again = run_peer(peer_id, OPTIONS, Limits())
         assert again.pulled.versions_added == 0 and again.pulled.media_files == 0
+    # The office's Collect devices see the forms, as Collect asks for them: the same XForm
+    # hashes and media bytes as at the central server, and they can send to them.
+    collect = CollectClient(f"{field.url}/v1/key/{tablet_token}/projects/{local}")
+    listing = fromstring(collect.form_list().content)
+    hashes = {x.findtext("x:formID", namespaces=XF): x.findtext("x:hash", namespaces=XF)
+              for x in listing.findall("x:xform", XF)}
+    # (as at Central, a closing form takes submissions but is no longer listed)
+    assert hashes == {f: f"md5:{h}" for f, v, h in wanted
+                      if f != "water_point" and v == ("2" if f == "site_photos" else v)}
+    site = next(x for x in listing.findall("x:xform", XF)
+                if x.findtext("x:formID", namespaces=XF) == "site_photos")
+    manifest = fromstring(collect.get(site.findtext("x:manifestUrl", namespaces=XF)).content)
+    media = manifest.find("m:mediaFile", MF)
+    logo = collect.get(media.findtext("m:downloadUrl", namespaces=MF))
+    assert logo.content == png(32)
+    assert media.findtext("m:hash", namespaces=MF) == f"md5:{hashlib.md5(png(32)).hexdigest()}"
+    sent = collect.submit(site_instance("uuid:from-office-tablet", version="2"), {})
+    assert sent[-1].status_code == 201
 
 
 def test_submissions_go_up_exactly_once_with_edits_reviews_comments(central, field):
