@@ -78,3 +78,10 @@ def touch(link: SyncLink) -> None:
 def link_url(public_url: str, project_id: int) -> str:
     """What a field office pairs with (`flask sync pair URL TOKEN`): the project's API URL."""
     return f"{public_url.rstrip('/')}/v1/projects/{project_id}"
+
+
+def pairing_url(public_url: str, project_id: int, token: str) -> str:
+    """The same with the token in it (`/v1/key/{token}/projects/{pid}`, as Central's app-user
+    URLs): one thing to paste, or scan as a QR code, at the office (`flask sync pair URL`,
+    or the Sync page's URL field). Shown once, with the token."""
+    return f"{public_url.rstrip('/')}/v1/key/{token}/projects/{project_id}"

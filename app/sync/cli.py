@@ -175,7 +175,8 @@ def import_(url: str, email: str, remote_project: int, into: int | None,
 @click.option("--project", "project_id", type=int, required=True)
 @click.argument("name")
 def link(project_id: int, name: str) -> None:
-    """(Central server) Create a sync link for a field office; print what to paste there."""
+    """(Central server) Create a sync link for a field office; print what to paste there
+    (the pair command, and one URL carrying the token, with its QR code)."""
     from app.services import sync_links
     from app.services.projects import get_project
 
@@ -184,8 +185,24 @@ def link(project_id: int, name: str) -> None:
     created, token = sync_links.create_link(project_id, name, None)
     db.session.commit()
     url = sync_links.link_url(setting("PUBLIC_URL"), project_id)
+    pairing = sync_links.pairing_url(setting("PUBLIC_URL"), project_id, token)
     click.echo(f"sync link {created.actor_id} {name}; the token is not shown again.")
     click.echo(f"At the field office: flask sync pair {url} {token}")
+    click.echo(f"or paste (or scan) this URL, which carries the token: {pairing}")
+    click.echo(_qr_text(pairing))
+
+
+def _qr_text(payload: str) -> str:
+    """A QR code in block characters, for a terminal (a phone at the office can scan it)."""
+    import io
+
+    import qrcode
+
+    code = qrcode.QRCode(border=1)
+    code.add_data(payload)
+    out = io.StringIO()
+    code.print_ascii(out=out, invert=True)
+    return out.getvalue()
 
 
 def init_app(app: Flask) -> None:

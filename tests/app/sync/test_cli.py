@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 from sqlalchemy import select
@@ -171,3 +172,22 @@ def test_import_prompts_for_the_password_and_shows_its_progress(central, field):
     assert PASSWORD not in result.output  # typed, never echoed
     assert "importing" in result.output  # click's bar: drawn on a terminal, a label in a log
     assert "submissions +3" in result.output
+
+
+def test_link_prints_a_pairing_url_and_its_qr_code_which_pair_takes_alone(central, field):
+    with central.ctx():
+        pid = projects.create_project("Turkana CSO").id
+        db.session.commit()
+        publish_xform(pid, SITE_XFORM.replace("{version}", "1"))
+    made = _cli(central, "link", "--project", str(pid), "Turkana office")
+    assert made.exit_code == 0, made.output
+    token = re.search(r"\b[0-9a-f]{64}\b", made.stdout).group(0)
+    assert f"flask sync pair {central.url}/v1/projects/{pid} {token}" in made.stdout
+    url = f"{central.url}/v1/key/{token}/projects/{pid}"
+    assert url in made.stdout
+    assert "\u2588" in made.stdout or "\u2580" in made.stdout  # the QR code, in block characters
+    paired = _cli(field, "pair", url)
+    assert paired.exit_code == 0, paired.output
+    with field.ctx():
+        peer = db.session.scalar(select(SyncPeer))
+        assert peers.credentials_of(peer).token == token and token not in peer.url

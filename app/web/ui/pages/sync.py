@@ -20,6 +20,7 @@ from app.web.access import project_or_404
 from app.web.api.sync_api import conflict_json
 from app.web.ui.blueprint import ui
 from app.web.ui.nav import project_tab
+from app.web.ui.pages.app_users import qr_svg
 from sync import conflicts as conflict_service
 from sync import errors as ingest_errors
 from sync.wire import Refused, WireError
@@ -64,8 +65,10 @@ def create_sync_link(project_id: int):
     link, token = sync_links.create_link(project_id, name, g.principal.actor.id)
     db.session.commit()
     url = sync_links.link_url(current_app.config["PUBLIC_URL"], project_id)
+    pairing = sync_links.pairing_url(current_app.config["PUBLIC_URL"], project_id, token)
     return _page(project, {"name": name, "command": f"flask sync pair {url} {token}",
-                           "link": link})
+                           "url": pairing, "link": link,
+                           "qr": qr_svg(pairing, _("QR code of the pairing URL"))})
 
 
 @ui.post(f"{BASE}/links/<int:link_id>/revoke")

@@ -35,6 +35,9 @@ def test_a_field_office_token_is_shown_once_and_revoking_refuses_it(web_as, make
     html = created.get_data(as_text=True)
     token = HEX_TOKEN.search(html).group(0)
     assert f"flask sync pair http://localhost/v1/projects/{pid} {token}" in html
+    # One URL that carries the token too, to paste (or scan) at the office.
+    assert f'value="http://localhost/v1/key/{token}/projects/{pid}"' in html
+    assert '<svg class="qr" role="img"' in html
     again = manager.get(f"/projects/{pid}/sync").get_data(as_text=True)
     assert "Turkana office" in again and token not in again
     headers = {"Authorization": f"Bearer {token}"}
@@ -58,8 +61,9 @@ def test_pairing_from_the_page_says_what_went_wrong_or_pairs(web_as, make_projec
         "url": f"{live_server.url}/v1/projects/{central}", "token": "0" * 64},
         follow_redirects=True)
     assert "refused this token" in refused.get_data(as_text=True)
+    # The URL the central server showed with the token in it: no token field needed.
     paired = manager.post(f"/projects/{office}/sync/peers", {
-        "url": f"{live_server.url}/v1/projects/{central}", "token": token},
+        "url": f"{live_server.url}/v1/key/{token}/projects/{central}", "token": ""},
         follow_redirects=True)
     html = paired.get_data(as_text=True)
     assert "Paired with Office" in html and live_server.url in html
