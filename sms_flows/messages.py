@@ -231,6 +231,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "es": "{name} no se puede enviar en un mensaje; envíe solo la palabra clave",
         "ne": "{name} एउटै सन्देशमा पठाउन मिल्दैन; मुख्य शब्द मात्र पठाउनुहोस्",
     },
+    # Outside any survey: a text that opens none, and the USSD menu of a project's forms.
+    "start_keywords": {
+        "en": "Send {keywords} to start a survey.", "sw": "Tuma {keywords} kuanza utafiti.",
+        "es": "Envíe {keywords} para empezar una encuesta.",
+        "ne": "सर्वेक्षण सुरु गर्न {keywords} पठाउनुहोस्।",
+    },
+    "or": {"en": " or ", "sw": " au ", "es": " o ", "ne": " वा "},
+    "choose_survey": {"en": "Choose a survey:", "sw": "Chagua utafiti:",
+                      "es": "Elija una encuesta:", "ne": "सर्वेक्षण छान्नुहोस्:"},
     # Citizens' rights (rights.py): MYDATA, DELETE and their USSD menu entries.
     "held": {
         "en": "From this number we hold {n} survey(s) and the messages about them:",

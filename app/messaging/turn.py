@@ -28,6 +28,7 @@ from app.messaging.contacts import Person
 from app.messaging.engine import engine, form_model
 from app.messaging.store import ACTIVE, DECLINED, EXPIRED, FormRef, Place, Survey
 from sms_flows import keywords
+from sms_flows.messages import message
 from sms_flows.types import InboundMedia, StartContext
 
 log = logging.getLogger(__name__)
@@ -348,7 +349,9 @@ def _help(turn: Turn) -> list[str]:
     words = [f.sms_keyword for f in store.keyword_forms(turn.project_id) if f.sms_keyword]
     if not words:
         return []
-    return ["Send " + " or ".join(w.upper() for w in words) + " to start a survey."]
+    language = turn.person.language
+    return [message("start_keywords", language, keywords=message("or", language).join(
+        w.upper() for w in words))]
 
 
 def _open_menu(turn: Turn) -> list[str]:
@@ -381,4 +384,5 @@ def _choose_from_menu(turn: Turn, text: str) -> list[str]:
         survey.conversation = form.conversation
         return _start(turn, form, "")
     _write(turn, turn.survey, {"last_activity_at": turn.now})
-    return ["Please answer with a number.\n" + ussd.menu_text(forms, turn.person.language)]
+    return [message("reply_number", turn.person.language) + "\n"
+            + ussd.menu_text(forms, turn.person.language)]

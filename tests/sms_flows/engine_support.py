@@ -109,8 +109,8 @@ def markdown(sheets: Mapping[str, list[list[str]]]) -> str:
 
 LANGUAGES = ["English (en)", "Kiswahili (sw)", "Español (es)", "नेपाली (ne)"]
 # A small form in the four pilot languages with one question of each kind that needs a hint,
-# a consent question first and a closing note.
-CITIZEN_MD = markdown({
+# a consent question first and a closing note (as sheets for tests that need an .xlsx).
+CITIZEN_SHEETS: dict[str, list[list[str]]] = {
     "survey": [
         ["type", "name", *(f"label::{lang}" for lang in LANGUAGES), "required", "relevant"],
         ["select_one yn", "consent", "Do you agree to answer 5 questions?",
@@ -142,7 +142,8 @@ CITIZEN_MD = markdown({
         ["who", "children", "Children", "Watoto", "Niños", "बालबालिका"],
     ],
     "settings": [["form_id", "default_language"], ["citizen", "English (en)"]],
-})
+}
+CITIZEN_MD = markdown(CITIZEN_SHEETS)
 
 
 def citizen_model(consent: bool = True, sensitive: bool = False,

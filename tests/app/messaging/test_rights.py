@@ -200,7 +200,7 @@ def test_my_data_and_delete_my_data_are_ussd_menu_entries(client, project, water
         "credentials": {"username": "datashift", "apiKey": "atsk_secret"}}).get_json()
     today = datetime.now(UTC).strftime("%d/%m/%Y")
     assert hop(client, ussd, "ATUid_1", []) == (
-        "CON Choose a survey:\n1. Water point monitoring\n2. Taarifa zangu\n"
+        "CON Chagua utafiti:\n1. Water point monitoring\n2. Taarifa zangu\n"
         "3. Futa taarifa zangu")
     assert hop(client, ussd, "ATUid_1", ["2"]) == (
         "END Kutoka namba hii tuna tafiti 1 na jumbe zake:\n"

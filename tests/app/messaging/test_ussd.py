@@ -68,7 +68,8 @@ def test_a_code_without_a_form_shows_a_numbered_menu(client, make_channel, engin
     assert menu.startswith("CON Choose a survey:\n1. ")
     assert menu.endswith("\n3. My data\n4. Delete my data")  # the citizen's rights after
     assert len(menu.splitlines()) == 5
-    assert screen(client, channel, "ATUid_9", "7").startswith("CON Please answer with a number")
+    assert screen(client, channel, "ATUid_9", "7").startswith(
+        "CON Reply with a number from the list.\n")
     assert screen(client, channel, "ATUid_9", "7*1") == f"CON {QUESTIONS[0]}"
     conversation = db.session.scalars(select(Conversation)).one()
     assert conversation.form_id is not None

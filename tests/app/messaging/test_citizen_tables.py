@@ -1,0 +1,768 @@
+"""Issue 15's conversation tables (message in -> messages out) in English, Kiswahili, Spanish
+and Nepali through the providers: Africa's Talking SMS and USSD callbacks and Twilio's signed
+WhatsApp webhooks in their real shapes, every reply sent by the providers' SDKs and caught at
+the HTTP layer, on SQLite and PostgreSQL.
+
+The form is the four-language citizen survey of tests/sms_flows (consent first, a date, a
+select_multiple, a decimal, an optional geopoint and text, its own closing note), published
+with `consent = consent`, `sms_progress = yes` and the keyword RAIA."""
+from __future__ import annotations
+
+import functools
+import itertools
+from datetime import UTC, datetime
+from io import BytesIO
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from app.extensions import db
+from app.models import Conversation, ErasureRequest, Submission
+from tests.app.messaging.helpers import at_accepts, path, ussd_hop
+from tests.sms_flows.engine_support import CITIZEN_SHEETS
+
+LANGS = ["en", "sw", "es", "ne"]
+PHONE = "+254711000555"
+SID, TOKEN, SENDER = "AC" + "5" * 32, "tw-token-citizens", "+14155238886"
+TWILIO_SEND = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
+ids = itertools.count(1)
+
+
+@functools.cache
+def _compiled():
+    import openpyxl
+
+    from forms.xlsform import compile_upload
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    sheets = dict(CITIZEN_SHEETS)
+    sheets["settings"] = [[*sheets["settings"][0], "form_title", "sms_keyword", "consent",
+                           "sms_progress"],
+                          [*sheets["settings"][1], "Water point check", "RAIA", "consent",
+                           "yes"]]
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    data = BytesIO()
+    book.save(data)
+    return compile_upload(
+        data.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "citizen.xlsx", validate=False, ignore_warnings=True)
+
+
+@pytest.fixture
+def citizen(make_project, make_user, login, app):
+    from app.services.forms import create_form
+
+    project = make_project("Citizens CSO")
+    create_form(project, _compiled(), None, publish=True)
+    db.session.commit()
+    make_user("citizens@example.org", roles={project: "manager"})
+    return project, login("citizens@example.org")
+
+
+def channel(client, citizen, provider: str, kind: str, address: str, **extra) -> dict:
+    project, headers = citizen
+    credentials = {"africastalking": {"username": "datashift", "apiKey": "atsk_secret"},
+                   "twilio": {"accountSid": SID, "authToken": TOKEN}}[provider]
+    response = client.post(f"/v1/projects/{project}/channels", headers=headers, json={
+        "provider": provider, "kind": kind, "address": address, "credentials": credentials,
+        **extra})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def sms(client, at: dict, text: str, phone: str = PHONE) -> str:
+    """One text as Africa's Talking posts it; -> what the SDK sent back to that number."""
+    before = len(responses.calls)
+    response = client.post(path(at["inbound"]), data={
+        "linkId": "1", "text": text, "to": at["address"], "id": f"in-{next(ids)}",
+        "date": "2026-12-07 10:00:00", "from": phone, "networkCode": "63902"})
+    assert response.status_code == 200
+    sent = [parse_qs(c.request.body) for c in responses.calls[before:]]
+    assert all(s["to"] == [phone] for s in sent)
+    return "\n".join(s["message"][0] for s in sent)
+
+
+def whatsapp(client, wa: dict, text: str, phone: str = PHONE) -> str:
+    """One WhatsApp message as Twilio posts it, signed; -> what the SDK sent back."""
+    sid = f"SM{next(ids):032d}"
+    form = {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Raia",
+            "MessageType": "text", "SmsSid": sid, "WaId": phone[1:], "SmsStatus": "received",
+            "Body": text, "To": f"whatsapp:{SENDER}", "NumSegments": "1",
+            "ReferralNumMedia": "0", "MessageSid": sid, "AccountSid": SID,
+            "From": f"whatsapp:{phone}", "ApiVersion": "2010-04-01"}
+    signature = RequestValidator(TOKEN).compute_signature(wa["inbound"], form)
+    before = len(responses.calls)
+    response = client.post(path(wa["inbound"]), data=form,
+                           headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    sent = [parse_qs(c.request.body) for c in responses.calls[before:]
+            if c.request.url == TWILIO_SEND]
+    assert all(s["To"] == [f"whatsapp:{phone}"] for s in sent)
+    return "\n".join(s["Body"][0] for s in sent)
+
+
+def twilio_accepts() -> None:
+    responses.add_callback(responses.POST, TWILIO_SEND, callback=lambda request: (
+        201, {"Content-Type": "application/json"},
+        f'{{"sid": "SM{next(ids):032d}", "status": "queued"}}'))
+
+
+# The words a person types, in each language.
+WORDS = {
+    "en": {"language": "LANGUAGE 1", "yes": "yes", "no": "No", "date": "25/11/2026",
+           "who": "1 3", "price": "12.5", "skip": "SKIP", "mydata": "MYDATA",
+           "delete": "DELETE"},
+    "sw": {"language": "LUGHA 2", "yes": "ndiyo", "no": "Hapana", "date": "25/11/2026",
+           "who": "1 3", "price": "12,5", "skip": "RUKA", "mydata": "TAARIFA ZANGU",
+           "delete": "FUTA"},
+    "es": {"language": "IDIOMA 3", "yes": "sí", "no": "no", "date": "25/11/2026",
+           "who": "1 3", "price": "12,5", "skip": "SALTAR", "mydata": "MIS DATOS",
+           "delete": "BORRAR"},
+    "ne": {"language": "भाषा 4", "yes": "हो", "no": "होइन", "date": "2026/11/25",
+           "who": "१ ३", "price": "१२.५", "skip": "छोड", "mydata": "मेरो विवरण",
+           "delete": "मेटाउ"},
+}
+
+
+def sms_script(lang: str) -> list[str]:
+    w = WORDS[lang]
+    return ["RAIA", w["language"], w["no"], "hello", "RAIA", w["yes"], w["date"], w["who"],
+            w["price"], w["skip"], w["skip"], w["mydata"], w["delete"], "2", w["delete"], "1"]
+
+
+def whatsapp_script(lang: str) -> list[str]:
+    w = WORDS[lang]
+    return ["RAIA", w["language"], w["yes"], w["date"], w["who"], w["price"], "-1.28 36.82",
+            w["skip"], w["mydata"]]
+
+
+# USSD: (session, the whole history Africa's Talking sends) per hop.
+def ussd_script(lang: str) -> list[tuple[str, list[str]]]:
+    w = WORDS[lang]
+    return [("A", []), ("A", ["1"]), ("A", ["1", "1"]),  # the network drops the session here
+            ("B", []), ("B", ["1"]), ("B", ["1", w["date"]]),  # dropped again
+            ("C", []), ("C", ["2"]), ("C", ["2", w["mydata"]])]
+
+
+EXPECTED: dict[str, dict[str, list[str]]] = {
+    "en": {
+        "sms": [
+            # RAIA
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # LANGUAGE 1
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # No
+            "Thank you. We will stop here; nothing you sent has been kept.",
+            # hello
+            "Send RAIA to start a survey.",
+            # RAIA
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # yes
+            "1/5 When did the water point stop working?\n"
+            "Reply with a date like 25/12/2024.",
+            # 25/11/2026
+            "2/5 Who fetches water?\n"
+            "Reply with one or more numbers, e.g. 1 3.\n"
+            "1. Women\n"
+            "2. Men\n"
+            "3. Children",
+            # 1 3
+            "3/5 Price of 20 litres?\n"
+            "Reply with a number, e.g. 2.5.",
+            # 12.5
+            "4/5 Where is it?\n"
+            "Reply with latitude and longitude, e.g. -1.28 36.82. Optional: send "
+            "SKIP to skip.",
+            # SKIP
+            "5/5 Anything else?\n"
+            "Optional: send SKIP to skip.",
+            # SKIP
+            "Thank you for helping your community.",
+            # MYDATA
+            "From this number we hold 1 survey(s) and the messages about them:\n"
+            "- Water point check, {today}, SMS\n"
+            "Send DELETE to erase them.",
+            # DELETE
+            "Erase the 1 survey(s) sent from this number, their messages and the "
+            "number itself? This cannot be undone.\n"
+            "1. Erase\n"
+            "2. Keep",
+            # 2
+            "Nothing was erased.",
+            # DELETE
+            "Erase the 1 survey(s) sent from this number, their messages and the "
+            "number itself? This cannot be undone.\n"
+            "1. Erase\n"
+            "2. Keep",
+            # 1
+            "Done: everything sent from this number, and the number, has been "
+            "erased.",
+        ],
+        "ussd": [
+            # A:
+            "CON Choose a survey:\n"
+            "1. Water point check\n"
+            "2. My data\n"
+            "3. Delete my data",
+            # A:1
+            "CON Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # A:1*1
+            "CON 1/5 When did the water point stop working?\n"
+            "Reply with a date like 25/12/2024.",
+            # B:
+            "CON You have a survey in progress.\n"
+            "1. Continue\n"
+            "2. Start again",
+            # B:1
+            "CON 1/5 When did the water point stop working?\n"
+            "Reply with a date like 25/12/2024.",
+            # B:1*25/11/2026
+            "CON 2/5 Who fetches water?\n"
+            "Reply with one or more numbers, e.g. 1 3.\n"
+            "1. Women\n"
+            "2. Men\n"
+            "3. Children",
+            # C:
+            "CON You have a survey in progress.\n"
+            "1. Continue\n"
+            "2. Start again",
+            # C:2
+            "CON Starting again.\n"
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # C:2*MYDATA
+            "END We hold no survey from this number.",
+        ],
+        "whatsapp": [
+            # RAIA
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # LANGUAGE 1
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # yes
+            "1/5 When did the water point stop working?\n"
+            "Reply with a date like 25/12/2024.",
+            # 25/11/2026
+            "2/5 Who fetches water?\n"
+            "Reply with one or more numbers, e.g. 1 3.\n"
+            "1. Women\n"
+            "2. Men\n"
+            "3. Children",
+            # 1 3
+            "3/5 Price of 20 litres?\n"
+            "Reply with a number, e.g. 2.5.",
+            # 12.5
+            "4/5 Where is it?\n"
+            "Reply with latitude and longitude, e.g. -1.28 36.82. Optional: send "
+            "SKIP to skip.",
+            # -1.28 36.82
+            "5/5 Anything else?\n"
+            "Optional: send SKIP to skip.",
+            # SKIP
+            "Thank you for helping your community.",
+            # MYDATA
+            "From this number we hold 1 survey(s) and the messages about them:\n"
+            "- Water point check, {today}, WhatsApp\n"
+            "Send DELETE to erase them.",
+        ],
+    },
+    "sw": {
+        "sms": [
+            # RAIA
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # LUGHA 2
+            "Je, unakubali kujibu maswali 5?\n"
+            "1. Ndiyo\n"
+            "2. Hapana",
+            # Hapana
+            "Asante. Tunaishia hapa; hakuna ulichotuma kilichohifadhiwa.",
+            # hello
+            "Tuma RAIA kuanza utafiti.",
+            # RAIA
+            "Je, unakubali kujibu maswali 5?\n"
+            "1. Ndiyo\n"
+            "2. Hapana",
+            # ndiyo
+            "1/5 Kituo kiliacha kufanya kazi lini?\n"
+            "Jibu kwa tarehe kama 25/12/2024.",
+            # 25/11/2026
+            "2/5 Nani huchota maji?\n"
+            "Jibu kwa namba moja au zaidi, mfano 1 3.\n"
+            "1. Wanawake\n"
+            "2. Wanaume\n"
+            "3. Watoto",
+            # 1 3
+            "3/5 Bei ya lita 20?\n"
+            "Jibu kwa namba, mfano 2.5.",
+            # 12,5
+            "4/5 Kiko wapi?\n"
+            "Jibu kwa latitudo na longitudo, mfano -1.28 36.82. Si lazima: tuma "
+            "RUKA kuruka.",
+            # RUKA
+            "5/5 Jambo lingine?\n"
+            "Si lazima: tuma RUKA kuruka.",
+            # RUKA
+            "Asante kwa kusaidia jamii yako.",
+            # TAARIFA ZANGU
+            "Kutoka namba hii tuna tafiti 1 na jumbe zake:\n"
+            "- Water point check, {today}, SMS\n"
+            "Tuma FUTA kuzifuta.",
+            # FUTA
+            "Ufute tafiti 1 zilizotumwa kutoka namba hii, jumbe zake na namba "
+            "yenyewe? Haiwezi kurudishwa.\n"
+            "1. Futa\n"
+            "2. Acha",
+            # 2
+            "Hakuna kilichofutwa.",
+            # FUTA
+            "Ufute tafiti 1 zilizotumwa kutoka namba hii, jumbe zake na namba "
+            "yenyewe? Haiwezi kurudishwa.\n"
+            "1. Futa\n"
+            "2. Acha",
+            # 1
+            "Imefanyika: kila kitu kilichotumwa kutoka namba hii, na namba "
+            "yenyewe, kimefutwa.",
+        ],
+        "ussd": [
+            # A:
+            "CON Chagua utafiti:\n"
+            "1. Water point check\n"
+            "2. Taarifa zangu\n"
+            "3. Futa taarifa zangu",
+            # A:1
+            "CON Je, unakubali kujibu maswali 5?\n"
+            "1. Ndiyo\n"
+            "2. Hapana",
+            # A:1*1
+            "CON 1/5 Kituo kiliacha kufanya kazi lini?\n"
+            "Jibu kwa tarehe kama 25/12/2024.",
+            # B:
+            "CON Una utafiti unaoendelea.\n"
+            "1. Endelea\n"
+            "2. Anza upya",
+            # B:1
+            "CON 1/5 Kituo kiliacha kufanya kazi lini?\n"
+            "Jibu kwa tarehe kama 25/12/2024.",
+            # B:1*25/11/2026
+            "CON 2/5 Nani huchota maji?\n"
+            "Jibu kwa namba moja au zaidi, mfano 1 3.\n"
+            "1. Wanawake\n"
+            "2. Wanaume\n"
+            "3. Watoto",
+            # C:
+            "CON Una utafiti unaoendelea.\n"
+            "1. Endelea\n"
+            "2. Anza upya",
+            # C:2
+            "CON Tunaanza upya.\n"
+            "Je, unakubali kujibu maswali 5?\n"
+            "1. Ndiyo\n"
+            "2. Hapana",
+            # C:2*TAARIFA ZANGU
+            "END Hatuna utafiti wowote kutoka namba hii.",
+        ],
+        "whatsapp": [
+            # RAIA
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # LUGHA 2
+            "Je, unakubali kujibu maswali 5?\n"
+            "1. Ndiyo\n"
+            "2. Hapana",
+            # ndiyo
+            "1/5 Kituo kiliacha kufanya kazi lini?\n"
+            "Jibu kwa tarehe kama 25/12/2024.",
+            # 25/11/2026
+            "2/5 Nani huchota maji?\n"
+            "Jibu kwa namba moja au zaidi, mfano 1 3.\n"
+            "1. Wanawake\n"
+            "2. Wanaume\n"
+            "3. Watoto",
+            # 1 3
+            "3/5 Bei ya lita 20?\n"
+            "Jibu kwa namba, mfano 2.5.",
+            # 12,5
+            "4/5 Kiko wapi?\n"
+            "Jibu kwa latitudo na longitudo, mfano -1.28 36.82. Si lazima: tuma "
+            "RUKA kuruka.",
+            # -1.28 36.82
+            "5/5 Jambo lingine?\n"
+            "Si lazima: tuma RUKA kuruka.",
+            # RUKA
+            "Asante kwa kusaidia jamii yako.",
+            # TAARIFA ZANGU
+            "Kutoka namba hii tuna tafiti 1 na jumbe zake:\n"
+            "- Water point check, {today}, WhatsApp\n"
+            "Tuma FUTA kuzifuta.",
+        ],
+    },
+    "es": {
+        "sms": [
+            # RAIA
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # IDIOMA 3
+            "¿Acepta responder 5 preguntas?\n"
+            "1. Sí\n"
+            "2. No",
+            # no
+            "Gracias. Terminamos aquí; no se guardó nada de lo que envió.",
+            # hello
+            "Envíe RAIA para empezar una encuesta.",
+            # RAIA
+            "¿Acepta responder 5 preguntas?\n"
+            "1. Sí\n"
+            "2. No",
+            # sí
+            "1/5 ¿Cuándo dejó de funcionar?\n"
+            "Responda con una fecha como 25/12/2024.",
+            # 25/11/2026
+            "2/5 ¿Quién busca el agua?\n"
+            "Uno o más, p. ej. 1 3\n"
+            "1. Mujeres\n"
+            "2. Hombres\n"
+            "3. Niños",
+            # 1 3
+            "3/5 ¿Precio de 20 litros?\n"
+            "Responda con un número, p. ej. 2,5.",
+            # 12,5
+            "4/5 ¿Dónde está?\n"
+            "lat lon, p. ej. -34.6 -58.4 (SALTAR para saltar)",
+            # SALTAR
+            "5/5 ¿Algo más?\n"
+            "Opcional: envíe SALTAR para saltarla.",
+            # SALTAR
+            "Gracias por ayudar a su comunidad.",
+            # MIS DATOS
+            "De este número tenemos 1 encuesta(s) y sus mensajes:\n"
+            "- Water point check, {today}, SMS\n"
+            "Envíe BORRAR para borrarlas.",
+            # BORRAR
+            "¿Borrar las 1 encuesta(s) enviadas desde este número, sus mensajes y "
+            "el número? No se puede deshacer.\n"
+            "1. Borrar\n"
+            "2. Conservar",
+            # 2
+            "No se borró nada.",
+            # BORRAR
+            "¿Borrar las 1 encuesta(s) enviadas desde este número, sus mensajes y "
+            "el número? No se puede deshacer.\n"
+            "1. Borrar\n"
+            "2. Conservar",
+            # 1
+            "Listo: se borró todo lo enviado desde este número, y el número.",
+        ],
+        "ussd": [
+            # A:
+            "CON Elija una encuesta:\n"
+            "1. Water point check\n"
+            "2. Mis datos\n"
+            "3. Borrar mis datos",
+            # A:1
+            "CON ¿Acepta responder 5 preguntas?\n"
+            "1. Sí\n"
+            "2. No",
+            # A:1*1
+            "CON 1/5 ¿Cuándo dejó de funcionar?\n"
+            "Responda con una fecha como 25/12/2024.",
+            # B:
+            "CON Tiene una encuesta en curso.\n"
+            "1. Continuar\n"
+            "2. Empezar de nuevo",
+            # B:1
+            "CON 1/5 ¿Cuándo dejó de funcionar?\n"
+            "Responda con una fecha como 25/12/2024.",
+            # B:1*25/11/2026
+            "CON 2/5 ¿Quién busca el agua?\n"
+            "Responda con uno o más números, p. ej. 1 3.\n"
+            "1. Mujeres\n"
+            "2. Hombres\n"
+            "3. Niños",
+            # C:
+            "CON Tiene una encuesta en curso.\n"
+            "1. Continuar\n"
+            "2. Empezar de nuevo",
+            # C:2
+            "CON Empezamos de nuevo.\n"
+            "¿Acepta responder 5 preguntas?\n"
+            "1. Sí\n"
+            "2. No",
+            # C:2*MIS DATOS
+            "END No tenemos ninguna encuesta de este número.",
+        ],
+        "whatsapp": [
+            # RAIA
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # IDIOMA 3
+            "¿Acepta responder 5 preguntas?\n"
+            "1. Sí\n"
+            "2. No",
+            # sí
+            "1/5 ¿Cuándo dejó de funcionar?\n"
+            "Responda con una fecha como 25/12/2024.",
+            # 25/11/2026
+            "2/5 ¿Quién busca el agua?\n"
+            "Responda con uno o más números, p. ej. 1 3.\n"
+            "1. Mujeres\n"
+            "2. Hombres\n"
+            "3. Niños",
+            # 1 3
+            "3/5 ¿Precio de 20 litros?\n"
+            "Responda con un número, p. ej. 2,5.",
+            # 12,5
+            "4/5 ¿Dónde está?\n"
+            "Responda con latitud y longitud, p. ej. -34.6 -58.4. Opcional: envíe "
+            "SALTAR para saltarla.",
+            # -1.28 36.82
+            "5/5 ¿Algo más?\n"
+            "Opcional: envíe SALTAR para saltarla.",
+            # SALTAR
+            "Gracias por ayudar a su comunidad.",
+            # MIS DATOS
+            "De este número tenemos 1 encuesta(s) y sus mensajes:\n"
+            "- Water point check, {today}, WhatsApp\n"
+            "Envíe BORRAR para borrarlas.",
+        ],
+    },
+    "ne": {
+        "sms": [
+            # RAIA
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # भाषा 4
+            "के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
+            "1. हो\n"
+            "2. होइन",
+            # होइन
+            "धन्यवाद। हामी यहीँ रोकिन्छौं; तपाईंले पठाएको केही पनि राखिएको छैन।",
+            # hello
+            "सर्वेक्षण सुरु गर्न RAIA पठाउनुहोस्।",
+            # RAIA
+            "के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
+            "1. हो\n"
+            "2. होइन",
+            # हो
+            "1/5 धारा कहिले बिग्रियो?\n"
+            "मिति यसरी पठाउनुहोस्: 2024-12-25।",
+            # 2026/11/25
+            "2/5 पानी कसले ल्याउँछ?\n"
+            "एक वा बढी, जस्तै 1 3\n"
+            "1. महिला\n"
+            "2. पुरुष\n"
+            "3. बालबालिका",
+            # १ ३
+            "3/5 २० लिटरको मूल्य?\n"
+            "सङ्ख्या पठाउनुहोस्, जस्तै 2.5।",
+            # १२.५
+            "4/5 यो कहाँ छ?\n"
+            "अक्षांश देशान्तर, जस्तै 27.7 85.3 (छोड्न छोड)",
+            # छोड
+            "5/5 अरू केही?\n"
+            "ऐच्छिक: छोड्न छोड पठाउनुहोस्।",
+            # छोड
+            "समुदायलाई सहयोग गर्नुभएकोमा धन्यवाद।",
+            # मेरो विवरण
+            "यो नम्बरबाट हामीसँग 1 सर्वेक्षण र तिनका सन्देशहरू छन्:\n"
+            "- Water point check, {today}, SMS\n"
+            "मेटाउन मेटाउ पठाउनुहोस्।",
+            # मेटाउ
+            "यो नम्बरबाट पठाइएका 1 सर्वेक्षण, तिनका सन्देश र नम्बर नै मेटाउने? यो "
+            "फिर्ता हुँदैन।\n"
+            "1. मेटाउनुहोस्\n"
+            "2. राख्नुहोस्",
+            # 2
+            "केही पनि मेटाइएन।",
+            # मेटाउ
+            "यो नम्बरबाट पठाइएका 1 सर्वेक्षण, तिनका सन्देश र नम्बर नै मेटाउने? यो "
+            "फिर्ता हुँदैन।\n"
+            "1. मेटाउनुहोस्\n"
+            "2. राख्नुहोस्",
+            # 1
+            "सकियो: यो नम्बरबाट पठाइएका सबै कुरा र नम्बर नै मेटाइयो।",
+        ],
+        "ussd": [
+            # A:
+            "CON सर्वेक्षण छान्नुहोस्:\n"
+            "1. Water point check\n"
+            "2. मेरो विवरण\n"
+            "3. मेरो विवरण मेटाउनुहोस्",
+            # A:1
+            "CON के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
+            "1. हो\n"
+            "2. होइन",
+            # A:1*1
+            "CON 1/5 धारा कहिले बिग्रियो?\n"
+            "मिति यसरी पठाउनुहोस्: 2024-12-25।",
+            # B:
+            "CON तपाईंको सर्वेक्षण बाँकी छ।\n"
+            "1. जारी राख्नुहोस्\n"
+            "2. फेरि सुरु गर्नुहोस्",
+            # B:1
+            "CON 1/5 धारा कहिले बिग्रियो?\n"
+            "मिति यसरी पठाउनुहोस्: 2024-12-25।",
+            # B:1*2026/11/25
+            "CON 2/5 पानी कसले ल्याउँछ?\n"
+            "एक वा बढी नम्बर पठाउनुहोस्, जस्तै 1 3।\n"
+            "1. महिला\n"
+            "2. पुरुष\n"
+            "3. बालबालिका",
+            # C:
+            "CON तपाईंको सर्वेक्षण बाँकी छ।\n"
+            "1. जारी राख्नुहोस्\n"
+            "2. फेरि सुरु गर्नुहोस्",
+            # C:2
+            "CON फेरि सुरु गर्दै।\n"
+            "के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
+            "1. हो\n"
+            "2. होइन",
+            # C:2*मेरो विवरण
+            "END यो नम्बरबाट हामीसँग कुनै सर्वेक्षण छैन।",
+        ],
+        "whatsapp": [
+            # RAIA
+            "Do you agree to answer 5 questions?\n"
+            "1. Yes\n"
+            "2. No",
+            # भाषा 4
+            "के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
+            "1. हो\n"
+            "2. होइन",
+            # हो
+            "1/5 धारा कहिले बिग्रियो?\n"
+            "मिति यसरी पठाउनुहोस्: 2024-12-25।",
+            # 2026/11/25
+            "2/5 पानी कसले ल्याउँछ?\n"
+            "एक वा बढी नम्बर पठाउनुहोस्, जस्तै 1 3।\n"
+            "1. महिला\n"
+            "2. पुरुष\n"
+            "3. बालबालिका",
+            # १ ३
+            "3/5 २० लिटरको मूल्य?\n"
+            "सङ्ख्या पठाउनुहोस्, जस्तै 2.5।",
+            # १२.५
+            "4/5 यो कहाँ छ?\n"
+            "अक्षांश र देशान्तर पठाउनुहोस्, जस्तै 27.7 85.3। ऐच्छिक: छोड्न छोड "
+            "पठाउनुहोस्।",
+            # -1.28 36.82
+            "5/5 अरू केही?\n"
+            "ऐच्छिक: छोड्न छोड पठाउनुहोस्।",
+            # छोड
+            "समुदायलाई सहयोग गर्नुभएकोमा धन्यवाद।",
+            # मेरो विवरण
+            "यो नम्बरबाट हामीसँग 1 सर्वेक्षण र तिनका सन्देशहरू छन्:\n"
+            "- Water point check, {today}, WhatsApp\n"
+            "मेटाउन मेटाउ पठाउनुहोस्।",
+        ],
+    },
+}
+
+
+def today(lang: str) -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d" if lang == "ne" else "%d/%m/%Y")
+
+
+def expected(lang: str, table: str) -> list[str]:
+    return [row.replace("{today}", today(lang)) for row in EXPECTED[lang][table]]
+
+
+def submissions() -> list[Submission]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Submission).order_by(Submission.id)))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@responses.activate
+def test_sms_consent_prompts_closing_and_rights(client, citizen, lang):
+    """Items 1-3 by SMS: a declined consent ends politely and keeps nothing; each question
+    says how to answer (and how to skip) with its progress; one closing message, the form's
+    own; MYDATA lists the survey; DELETE asks, "2" keeps, DELETE and "1" erase."""
+    at_accepts()
+    at = channel(client, citizen, "africastalking", "sms", "21515")
+    script, want = sms_script(lang), expected(lang, "sms")
+    got = []
+    for number, text in enumerate(script):
+        got.append(sms(client, at, text))
+        if number == 2:  # declined
+            conversation = db.session.scalars(select(Conversation)).one()
+            db.session.refresh(conversation)
+            assert conversation.status == "declined" and submissions() == []
+        if number == 10:  # completed
+            assert [s.channel for s in submissions()] == ["sms"]
+    assert got == want
+    assert submissions() == []
+    assert [r.status for r in db.session.scalars(
+        select(ErasureRequest).order_by(ErasureRequest.id))] == ["kept", "erased"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@responses.activate
+def test_ussd_menu_resume_and_rights(client, citizen, lang):
+    """Items 3 and 6 on Africa's Talking USSD, in the language the person chose by SMS: the
+    menu with "My data" and "Delete my data"; a session dropped after an answer is offered
+    "1. Continue 2. Start again" on redial; a rights word typed in the survey is answered."""
+    at_accepts()
+    at = channel(client, citizen, "africastalking", "sms", "21515")
+    ussd = channel(client, citizen, "africastalking", "ussd", "*384*15#")
+    sms(client, at, "RAIA", "+254711000777")
+    sms(client, at, WORDS[lang]["language"], "+254711000777")
+    got = [ussd_hop(client, ussd, f"ATUid_{session}", history, "+254711000777")
+           for session, history in ussd_script(lang)]
+    assert got == expected(lang, "ussd")
+    ussd_survey = db.session.scalars(select(Conversation).where(
+        Conversation.medium == "ussd")).one()
+    assert ussd_survey.status == "active" and submissions() == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@responses.activate
+def test_whatsapp_through_twilio(client, citizen, lang):
+    """Item 4: the same survey on a Twilio WhatsApp sender, signed webhooks, whole hints (no
+    SMS parts to save), one closing message; MYDATA names the channel."""
+    twilio_accepts()
+    wa = channel(client, citizen, "twilio", "whatsapp", SENDER)
+    got = [whatsapp(client, wa, text, "+254711000888") for text in whatsapp_script(lang)]
+    assert got == expected(lang, "whatsapp")
+    assert [s.channel for s in submissions()] == ["whatsapp"]
+
+
+def test_the_cost_in_each_language(client, citizen):
+    """Item 5 through the API: each of the four languages, GSM-7 for English, UCS-2 for
+    Nepali, a declined consent's cost apart."""
+    project, headers = citizen
+    body = client.get(f"/v1/projects/{project}/forms/citizen/sms-cost",
+                      headers=headers).get_json()
+    languages = {row["language"]: row for row in body["languages"]}
+    assert list(languages) == ["English (en)", "Kiswahili (sw)", "Español (es)", "नेपाली (ne)"]
+    for row in languages.values():
+        assert row["exhaustive"] and row["declined"]["messagesOut"] == 2
+        assert row["shortest"]["messagesOut"] <= row["longest"]["messagesOut"]
+    english, nepali = languages["English (en)"], languages["नेपाली (ne)"]
+    assert english["longest"]["ucs2Segments"] == 0 and english["longest"]["gsm7Segments"] > 0
+    assert nepali["longest"]["gsm7Segments"] == 0
+    assert nepali["longest"]["segments"] > english["longest"]["segments"]
