@@ -18,18 +18,17 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import free_port, load, percentile, temp_database  # noqa: E402
 
 FIELDS = [("name", "string", "input"), ("age", "int", "input"), ("price", "decimal", "input"),
           ("county", "string", "select1"), ("uses", "string", "select"),
@@ -86,31 +85,6 @@ def instance_data(model) -> tuple[str, dict]:
     xml = build_instance(model, values, instance_id="uuid:bench", repeats={"/data/people": 2})
     flat = flatten(model, fromstring(xml))
     return xml.decode(), json.loads(json.dumps(flat.__dict__))
-
-
-@contextlib.contextmanager
-def database():
-    from sqlalchemy import create_engine, text
-
-    from app import migrate
-    from app.config import sqlalchemy_url
-
-    server = sqlalchemy_url(os.environ.get("TEST_DATABASE_URL",
-                                           "postgresql://postgres@127.0.0.1:5432/postgres"))
-    name = f"dsc_bench_export_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    tmp = Path(tempfile.mkdtemp(prefix="dsc_bench_export_"))
-    url = f"{server.rpartition('/')[0]}/{name}"
-    try:
-        migrate.upgrade(url)
-        yield url, str(tmp / "storage")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def setup(url: str, storage: str):
@@ -181,9 +155,7 @@ def copy_seconds(url: str, form_id: int) -> tuple[float, int]:
 
 @contextlib.contextmanager
 def server(url: str, storage: str):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": storage, "SECRET_KEY": "bench",
            "REDIS_URL": ""}
     code = ("import logging; logging.getLogger('werkzeug').setLevel(logging.ERROR); "
@@ -249,25 +221,15 @@ def profile(app, project_id: int) -> None:
 CENTRAL_ROWS_PER_S = 7000  # ODK Central, 10,000 submissions of a 10-field form (issue 6)
 
 
-def load() -> str:
-    return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
 def odata(form: str, headers: dict, size: int, samples: int) -> None:
     get(f"{form}.svc/Submissions?$top=1000", headers)  # warm
     times = [get(f"{form}.svc/Submissions?$top=1000", headers)[0] for _ in range(samples)]
     first = [get(f"{form}.svc/Submissions.people?$top=1000", headers)[0]
              for _ in range(max(3, samples // 3))]
-    print(f"  OData $top=1000 ({size} submissions): p50 {percentile(times, 50) * 1000:.0f} ms, "
-          f"p99 {percentile(times, 99) * 1000:.0f} ms (n={len(times)}); repeat table "
+    print(f"  OData $top=1000 ({size} submissions): p50 {percentile(times, 0.5, 1000):.0f} ms, "
+          f"p99 {percentile(times, 0.99, 1000):.0f} ms (n={len(times)}); repeat table "
           f"Submissions.people first page ({size} parents): p50 "
-          f"{percentile(first, 50) * 1000:.0f} ms, max {max(first) * 1000:.0f} ms; "
+          f"{percentile(first, 0.5, 1000):.0f} ms, max {max(first) * 1000:.0f} ms; "
           f"{load()}", flush=True)
 
 
@@ -280,7 +242,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = args.sizes or ("20000" if args.quick else "100000,500000")
     samples = args.samples or (10 if args.quick else 40)
-    with database() as (url, storage):
+    with temp_database("dsc_bench_export") as (url, storage):
         app, (project_id, form_id, version_id), model = setup(url, storage)
         xml, data = instance_data(model)
         if args.profile:

@@ -22,11 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from export import database, fill, instance_data, setup  # noqa: E402
+from export import fill, instance_data, setup  # noqa: E402
 
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+from bench._common import load, temp_database  # noqa: E402
 
 
 def main() -> None:
@@ -35,7 +33,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 rows (< 1 min)")
     args = parser.parse_args()
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
-    with database() as (url, storage):
+    with temp_database("dsc_bench_export") as (url, storage):
         app, (_project_id, form_id, version_id), model = setup(url, storage)
         xml, data = instance_data(model)
         redis_url = os.environ.get("REDIS_URL") or None
@@ -69,7 +67,7 @@ def main() -> None:
                     rq_s = _rq(app, spec, total, redis_url)
             print(f"{size:>8} {count_s:>8.3f} {stream_s:>9.1f} {size / stream_s:>8.0f} "
                   f"{job_s:>7.1f} {size / job_s:>8.0f} {job_s / stream_s:>10.2f} "
-                  f"{rq_s:>9.1f}  {_load()}", flush=True)
+                  f"{rq_s:>9.1f}  {load()}", flush=True)
 
 
 def _rq(app, spec, total: int, redis_url: str) -> float:

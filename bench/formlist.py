@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 import threading
 import time
@@ -19,36 +18,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import _pct, _xform, gunicorn, gunicorn_label, temp_database  # noqa: E402
+from bench._common import (  # noqa: E402
+    app_user,
+    bench_app,
+    gunicorn,
+    gunicorn_label,
+    load,
+    percentile,
+    temp_database,
+)
+from bench.ingest import _xform  # noqa: E402
 
 
 def _setup(url: str, storage: str, forms: int) -> str:
-    from app import create_app
     from app.extensions import db
-    from app.models import Actor, AppUser, FormAssignment
-    from app.services.accounts import hash_token
     from app.services.forms import create_form
     from app.services.projects import create_project
     from forms.xlsform import compile_upload
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "STORAGE_DIR": storage,
-                      "ODK_VALIDATE": False})
+    app = bench_app(url, storage)
     with app.app_context():
         project = create_project("Two hundred forms")
-        actor = Actor(type="field_key", display_name="bench phone")
-        db.session.add(actor)
-        db.session.flush()
-        token = secrets.token_urlsafe(32)
-        db.session.add(AppUser(actor_id=actor.id, project_id=project.id,
-                               token_hash=hash_token(token)))
+        ids = []
         for n in range(forms):
             xml = _xform().replace('id="bench"', f'id="form_{n:03d}"')
             if n % 4 == 0:  # a quarter of the forms carry a media file, so a manifestUrl
                 xml = xml.replace("<label>site</label>",
                                   "<label>site</label><hint>jr://images/logo.png</hint>")
-            form = create_form(project.id, compile_upload(
-                xml.encode(), "application/xml", "f.xml", validate=False), None, publish=True)
-            db.session.add(FormAssignment(actor_id=actor.id, form_id=form.id, role="app-user"))
+            ids.append(create_form(project.id, compile_upload(
+                xml.encode(), "application/xml", "f.xml", validate=False), None,
+                publish=True).id)
+        token = app_user(project.id, ids)
         db.session.commit()
         path = f"/v1/key/{token}/projects/{project.id}/formList"
         db.engine.dispose()
@@ -99,14 +99,14 @@ def main() -> None:
         path = _setup(url, storage, args.forms)
         with gunicorn(url, storage, path) as port:
             _run(port, path, 20, 4)
-            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            before = load()
             rows = [(c, *_run(port, path, args.n, c)) for c in (1, 8)]
     print(f"formList: {args.forms} forms, app user assigned to all, gunicorn "
-          f"{gunicorn_label()}, PostgreSQL, {os.cpu_count()} cores; load average: {load}")
+          f"{gunicorn_label()}, PostgreSQL, {os.cpu_count()} cores; {before}")
     print(f"{'clients':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>8}")
     for concurrency, rate, lat, size in rows:
-        print(f"{concurrency:>8} {rate:>8.1f} {_pct(lat, 0.5):>8.1f} {_pct(lat, 0.99):>8.1f} "
-              f"{size:>8}")
+        print(f"{concurrency:>8} {rate:>8.1f} {percentile(lat, 0.5, 1000):>8.1f} "
+              f"{percentile(lat, 0.99, 1000):>8.1f} {size:>8}")
 
 
 if __name__ == "__main__":

@@ -4,28 +4,31 @@
     .venv/bin/python bench/forms_list.py [--forms 200 -n 200 --workers 2]
 
 Creates a temporary PostgreSQL database (SQLite when no PostgreSQL answers), fills it, starts
-`gunicorn -w W -b 127.0.0.1:PORT wsgi:app`, and sends a bounded number of requests from a
+gunicorn with gunicorn.conf.py and W workers, and sends a bounded number of requests from a
 thread pool to 127.0.0.1 only: plain and with X-Extended-Metadata, 1 and 8 clients.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import (  # noqa: E402
+    gunicorn,
+    gunicorn_label,
+    is_postgresql,
+    load,
+    percentile,
+    temp_database,
+)
 
 XFORM = ('<?xml version="1.0"?><h:html xmlns="http://www.w3.org/2002/xforms" '
          'xmlns:h="http://www.w3.org/1999/xhtml"><h:head><h:title>Form {n}</h:title><model>'
@@ -34,36 +37,6 @@ XFORM = ('<?xml version="1.0"?><h:html xmlns="http://www.w3.org/2002/xforms" '
          '</model></h:head><h:body><input ref="/data/a"><label>A</label></input>'
          '<input ref="/data/b"><label>B</label></input></h:body></h:html>')
 PASSWORD = "bench password 1234"
-
-
-@contextlib.contextmanager
-def database():
-    """A fresh migrated database URL and a storage dir; PostgreSQL if reachable."""
-    from sqlalchemy import create_engine, text
-
-    from app import migrate
-    from app.config import sqlalchemy_url
-
-    tmp = Path(tempfile.mkdtemp(prefix="dsc_bench_forms_"))
-    server = sqlalchemy_url(os.environ.get("TEST_DATABASE_URL",
-                                           "postgresql://postgres@127.0.0.1:5432/postgres"))
-    name = f"dsc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url, kind = f"{server.rpartition('/')[0]}/{name}", "PostgreSQL"
-    except Exception:
-        admin, url, kind = None, f"sqlite:///{tmp / 'bench.sqlite3'}", "SQLite"
-    try:
-        migrate.upgrade(url)
-        yield url, str(tmp / "storage"), kind
-    finally:
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def fill(url: str, storage: str, forms: int) -> int:
@@ -88,35 +61,6 @@ def fill(url: str, storage: str, forms: int) -> int:
         pid = project.id
         db.engine.dispose()
     return pid
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn(url: str, storage: str, workers: int):
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": storage, "SECRET_KEY": "bench",
-           "PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env)
-    try:
-        for _ in range(200):
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            time.sleep(0.1)
-        else:
-            raise SystemExit("gunicorn did not start")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def token(port: int) -> str:
@@ -154,20 +98,17 @@ def run(port: int, path: str, headers: dict, n: int, clients: int) -> tuple[floa
     return n / elapsed, latencies, results[0][1]
 
 
-def pct(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(q * len(values)))] * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forms", type=int, default=200)
     parser.add_argument("-n", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    with database() as (url, storage, kind):
+    with temp_database("dsc_bench_forms", sqlite_fallback=True) as (url, storage):
+        kind = "PostgreSQL" if is_postgresql(url) else "SQLite"
         pid = fill(url, storage, args.forms)
         path = f"/v1/projects/{pid}/forms"
-        with gunicorn(url, storage, args.workers) as port:
+        with gunicorn(url, storage, workers=args.workers) as port:
             auth = {"Authorization": f"Bearer {token(port)}"}
             run(port, path, auth, 20, 2)  # warm up both workers
             rows = []
@@ -175,14 +116,13 @@ def main() -> None:
                 for clients in (1, 8):
                     rows.append((label, clients, *run(port, path, {**auth, **extra},
                                                       args.n, clients)))
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"GET {path}: {args.forms} forms, gunicorn -w {args.workers} (sync), {kind}, "
-          f"{os.cpu_count()} cores, load average {load}")
+    print(f"GET {path}: {args.forms} forms, gunicorn {gunicorn_label(args.workers)}, {kind}, "
+          f"{os.cpu_count()} cores, {load()}")
     print(f"{'metadata':>9} {'clients':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'bytes':>8}")
     for label, clients, rate, latencies, size in rows:
-        print(f"{label:>9} {clients:>8} {rate:>8.1f} {pct(latencies, 0.5):>8.1f} "
-              f"{pct(latencies, 0.99):>8.1f} {size:>8}")
+        print(f"{label:>9} {clients:>8} {rate:>8.1f} {percentile(latencies, 0.5, 1000):>8.1f} "
+              f"{percentile(latencies, 0.99, 1000):>8.1f} {size:>8}")
 
 
 if __name__ == "__main__":

@@ -17,38 +17,23 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import create_database  # noqa: E402
+
 
 def _database(server: str | None, workdir: str):
-    """(url, cleanup) of a fresh migrated database."""
-    from sqlalchemy import create_engine, text
-
-    from app import migrate
-    from app.config import sqlalchemy_url
-
+    """(url, cleanup) of a fresh migrated database: SQLite in `workdir` without a server."""
     if not server:
+        from app import migrate
+
         url = f"sqlite:///{workdir}/fuzz.sqlite3"
         migrate.upgrade(url)
         return url, lambda: None
-    server = sqlalchemy_url(server)
-    name = f"dsc_fuzz_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{server.rpartition('/')[0]}/{name}"
-    migrate.upgrade(url)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
+    return create_database("dsc_fuzz", server)
 
 
 def _app(url: str, workdir: str):

@@ -23,21 +23,19 @@ row is written as for a fresh submission), alternating three times; medians are 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, delete, func, select, text  # noqa: E402
+from sqlalchemy import delete, func, select, text  # noqa: E402
 
-from app import create_app, migrate  # noqa: E402
-from app.config import sqlalchemy_url  # noqa: E402
+from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from bench._common import create_database, load, percentile  # noqa: E402
 
 FIVE = [
     {"code": "functional", "sdg": "6.1.1", "kind": "proportion",
@@ -56,28 +54,6 @@ FIVE = [
      "numerator": "${days_broken} > 7", "denominator": "${functional} = 'no'",
      "disaggregateBy": [{"name": "area", "field": "county"}], "period": "month"},
 ]
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def database() -> tuple[str, object, str]:
-    server = sqlalchemy_url(os.environ.get("TEST_DATABASE_URL")
-                            or "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"dsc_bench_ind_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{server.rpartition('/')[0]}/{name}"
-    migrate.upgrade(url)
-    return url, admin, name
 
 
 def app_for(url: str, tmp: Path):
@@ -170,7 +146,7 @@ def series_bench(app, rows: int, requests: int) -> None:
             assert response.status_code == 200, response.get_data()
         points = len(response.get_json()["points"])
         print(f"  {who}: p50 {statistics.median(times):.1f} ms, p99 "
-              f"{percentile(times, 99):.1f} ms over {requests} requests ({points} points)")
+              f"{percentile(times, 0.99):.1f} ms over {requests} requests ({points} points)")
     with app.app_context():
         times = []
         for _ in range(max(5, requests // 20)):
@@ -182,7 +158,7 @@ def series_bench(app, rows: int, requests: int) -> None:
                 {"ind": indicator_id}).all()
             times.append((time.perf_counter() - started) * 1000)
         print(f"  for comparison, the GROUP BY over the {rows:,} contributions: p50 "
-              f"{statistics.median(times):.1f} ms, p99 {percentile(times, 99):.1f} ms")
+              f"{statistics.median(times):.1f} ms, p99 {percentile(times, 0.99):.1f} ms")
 
 
 def pipeline_bench(app, n: int) -> None:
@@ -255,7 +231,7 @@ def main() -> None:
         opts.rows, opts.requests, opts.n = 50_000, 40, 300
     import tempfile
 
-    url, admin, name = database()
+    url, drop = create_database("dsc_bench_ind")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             app = app_for(url, Path(tmp))
@@ -266,8 +242,7 @@ def main() -> None:
             with app.app_context():
                 db.engine.dispose()
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop()
 
 
 if __name__ == "__main__":

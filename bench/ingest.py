@@ -1,5 +1,6 @@
-"""Ingest rate of OpenRosa POST /submission under gunicorn on PostgreSQL, beside PostgreSQL's own
-single-row commit rate. One command, prints its figures:
+"""Ingest of OpenRosa POST /submission under gunicorn on PostgreSQL with the pipeline's
+worker running: rate, latency, CPU per submission of the web workers and of the pipeline, and
+the production set's resident memory. One command, prints its figures:
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
     REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/ingest.py [--n1 300 --n8 2000]
@@ -7,20 +8,21 @@ single-row commit rate. One command, prints its figures:
 
 A fresh database is created and dropped; the form has 10 fields and one image; each POST carries
 the XML and one ~2 KB JPEG, as ODK Collect sends it. Clients use keep-alive connections.
-With REDIS_URL set, each run queues its pipeline work under its own QUEUE_PREFIX (so no
-earlier run's keys stand in for this run's) and deletes those keys afterwards.
+The production set runs: gunicorn (gunicorn.conf.py, 2 workers on 2 cores) and one
+`flask worker` (REDIS_URL required). Each run queues its pipeline work under its own
+QUEUE_PREFIX (so no earlier run's keys stand in for this run's) and deletes those keys
+afterwards. A measured run ends when the pipeline has processed every submission it sent
+("end to end" is that rate). After the runs, the total is topped up to --total submissions
+(10,000), VACUUM ANALYZE runs as autovacuum would, and once idle the resident memory of the
+2 web workers, the master and the worker is printed (RSS, and PSS, which counts pages a fork
+shares once).
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import runpy
-import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +31,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import (  # noqa: E402
+    app_user,
+    backends,
+    bench_app,
+    children,
+    cpu_seconds,
+    drop_redis_keys,
+    gunicorn,
+    gunicorn_label,
+    memory_mb,
+    percentile,
+    temp_database,
+    vacuum_analyze,
+)
 
 FIELDS = ["site", "county", "ward", "households", "depth", "functional", "source", "notes",
           "visited", "photo"]
@@ -72,28 +89,18 @@ def _body(boundary: str, photo: bytes) -> bytes:
 
 
 def _setup(url: str, storage: str) -> tuple[int, str]:
-    from app import create_app
     from app.extensions import db
-    from app.models import Actor, AppUser, FormAssignment
-    from app.services.accounts import hash_token
     from app.services.forms import create_form
     from app.services.projects import create_project
     from forms.xlsform import compile_upload
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "STORAGE_DIR": storage,
-                      "ODK_VALIDATE": False})
+    app = bench_app(url, storage)
     with app.app_context():
         project = create_project("Bench")
         form = create_form(project.id, compile_upload(_xform().encode(), "application/xml",
                                                       "bench.xml", validate=False),
                            None, publish=True)
-        actor = Actor(type="field_key", display_name="bench phone")
-        db.session.add(actor)
-        db.session.flush()
-        token = secrets.token_urlsafe(32)
-        db.session.add(AppUser(actor_id=actor.id, project_id=project.id,
-                               token_hash=hash_token(token)))
-        db.session.add(FormAssignment(actor_id=actor.id, form_id=form.id, role="app-user"))
+        token = app_user(project.id, [form.id])
         db.session.commit()
         pid = project.id
         db.engine.dispose()
@@ -155,137 +162,76 @@ def _pg_commits(url: str, n: int) -> float:
         return n / (time.perf_counter() - began)
 
 
-@contextlib.contextmanager
-def temp_database():
-    """A fresh, migrated PostgreSQL database (dropped afterwards) and a storage dir."""
-    from sqlalchemy import create_engine, text
-
-    from app import migrate
-    from app.config import sqlalchemy_url
-
-    server = sqlalchemy_url(os.environ.get("TEST_DATABASE_URL",
-                                           "postgresql://postgres@127.0.0.1:5432/postgres"))
-    name = f"dsc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{server.rpartition('/')[0]}/{name}"
-    storage = tempfile.mkdtemp(prefix="dsc-bench-")
-    try:
-        migrate.upgrade(url)
-        yield url, storage
-    finally:
-        shutil.rmtree(storage, ignore_errors=True)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextlib.contextmanager
-def gunicorn(url: str, storage: str, ready_path: str, workers: int | None = None,
-             on_start=None):
-    """gunicorn with the project's gunicorn.conf.py on this database; yields the port.
-    `on_start(pid)` is given the master's pid."""
-    port = 18000 + os.getpid() % 1000
-    env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": storage, "SECRET_KEY": "bench",
-           "BIND": f"127.0.0.1:{port}", "PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    if workers:
-        env["WEB_CONCURRENCY"] = str(workers)
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile",
-         "/dev/null", "--error-logfile", "-", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env)
-    if on_start is not None:
-        on_start(process.pid)
-    try:
-        for _ in range(300):
-            try:
-                probe = HTTPConnection("127.0.0.1", port, timeout=2)
-                probe.request("GET", ready_path)
-                if probe.getresponse().status < 500:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def gunicorn_label(workers: int | None = None) -> str:
-    """Worker class, workers and threads as gunicorn.conf.py sets them for this run."""
-    saved = os.environ.get("WEB_CONCURRENCY")
-    if workers:
-        os.environ["WEB_CONCURRENCY"] = str(workers)
-    try:
-        conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    finally:
-        if saved is None:
-            os.environ.pop("WEB_CONCURRENCY", None)
-        else:
-            os.environ["WEB_CONCURRENCY"] = saved
-    label = f"{conf.get('worker_class', 'sync')} x{conf.get('workers', 1)}"
-    if conf.get("worker_class") in ("gthread", "app.serving.worker.BufferingWorker"):
-        label += f" ({conf.get('threads', 1)} threads each)"
-    return label
-
-
-def _drop_redis_keys(prefix: str) -> None:
-    """Delete this run's pipeline keys (queues, jobs, flags) from REDIS_URL."""
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        return
-    from redis import Redis
-
-    conn = Redis.from_url(url)
-    keys = list(conn.scan_iter(match=f"*{prefix}*", count=1000))
-    for start in range(0, len(keys), 500):
-        conn.delete(*keys[start:start + 500])
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds these processes have used (Linux /proc; 0 elsewhere)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def _backends(url: str) -> list[int]:
-    """PostgreSQL backend pids connected to the bench database (PG on this machine)."""
+def _pending(url: str) -> int:
+    """Outbox rows the pipeline has not processed yet."""
     import psycopg
 
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        return [r[0] for r in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()")]
+        return conn.execute("SELECT count(*) FROM pipeline_outbox "
+                            "WHERE processed_at IS NULL").fetchone()[0]
 
 
-def _pct(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+def _drained(url: str, timeout: float = 600) -> float:
+    """Wait until the pipeline has processed every row; -> when (perf_counter)."""
+    deadline = time.perf_counter() + timeout
+    while _pending(url):
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"the pipeline left {_pending(url)} rows after {timeout:.0f} s")
+        time.sleep(0.05)
+    return time.perf_counter()
+
+
+class _Worker:
+    """`flask worker` (the production pipeline worker) on this database and Redis."""
+
+    def __init__(self, url: str, storage: str) -> None:
+        env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": storage,
+               "SECRET_KEY": "bench"}
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, *children(self.process.pid)]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _measured(port: int, path: str, n: int, clients: int, photo: bytes, url: str,
+              web: list[int], worker: _Worker) -> dict:
+    """One run: POST n submissions from `clients` connections, then wait for the pipeline."""
+    pg = backends(url)
+    before = {"web": cpu_seconds(web), "pipeline": cpu_seconds(worker.pids()),
+              "pg": cpu_seconds(pg)}
+    began = time.perf_counter()
+    rate, latencies = _run(port, path, n, clients, photo)
+    web_cpu = cpu_seconds(web)
+    done = _drained(url)
+    pg = sorted(set(pg) | set(backends(url)))
+    return {"clients": clients, "n": n, "rate": rate, "end_to_end": n / (done - began),
+            "p50": percentile(latencies, 0.5, 1000), "p99": percentile(latencies, 0.99, 1000),
+            "web": (web_cpu - before["web"]) / n * 1000,
+            "pipeline": (cpu_seconds(worker.pids()) - before["pipeline"]) / n * 1000,
+            "pg": (cpu_seconds(pg) - before["pg"]) / n * 1000}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n1", type=int, default=300)
     parser.add_argument("--n8", type=int, default=2000)
+    parser.add_argument("--total", type=int, default=10_000,
+                        help="submissions stored before memory is read (topped up at 8 clients)")
     parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--quick", action="store_true", help="small sizes (n1=100, n8=400)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes (n1=100, n8=400, total=1000)")
     args = parser.parse_args()
     if args.quick:
-        args.n1, args.n8 = min(args.n1, 100), min(args.n8, 400)
+        args.n1, args.n8, args.total = min(args.n1, 100), min(args.n8, 400), \
+            min(args.total, 1000)
+    if not os.environ.get("REDIS_URL"):
+        raise SystemExit("REDIS_URL is required: the production set runs `flask worker`")
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     os.environ["QUEUE_PREFIX"] = prefix
 
@@ -295,33 +241,59 @@ def main() -> None:
         pid, token = _setup(url, storage)
         base = f"/v1/key/{token}/projects/{pid}"
         master: list[int] = []
-        with gunicorn(url, storage, f"{base}/formList", args.workers, master.append) as port:
-            path = f"{base}/submission?deviceID=bench"
-            photo = jpeg(2048)
-            _run(port, path, 80, 8, photo)  # warm every worker (imports, parsed-form cache)
-            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-            rows = []
-            for concurrency, n in ((1, args.n1), (8, args.n8)):
-                # CPU used by gunicorn's workers and the database's backends, per submission:
-                # a figure a busy machine distorts less than the rates.
-                pids = _children(master[0]) + _backends(url)
-                cpu = _cpu_seconds(pids)
-                rate, lat = _run(port, path, n, concurrency, photo)
-                cpu = (_cpu_seconds(pids) - cpu) / n * 1000
-                rows.append((concurrency, n, rate, _pct(lat, 0.5), _pct(lat, 0.99), cpu))
-            load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        worker = _Worker(url, storage)
+        try:
+            with gunicorn(url, storage, f"{base}/formList", args.workers,
+                          master.append) as port:
+                path = f"{base}/submission?deviceID=bench"
+                photo = jpeg(2048)
+                _run(port, path, 80, 8, photo)  # warm every worker (imports, form cache)
+                sent = 80
+                _drained(url)
+                vacuum_analyze(url)
+                load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+                web = [master[0], *children(master[0])]
+                rows = []
+                for clients, n in ((1, args.n1), (8, args.n8)):
+                    rows.append(_measured(port, path, n, clients, photo, url, web, worker))
+                    sent += n
+                load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+                while sent < args.total:  # top up, in steps (gunicorn may recycle a worker)
+                    step = min(2000, args.total - sent)
+                    _run(port, path, step, 8, photo)
+                    sent += step
+                _drained(url)
+                vacuum_analyze(url)
+                time.sleep(5)  # idle
+                web = [master[0], *children(master[0])]
+                memory = {"web workers": [memory_mb(p) for p in web[1:]],
+                          "gunicorn master": [memory_mb(master[0])],
+                          "flask worker": [memory_mb(p) for p in worker.pids()]}
+        finally:
+            worker.stop()
         pg_rate = _pg_commits(url, args.n8)
-    _drop_redis_keys(prefix)
-    redis = "set" if os.environ.get("REDIS_URL") else "unset (inline pipeline)"
+    drop_redis_keys(prefix)
     print(f"ingest: OpenRosa POST /submission, 10-field form + 2 KB JPEG, gunicorn "
-          f"{gunicorn_label(args.workers)}, PostgreSQL, {os.cpu_count()} cores, "
-          f"REDIS_URL={redis}; load average before the run: {load}, after: {load_after}")
-    print(f"{'clients':>8} {'n':>6} {'subs/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'server+PG CPU ms/sub':>21}")
-    for concurrency, n, rate, p50, p99, cpu in rows:
-        print(f"{concurrency:>8} {n:>6} {rate:>8.1f} {p50:>8.1f} {p99:>8.1f} {cpu:>21.2f}")
+          f"{gunicorn_label(args.workers)} + 1 flask worker (RQ, Redis), PostgreSQL, "
+          f"{os.cpu_count()} cores (shared machine); load average before the runs: {load}, "
+          f"after: {load_after}")
+    print(f"{'clients':>7} {'n':>6} {'subs/s':>7} {'e2e/s':>6} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'web CPU ms/sub':>15} {'pipeline CPU ms/sub':>20} {'PG CPU ms/sub':>14}")
+    for r in rows:
+        print(f"{r['clients']:>7} {r['n']:>6} {r['rate']:>7.1f} {r['end_to_end']:>6.1f} "
+              f"{r['p50']:>7.1f} {r['p99']:>7.1f} {r['web']:>15.2f} {r['pipeline']:>20.2f} "
+              f"{r['pg']:>14.2f}")
+    print("(subs/s: POSTs answered 201; e2e/s: until the pipeline had cleaned and tagged them "
+          "all; CPU: user+system of gunicorn's master and workers, of the flask worker and "
+          "its work-horses, of this database's PostgreSQL backends)")
+    rss = sum(m[0] for ms in memory.values() for m in ms)
+    pss = sum(m[1] for ms in memory.values() for m in ms)
+    parts = ", ".join(f"{name} " + "+".join(f"{m[0]:.0f}" for m in ms)
+                      for name, ms in memory.items())
+    print(f"resident memory, idle after {sent} submissions: RSS {rss:.0f} MiB ({parts}); "
+          f"PSS {pss:.0f} MiB")
     print(f"PostgreSQL single-row INSERT+COMMIT loop, {args.n8} commits: {pg_rate:.1f}/s; "
-          f"ingest at 8 clients is {rows[1][2] / pg_rate:.2f}x that rate")
+          f"ingest at 8 clients is {rows[1]['rate'] / pg_rate:.2f}x that rate")
     print("ODK Central (same class of machine): 84/s at 1 client (p99 32 ms), "
           "143-182/s at 8 (p99 88-105 ms)")
 

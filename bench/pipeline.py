@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
 
-from app import create_app, migrate  # noqa: E402
-from app.config import sqlalchemy_url  # noqa: E402
+from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import PipelineOutbox, Submission, SubmissionDef  # noqa: E402
+from bench._common import create_database, free_port, load  # noqa: E402
 from tests.pipeline.conftest import water_xml  # noqa: E402
 
 TEXTS = [
@@ -53,17 +53,6 @@ TEXTS = [
 OTHER = ["bottled water", "tanker truck", "", "maji ya bomba"]
 TEMPLATES = 24
 CHUNK = 5000
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_redis() -> tuple[subprocess.Popen, str]:
@@ -315,13 +304,7 @@ def main() -> None:
     if opts.quick:
         opts.n, opts.backlog = 300, 1000
 
-    server = sqlalchemy_url(os.environ.get("TEST_DATABASE_URL")
-                            or "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"bench_pipeline_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{server.rpartition('/')[0]}/{name}"
+    url, drop = create_database("bench_pipeline")
     redis_proc, redis_url = start_redis()
     storage = tempfile.mkdtemp(prefix="bench-pipeline-")
     settings = {"QUEUE_PREFIX": "bench", "PIPELINE_SWEEP_SECONDS": "60"}
@@ -331,7 +314,6 @@ def main() -> None:
            "PYTHONPATH": str(ROOT), "SECRET_KEY": "bench", "PHONE_HASH_KEY": "bench",
            **settings}
     try:
-        migrate.upgrade(url)
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url,
                           "STORAGE_DIR": storage, "SECRET_KEY": "bench",
                           "PHONE_HASH_KEY": "bench", "ODK_VALIDATE": False, **settings})
@@ -339,9 +321,7 @@ def main() -> None:
             report(app, env, opts, url)
     finally:
         redis_proc.terminate()
-        admin.dispose()
-        with create_engine(server, isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop()
         shutil.rmtree(storage, ignore_errors=True)
 
 

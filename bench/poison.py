@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import _drop_redis_keys, _setup, temp_database  # noqa: E402
+from bench._common import drop_redis_keys, temp_database  # noqa: E402
+from bench.ingest import _setup  # noqa: E402
 
 XML = ('<?xml version="1.0"?><data id="bench" version="1"><site>Kibera</site><county>nairobi'
        '</county><households>42</households><notes>{notes}</notes><meta><instanceID>{iid}'
@@ -123,7 +124,7 @@ def main() -> None:
                 from app.extensions import db
 
                 db.engine.dispose()
-            _drop_redis_keys(prefix)
+            drop_redis_keys(prefix)
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"poison: real burst workers (app.worker.InProcessWorker, fake classifier), "
           f"PostgreSQL, Redis,"

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import gunicorn, gunicorn_label, temp_database  # noqa: E402
+from bench._common import gunicorn, gunicorn_label, percentile, temp_database  # noqa: E402
 
 
 class SlowConnection:
@@ -90,11 +90,6 @@ def _probe(port: int, stop: threading.Event, latencies: list[float], failures: l
             failures.append(error.__class__.__name__)
             latencies.append(time.perf_counter() - start)
         stop.wait(0.2)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
 def run(port: int, args) -> dict:
@@ -176,7 +171,8 @@ def main() -> None:
         print(f"  slow-{kind}: {r['opened']} opened, {r['open_at_end']} still open at the end; "
               f"{closed}")
     kinds = ", ".join(sorted(set(result["failures"])))
-    print(f"/health: {len(lat)} probes, p50 {_pct(lat, 0.5):.0f} ms, p99 {_pct(lat, 0.99):.0f} ms,"
+    print(f"/health: {len(lat)} probes, p50 {percentile(lat, 0.5, 1000):.0f} ms, "
+          f"p99 {percentile(lat, 0.99, 1000):.0f} ms,"
           f" max {max(lat) * 1000 if lat else 0:.0f} ms; {len(result['failures'])} failed"
           f"{f' ({kinds})' if kinds else ''}")
 

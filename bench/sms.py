@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,6 +27,18 @@ from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import (  # noqa: E402
+    backends,
+    children,
+    cpu_seconds,
+    create_database,
+    free_port,
+    gunicorn,
+    load,
+    percentile,
+)
+
 FORM = ROOT / "tests" / "fixtures" / "forms" / "water_point.xlsx"
 KEYS = {"SECRET_KEY": "bench-secret", "PHONE_HASH_KEY": "bench-phone-key"}
 ANSWERS = ["1", "yes", "2", "Kisima", "12", "1 2", "no", "3"]
@@ -136,46 +147,6 @@ def _run(port: int, sequences: list[list[tuple[str, dict[str, str]]]],
     return count / (time.perf_counter() - began), sorted(latencies), errors
 
 
-def _pct(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(q * len(values)))] * 1000
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _server_cpu(gunicorn_pid: int, admin, database: str) -> dict[int, float]:
-    """CPU seconds used so far by the gunicorn master and workers and by this database's
-    PostgreSQL backends (from /proc): what one message costs the server, whatever the load."""
-    with admin.connect() as conn:
-        pids = {row[0] for row in conn.exec_driver_sql(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))}
-    pids.add(gunicorn_pid)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == gunicorn_pid:
-            pids.add(int(stat.parent.name))
-    used = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / _TICK
-    return used
-
-
-def _cpu_ms(before: dict[int, float], after: dict[int, float], count: int) -> float:
-    return sum(after[p] - before.get(p, 0.0) for p in after) / max(count, 1) * 1000
-
-
-def _load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load {one:.2f}/{five:.2f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10_000)
@@ -196,103 +167,89 @@ def main() -> None:
         args.sessions, args.sms, args.ussd, args.concurrency = 1000, 600, 30, "8"
     concurrencies = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
 
-    from sqlalchemy import create_engine, text
-
-    from app import migrate
-    from app.config import sqlalchemy_url
-
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
         raise SystemExit("REDIS_URL is required: replies are enqueued, never sent, in the bench")
-    server = sqlalchemy_url(os.environ.get("TEST_DATABASE_URL",
-                                           "postgresql://postgres@127.0.0.1:5432/postgres"))
-    name = f"dsc_bench_sms_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{server.rpartition('/')[0]}/{name}"
+    url, drop = create_database("dsc_bench_sms")
     storage = tempfile.mkdtemp(prefix="dsc-bench-sms-")
-    port = 18000 + os.getpid() % 1000
+    port = free_port()
     os.environ["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    gunicorn = None
     prefix = f"bench-sms-{uuid.uuid4().hex[:6]}"
     queue = f"{prefix}-sms"
+    extra = []
+    if args.worker_class:
+        extra += ["--worker-class", args.worker_class]
+    if args.threads:
+        extra += ["--threads", str(args.threads)]
+    master: list[int] = []
+
+    def server_cpu() -> tuple[list[int], float]:
+        """CPU seconds used so far by the gunicorn master and workers and by this database's
+        PostgreSQL backends: what one message costs the server, whatever the load."""
+        pids = [master[0], *children(master[0]), *backends(url)]
+        return pids, cpu_seconds(pids)
+
+    def cpu_ms(before: tuple[list[int], float], count: int) -> float:
+        pids = sorted(set(before[0]) | set(server_cpu()[0]))
+        return (cpu_seconds(pids) - before[1]) / max(count, 1) * 1000
+
     try:
-        migrate.upgrade(url)
         setup_began = time.perf_counter()
         sms_url, ussd_url = _setup(url, storage, args.sessions)
         print(f"setup: {args.sessions} open sessions in {time.perf_counter() - setup_began:.1f} s")
-        env = {**os.environ, **KEYS, "DATABASE_URL": url, "STORAGE_DIR": storage,
-               "BIND": f"127.0.0.1:{port}", "QUEUE_PREFIX": prefix,
+        env = {**KEYS, "QUEUE_PREFIX": prefix,
                # A throughput bench: one channel takes far more than a campaign's minute.
                "SMS_CHANNEL_PER_MINUTE": "0"}
-        if args.workers:
-            env["WEB_CONCURRENCY"] = str(args.workers)
-        extra = []
-        if args.worker_class:
-            extra += ["--worker-class", args.worker_class]
-        if args.threads:
-            extra += ["--threads", str(args.threads)]
-        gunicorn = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile",
-             "/dev/null", "--error-logfile", "-", "--log-level", "warning", *extra, "wsgi:app"],
-            cwd=ROOT, env=env)
-        for _ in range(200):
-            try:
-                probe = HTTPConnection("127.0.0.1", port, timeout=2)
-                probe.request("GET", "/health")
-                probe.getresponse().read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        workers = env.get("WEB_CONCURRENCY") or f"{2 * (os.cpu_count() or 1) + 1}"
-        print(f"gunicorn: {workers} {args.worker_class or 'sync'} workers"
-              + (f" x {args.threads} threads" if args.threads else "")
-              + f", {os.cpu_count()} cores")
-        sms_path, ussd_path = urlsplit(sms_url).path, urlsplit(ussd_url).path
-        count = args.sms * len(concurrencies) + 50
-        texts = [(sms_path, {"linkId": "1", "to": "21512", "date": "2026-11-26 20:00:00",
-                             "id": f"bench-{n}", "from": _phone(1 + n % (args.sessions - 1)),
-                             "text": ANSWERS[n % len(ANSWERS)], "networkCode": "63902"})
-                 for n in range(count)]
-        _run(port, [[t] for t in texts[:50]], 4)  # warm the workers (imports, form caches)
-        for index, clients in enumerate(concurrencies):
-            batch = texts[50 + index * args.sms:50 + (index + 1) * args.sms]
-            before = _server_cpu(gunicorn.pid, admin, name)
-            rate, lat, errors = _run(port, [[t] for t in batch], clients)
-            cpu = _cpu_ms(before, _server_cpu(gunicorn.pid, admin, name), len(lat))
-            if errors:
-                raise SystemExit(f"{len(errors)} failed SMS webhooks, e.g. {errors[:3]}")
-            print(f"SMS inbound: {rate:.0f} messages/s, p50 {_pct(lat, .5):.1f} ms, "
-                  f"p99 {_pct(lat, .99):.1f} ms ({len(lat)} texts, {clients} clients, "
-                  f"{args.sessions} open sessions, server CPU {cpu:.1f} ms/text, {_load()})",
-                  flush=True)
-        first_phone = args.sessions
-        for clients in concurrencies:
-            sessions = []
-            for s in range(args.ussd):
-                history: list[str] = []
-                hops = []
-                for step in range(6):
-                    hops.append((ussd_path, {"sessionId": f"ATUid_bench_{first_phone + s}",
-                                             "serviceCode": "*384*1#", "networkCode": "63902",
-                                             "phoneNumber": _phone(first_phone + s),
-                                             "text": "*".join(history)}))
-                    history.append(ANSWERS[(s + step) % len(ANSWERS)])
-                sessions.append(hops)
-            first_phone += args.ussd
-            before = _server_cpu(gunicorn.pid, admin, name)
-            rate, lat, errors = _run(port, sessions, clients)
-            cpu = _cpu_ms(before, _server_cpu(gunicorn.pid, admin, name), len(lat))
-            if errors:
-                raise SystemExit(f"{len(errors)} failed USSD hops, e.g. {errors[:3]}")
-            print(f"USSD screens: {rate:.0f} hops/s, p50 {_pct(lat, .5):.1f} ms, "
-                  f"p99 {_pct(lat, .99):.1f} ms ({len(lat)} hops in {args.ussd} sessions, "
-                  f"{clients} clients, server CPU {cpu:.1f} ms/hop, {_load()})", flush=True)
+        with gunicorn(url, storage, "/health", args.workers, master.append, env=env,
+                      args=extra, port=port):
+            workers = args.workers or len(children(master[0]))
+            print(f"gunicorn: {workers} {args.worker_class or 'gunicorn.conf.py'} workers"
+                  + (f" x {args.threads} threads" if args.threads else "")
+                  + f", {os.cpu_count()} cores")
+            sms_path, ussd_path = urlsplit(sms_url).path, urlsplit(ussd_url).path
+            count = args.sms * len(concurrencies) + 50
+            texts = [(sms_path, {"linkId": "1", "to": "21512", "date": "2026-11-26 20:00:00",
+                                 "id": f"bench-{n}", "from": _phone(1 + n % (args.sessions - 1)),
+                                 "text": ANSWERS[n % len(ANSWERS)], "networkCode": "63902"})
+                     for n in range(count)]
+            _run(port, [[t] for t in texts[:50]], 4)  # warm the workers (imports, form caches)
+            for index, clients in enumerate(concurrencies):
+                batch = texts[50 + index * args.sms:50 + (index + 1) * args.sms]
+                before = server_cpu()
+                rate, lat, errors = _run(port, [[t] for t in batch], clients)
+                cpu = cpu_ms(before, len(lat))
+                if errors:
+                    raise SystemExit(f"{len(errors)} failed SMS webhooks, e.g. {errors[:3]}")
+                print(f"SMS inbound: {rate:.0f} messages/s, "
+                      f"p50 {percentile(lat, .5, 1000):.1f} ms, "
+                      f"p99 {percentile(lat, .99, 1000):.1f} ms ({len(lat)} texts, "
+                      f"{clients} clients, {args.sessions} open sessions, "
+                      f"server CPU {cpu:.1f} ms/text, {load()})", flush=True)
+            first_phone = args.sessions
+            for clients in concurrencies:
+                sessions = []
+                for s in range(args.ussd):
+                    history: list[str] = []
+                    hops = []
+                    for step in range(6):
+                        hops.append((ussd_path, {
+                            "sessionId": f"ATUid_bench_{first_phone + s}",
+                            "serviceCode": "*384*1#", "networkCode": "63902",
+                            "phoneNumber": _phone(first_phone + s),
+                            "text": "*".join(history)}))
+                        history.append(ANSWERS[(s + step) % len(ANSWERS)])
+                    sessions.append(hops)
+                first_phone += args.ussd
+                before = server_cpu()
+                rate, lat, errors = _run(port, sessions, clients)
+                cpu = cpu_ms(before, len(lat))
+                if errors:
+                    raise SystemExit(f"{len(errors)} failed USSD hops, e.g. {errors[:3]}")
+                print(f"USSD screens: {rate:.0f} hops/s, p50 {percentile(lat, .5, 1000):.1f} "
+                      f"ms, p99 {percentile(lat, .99, 1000):.1f} ms ({len(lat)} hops in "
+                      f"{args.ussd} sessions, {clients} clients, server CPU {cpu:.1f} ms/hop, "
+                      f"{load()})", flush=True)
     finally:
-        if gunicorn is not None:
-            gunicorn.terminate()
-            gunicorn.wait(timeout=30)
         import redis
 
         client = redis.Redis.from_url(redis_url)
@@ -301,9 +258,7 @@ def main() -> None:
         for key in client.scan_iter(f"rq:*{queue}*"):
             client.delete(key)
         client.srem("rq:queues", f"rq:queue:{queue}")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 if __name__ == "__main__":

@@ -30,19 +30,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import (  # noqa: E402
-    _drop_redis_keys,
+from bench._common import (  # noqa: E402
+    drop_redis_keys,
     gunicorn,
     gunicorn_label,
+    load,
     temp_database,
 )
 
 KBIT100 = 100_000 / 8  # bytes per second
-
-
-def _load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 class Field:
@@ -177,12 +173,12 @@ def main() -> None:
     os.environ["PIPELINE_PREFIX"] = prefix  # the central server's pipeline queues, this run's
     pipeline = "queued to Redis" if os.environ.get("REDIS_URL") else "inline"
     print(f"sync bench: central gunicorn {gunicorn_label()} on PostgreSQL (pipeline "
-          f"{pipeline}), field office SQLite in-process; {_load()}")
+          f"{pipeline}), field office SQLite in-process; {load()}")
     try:
         _figures(args)
     finally:
-        _drop_redis_keys(prefix)
-    print(_load())
+        drop_redis_keys(prefix)
+    print(load())
 
 
 def _figures(args) -> None:
@@ -199,7 +195,7 @@ def _figures(args) -> None:
             seconds, report, stats = _push(field, proxy)
             assert report.pushed.stored == args.n, report.pushed
             print(f"1. loopback: {args.n} submissions in {seconds:.1f} s = "
-                  f"{args.n / seconds:.0f} submissions/s ({_load()})")
+                  f"{args.n / seconds:.0f} submissions/s ({load()})")
             print(f"2. wire: {stats.bytes / args.n:.0f} bytes per submission (up "
                   f"{stats.bytes_up / args.n:.0f}, down {stats.bytes_down / args.n:.0f}) for "
                   f"{raw / args.n:.0f} bytes of raw XML: {stats.bytes / raw:.2f}x")
@@ -226,7 +222,7 @@ def _figures(args) -> None:
             print(f"3. 100 kbit/s, 500 ms each way, cuts: {args.slow_n} submissions in "
                   f"{seconds:.0f} s ({args.slow_n / seconds:.1f}/s); {made} requests, "
                   f"{stats.cuts} cut ({100 * stats.cuts / max(made, 1):.1f}%), "
-                  f"{stats.bytes / args.slow_n:.0f} bytes per submission ({_load()})")
+                  f"{stats.bytes / args.slow_n:.0f} bytes per submission ({load()})")
             slow_resume = _resume_after_cut(field, proxy, 200_000)
             print(f"4. resume after a cut: {loopback_resume:.2f} s on loopback (5 MB photo), "
                   f"{slow_resume:.1f} s on the bad link (200 KB photo; back-off, a new "

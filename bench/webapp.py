@@ -23,41 +23,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import create_database, load  # noqa: E402
+
 PASSWORD = "bench password 1234"
 ASSET = re.compile(r'(?:src|href)="(/assets/[^"]+)"')
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
-
-
-def make_database(server_url: str) -> tuple[str, object]:
-    from sqlalchemy import create_engine, text
-
-    from app.config import sqlalchemy_url
-
-    server_url = sqlalchemy_url(server_url)
-    name = f"bench_webapp_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return server_url.rsplit("/", 1)[0] + "/" + name, (admin, name)
-
-
-def drop_database(handle) -> None:
-    from sqlalchemy import text
-
-    admin, name = handle
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def seed(app, count: int) -> dict:
@@ -159,12 +134,11 @@ def main() -> None:
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
         sys.exit("set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres")
-    from app import create_app, migrate
+    from app import create_app
     from app.queries.submissions import Cursor
 
-    url, handle = make_database(server)
+    url, drop = create_database("bench_webapp", server)
     try:
-        migrate.upgrade(url)
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                           "STORAGE_DIR": tempfile.mkdtemp(), "REDIS_URL": None,
                           "PUBLIC_URL": "http://127.0.0.1:5000", "ODK_VALIDATE": False,
@@ -208,7 +182,7 @@ def main() -> None:
             p50, p99 = timings(client, path, args.samples)
             print(f"{name:<24} p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   {load()}")
     finally:
-        drop_database(handle)
+        drop()
 
 
 if __name__ == "__main__":
