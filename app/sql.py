@@ -5,10 +5,10 @@ Everything else is plain SQLAlchemy Core that runs on PostgreSQL and SQLite alik
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table, false, literal, null, select, true, union_all
+from sqlalchemy import Insert, Table, bindparam, false, literal, null, select, true, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -73,6 +73,29 @@ def rows_of(columns: Sequence[tuple[str, Any]], rows: Sequence[Sequence[Any]]) -
     return (selects[0] if len(selects) == 1 else union_all(*selects)).subquery()
 
 
+def param_rows(prefix: str, columns: Sequence[tuple[str, Any]], count: int) -> Any:
+    """`rows_of` with bound parameters instead of values: `count` rows whose values are the
+    parameters `{prefix}{i}_{name}` (see `row_params`), so that one statement serves every
+    call with that many rows (and compiles once)."""
+    if not count:
+        return rows_of(columns, [])
+    selects = [select(*[bindparam(f"{prefix}{i}_{name}", type_=type_).label(name)
+                        for name, type_ in columns]) for i in range(count)]
+    return (selects[0] if count == 1 else union_all(*selects)).subquery()
+
+
+def row_params(prefix: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+               ) -> dict[str, Any]:
+    """The parameters of `param_rows(prefix, columns, len(rows))` for these rows."""
+    return {f"{prefix}{i}_{name}": value for i, row in enumerate(rows)
+            for name, value in zip(columns, row, strict=True)}
+
+
+# Write statements built once per shape (Write(key=...)), PostgreSQL's one-statement form.
+_BUILT: dict[Hashable, tuple[Any, list[tuple[str, list[tuple[str, Any]]]]]] = {}
+_BUILT_MAX = 256
+
+
 class Write:
     """Dependent INSERTs written once, sent as ONE statement on PostgreSQL (data-modifying
     CTEs, each step reading the rows the earlier ones returned) and one by one elsewhere (each
@@ -83,9 +106,16 @@ class Write:
     returns its rows (a reported step returns one row). Every later step must select FROM the
     first, so that a first step that writes nothing (ON CONFLICT DO NOTHING) writes nothing
     at all; `run()` then returns None.
+
+    `key`: the write's shape. Steps whose values are bound parameters (given to `run(params)`,
+    each named with its step's name as prefix), never literals, build the same statement for
+    every write of one shape: with a key, PostgreSQL's statement is built once per key and
+    reused (building a CTE statement cost more CPU than the rest of a request). Without a
+    key it is built anew.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, key: Hashable | None = None) -> None:
+        self.key = key
         self._steps: list[tuple[str, Callable[[dict[str, Any]], Any],
                                 list[tuple[str, Any]], bool]] = []
 
@@ -99,14 +129,17 @@ class Write:
         """The first step's name (the one later steps select FROM), if any yet."""
         return self._steps[0][0] if self._steps else None
 
-    def run(self) -> dict[str, tuple] | None:
-        """-> each reported step's returned row, or None when the first step wrote nothing."""
+    def run(self, params: Mapping[str, Any] | None = None) -> dict[str, tuple] | None:
+        """-> each reported step's returned row, or None when the first step wrote nothing.
+        `params`: the values of the steps' bound parameters."""
+        params = dict(params or {})
         if dialect() == "postgresql":
-            return self._as_one_statement()
+            return self._as_one_statement(params)
         refs: dict[str, Any] = {}
         out: dict[str, tuple] = {}
         for index, (name, build, columns, report) in enumerate(self._steps):
-            rows = [tuple(row) for row in db.session.execute(build(refs)).all()]
+            own = {k: v for k, v in params.items() if k.startswith(name)}
+            rows = [tuple(row) for row in db.session.execute(build(refs), own).all()]
             if index == 0 and not rows:
                 return None
             if report:
@@ -114,7 +147,22 @@ class Write:
             refs[name] = rows_of(columns, rows)
         return out
 
-    def _as_one_statement(self) -> dict[str, tuple] | None:
+    def _as_one_statement(self, params: dict[str, Any]) -> dict[str, tuple] | None:
+        built = _BUILT.get(self.key) if self.key is not None else None
+        if built is None:
+            built = self._build()
+            if self.key is not None:
+                if len(_BUILT) >= _BUILT_MAX:
+                    _BUILT.clear()
+                _BUILT[self.key] = built
+        query, reported = built
+        row = db.session.execute(query, params).first()
+        if row is None:
+            return None
+        return {name: tuple(row._mapping[f"{name}__{column}"] for column, _t in columns)
+                for name, columns in reported}
+
+    def _build(self) -> tuple[Any, list[tuple[str, list[tuple[str, Any]]]]]:
         refs: dict[str, Any] = {}
         for name, build, _columns, _report in self._steps:
             refs[name] = build(refs).cte(name)
@@ -125,8 +173,4 @@ class Write:
         query = select(*[refs[name].c[column].label(f"{name}__{column}")
                          for name, columns in reported for column, _type in columns]
                        ).select_from(joined).add_cte(*refs.values())
-        row = db.session.execute(query).first()
-        if row is None:
-            return None
-        return {name: tuple(row._mapping[f"{name}__{column}"] for column, _t in columns)
-                for name, columns in reported}
+        return query, reported

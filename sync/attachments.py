@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, String, exists, literal, select, true
+from sqlalchemy import BigInteger, String, bindparam, exists, select, true
 
 from app import sql
 from app.extensions import db
@@ -85,21 +85,31 @@ def blob_ids(items: Iterable[Incoming]) -> dict[str, int]:
     unique = list({item.sha256: item for item in items}.values())
     if not unique:
         return {}
-    return {sha256: blob_id
-            for blob_id, sha256 in db.session.execute(blob_rows(unique, utcnow())).all()}
+    return {sha256: blob_id for blob_id, sha256 in db.session.execute(
+        blob_rows(len(unique)), blob_params(unique, utcnow())).all()}
 
 
-def blob_rows(items: list[Incoming], now: Any, gate: Any = None) -> Any:
-    """INSERT of these files' blob rows RETURNING (id, sha256); a known sha256 returns its row
-    (DO UPDATE, a no-op write, rather than DO NOTHING, so that RETURNING yields it). With
-    `gate` (a FROM clause: an earlier step of a sql.Write), nothing when it has no row."""
-    rows = sql.rows_of([("sha256", String()), ("md5", String()), ("size", BigInteger()),
-                        ("content_type", String())],
-                       [(i.sha256, i.md5, len(i.data), i.content_type) for i in items])
+_BLOB_COLUMNS = [("sha256", String()), ("md5", String()), ("size", BigInteger()),
+                 ("content_type", String())]
+
+
+def blob_rows(count: int, gate: Any = None) -> Any:
+    """INSERT of `count` files' blob rows RETURNING (id, sha256), their values bound as
+    `blob_params` names them; a known sha256 returns its row (DO UPDATE, a no-op write, rather
+    than DO NOTHING, so that RETURNING yields it). With `gate` (a FROM clause: an earlier step
+    of a sql.Write), nothing when it has no row."""
+    rows = sql.param_rows("b", _BLOB_COLUMNS, count)
     query = select(rows.c.sha256, rows.c.md5, rows.c.size, rows.c.content_type,
-                   literal(now, Blob.__table__.c.created_at.type))
+                   bindparam("b_now", type_=Blob.__table__.c.created_at.type))
     # SQLite needs a WHERE in an INSERT ... SELECT before ON CONFLICT (a parsing ambiguity).
     query = query.where(exists(select(gate.c.id)) if gate is not None else true())
     return sql.upsert(Blob.__table__, ["sha256"], ["size"]).from_select(
         ["sha256", "md5", "size", "content_type", "created_at"], query
     ).returning(Blob.id, Blob.sha256)
+
+
+def blob_params(items: list[Incoming], now: Any) -> dict[str, Any]:
+    """The values of `blob_rows(len(items))` for these files."""
+    return {"b_now": now, **sql.row_params(
+        "b", [name for name, _type in _BLOB_COLUMNS],
+        [(i.sha256, i.md5, len(i.data), i.content_type) for i in items])}

@@ -27,7 +27,6 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 from sqlalchemy import (
-    ColumnElement,
     Integer,
     String,
     and_,
@@ -200,6 +199,8 @@ class _Context:
     received_at: datetime | None = None
     writes: attachment_store.Writes = field(default_factory=attachment_store.Writes)
     hashed: dict[str, attachment_store.Incoming] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    items: list[attachment_store.Incoming] = field(default_factory=list)
 
     def write(self, names: list[str]) -> list[attachment_store.Incoming]:
         """The files among `names` this POST carries (hashed once, only once the form is
@@ -312,19 +313,23 @@ S, D = Submission.__table__, SubmissionDef.__table__
 B, A = Blob.__table__, SubmissionAttachment.__table__
 
 
+_NEW = ("form_id", "instance_id", "submitter_id", "device_id", "channel", "created_at")
+
+
 def _create(ctx: _Context, form: FormRef, version: _Version) -> IngestResult | None:
     """A new submission; None (nothing written) when its instanceID is already a
     submission's: ON CONFLICT DO NOTHING on the submission, and every later step of the
     write selects FROM it."""
     env = ctx.envelope
     now = utcnow()
-    write = sql.Write().add("s", lambda _refs: sql.insert_or_skip(
-        S, ["form_id", "instance_id"]).values(
-        form_id=form.id, instance_id=env.instance_id, submitter_id=ctx.submitter_id,
-        device_id=ctx.device_id, channel=ctx.channel,
-        created_at=ctx.received_at or now).returning(S.c.id),
-        [("id", Integer())])
-    written = _write_version(ctx, form, version, write, lambda refs: refs["s"].c.id,
+    write = sql.Write(key=("create", *_shape(ctx, version))).add(
+        "s", lambda _refs: sql.insert_or_skip(S, ["form_id", "instance_id"]).values(
+            {name: bindparam(f"s_{name}", type_=S.c[name].type) for name in _NEW}
+        ).returning(S.c.id), [("id", Integer())])
+    params = {"s_form_id": form.id, "s_instance_id": env.instance_id,
+              "s_submitter_id": ctx.submitter_id, "s_device_id": ctx.device_id,
+              "s_channel": ctx.channel, "s_created_at": ctx.received_at or now}
+    written = _write_version(ctx, form, version, write, params, lambda refs: refs["s"].c.id,
                              deprecated_id=None, carried={}, event=Event.CREATED, now=now)
     if written is None:
         return None
@@ -344,8 +349,9 @@ def _edit(ctx: _Context, form: FormRef, version: _Version, deprecated: Any) -> I
         select(SubmissionAttachment.name, SubmissionAttachment.blob_id).where(
             SubmissionAttachment.submission_def_id == deprecated.id)).all())
     now = utcnow()
-    written = _write_version(ctx, form, version, sql.Write(),
-                             lambda _refs: literal(deprecated.submission_id, Integer()),
+    written = _write_version(ctx, form, version, sql.Write(key=("edit", *_shape(ctx, version))),
+                             {"d_submission_id": deprecated.submission_id},
+                             lambda _refs: bindparam("d_submission_id", type_=Integer()),
                              deprecated_id=ctx.envelope.deprecated_id, carried=carried,
                              event=Event.UPDATED, now=now)
     assert written is not None  # an edit's first step (its version) always writes
@@ -357,66 +363,78 @@ def _edit(ctx: _Context, form: FormRef, version: _Version, deprecated: Any) -> I
     return result
 
 
+def _shape(ctx: _Context, version: _Version) -> tuple[int, int]:
+    """The files of this version (ctx.names: those the XML names; ctx.items: those of them
+    this POST carries, their writes begun) and so what its write's statement depends on
+    besides its kind: how many names, how many distinct files."""
+    ctx.names = _schema(version).attachment_names(ctx.envelope.root)
+    ctx.items = ctx.write(ctx.names)
+    return len(ctx.names), len({item.sha256 for item in ctx.items})
+
+
+_DEF_VALUES = ("form_id", "form_version_id", "instance_id", "deprecated_id", "instance_name",
+               "xml", "xml_sha256", "data", "submitter_id", "device_id", "user_agent",
+               "created_at")
+_SLOT_COLUMNS = [("name", String()), ("sha256", String()), ("carried", Integer())]
+
+
 def _write_version(ctx: _Context, form: FormRef, version: _Version, write: sql.Write,
-                   submission_id: Callable[[dict[str, Any]], Any], *,
+                   params: dict[str, Any], submission_id: Callable[[dict[str, Any]], Any], *,
                    deprecated_id: str | None, carried: Mapping[str, int | None], event: str,
                    now: Any) -> tuple[IngestResult, tuple] | None:
     """A new version of a submission, written once for new submissions and edits alike: its
     def row, the blobs of the files this POST carries, one attachment slot per file the XML
     names (from this POST, else carried from the version it edits) and its outbox row. One
-    statement on PostgreSQL (sql.Write); None when the write's first step wrote nothing."""
+    statement on PostgreSQL (sql.Write, built once per shape: values are bound parameters);
+    None when the write's first step wrote nothing."""
     env = ctx.envelope
     schema = _schema(version)
-    names = schema.attachment_names(env.root)
-    items = ctx.write(names)
+    names, items = ctx.names, ctx.items
     arrived = {item.name: item for item in items}
     first = write.first
+    params.update({"d_form_id": form.id, "d_form_version_id": version.id,
+                   "d_instance_id": env.instance_id, "d_deprecated_id": deprecated_id,
+                   "d_instance_name": (env.instance_name or "")[:255] or None,
+                   "d_xml": ctx.xml, "d_xml_sha256": ctx.sha256,
+                   "d_data": schema.flatten(env.root), "d_submitter_id": ctx.submitter_id,
+                   "d_device_id": ctx.device_id, "d_user_agent": ctx.user_agent,
+                   "d_created_at": ctx.received_at or now})
 
     def def_row(refs: dict[str, Any]) -> Any:
-        values = {"submission_id": submission_id(refs), "form_id": form.id,
-                  "form_version_id": version.id, "instance_id": env.instance_id,
-                  "deprecated_id": deprecated_id,
-                  "instance_name": (env.instance_name or "")[:255] or None, "xml": ctx.xml,
-                  "xml_sha256": ctx.sha256, "data": schema.flatten(env.root),
-                  "submitter_id": ctx.submitter_id, "device_id": ctx.device_id,
-                  "user_agent": ctx.user_agent, "current": True,
-                  "created_at": ctx.received_at or now}
-        return insert(D).from_select(list(values), _select(D, values, refs, first)) \
-            .returning(D.c.id)
+        values = {"submission_id": submission_id(refs),
+                  **{name: bindparam(f"d_{name}", type_=D.c[name].type)
+                     for name in _DEF_VALUES}, "current": literal(True)}
+        query = select(*values.values())
+        if first in refs:
+            query = query.select_from(refs[first])
+        return insert(D).from_select(list(values), query).returning(D.c.id)
 
     write.add("d", def_row, [("id", Integer())])
     blobs = list({item.sha256: item for item in items}.values())
     if blobs:
+        params.update(attachment_store.blob_params(blobs, now))
         write.add("b", lambda refs: attachment_store.blob_rows(
-            blobs, now, gate=refs[first] if first in refs else None),
+            len(blobs), gate=refs[first] if first in refs else None),
                   [("id", Integer()), ("sha256", String())], report=False)
     if names:
-        write.add("a", lambda refs: _slot_rows(names, arrived, carried, refs, now),
+        params["a_now"] = now
+        params.update(sql.row_params("a", [name for name, _t in _SLOT_COLUMNS], [
+            (n, arrived[n].sha256 if n in arrived else None, carried.get(n)) for n in names]))
+        write.add("a", lambda refs: _slot_rows(len(names), refs),
                   [("id", Integer())], report=False)
-    write.add("o", lambda refs: outbox.insert_step(refs["d"].c.id, event, now),
-              [("id", Integer())])
-    rows = write.run()
+    params.update(outbox.step_params(event, now))
+    write.add("o", lambda refs: outbox.insert_step(refs["d"].c.id), [("id", Integer())])
+    rows = write.run(params)
     if rows is None:
         return None
     return (IngestResult(0, rows["d"][0], env.instance_id, True, list(arrived), "created",
                          [rows["o"][0]], str(event)), rows.get("s", ()))
 
 
-def _select(table: Any, values: dict[str, Any], refs: dict[str, Any], first: str | None) -> Any:
-    """SELECT of these values (bound with their columns' types), FROM the write's first step
-    when there is one (so that nothing is written when it wrote nothing)."""
-    query = select(*[v if isinstance(v, ColumnElement) else literal(v, table.c[k].type)
-                     for k, v in values.items()])
-    return query.select_from(refs[first]) if first in refs else query
-
-
-def _slot_rows(names: list[str], arrived: Mapping[str, attachment_store.Incoming],
-               carried: Mapping[str, int | None], refs: dict[str, Any], now: Any) -> Any:
+def _slot_rows(count: int, refs: dict[str, Any]) -> Any:
     """One slot per file the XML names: this POST's blob, else the one carried from the
     version edited, else none yet (NULL until the file arrives)."""
-    rows = sql.rows_of([("name", String()), ("sha256", String()), ("carried", Integer())],
-                       [(n, arrived[n].sha256 if n in arrived else None, carried.get(n))
-                        for n in names])
+    rows = sql.param_rows("a", _SLOT_COLUMNS, count)
     source = refs["d"].join(rows, true())
     blob_id: Any = rows.c.carried
     if "b" in refs:
@@ -424,7 +442,8 @@ def _slot_rows(names: list[str], arrived: Mapping[str, attachment_store.Incoming
         blob_id = func.coalesce(refs["b"].c.id, rows.c.carried)
     return insert(A).from_select(
         ["submission_def_id", "name", "blob_id", "created_at"],
-        select(refs["d"].c.id, rows.c.name, blob_id, literal(now, A.c.created_at.type))
+        select(refs["d"].c.id, rows.c.name, blob_id,
+               bindparam("a_now", type_=A.c.created_at.type))
         .select_from(source).where(true())
     ).returning(A.c.id)
 

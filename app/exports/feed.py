@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-import orjson
 from sqlalchemy import func, literal, select, tuple_
 
 from app import problems
 from app.exports import queries
 from app.exports.odata import Shaper
 from app.extensions import db
+from app.jsontext import dumps
 from app.models import Submission, SubmissionDef
 from forms.model import Field
 
@@ -97,15 +97,6 @@ def _total(page: Page, count_query, versions: dict[int, str]) -> int:
         func.coalesce(func.sum(length), 0)).order_by(None)) or 0)
 
 
-def _dumps(obj: dict) -> str:
-    """orjson (compact UTF-8, as Central's JSON.stringify writes); json for what orjson
-    refuses (integers beyond 64 bits)."""
-    try:
-        return orjson.dumps(obj).decode()
-    except TypeError:
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-
-
 BATCH = 200
 """Rows per piece handed to the server: one write per row cost more than shaping it."""
 
@@ -121,7 +112,7 @@ def body(page: Page, shaper: Shaper, query, count_query,
         if page.top is not None and written >= page.top:
             more = True
             break
-        pending.append(_dumps(_pick(page, obj)))
+        pending.append(dumps(_pick(page, obj)))
         written, last = written + 1, ident
         if len(pending) >= BATCH:
             yield ("," if written > len(pending) else "") + ",".join(pending)

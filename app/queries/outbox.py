@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, insert, literal, or_, select, update
+from sqlalchemy import Select, bindparam, func, insert, literal, or_, select, update
 
 from app.extensions import db
 from app.models import PipelineOutbox
@@ -67,13 +67,20 @@ def _of_kind(kind: str) -> Any:
 
 # --- writing rows ------------------------------------------------------------------------------
 
-def insert_step(def_id: Any, event: str, now: datetime) -> Any:
+def insert_step(def_id: Any) -> Any:
     """The row for one new version, as an INSERT ... SELECT from `def_id` (a column of an
-    earlier step of the same write: see app.sql.Write) RETURNING its id."""
+    earlier step of the same write: see app.sql.Write) RETURNING its id; its event and time
+    are the parameters `step_params` gives."""
     return insert(T).from_select(
         ["submission_def_id", "event", "created_at", "attempts"],
-        select(def_id, literal(str(event)), literal(now, T.c.created_at.type), literal(0)),
+        select(def_id, bindparam("o_event", type_=T.c.event.type),
+               bindparam("o_now", type_=T.c.created_at.type), literal(0)),
     ).returning(T.c.id)
+
+
+def step_params(event: str, now: datetime) -> dict[str, Any]:
+    """The values of `insert_step`'s parameters."""
+    return {"o_event": str(event), "o_now": now}
 
 
 def request(def_ids: Sequence[int], event: str) -> list[int]:

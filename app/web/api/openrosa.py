@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 from urllib.parse import quote
 
 from flask import current_app, g, request
@@ -19,7 +20,7 @@ from app.models import Blob, Form, FormAssignment, FormAttachment, FormVersion
 from app.problems import Problem
 from app.services import forms as form_service
 from app.services import projects as project_service
-from app.web import digest, openrosa_xml
+from app.web import digest, multipart, openrosa_xml
 from app.web.api.blueprint import api
 from app.web.auth import current_principal, is_https
 from sync import errors as ingest_errors
@@ -129,6 +130,38 @@ def submission_head(project_id: int):
     return openrosa_xml.no_content(_accept_length())
 
 
+def _submission_parts() -> tuple[bytes, dict[str, Any]]:
+    """The instance XML and the attached files (by name) of a submission POST. Collect sends
+    the XML as a file part `xml_submission_file`; some clients send it as a plain field. A
+    body of the plain shape is split at once (app.web.multipart), else werkzeug parses it."""
+    parts = None
+    boundary = request.mimetype_params.get("boundary")
+    if request.mimetype == "multipart/form-data" and boundary and \
+            request.content_length is not None:
+        parts = multipart.split(request.get_data(cache=True, parse_form_data=False), boundary)
+    if parts is not None:
+        files = [part for part in parts if part.filename is not None]
+        xml_file = next((p.data for p in files if p.name == "xml_submission_file"), None)
+        field = next((p.data for p in parts
+                      if p.filename is None and p.name == "xml_submission_file"), b"")
+        xml = xml_file if xml_file is not None else \
+            field.decode("utf-8", "replace").encode("utf-8")
+        attachments: dict[str, Any] = {
+            (p.name if p.name != "file" else p.filename or p.name): p.data
+            for p in files if p.name != "xml_submission_file"}
+    else:
+        found = request.files
+        xml_part = found.get("xml_submission_file")
+        xml = xml_part.read() if xml_part is not None else \
+            request.form.get("xml_submission_file", "").encode("utf-8")
+        attachments = {(name if name != "file" else part.filename or name): part.stream
+                       for name, part in found.items(multi=True)
+                       if name != "xml_submission_file"}
+    if not xml:
+        raise problems.missing_multipart_field("xml_submission_file")
+    return xml, attachments
+
+
 @api.post("/projects/<int:project_id>/submission")
 @openrosa
 def submission_post(project_id: int):
@@ -143,15 +176,7 @@ def submission_post(project_id: int):
         _caller("submission.create", project_id)  # 404 for no project, else 403
     # Whoever may submit here gets past this point without a project query: ingest's form
     # lookup joins the live project, so a deleted one is 404 there.
-    parts = request.files
-    xml_part = parts.get("xml_submission_file")
-    # Collect sends the XML as a file part; some clients send it as a plain field.
-    xml = xml_part.read() if xml_part is not None else \
-        request.form.get("xml_submission_file", "").encode("utf-8")
-    if not xml:
-        raise problems.missing_multipart_field("xml_submission_file")
-    attachments = {(name if name != "file" else part.filename or name): part.stream
-                   for name, part in parts.items(multi=True) if name != "xml_submission_file"}
+    xml, attachments = _submission_parts()
     app_user = principal.app_user
 
     def authorize(form: FormRef) -> None:
