@@ -7,8 +7,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 
-from pyxform.validators import odk_validate
-
 from forms.errors import XLSFormError
 
 JAVA_MISSING = "ODK Validate skipped: Java not found"
@@ -29,6 +27,8 @@ def java_available() -> bool:
 
 def run_odk_validate(xform_xml: bytes) -> ValidateResult:
     """Validate the XForm; raise XLSFormError with Validate's message when JavaRosa rejects it."""
+    from pyxform.validators import odk_validate  # loaded on the first upload, not at start
+
     if not java_available() or not odk_validate.install_exists():
         return ValidateResult(validated=False, warnings=(JAVA_MISSING,))
     fd, path = tempfile.mkstemp(suffix=".xml", prefix="xform-")

@@ -8,11 +8,7 @@ import re
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import PurePath
-from typing import Any
-
-from pyxform.errors import PyXFormError
-from pyxform.xls2json_backends import DefinitionData, get_xlsform
-from pyxform.xls2xform import convert
+from typing import TYPE_CHECKING, Any
 
 from forms import upload
 from forms.errors import XLSFormError, XLSFormWarnings
@@ -23,6 +19,10 @@ from forms.privacy import KINDS as PRIVACY_KINDS
 from forms.sdg.catalogue import is_known_code, parse_codes
 from forms.settings import ConversationSettings, read_settings
 from forms.validate import run_odk_validate
+
+if TYPE_CHECKING:  # pyxform (with openpyxl and numpy, ~40 MB) loads on the first upload only
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json_backends import DefinitionData
 
 DISAGGREGATIONS = frozenset({"sex", "age", "location"})
 _SMS_KEYWORD = re.compile(r"^[A-Z0-9]+$")
@@ -169,6 +169,9 @@ def _compile_xlsform(
     types = [(index, _cell_value(row, "type")) for index, row in enumerate(workbook.survey, 2)]
     workbook = _privacy_binds(dataclasses.replace(workbook, fallback_form_name=fallback_form_id))
     warnings: list[str] = []
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2xform import convert
+
     try:
         result = convert(dataclasses.asdict(workbook), warnings=warnings)
     except PyXFormError as exc:
@@ -209,6 +212,8 @@ def _compile_xlsform(
 
 
 def _read_workbook(data: bytes, kind: str) -> DefinitionData:
+    from pyxform.xls2json_backends import get_xlsform
+
     try:
         workbook = get_xlsform(BytesIO(data), file_type=f".{kind}")
     except Exception as exc:

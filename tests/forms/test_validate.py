@@ -42,7 +42,7 @@ def test_without_java_an_xform_upload_is_skipped_too(no_java):
 
 
 def test_validate_false_does_not_run_or_warn(monkeypatch):
-    monkeypatch.setattr(validate.odk_validate, "check_xform", pytest.fail)
+    monkeypatch.setattr("pyxform.validators.odk_validate.check_xform", pytest.fail)
     form = compile_upload(form_with_calculation("foo(1)"), XLSX, validate=False)
     assert form.validated is False and form.warnings == ()
 
@@ -69,8 +69,7 @@ def test_a_valid_form_passes_and_is_marked_validated():
 @needs_java
 def test_validate_timeout_is_not_a_pass(monkeypatch):
     monkeypatch.setattr(
-        validate.odk_validate,
-        "check_xform",
+        "pyxform.validators.odk_validate.check_xform",
         lambda path: ["XForm took to long to completely validate."],
     )
     result = run_odk_validate(b"<x/>")
