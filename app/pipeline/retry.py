@@ -47,10 +47,12 @@ def failed_jobs() -> list[dict[str, Any]]:
     return out
 
 
-def retry_failed() -> int:
-    """Send every failed job round again with a fresh set of retries; -> how many."""
+def retry_failed(only: set[int] | None = None) -> int:
+    """Send every failed job (or those of the outbox rows in `only`: one project's) round
+    again with a fresh set of retries; -> how many."""
     if queues.redis_url() is None:
-        ids = [r.id for r in outbox.failed_rows(inline_max_attempts())]
+        ids = [r.id for r in outbox.failed_rows(inline_max_attempts())
+               if only is None or r.id in only]
         if ids:
             outbox.reset_attempts(ids)
             db.session.commit()
@@ -64,8 +66,10 @@ def retry_failed() -> int:
             if job is None:
                 registry.remove(job_id)
                 continue
-            job.retries_left = int(setting("PIPELINE_MAX_RETRIES"))
             outbox_id = jobs.outbox_id_of(job.id)
+            if only is not None and outbox_id not in only:
+                continue
+            job.retries_left = int(setting("PIPELINE_MAX_RETRIES"))
             if outbox_id is not None:
                 poison.forget([outbox_id])  # a quarantined row gets its chances again
             registry.requeue(job)

@@ -30,7 +30,10 @@ def get_project(project_id: int) -> Project | None:
     return project if project is not None and project.deleted_at is None else None
 
 
-def assign_role(project_id: int, actor_id: int, role: str) -> ProjectRole:
+def assign_role(project_id: int, actor_id: int, role: str,
+                by: int | None = None) -> ProjectRole:
+    """Give a role (idempotent); audited as Central does (`user.assignment.create`) when `by`,
+    the actor who gave it, is known."""
     if role not in PROJECT_ROLES:
         raise ValueError(f"unknown role {role!r}; expected one of {', '.join(PROJECT_ROLES)}")
     existing = db.session.scalar(select(ProjectRole).where(
@@ -40,20 +43,35 @@ def assign_role(project_id: int, actor_id: int, role: str) -> ProjectRole:
         return existing
     row = ProjectRole(project_id=project_id, actor_id=actor_id, role=role)
     db.session.add(row)
+    _audit_assignment("user.assignment.create", project_id, actor_id, role, by)
     db.session.flush()
     return row
 
 
-def remove_role(project_id: int, actor_id: int, role: str) -> bool:
-    """Take a role away; -> whether there was one."""
+def remove_role(project_id: int, actor_id: int, role: str, by: int | None = None) -> bool:
+    """Take a role away; -> whether there was one. Audited (`user.assignment.delete`)."""
     row = db.session.scalar(select(ProjectRole).where(
         ProjectRole.project_id == project_id, ProjectRole.actor_id == actor_id,
         ProjectRole.role == role))
     if row is None:
         return False
     db.session.delete(row)
+    _audit_assignment("user.assignment.delete", project_id, actor_id, role, by)
     db.session.flush()
     return True
+
+
+def _audit_assignment(action: str, project_id: int, actor_id: int, role: str,
+                      by: int | None) -> None:
+    if by is not None:
+        db.session.add(Audit(actor_id=by, action=action, project_id=project_id,
+                             details={"actorId": actor_id, "role": role}))
+
+
+def assignments(project_id: int) -> list[ProjectRole]:
+    """The project's web-user roles, by role then actor."""
+    return list(db.session.scalars(select(ProjectRole).where(
+        ProjectRole.project_id == project_id).order_by(ProjectRole.role, ProjectRole.actor_id)))
 
 
 def roles_of(actor_ids: list[int]) -> dict[int, list[tuple[int, str]]]:

@@ -58,6 +58,8 @@ ROUTES = [
     (MANAGE, "GET", "/projects/{A}/assignments/forms/app-user", None),
     (MANAGE, "PATCH", "/projects/{A}", {"name": "Renamed"}),
     (MANAGE, "POST", "/projects/{A}/assignments/viewer/{S}", None),
+    (MANAGE, "GET", "/projects/{A}/assignments", None),
+    (MANAGE, "DELETE", "/projects/{A}/assignments/viewer/{S}", None),
     (MANAGE, "POST", "/projects/{A}/forms", ("application/xml", NEW_XFORM)),
     (MANAGE, "DELETE", "/projects/{A}/app-users/{V}", None),
     (MANAGE, "DELETE", F, None),

@@ -4,9 +4,12 @@ from app.web.ui.pages import (  # noqa: F401
     app_users,
     auth,
     channels,
+    citizens,
     downloads,
     forms,
+    pipeline,
     projects,
     submissions,
     sync,
+    team,
 )

@@ -2,13 +2,14 @@
 pipeline's health with a retry for failed submissions."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import PROJECT_ROLES, Actor, Project
 from app.pipeline import retry
 from app.pipeline.status import pipeline_status
+from app.queries import pipeline_health
 from app.services import accounts, audits
 from app.services import projects as project_service
 from app.web.auth import require
@@ -60,9 +61,9 @@ def admin_roles(actor_id: int):
         flash(_("Pick a project and a role."), "error")
         return redirect(url_for("ui.admin_users"))
     if request.form.get("remove") == "1":
-        project_service.remove_role(project_id, actor_id, role)
+        project_service.remove_role(project_id, actor_id, role, g.principal.actor.id)
     else:
-        project_service.assign_role(project_id, actor_id, role)
+        project_service.assign_role(project_id, actor_id, role, g.principal.actor.id)
     db.session.commit()
     flash(_("Roles saved."), "ok")
     return redirect(url_for("ui.admin_users") + f"#user-{actor_id}")
@@ -87,8 +88,12 @@ def admin_audits():
 @ui.get("/admin/pipeline")
 def admin_pipeline():
     require("pipeline.admin")
+    failed = retry.failed_jobs()
+    named = pipeline_health.by_def([f["submissionDefId"] for f in failed
+                                    if f.get("submissionDefId")])
     return render_template("ui/admin_pipeline.html", status=pipeline_status(),
-                           failed=retry.failed_jobs())
+                           failed=failed, named=named, counts=pipeline_health.counts(),
+                           rows=pipeline_health.waiting())
 
 
 @ui.post("/admin/pipeline/retry")

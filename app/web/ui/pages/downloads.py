@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from app import problems
 from app.exports import formats, jobs
+from app.exports.spec import Source
 from app.extensions import db
 from app.models import CHANNELS, REVIEW_STATES, ExportJob
 from app.queries import forms as form_queries
@@ -85,7 +86,8 @@ def start_download(project_id: int):
                                              until=spec.filters.until + timedelta(days=1)))
     # Files from the web app are opened in spreadsheets: always formula-safe.
     spec = replace(spec, phones=phone_policy(form), formula_safe=True)
-    job = jobs.create(spec, g.principal.actor.id)
+    # Counted now so that the progress bar can say how far the job is ("120 of 4,000").
+    job = jobs.create(spec, g.principal.actor.id, Source(spec).count())
     jobs.dispatch(job)
     db.session.expire_all()
     return redirect(url_for("ui.downloads", project_id=project_id, form=form.xml_form_id)
