@@ -273,7 +273,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "confidential_survey": {"en": "A confidential survey", "sw": "Utafiti wa siri",
                             "es": "Una encuesta confidencial", "ne": "एउटा गोप्य सर्वेक्षण"},
     "erase": {"en": "Erase", "sw": "Futa", "es": "Borrar", "ne": "मेटाउनुहोस्"},
-    "keep": {"en": "Keep", "sw": "Acha", "es": "Conservar", "ne": "राख्नुहोस्"},
+    # Not "Acha" in Kiswahili: ACHA is a STOP word, and a person may reply with the word shown.
+    "keep": {"en": "Keep", "sw": "Hifadhi", "es": "Conservar", "ne": "राख्नुहोस्"},
     "erased": {
         "en": "Done: everything sent from this number, and the number, has been erased.",
         "sw": "Imefanyika: kila kitu kilichotumwa kutoka namba hii, na namba yenyewe, "

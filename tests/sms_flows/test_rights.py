@@ -62,7 +62,7 @@ def test_mydata_names_the_projects_own_delete_word():
     ("en", "Erase the 3 survey(s) sent from this number, their messages and the number itself? "
            "This cannot be undone.\n1. Erase\n2. Keep"),
     ("sw", "Ufute tafiti 3 zilizotumwa kutoka namba hii, jumbe zake na namba yenyewe? Haiwezi "
-           "kurudishwa.\n1. Futa\n2. Acha"),
+           "kurudishwa.\n1. Futa\n2. Hifadhi"),
     ("es", "¿Borrar las 3 encuesta(s) enviadas desde este número, sus mensajes y el número? "
            "No se puede deshacer.\n1. Borrar\n2. Conservar"),
     ("ne", "यो नम्बरबाट पठाइएका 3 सर्वेक्षण, तिनका सन्देश र नम्बर नै मेटाउने? यो फिर्ता "
@@ -98,3 +98,15 @@ def test_mid_survey_the_engine_leaves_rights_words_to_the_app_and_asks_again():
     assert talk.state.status == "active" and talk.state.answers.get("/data/consent") is None
     assert "MYDATA shows what we hold" in talk.send("HELP")
     assert engine.step(talk.state, "1", talk.now)[0].at == "/data/main/broke"
+
+
+@pytest.mark.parametrize("lang", ["en", "sw", "es", "ne"])
+def test_the_confirmation_choices_are_no_other_command(lang):
+    # A person may reply with the word shown rather than its number: "Keep" must not be a
+    # command word (Kiswahili's ACHA is STOP: it opted the person out instead of keeping).
+    from sms_flows.messages import message
+
+    assert match_command(message("keep", lang)) is None
+    assert match_command(message("erase", lang)) in (None, CommandMatch("delete"))
+    assert not rights.confirmed(message("keep", lang))
+    assert rights.confirmed(message("erase", lang))

@@ -332,14 +332,14 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "Ufute tafiti 1 zilizotumwa kutoka namba hii, jumbe zake na namba "
             "yenyewe? Haiwezi kurudishwa.\n"
             "1. Futa\n"
-            "2. Acha",
+            "2. Hifadhi",
             # 2
             "Hakuna kilichofutwa.",
             # FUTA
             "Ufute tafiti 1 zilizotumwa kutoka namba hii, jumbe zake na namba "
             "yenyewe? Haiwezi kurudishwa.\n"
             "1. Futa\n"
-            "2. Acha",
+            "2. Hifadhi",
             # 1
             "Imefanyika: kila kitu kilichotumwa kutoka namba hii, na namba "
             "yenyewe, kimefutwa.",

@@ -208,7 +208,7 @@ def test_my_data_and_delete_my_data_are_ussd_menu_entries(client, project, water
     assert hop(client, ussd, "ATUid_2", []).endswith("3. Futa taarifa zangu")
     assert hop(client, ussd, "ATUid_2", ["3"]) == (
         "CON Ufute tafiti 1 zilizotumwa kutoka namba hii, jumbe zake na namba yenyewe? "
-        "Haiwezi kurudishwa.\n1. Futa\n2. Acha")
+        "Haiwezi kurudishwa.\n1. Futa\n2. Hifadhi")
     assert hop(client, ussd, "ATUid_2", ["3", "1"]) == (
         "END Imefanyika: kila kitu kilichotumwa kutoka namba hii, na namba yenyewe, "
         "kimefutwa.")
