@@ -5,7 +5,8 @@ the HTTP layer, on SQLite and PostgreSQL.
 
 The form is the four-language citizen survey of tests/sms_flows (consent first, a date, a
 select_multiple, a decimal, an optional geopoint and text, its own closing note), published
-with `consent = consent`, `sms_progress = yes` and the keyword RAIA."""
+with `consent = consent`, `sms_progress = yes` and the keyword RAIA, and again as a sensitive
+form (`sensitive = yes`, keyword SALAMA)."""
 from __future__ import annotations
 
 import functools
@@ -32,7 +33,7 @@ ids = itertools.count(1)
 
 
 @functools.cache
-def _compiled():
+def _compiled(form_id: str = "citizen", keyword: str = "RAIA", sensitive: str = "no"):
     import openpyxl
 
     from forms.xlsform import compile_upload
@@ -40,10 +41,10 @@ def _compiled():
     book = openpyxl.Workbook()
     book.remove(book.active)
     sheets = dict(CITIZEN_SHEETS)
-    sheets["settings"] = [[*sheets["settings"][0], "form_title", "sms_keyword", "consent",
-                           "sms_progress"],
-                          [*sheets["settings"][1], "Water point check", "RAIA", "consent",
-                           "yes"]]
+    sheets["settings"] = [["form_id", "default_language", "form_title", "sms_keyword",
+                           "consent", "sms_progress", "sensitive"],
+                          [form_id, "English (en)", "Water point check", keyword, "consent",
+                           "yes", sensitive]]
     for name, rows in sheets.items():
         sheet = book.create_sheet(name)
         for row in rows:
@@ -766,3 +767,51 @@ def test_the_cost_in_each_language(client, citizen):
     assert english["longest"]["ucs2Segments"] == 0 and english["longest"]["gsm7Segments"] > 0
     assert nepali["longest"]["gsm7Segments"] == 0
     assert nepali["longest"]["segments"] > english["longest"]["segments"]
+
+
+CONFIDENTIAL = {
+    "en": "From this number we hold 1 survey(s) and the messages about them:\n"
+          "- A confidential survey, {today}, SMS\nSend DELETE to erase them.",
+    "sw": "Kutoka namba hii tuna tafiti 1 na jumbe zake:\n"
+          "- Utafiti wa siri, {today}, SMS\nTuma FUTA kuzifuta.",
+    "es": "De este número tenemos 1 encuesta(s) y sus mensajes:\n"
+          "- Una encuesta confidencial, {today}, SMS\nEnvíe BORRAR para borrarlas.",
+    "ne": "यो नम्बरबाट हामीसँग 1 सर्वेक्षण र तिनका सन्देशहरू छन्:\n"
+          "- एउटा गोप्य सर्वेक्षण, {today}, SMS\nमेटाउन मेटाउ पठाउनुहोस्।",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@responses.activate
+def test_a_sensitive_form_in_each_language(client, citizen, lang):
+    """Item 2 by SMS: a sensitive form's survey keeps its submission and delivery statuses
+    only (conversation and texts purged), is never reminded, and MYDATA does not name it."""
+    from datetime import timedelta
+
+    from app.messaging import idle
+    from app.models import Message
+    from app.models.base import utcnow
+    from app.services.forms import create_form
+
+    create_form(citizen[0], _compiled("citizen_safe", "SALAMA", "yes"), None, publish=True)
+    db.session.commit()
+    at_accepts()
+    at = channel(client, citizen, "africastalking", "sms", "21515")
+    w = WORDS[lang]
+    replies = [sms(client, at, text) for text in [
+        "SALAMA", w["language"], w["yes"], w["date"], w["who"], w["price"], w["skip"],
+        w["skip"]]]
+    assert replies[1:] == expected(lang, "sms")[4:11]  # the same questions, hints, closing
+    assert [s.channel for s in submissions()] == ["sms"]
+    survey = db.session.scalars(select(Conversation)).one()
+    assert survey.status == "completed" and survey.purged_at is not None
+    assert survey.state == {} and survey.instance_xml is None
+    texts = db.session.scalars(select(Message.text).where(
+        Message.conversation_id == survey.id)).all()
+    assert len(texts) == 16 and set(texts) == {""}
+    assert sms(client, at, w["mydata"]) == CONFIDENTIAL[lang].replace("{today}", today(lang))
+    sms(client, at, "SALAMA")
+    sms(client, at, w["yes"])
+    before = len(responses.calls)
+    assert idle.tick_idle(now=utcnow() + timedelta(hours=3)).send == []
+    assert len(responses.calls) == before  # no reminder that could reveal taking part

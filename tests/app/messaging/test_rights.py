@@ -101,6 +101,8 @@ def test_mydata_then_delete_erases_everything_from_that_number(client, project, 
     assert len(amina_defs) == 1
     assert db.session.scalar(select(func.count(CleanedRecord.id)).where(
         CleanedRecord.submission_def_id.in_(amina_defs))) == 1
+    assert db.session.scalar(select(func.count(SdgTag.id)).where(
+        SdgTag.submission_def_id.in_(amina_defs))) > 0  # tagged, so erasing the tags is seen
     assert db.session.scalar(select(func.count(WebhookDelivery.id))) == 2
     assert indicator_count() == 2
     assert SECRET_WORDS in export_text(client, project, admin_headers)
