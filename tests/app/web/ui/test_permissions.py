@@ -2,6 +2,7 @@
 another project's manager vs data collector), through the Flask test client."""
 from __future__ import annotations
 
+import functools
 import io
 
 import pytest
@@ -134,6 +135,21 @@ def test_an_app_users_qr_code_is_shown_once_and_never_in_a_url(world):
     assert "Amina&#39;s phone" in again and "/v1/key/" not in again
 
 
+@functools.cache
+def _english(lang: str) -> tuple[str, ...]:
+    """The catalogue's sentences (three words or more, no placeholder, as HTML escapes
+    them) that `lang` says otherwise: in its pages each one is a leftover in English."""
+    from babel.messages.pofile import read_po
+    from markupsafe import escape
+
+    from tests.app.web.ui.test_translations import TRANSLATIONS
+
+    with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        return tuple(str(escape(m.id)) for m in read_po(f, locale=lang)
+                     if isinstance(m.id, str) and len(m.id.split()) >= 3 and "%(" not in m.id
+                     and m.string != m.id)
+
+
 @pytest.mark.parametrize("lang", ["en", "sw", "es", "ne"])
 def test_every_page_works_in_each_language(world, web_as, lang):
     admin = web_as(f"admin-{lang}@example.org", admin=True)
@@ -145,6 +161,8 @@ def test_every_page_works_in_each_language(world, web_as, lang):
         assert response.status_code in (200, 302), (lang, path)
         if response.status_code == 200:
             assert f'<html lang="{lang}">' in html, (lang, path)
+            leftovers = [m for m in (_english(lang) if lang != "en" else ()) if m in html]
+            assert not leftovers, (lang, path, leftovers[:5])
 
 
 def test_a_running_export_polls_its_progress_and_a_done_one_offers_the_file(world):
