@@ -28,6 +28,20 @@ accesslog = "-"
 # App-user and session tokens travel in URLs (/v1/key/<token>/...): never write them to the log.
 logger_class = "app.serving.access_log.RedactingLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app is imported once, in the master, and the workers fork from it: the ~90 MB of modules
+# it loads are shared copy-on-write instead of loaded again by every worker. Importing opens no
+# database or Redis connection (pools start empty); post_fork drops whatever a worker inherits.
+preload_app = True
+
+
+def post_fork(server, worker) -> None:
+    """A worker starts with empty pools: connections are never shared across a fork."""
+    if not server.cfg.preload_app:
+        return
+    from app.extensions import db
+
+    with server.app.wsgi().app_context():
+        db.engine.dispose(close=False)
 
 
 def on_starting(server) -> None:

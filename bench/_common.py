@@ -17,9 +17,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from http.client import HTTPConnection
 from pathlib import Path
 
@@ -41,6 +42,47 @@ def percentile(values: list[float], q: float, scale: float = 1.0) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * scale
+
+
+def closed_loop(port: int, sequences: Sequence[Sequence[object]], clients: int,
+                send: Callable[[HTTPConnection, object], str | None]
+                ) -> tuple[float, list[float], list[str]]:
+    """Every request from `clients` keep-alive connections to 127.0.0.1:port, each client
+    sending its next request as soon as the last is answered; the requests of one sequence go
+    in order from one client. `send(conn, request)` makes one request and returns an error
+    or None. -> (requests/s, sorted latencies in seconds, errors)."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    cursor = iter(sequences)
+
+    def client() -> None:
+        conn = HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        while True:
+            with lock:
+                sequence = next(cursor, None)
+            if sequence is None:
+                break
+            for request in sequence:
+                began = time.perf_counter()
+                error = send(conn, request)
+                mine.append(time.perf_counter() - began)
+                if error is not None:
+                    with lock:
+                        errors.append(error)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    count = sum(len(sequence) for sequence in sequences)
+    return count / (time.perf_counter() - began), sorted(latencies), errors
 
 
 def free_port() -> int:

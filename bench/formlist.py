@@ -10,23 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
-import time
 from http.client import HTTPConnection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import (  # noqa: E402
-    app_user,
-    bench_app,
-    gunicorn,
-    gunicorn_label,
-    load,
-    percentile,
-    temp_database,
-)
+from bench import _common as common  # noqa: E402
 from bench.ingest import _xform  # noqa: E402
 
 
@@ -36,7 +26,7 @@ def _setup(url: str, storage: str, forms: int) -> str:
     from app.services.projects import create_project
     from forms.xlsform import compile_upload
 
-    app = bench_app(url, storage)
+    app = common.bench_app(url, storage)
     with app.app_context():
         project = create_project("Two hundred forms")
         ids = []
@@ -48,7 +38,7 @@ def _setup(url: str, storage: str, forms: int) -> str:
             ids.append(create_form(project.id, compile_upload(
                 xml.encode(), "application/xml", "f.xml", validate=False), None,
                 publish=True).id)
-        token = app_user(project.id, ids)
+        token = common.app_user(project.id, ids)
         db.session.commit()
         path = f"/v1/key/{token}/projects/{project.id}/formList"
         db.engine.dispose()
@@ -56,38 +46,18 @@ def _setup(url: str, storage: str, forms: int) -> str:
 
 
 def _run(port: int, path: str, n: int, concurrency: int) -> tuple[float, list[float], int]:
-    latencies: list[float] = []
-    lock = threading.Lock()
-    remaining = [n]
     size = [0]
 
-    def worker():
-        conn = HTTPConnection("127.0.0.1", port, timeout=60)
-        mine = []
-        while True:
-            with lock:
-                if remaining[0] == 0:
-                    break
-                remaining[0] -= 1
-            start = time.perf_counter()
-            conn.request("GET", path, headers={"X-OpenRosa-Version": "1.0"})
-            response = conn.getresponse()
-            body = response.read()
-            mine.append(time.perf_counter() - start)
-            if response.status != 200:
-                raise SystemExit(f"formList answered {response.status}")
-            size[0] = len(body)
-        conn.close()
-        with lock:
-            latencies.extend(mine)
+    def send(conn: HTTPConnection, _request: object) -> str | None:
+        conn.request("GET", path, headers={"X-OpenRosa-Version": "1.0"})
+        response = conn.getresponse()
+        size[0] = len(response.read())
+        return None if response.status == 200 else f"formList answered {response.status}"
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return n / (time.perf_counter() - began), sorted(latencies), size[0]
+    rate, latencies, errors = common.closed_loop(port, [[None]] * n, concurrency, send)
+    if errors:
+        raise SystemExit(errors[0])
+    return rate, latencies, size[0]
 
 
 def main() -> None:
@@ -95,18 +65,18 @@ def main() -> None:
     parser.add_argument("--forms", type=int, default=200)
     parser.add_argument("-n", type=int, default=500)
     args = parser.parse_args()
-    with temp_database() as (url, storage):
+    with common.temp_database() as (url, storage):
         path = _setup(url, storage, args.forms)
-        with gunicorn(url, storage, path) as port:
+        with common.gunicorn(url, storage, path) as port:
             _run(port, path, 20, 4)
-            before = load()
+            before = common.load()
             rows = [(c, *_run(port, path, args.n, c)) for c in (1, 8)]
     print(f"formList: {args.forms} forms, app user assigned to all, gunicorn "
-          f"{gunicorn_label()}, PostgreSQL, {os.cpu_count()} cores; {before}")
+          f"{common.gunicorn_label()}, PostgreSQL, {os.cpu_count()} cores; {before}")
     print(f"{'clients':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>8}")
     for concurrency, rate, lat, size in rows:
-        print(f"{concurrency:>8} {rate:>8.1f} {percentile(lat, 0.5, 1000):>8.1f} "
-              f"{percentile(lat, 0.99, 1000):>8.1f} {size:>8}")
+        print(f"{concurrency:>8} {rate:>8.1f} {common.percentile(lat, 0.5, 1000):>8.1f} "
+              f"{common.percentile(lat, 0.99, 1000):>8.1f} {size:>8}")
 
 
 if __name__ == "__main__":

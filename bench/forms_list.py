@@ -21,14 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import (  # noqa: E402
-    gunicorn,
-    gunicorn_label,
-    is_postgresql,
-    load,
-    percentile,
-    temp_database,
-)
+from bench import _common as common  # noqa: E402
 
 XFORM = ('<?xml version="1.0"?><h:html xmlns="http://www.w3.org/2002/xforms" '
          'xmlns:h="http://www.w3.org/1999/xhtml"><h:head><h:title>Form {n}</h:title><model>'
@@ -104,11 +97,11 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    with temp_database("dsc_bench_forms", sqlite_fallback=True) as (url, storage):
-        kind = "PostgreSQL" if is_postgresql(url) else "SQLite"
+    with common.temp_database("dsc_bench_forms", sqlite_fallback=True) as (url, storage):
+        kind = "PostgreSQL" if common.is_postgresql(url) else "SQLite"
         pid = fill(url, storage, args.forms)
         path = f"/v1/projects/{pid}/forms"
-        with gunicorn(url, storage, workers=args.workers) as port:
+        with common.gunicorn(url, storage, workers=args.workers) as port:
             auth = {"Authorization": f"Bearer {token(port)}"}
             run(port, path, auth, 20, 2)  # warm up both workers
             rows = []
@@ -116,13 +109,13 @@ def main() -> None:
                 for clients in (1, 8):
                     rows.append((label, clients, *run(port, path, {**auth, **extra},
                                                       args.n, clients)))
-    print(f"GET {path}: {args.forms} forms, gunicorn {gunicorn_label(args.workers)}, {kind}, "
-          f"{os.cpu_count()} cores, {load()}")
+    print(f"GET {path}: {args.forms} forms, gunicorn {common.gunicorn_label(args.workers)}, "
+          f"{kind}, {os.cpu_count()} cores, {common.load()}")
     print(f"{'metadata':>9} {'clients':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'bytes':>8}")
     for label, clients, rate, latencies, size in rows:
-        print(f"{label:>9} {clients:>8} {rate:>8.1f} {percentile(latencies, 0.5, 1000):>8.1f} "
-              f"{percentile(latencies, 0.99, 1000):>8.1f} {size:>8}")
+        p50, p99 = (common.percentile(latencies, q, 1000) for q in (0.5, 0.99))
+        print(f"{label:>9} {clients:>8} {rate:>8.1f} {p50:>8.1f} {p99:>8.1f} {size:>8}")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import argparse
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from http.client import HTTPConnection
@@ -32,20 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import (  # noqa: E402
-    app_user,
-    backends,
-    bench_app,
-    children,
-    cpu_seconds,
-    drop_redis_keys,
-    gunicorn,
-    gunicorn_label,
-    memory_mb,
-    percentile,
-    temp_database,
-    vacuum_analyze,
-)
+from bench import _common as common  # noqa: E402
 
 FIELDS = ["site", "county", "ward", "households", "depth", "functional", "source", "notes",
           "visited", "photo"]
@@ -94,13 +80,13 @@ def _setup(url: str, storage: str) -> tuple[int, str]:
     from app.services.projects import create_project
     from forms.xlsform import compile_upload
 
-    app = bench_app(url, storage)
+    app = common.bench_app(url, storage)
     with app.app_context():
         project = create_project("Bench")
         form = create_form(project.id, compile_upload(_xform().encode(), "application/xml",
                                                       "bench.xml", validate=False),
                            None, publish=True)
-        token = app_user(project.id, [form.id])
+        token = common.app_user(project.id, [form.id])
         db.session.commit()
         pid = project.id
         db.engine.dispose()
@@ -109,44 +95,21 @@ def _setup(url: str, storage: str) -> tuple[int, str]:
 
 def _run(port: int, path: str, n: int, concurrency: int, photo: bytes) -> tuple[float, list]:
     boundary = "benchboundary7d1f"
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
+               "X-OpenRosa-Version": "1.0"}
+
+    def send(conn: HTTPConnection, body: object) -> str | None:
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return None if response.status == 201 else str(response.status)
+
     # Every photo differs (as real ones do): identical bytes would share one blob row.
-    bodies = [_body(boundary, photo + os.urandom(16)) for _ in range(n)]
-    latencies: list[float] = []
-    errors: list[int] = []
-    lock = threading.Lock()
-    cursor = iter(range(n))
-
-    def worker():
-        conn = HTTPConnection("127.0.0.1", port, timeout=60)
-        mine = []
-        while True:
-            with lock:
-                i = next(cursor, None)
-            if i is None:
-                break
-            start = time.perf_counter()
-            conn.request("POST", path, body=bodies[i], headers={
-                "Content-Type": f"multipart/form-data; boundary={boundary}",
-                "X-OpenRosa-Version": "1.0"})
-            response = conn.getresponse()
-            response.read()
-            mine.append(time.perf_counter() - start)
-            if response.status != 201:
-                errors.append(response.status)
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - began
+    rate, latencies, errors = common.closed_loop(
+        port, [[_body(boundary, photo + os.urandom(16))] for _ in range(n)], concurrency, send)
     if errors:
         raise SystemExit(f"{len(errors)} non-201 responses, e.g. {errors[:5]}")
-    return n / elapsed, sorted(latencies)
+    return rate, latencies
 
 
 def _pg_commits(url: str, n: int) -> float:
@@ -192,7 +155,7 @@ class _Worker:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def pids(self) -> list[int]:
-        return [self.process.pid, *children(self.process.pid)]
+        return [self.process.pid, *common.children(self.process.pid)]
 
     def stop(self) -> None:
         self.process.terminate()
@@ -202,19 +165,20 @@ class _Worker:
 def _measured(port: int, path: str, n: int, clients: int, photo: bytes, url: str,
               web: list[int], worker: _Worker) -> dict:
     """One run: POST n submissions from `clients` connections, then wait for the pipeline."""
-    pg = backends(url)
-    before = {"web": cpu_seconds(web), "pipeline": cpu_seconds(worker.pids()),
-              "pg": cpu_seconds(pg)}
+    pg = common.backends(url)
+    before = {"web": common.cpu_seconds(web), "pipeline": common.cpu_seconds(worker.pids()),
+              "pg": common.cpu_seconds(pg)}
     began = time.perf_counter()
     rate, latencies = _run(port, path, n, clients, photo)
-    web_cpu = cpu_seconds(web)
+    web_cpu = common.cpu_seconds(web)
     done = _drained(url)
-    pg = sorted(set(pg) | set(backends(url)))
+    pg = sorted(set(pg) | set(common.backends(url)))
     return {"clients": clients, "n": n, "rate": rate, "end_to_end": n / (done - began),
-            "p50": percentile(latencies, 0.5, 1000), "p99": percentile(latencies, 0.99, 1000),
+            "p50": common.percentile(latencies, 0.5, 1000),
+            "p99": common.percentile(latencies, 0.99, 1000),
             "web": (web_cpu - before["web"]) / n * 1000,
-            "pipeline": (cpu_seconds(worker.pids()) - before["pipeline"]) / n * 1000,
-            "pg": (cpu_seconds(pg) - before["pg"]) / n * 1000}
+            "pipeline": (common.cpu_seconds(worker.pids()) - before["pipeline"]) / n * 1000,
+            "pg": (common.cpu_seconds(pg) - before["pg"]) / n * 1000}
 
 
 def main() -> None:
@@ -237,22 +201,22 @@ def main() -> None:
 
     from tests.openrosa.fixtures import jpeg
 
-    with temp_database() as (url, storage):
+    with common.temp_database() as (url, storage):
         pid, token = _setup(url, storage)
         base = f"/v1/key/{token}/projects/{pid}"
         master: list[int] = []
         worker = _Worker(url, storage)
         try:
-            with gunicorn(url, storage, f"{base}/formList", args.workers,
+            with common.gunicorn(url, storage, f"{base}/formList", args.workers,
                           master.append) as port:
                 path = f"{base}/submission?deviceID=bench"
                 photo = jpeg(2048)
                 _run(port, path, 80, 8, photo)  # warm every worker (imports, form cache)
                 sent = 80
                 _drained(url)
-                vacuum_analyze(url)
+                common.vacuum_analyze(url)
                 load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-                web = [master[0], *children(master[0])]
+                web = [master[0], *common.children(master[0])]
                 rows = []
                 for clients, n in ((1, args.n1), (8, args.n8)):
                     rows.append(_measured(port, path, n, clients, photo, url, web, worker))
@@ -263,18 +227,18 @@ def main() -> None:
                     _run(port, path, step, 8, photo)
                     sent += step
                 _drained(url)
-                vacuum_analyze(url)
+                common.vacuum_analyze(url)
                 time.sleep(5)  # idle
-                web = [master[0], *children(master[0])]
-                memory = {"web workers": [memory_mb(p) for p in web[1:]],
-                          "gunicorn master": [memory_mb(master[0])],
-                          "flask worker": [memory_mb(p) for p in worker.pids()]}
+                web = [master[0], *common.children(master[0])]
+                memory = {"web workers": [common.memory_mb(p) for p in web[1:]],
+                          "gunicorn master": [common.memory_mb(master[0])],
+                          "flask worker": [common.memory_mb(p) for p in worker.pids()]}
         finally:
             worker.stop()
         pg_rate = _pg_commits(url, args.n8)
-    drop_redis_keys(prefix)
+    common.drop_redis_keys(prefix)
     print(f"ingest: OpenRosa POST /submission, 10-field form + 2 KB JPEG, gunicorn "
-          f"{gunicorn_label(args.workers)} + 1 flask worker (RQ, Redis), PostgreSQL, "
+          f"{common.gunicorn_label(args.workers)} + 1 flask worker (RQ, Redis), PostgreSQL, "
           f"{os.cpu_count()} cores (shared machine); load average before the runs: {load}, "
           f"after: {load_after}")
     print(f"{'clients':>7} {'n':>6} {'subs/s':>7} {'e2e/s':>6} {'p50 ms':>7} {'p99 ms':>7} "

@@ -18,7 +18,6 @@ import argparse
 import os
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from http.client import HTTPConnection
@@ -28,16 +27,7 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import (  # noqa: E402
-    backends,
-    children,
-    cpu_seconds,
-    create_database,
-    free_port,
-    gunicorn,
-    load,
-    percentile,
-)
+from bench import _common as common  # noqa: E402
 
 FORM = ROOT / "tests" / "fixtures" / "forms" / "water_point.xlsx"
 KEYS = {"SECRET_KEY": "bench-secret", "PHONE_HASH_KEY": "bench-phone-key"}
@@ -110,41 +100,16 @@ def _run(port: int, sequences: list[list[tuple[str, dict[str, str]]]],
          concurrency: int) -> tuple[float, list[float], list[str]]:
     """POST every request from `concurrency` keep-alive clients; the requests of one sequence
     (the hops of one USSD session) go in order from one client."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    cursor = iter(sequences)
 
-    def worker() -> None:
-        conn = HTTPConnection("127.0.0.1", port, timeout=60)
-        mine = []
-        while True:
-            with lock:
-                sequence = next(cursor, None)
-            if sequence is None:
-                break
-            for path, form in sequence:
-                began = time.perf_counter()
-                conn.request("POST", path, body=urlencode(form), headers={
-                    "Content-Type": "application/x-www-form-urlencoded"})
-                response = conn.getresponse()
-                body = response.read()
-                mine.append(time.perf_counter() - began)
-                if response.status != 200:
-                    with lock:
-                        errors.append(f"{response.status} {body[:120]!r}")
-        conn.close()
-        with lock:
-            latencies.extend(mine)
+    def send(conn: HTTPConnection, request: object) -> str | None:
+        path, form = request  # type: ignore[misc]
+        conn.request("POST", path, body=urlencode(form), headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        response = conn.getresponse()
+        body = response.read()
+        return None if response.status == 200 else f"{response.status} {body[:120]!r}"
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    count = sum(len(sequence) for sequence in sequences)
-    return count / (time.perf_counter() - began), sorted(latencies), errors
+    return common.closed_loop(port, sequences, concurrency, send)
 
 
 def main() -> None:
@@ -170,9 +135,9 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
         raise SystemExit("REDIS_URL is required: replies are enqueued, never sent, in the bench")
-    url, drop = create_database("dsc_bench_sms")
+    url, drop = common.create_database("dsc_bench_sms")
     storage = tempfile.mkdtemp(prefix="dsc-bench-sms-")
-    port = free_port()
+    port = common.free_port()
     os.environ["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     prefix = f"bench-sms-{uuid.uuid4().hex[:6]}"
     queue = f"{prefix}-sms"
@@ -186,12 +151,12 @@ def main() -> None:
     def server_cpu() -> tuple[list[int], float]:
         """CPU seconds used so far by the gunicorn master and workers and by this database's
         PostgreSQL backends: what one message costs the server, whatever the load."""
-        pids = [master[0], *children(master[0]), *backends(url)]
-        return pids, cpu_seconds(pids)
+        pids = [master[0], *common.children(master[0]), *common.backends(url)]
+        return pids, common.cpu_seconds(pids)
 
     def cpu_ms(before: tuple[list[int], float], count: int) -> float:
         pids = sorted(set(before[0]) | set(server_cpu()[0]))
-        return (cpu_seconds(pids) - before[1]) / max(count, 1) * 1000
+        return (common.cpu_seconds(pids) - before[1]) / max(count, 1) * 1000
 
     try:
         setup_began = time.perf_counter()
@@ -200,9 +165,9 @@ def main() -> None:
         env = {**KEYS, "QUEUE_PREFIX": prefix,
                # A throughput bench: one channel takes far more than a campaign's minute.
                "SMS_CHANNEL_PER_MINUTE": "0"}
-        with gunicorn(url, storage, "/health", args.workers, master.append, env=env,
+        with common.gunicorn(url, storage, "/health", args.workers, master.append, env=env,
                       args=extra, port=port):
-            workers = args.workers or len(children(master[0]))
+            workers = args.workers or len(common.children(master[0]))
             print(f"gunicorn: {workers} {args.worker_class or 'gunicorn.conf.py'} workers"
                   + (f" x {args.threads} threads" if args.threads else "")
                   + f", {os.cpu_count()} cores")
@@ -221,10 +186,10 @@ def main() -> None:
                 if errors:
                     raise SystemExit(f"{len(errors)} failed SMS webhooks, e.g. {errors[:3]}")
                 print(f"SMS inbound: {rate:.0f} messages/s, "
-                      f"p50 {percentile(lat, .5, 1000):.1f} ms, "
-                      f"p99 {percentile(lat, .99, 1000):.1f} ms ({len(lat)} texts, "
+                      f"p50 {common.percentile(lat, .5, 1000):.1f} ms, "
+                      f"p99 {common.percentile(lat, .99, 1000):.1f} ms ({len(lat)} texts, "
                       f"{clients} clients, {args.sessions} open sessions, "
-                      f"server CPU {cpu:.1f} ms/text, {load()})", flush=True)
+                      f"server CPU {cpu:.1f} ms/text, {common.load()})", flush=True)
             first_phone = args.sessions
             for clients in concurrencies:
                 sessions = []
@@ -245,10 +210,11 @@ def main() -> None:
                 cpu = cpu_ms(before, len(lat))
                 if errors:
                     raise SystemExit(f"{len(errors)} failed USSD hops, e.g. {errors[:3]}")
-                print(f"USSD screens: {rate:.0f} hops/s, p50 {percentile(lat, .5, 1000):.1f} "
-                      f"ms, p99 {percentile(lat, .99, 1000):.1f} ms ({len(lat)} hops in "
+                p50, p99 = (common.percentile(lat, q, 1000) for q in (0.5, 0.99))
+                print(f"USSD screens: {rate:.0f} hops/s, p50 {p50:.1f} "
+                      f"ms, p99 {p99:.1f} ms ({len(lat)} hops in "
                       f"{args.ussd} sessions, {clients} clients, server CPU {cpu:.1f} ms/hop, "
-                      f"{load()})", flush=True)
+                      f"{common.load()})", flush=True)
     finally:
         import redis
 

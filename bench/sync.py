@@ -30,13 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import (  # noqa: E402
-    drop_redis_keys,
-    gunicorn,
-    gunicorn_label,
-    load,
-    temp_database,
-)
+from bench import _common as common  # noqa: E402
 
 KBIT100 = 100_000 / 8  # bytes per second
 
@@ -172,21 +166,21 @@ def main() -> None:
     prefix = f"bench-sync-{os.getpid()}"
     os.environ["PIPELINE_PREFIX"] = prefix  # the central server's pipeline queues, this run's
     pipeline = "queued to Redis" if os.environ.get("REDIS_URL") else "inline"
-    print(f"sync bench: central gunicorn {gunicorn_label()} on PostgreSQL (pipeline "
-          f"{pipeline}), field office SQLite in-process; {load()}")
+    print(f"sync bench: central gunicorn {common.gunicorn_label()} on PostgreSQL (pipeline "
+          f"{pipeline}), field office SQLite in-process; {common.load()}")
     try:
         _figures(args)
     finally:
-        drop_redis_keys(prefix)
-    print(load())
+        common.drop_redis_keys(prefix)
+    print(common.load())
 
 
 def _figures(args) -> None:
     from tests.sync.faultproxy import FaultProxy
 
-    with temp_database() as (url, storage), tempfile.TemporaryDirectory() as directory:
+    with common.temp_database() as (url, storage), tempfile.TemporaryDirectory() as directory:
         pid, token = _central(url, storage)
-        with gunicorn(url, storage, "/health") as port:
+        with common.gunicorn(url, storage, "/health") as port:
             proxy = FaultProxy(port)
             field = Field(directory)
             field.pair(proxy.url, pid, token)
@@ -195,7 +189,7 @@ def _figures(args) -> None:
             seconds, report, stats = _push(field, proxy)
             assert report.pushed.stored == args.n, report.pushed
             print(f"1. loopback: {args.n} submissions in {seconds:.1f} s = "
-                  f"{args.n / seconds:.0f} submissions/s ({load()})")
+                  f"{args.n / seconds:.0f} submissions/s ({common.load()})")
             print(f"2. wire: {stats.bytes / args.n:.0f} bytes per submission (up "
                   f"{stats.bytes_up / args.n:.0f}, down {stats.bytes_down / args.n:.0f}) for "
                   f"{raw / args.n:.0f} bytes of raw XML: {stats.bytes / raw:.2f}x")
@@ -222,7 +216,7 @@ def _figures(args) -> None:
             print(f"3. 100 kbit/s, 500 ms each way, cuts: {args.slow_n} submissions in "
                   f"{seconds:.0f} s ({args.slow_n / seconds:.1f}/s); {made} requests, "
                   f"{stats.cuts} cut ({100 * stats.cuts / max(made, 1):.1f}%), "
-                  f"{stats.bytes / args.slow_n:.0f} bytes per submission ({load()})")
+                  f"{stats.bytes / args.slow_n:.0f} bytes per submission ({common.load()})")
             slow_resume = _resume_after_cut(field, proxy, 200_000)
             print(f"4. resume after a cut: {loopback_resume:.2f} s on loopback (5 MB photo), "
                   f"{slow_resume:.1f} s on the bad link (200 KB photo; back-off, a new "

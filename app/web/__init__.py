@@ -2,10 +2,23 @@
 from __future__ import annotations
 
 from flask import Flask, g
+from flask.sessions import SecureCookieSessionInterface
+
+
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the signer for a request that carries
+    no session cookie (every Collect and API request): an empty session, as Flask gives."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def register_blueprints(app: Flask) -> None:
     from app.web import validation
+
+    app.session_interface = _CookieSessions()
 
     validation.init_app(app)  # URL converters first: rules are compiled as they are added
 
