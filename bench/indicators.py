@@ -166,7 +166,7 @@ def pipeline_bench(app, n: int) -> None:
 
     from app.indicators import service
     from app.models import Indicator, IndicatorCell, IndicatorContribution, SubmissionDef
-    from app.pipeline.jobs import process_defs
+    from app.pipeline.dispatch import process_defs
     from app.services import projects
     from sync.ingest import ingest
     from tests.pipeline.conftest import water_xml
