@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 # Okabe & Ito (2008), distinguishable with every common colour-vision deficiency.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000")
@@ -120,7 +120,8 @@ def area_map(points: list[dict], *, kind: str, title: str, labels: dict[str, str
         for feature in boundaries.get("features", []):
             key = str((feature.get("properties") or {}).get(match, ""))
             point = values.get(key)
-            features.append({**feature, "properties": {
+            features.append({**feature, "geometry": d3_winding(feature.get("geometry")),
+                             "properties": {
                 "area": key, "value": point["value"] if point else None,
                 "n": point["n"] if point else None,
                 "low": point["low"] if point else None,
@@ -147,6 +148,36 @@ def area_map(points: list[dict], *, kind: str, title: str, labels: dict[str, str
                         "latitude": {"field": "lat", "type": "quantitative"},
                         "color": colour}
     return spec
+
+
+def _signed_area(ring: list) -> float:
+    """Twice the ring's planar area, longitude as x and latitude as y: > 0 counter-clockwise."""
+    return sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(ring, ring[1:],
+                                                                         strict=False))
+
+
+def _wound(rings: list) -> list:
+    out = []
+    for number, ring in enumerate(rings):
+        outer = number == 0
+        area = _signed_area(ring) if isinstance(ring, list) and len(ring) > 3 else 0
+        out.append(list(reversed(ring)) if (outer and area > 0) or (not outer and area < 0)
+                   else ring)
+    return out
+
+
+def d3_winding(geometry: dict | None) -> dict | None:
+    """A polygon as Vega's d3-geo reads it: outer rings clockwise, holes counter-clockwise.
+    GeoJSON (RFC 7946) winds them the other way; d3 would then draw the rest of the globe
+    (the whole map one colour)."""
+    if not isinstance(geometry, dict):
+        return geometry
+    if geometry.get("type") == "Polygon":
+        return {**geometry, "coordinates": _wound(geometry.get("coordinates") or [])}
+    if geometry.get("type") == "MultiPolygon":
+        return {**geometry, "coordinates": [_wound(p) for p in
+                                            geometry.get("coordinates") or []]}
+    return geometry
 
 
 def goals(counts: list[dict], *, title: str, labels: dict[str, str]) -> dict[str, Any]:

@@ -46,19 +46,26 @@ def _label(spec: IndicatorSpec, lang: str) -> str:
 
 
 def _series(project: Project, indicator: Indicator, spec: IndicatorSpec, by: tuple[str, ...],
-            restricted: bool, cache_seconds: float) -> list[dict]:
+            restricted: bool, cache_seconds: float, tables: dict | None = None) -> list[dict]:
+    """The points of one query. Restricted pages pass the indicator's published (suppressed)
+    tables, read once per page: what `series.series` reads for a restricted caller."""
     query = series.Query(by, spec.period_unit, None, None, None)
+    if restricted and tables is not None:
+        return series.select_points(tables, spec, query)
     return series.series(indicator, spec, query, restricted=restricted,
                          k=series.threshold(project.settings),
                          cache_seconds=cache_seconds)["points"]
 
 
-def _table(points: list[dict], keys: list[str], labels: dict[str, str]) -> tuple[list, list]:
+def _table(points: list[dict], keys: list[str], labels: dict[str, str],
+           names: dict[str, dict[str, str]] | None = None) -> tuple[list, list]:
+    names = names or {}
     columns = [labels.get(k, k) for k in keys] + [labels["value"], "n", labels["low"],
                                                   labels["high"]]
     rows = []
     for p in points:
-        head = [p.get(k) if p.get(k) is not None else labels["missing"] for k in keys]
+        head = [names.get(k, {}).get(p[k], p[k]) if p.get(k) is not None
+                else labels["missing"] for k in keys]
         if p["suppressed"]:
             rows.append(head + [labels["suppressed"], "", "", ""])
         else:
@@ -68,10 +75,17 @@ def _table(points: list[dict], keys: list[str], labels: dict[str, str]) -> tuple
 
 def indicator_view(project: Project, indicator: Indicator, *, lang: str,
                    labels: dict[str, str], restricted: bool, cache_seconds: float = 0,
-                   boundaries: Any = None) -> IndicatorView:
+                   boundaries: Any = None, names: dict[str, dict[str, str]] | None = None
+                   ) -> IndicatorView:
+    """One indicator's block. `names` gives dimension values their words in the page's
+    language ({"sex": {"female": "Mwanamke"}}); `labels` the page's words, and a dimension's
+    title under its name."""
+    names = names or {}
     spec = service.spec_of(indicator)
     label = _label(spec, lang)
-    trend_points = _series(project, indicator, spec, (), restricted, cache_seconds)
+    tables = series.published_tables(indicator, spec, series.threshold(project.settings),
+                                     cache_seconds) if restricted else None
+    trend_points = _series(project, indicator, spec, (), restricted, cache_seconds, tables)
     official = db.session.query(OfficialSeries).filter_by(
         indicator_id=indicator.id).one_or_none()
     headline = [r for r in (official.rows if official else [])
@@ -88,19 +102,21 @@ def indicator_view(project: Project, indicator: Indicator, *, lang: str,
     latest_period = view.latest["period"] if view.latest else None
     for dim in spec.dimensions:
         points = [p for p in _series(project, indicator, spec, (dim.name,), restricted,
-                                     cache_seconds) if p["period"] == latest_period]
+                                     cache_seconds, tables) if p["period"] == latest_period]
         title = f"{label} — {labels.get(dim.name, dim.name)} ({latest_period})"
-        columns, rows = _table(points, [dim.name], labels)
+        columns, rows = _table(points, [dim.name], labels, names)
         view.charts.append(Chart(f"by-{dim.name}", title, charts.breakdown(
-            points, dim.name, kind=spec.kind, title=title, labels=labels), columns, rows))
+            points, dim.name, kind=spec.kind, title=title, labels=labels,
+            names=names.get(dim.name)), columns, rows))
         if dim.name == "area" and (boundaries is not None or not restricted):
             view.charts.append(_map(project, indicator, spec, points, title, labels,
-                                    restricted, boundaries))
+                                    restricted, boundaries, names))
     return view
 
 
 def _map(project: Project, indicator: Indicator, spec: IndicatorSpec, points: list[dict],
-         title: str, labels: dict[str, str], restricted: bool, boundaries: Any) -> Chart:
+         title: str, labels: dict[str, str], restricted: bool, boundaries: Any,
+         names: dict[str, dict[str, str]] | None = None) -> Chart:
     locations = None
     if boundaries is None and not restricted:
         from sqlalchemy import select
@@ -119,7 +135,7 @@ def _map(project: Project, indicator: Indicator, spec: IndicatorSpec, points: li
                                 boundaries=boundaries.geojson if boundaries else None,
                                 match=boundaries.match if boundaries else None,
                                 locations=locations)
-    columns, rows = _table(points, ["area"], labels)
+    columns, rows = _table(points, ["area"], labels, names)
     return Chart("map", title, spec_json, columns, rows)
 
 

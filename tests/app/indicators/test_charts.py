@@ -18,7 +18,7 @@ POINTS = [
 def test_trend_shows_unsuppressed_points_its_band_and_the_official_series():
     spec = charts.trend(POINTS, kind="proportion", title="Harassed", labels=LABELS,
                         official=[{"period": "2024", "value": 0.4}])
-    assert spec["$schema"].endswith("vega-lite/v5.json")
+    assert spec["$schema"].endswith("vega-lite/v6.json")
     values = spec["data"]["values"]
     assert [(v["period"], v["source"]) for v in values] == [("2025-Q1", "Citizen data"),
                                                             ("2024", "Official")]
@@ -65,3 +65,21 @@ def test_goals_chart_shows_mapped_and_tagged_apart():
 
 def test_the_palette_is_okabe_ito():
     assert charts.PALETTE[:3] == ("#0072B2", "#E69F00", "#009E73")
+
+
+def test_map_areas_are_wound_as_d3_draws_them():
+    """GeoJSON winds outer rings counter-clockwise; d3-geo (Vega) wants them clockwise, or
+    it fills the rest of the globe. Holes the other way round; already-clockwise kept."""
+    ring = [[34.0, -1.0], [35.0, -1.0], [35.0, 0.0], [34.0, 0.0], [34.0, -1.0]]
+    hole = [[34.2, -0.8], [34.2, -0.2], [34.8, -0.2], [34.8, -0.8], [34.2, -0.8]]
+    boundaries = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "kisumu"},
+         "geometry": {"type": "Polygon", "coordinates": [ring, hole]}},
+        {"type": "Feature", "properties": {"name": "kilifi"},
+         "geometry": {"type": "MultiPolygon", "coordinates": [[ring[::-1]]]}}]}
+    spec = charts.area_map([], kind="proportion", title="t", labels=LABELS,
+                           boundaries=boundaries, match="name")
+    kisumu, kilifi = spec["data"]["values"]["features"]
+    assert kisumu["geometry"]["coordinates"] == [ring[::-1], hole[::-1]]
+    assert kilifi["geometry"]["coordinates"] == [[ring[::-1]]]
+    assert boundaries["features"][0]["geometry"]["coordinates"][0] == ring  # not changed
