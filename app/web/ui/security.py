@@ -44,7 +44,11 @@ def _guard():
 
 @ui.after_request
 def _headers(response: Response) -> Response:
+    framable = "frame-ancestors 'none'" not in response.headers.get(
+        "Content-Security-Policy", CSP)
     for name, value in HEADERS.items():
+        if name == "X-Frame-Options" and framable:
+            continue  # a page's own CSP names who may frame it (public dashboards)
         response.headers.setdefault(name, value)
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")

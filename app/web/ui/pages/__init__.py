@@ -5,6 +5,7 @@ from app.web.ui.pages import (  # noqa: F401
     auth,
     channels,
     citizens,
+    dashboard,
     downloads,
     forms,
     pipeline,

@@ -1,0 +1,75 @@
+// The dashboard's charts: Vega-Lite specs built on the server (app/indicators/charts.py),
+// drawn here as SVG by the vendored vega-embed. The page's CSP has no 'unsafe-eval', so
+// Vega's expressions run in its interpreter (ast + expressionInterpreter), and vega-embed
+// injects no <style> (its CSS is in app.css). Every chart's numbers are in the table under
+// it, which is what a reader without JavaScript gets.
+(function () {
+  "use strict";
+  var views = {};
+  var options = {
+    renderer: "svg", actions: false, ast: true, expr: window.vega && window.vega.expressionInterpreter,
+    defaultStyle: false, tooltip: { disableDefaultStyle: true }
+  };
+
+  function draw(holder) {
+    if (holder.getAttribute("data-state")) return;
+    holder.setAttribute("data-state", "drawing");
+    var id = holder.getAttribute("data-spec");
+    var spec = JSON.parse(document.getElementById(id).textContent);
+    return window.vegaEmbed(holder, spec, options).then(function (result) {
+      views[id] = result.view;
+      // The holder is role="img" with the chart's title; the numbers are in the table.
+      var svg = holder.querySelector("svg");
+      if (svg) svg.setAttribute("aria-hidden", "true");
+      holder.setAttribute("data-state", "drawn");
+    }).catch(function (error) {
+      holder.setAttribute("data-state", "failed");
+      if (window.console) console.warn("chart " + id + " not drawn:", error);
+    });
+  }
+
+  function drawAll() {
+    return Promise.all([].map.call(document.querySelectorAll(".vega[data-spec]"), draw));
+  }
+
+  function start() {
+    if (!window.vegaEmbed || !window.vega || !window.vega.expressionInterpreter) return;
+    var holders = document.querySelectorAll(".vega[data-spec]");
+    // The report draws everything (it is for printing); the dashboard draws what is near.
+    if (document.querySelector("[data-eager]") || !("IntersectionObserver" in window)) {
+      drawAll();
+      return;
+    }
+    var seen = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) { seen.unobserve(entry.target); draw(entry.target); }
+      });
+    }, { rootMargin: "600px 0px" });
+    holders.forEach(function (holder) { seen.observe(holder); });
+  }
+
+  function save(button) {
+    var id = button.getAttribute("data-chart");
+    var format = button.getAttribute("data-save");
+    var view = views[id];
+    if (!view) return;
+    view.toImageURL(format, format === "png" ? 2 : 1).then(function (url) {
+      var link = document.createElement("a");
+      link.href = url;
+      link.download = (button.getAttribute("data-name") || "chart") + "." + format;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-save]");
+    if (button) save(button);
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      drawAll().then(function () { window.print(); });
+    }
+  });
+  window.addEventListener("beforeprint", drawAll);
+  if (document.readyState !== "loading") start(); else document.addEventListener("DOMContentLoaded", start);
+})();
