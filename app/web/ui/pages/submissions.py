@@ -121,7 +121,9 @@ def submissions(project_id: int, xml_form_id: str):
     page = submission_queries.page(
         form.id, _filters(), after=Cursor.decode(request.args.get("after")),
         before=Cursor.decode(request.args.get("before")), size=PAGE_SIZE)
-    geo = next((f for f in questions if f.type == "geopoint"), None)
+    # A personal place (privacy "personal") is not drawn unless shown in clear.
+    geo = next((f for f in questions if f.type == "geopoint"
+                and (personal.clear or f.path not in personal.paths)), None)
     points = []
     rows = []
     for submission, current, submitter in page.rows:
