@@ -7,12 +7,12 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC
 
 from app.exports import queries
 from app.exports.columns import Table, is_select_multiple, tables
 from app.exports.queries import Row
 from app.exports.zipstream import ZipStream
+from app.models.base import iso
 from forms.model import Field, FormModel
 
 Mask = Callable[[str], str]
@@ -50,7 +50,7 @@ class _Writer:
         return self.root_lines((row,))[0]
 
     def root_lines(self, rows: Iterable[Row]) -> list[list]:
-        cells, iso = self.cells[None], _iso
+        cells = self.cells[None]
         return [[iso(row.created_at), *cells(row.data.get("root") or {}), row.instance_id,
                  row.submitter_id, row.submitter_name, row.attachments_present,
                  row.attachments_expected, None, row.review_state, row.device_id, row.edits,
@@ -114,11 +114,6 @@ def _cells_for(table: Table, options: CsvOptions) -> Callable[[dict], list]:
                 out[i] = text
         return out
     return patched
-
-
-def _iso(value) -> str:
-    """JavaScript's Date.toISOString(): UTC, milliseconds, Z."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def _rekey(key: str, current: str, first: str) -> str:

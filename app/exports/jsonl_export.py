@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from app.exports.queries import Row
+from app.models.base import iso
 from app.pipeline.clean import PhonePolicy, clean_value
 from app.pipeline.fields import FieldSpec
 from forms.flatten import repeat_of
@@ -30,12 +31,6 @@ from forms.model import Field, FormModel
 
 MIMETYPE = "application/x-ndjson"
 _NO_PHONES = PhonePolicy(key=b"", allow_clear=False)  # phone fields never reach clean_value
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 class _Shape:
@@ -109,8 +104,8 @@ def document(shape: _Shape, row: Row, mask: Callable[[str], str] | None) -> dict
             target.setdefault(steps[-1], [])
     return {
         "instanceId": row.instance_id,
-        "submissionDate": _iso(row.created_at),
-        "updatedAt": _iso(row.updated_at),
+        "submissionDate": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
         "submitterId": None if row.submitter_id is None else str(row.submitter_id),
         "submitterName": row.submitter_name,
         "deviceId": row.device_id,

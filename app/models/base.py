@@ -12,6 +12,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso(value: datetime | None) -> str | None:
+    """The one way we write a timestamp: ISO 8601 UTC with milliseconds and Z, as Central
+    (and JavaScript's Date.toISOString) writes them; None stays None."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp that always comes back timezone-aware UTC, on SQLite as on PostgreSQL."""
 

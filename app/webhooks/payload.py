@@ -6,7 +6,6 @@ and in the raw XML too when it is included: webhooks never carry a citizen's num
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,15 +23,9 @@ from app.models import (
     Webhook,
     WebhookDelivery,
 )
+from app.models.base import iso
 from app.services import personal_data
 from sync.schema import schema_for
-
-
-def iso(value: datetime | None) -> str | None:
-    """As the API writes timestamps (app.web.api.common.iso), without importing the web layer."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Gone(LookupError):

@@ -1,19 +1,12 @@
 """Request parsing and response shaping shared by the API views."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, jsonify, request
 
 from app import problems
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO 8601 UTC with milliseconds and Z, as Central writes timestamps."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from app.models.base import iso  # noqa: F401 (the API's views format with it)
 
 
 def json_body(*required: str) -> dict[str, Any]:

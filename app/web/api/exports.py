@@ -13,6 +13,7 @@ from app.exports import formats, queries
 from app.exports.spec import ExportSpec, is_phone, mask_for, phone_paths
 from app.extensions import db
 from app.models import ExportJob, Form, FormVersion
+from app.models.base import iso
 from app.services import forms as form_service
 from app.web import personal_data
 from app.web.api.blueprint import api
@@ -170,22 +171,14 @@ def _job_url(form: Form, job: ExportJob) -> str:
     return f"{_jobs_base(form)}/{job.id}"
 
 
-def _iso(value: datetime | None) -> str | None:
-    from datetime import UTC
-
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
-
-
 def _job_json(form: Form, job: ExportJob) -> dict:
     from app.exports import jobs
 
     return {"id": job.id, "status": job.status, "format": job.format, "rows": job.rows,
             "total": job.total, "progress": jobs.progress_of(job),
             "phoneNumbers": ExportSpec.from_dict(job.spec).phones,
-            "createdAt": _iso(job.created_at), "finishedAt": _iso(job.finished_at),
-            "expiresAt": _iso(job.expires_at), "error": job.error,
+            "createdAt": iso(job.created_at), "finishedAt": iso(job.finished_at),
+            "expiresAt": iso(job.expires_at), "error": job.error,
             "downloadUrl": f"{_job_url(form, job)}/file" if job.status == "done" else None}
 
 
