@@ -2,7 +2,7 @@
 prints its figures:
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
-    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/sms.py [--quick]
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/sms.py [--quick | --engine-only]
         [--sms 3000 --ussd 200 --concurrency 4,8,16 --workers N --worker-class gthread]
 
 A fresh database is created and dropped. The water_point form (keyword MAJI) is published;
@@ -96,6 +96,45 @@ def _setup(url: str, storage: str, sessions: int) -> tuple[str, str]:
     return urls
 
 
+def _engine_cost(texts: int = 3000, sessions: int = 50) -> str:
+    """The engine alone, in this process (no server, no database): CPU per inbound text as
+    the app drives it (state loaded from JSON, one step, state back to JSON) over the bench's
+    answers, and the SMS parts of the replies. What the wording of the prompts costs shows
+    here first; the server figures add the webhook, the database and Redis around it."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from forms.xlsform import compile_upload
+    from sms_flows import engine, render
+    from sms_flows.types import StartContext
+
+    compiled = compile_upload(FORM.read_bytes(), "application/vnd.openxmlformats-"
+                              "officedocument.spreadsheetml.sheet", FORM.name, validate=False,
+                              ignore_warnings=True)
+    model = engine.parse_form(compiled.xml)
+    now = datetime(2026, 11, 26, 9, tzinfo=UTC)
+    states = [json.dumps(engine.start(model, StartContext(medium="sms", text="MAJI",
+                                                          phone="hash:x"), now)[0].to_json())
+              for _ in range(sessions)]
+    parts = replies = 0
+    began = time.process_time()
+    for n in range(texts):
+        now += timedelta(seconds=1)
+        i = n % sessions
+        state, out = engine.step(engine.load(json.loads(states[i]), model),
+                                 ANSWERS[n // sessions % len(ANSWERS)], now)
+        if state.status != "active":  # finished or stopped: a new survey, as the app would
+            state = engine.start(model, StartContext(medium="sms", text="MAJI",
+                                                     phone="hash:x"), now)[0]
+        states[i] = json.dumps(state.to_json())
+        replies += len(out)
+        parts += sum(render.segments(r).count for r in out)
+    took = time.process_time() - began
+    return (f"engine: {took / texts * 1000:.2f} ms CPU per text (load, step, to_json; in "
+            f"process), {replies / texts:.2f} replies and {parts / texts:.2f} SMS parts per "
+            f"text ({texts} texts)")
+
+
 def _run(port: int, sequences: list[list[tuple[str, dict[str, str]]]],
          concurrency: int) -> tuple[float, list[float], list[str]]:
     """POST every request from `concurrency` keep-alive clients; the requests of one sequence
@@ -127,7 +166,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="threads per gthread worker")
     parser.add_argument("--quick", action="store_true",
                         help="1,000 sessions, 600 texts and 30 USSD sessions at 8 clients")
+    parser.add_argument("--engine-only", action="store_true",
+                        help="only the engine's CPU per text, in this process")
     args = parser.parse_args()
+    print(f"{_engine_cost()}, {load()}")
+    if args.engine_only:
+        return
     if args.quick:
         args.sessions, args.sms, args.ussd, args.concurrency = 1000, 600, 30, "8"
     concurrencies = [int(c) for c in str(args.concurrency).split(",") if c.strip()]

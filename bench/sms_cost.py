@@ -3,6 +3,10 @@ and longest path, computed from the form by answering it with the real engine
 (sms_flows/cost.py). One command, prints its figures:
 
     .venv/bin/python bench/sms_cost.py [--segments 2] [--lookalikes] [FORM.xlsx ...]
+        [--setting "sdg5_safety:consent=consent safe_now" ...]
+
+`--setting FORM:COLUMN=VALUE` adds a settings-sheet column to a form first (the shared forms
+declare no `consent`: with one, a declined consent is its own column, not a completed path).
 
 SMS at the channel's default budget (2 parts a reply, no look-alikes), the same survey as
 USSD screens and WhatsApp messages; "in" counts the texts the person sends (the keyword
@@ -31,16 +35,25 @@ def main() -> None:
     parser.add_argument("forms", nargs="*", type=Path)
     parser.add_argument("--segments", type=int, default=2)
     parser.add_argument("--lookalikes", action="store_true")
+    parser.add_argument("--setting", action="append", default=[],
+                        help="FORM:COLUMN=VALUE, a settings-sheet column added to a form")
     args = parser.parse_args()
     paths = args.forms or sorted(FORMS.glob("*.xlsx"))
     settings = {"segments": args.segments, "lookalikes": args.lookalikes}
+    added: dict[str, list[tuple[str, str]]] = {}
+    for item in args.setting:
+        form, _, pair = item.partition(":")
+        column, _, value = pair.partition("=")
+        added.setdefault(form, []).append((column, value))
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; SMS budget "
-          f"{args.segments} parts, look-alikes {'on' if args.lookalikes else 'off'}")
+          f"{args.segments} parts, look-alikes {'on' if args.lookalikes else 'off'}"
+          + "".join(f"; {form}: " + ", ".join(f"{c} = {v}" for c, v in pairs)
+                    for form, pairs in added.items()))
     print(f"{'form':12} {'language':15} {'SMS short':>22} {'SMS long':>22} "
           f"{'USSD':>7} {'WhatsApp':>8} {'declined':>9} {'paths':>5} {'s':>5}")
     for path in paths:
-        compiled = compile_upload(path.read_bytes(), XLSX, path.name, validate=False,
-                                  ignore_warnings=True)
+        compiled = compile_upload(_with_settings(path, added.get(path.stem, [])), XLSX,
+                                  path.name, validate=False, ignore_warnings=True)
         model = engine.parse_form(compiled.xml, compiled.conversation)
         keyword = compiled.sms_keyword or "KEY"
         started = time.perf_counter()
@@ -57,6 +70,25 @@ def main() -> None:
     print("SMS: in/out texts, out parts (GSM-7+UCS-2); USSD: screens, shortest-longest; "
           "WhatsApp: messages out; declined: a declined consent's out texts/parts; "
           "paths: completed and declined paths seen (+: search stopped early)")
+
+
+def _with_settings(path: Path, columns: list[tuple[str, str]]) -> bytes:
+    """The XLSForm's bytes, with settings-sheet columns added."""
+    if not columns:
+        return path.read_bytes()
+    from io import BytesIO
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    sheet = book["settings"]
+    for column, value in columns:
+        index = sheet.max_column + 1
+        sheet.cell(1, index, column)
+        sheet.cell(2, index, value)
+    data = BytesIO()
+    book.save(data)
+    return data.getvalue()
 
 
 def _sms(cost, short: bool = False) -> str:

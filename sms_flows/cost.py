@@ -8,7 +8,8 @@ select_multiple: each choice alone, and as many together as are accepted), the s
 largest accepted number (probed, with the numbers the constraint names), skipping it when
 optional. Every other question gets one accepted answer; a repeat's "add another?" is
 answered yes once and no. Replies are the engine's own, fitted to the channel's settings,
-so hints, paging and the closing message are counted as a person would receive them.
+so hints, paging and the closing message are counted as a person would receive them; on USSD a
+label shown over several screens costs the "0" hops a person sends to read it whole.
 
 A path ends when the survey completes (shortest and longest are over these) or is declined
 by a consent question (reported apart). The search stops after `max_steps` engine steps;
@@ -25,7 +26,7 @@ from typing import Any
 from forms.model import FormModel
 from forms.walker import Event, Walk, language_code
 from forms.xpath import XPathError, referenced_paths
-from sms_flows import engine, hints, keywords, render
+from sms_flows import engine, hints, keywords, prompts, render
 from sms_flows.answers import AnswerError, parse_answer
 from sms_flows.state import State
 from sms_flows.types import InboundMedia, StartContext
@@ -95,7 +96,8 @@ def _one_language(model: FormModel, medium: str, settings: dict[str, Any], keywo
                            settings={**settings, "compact": False},
                            language=language_code(language) if language else None)
     state, replies = engine.start(model, context, now)
-    search.run(state, _Tally(search.count(replies), 0, 1 if medium != "ussd" else 0))
+    search.run(state, _Tally(search.count(replies), 0, 1 if medium != "ussd" else 0)
+               .reading(search.lead_screens(state)))
     completed = search.done["completed"]
     declined = search.done["declined"]
     return SurveyCost(
@@ -120,6 +122,15 @@ class _Tally:
         return _Tally(tuple(a + b for a, b in zip(self.out, out, strict=True)),  # type: ignore[arg-type]
                       self.questions + 1, self.inbound + 1)
 
+    def reading(self, screens: int) -> _Tally:
+        """USSD screens of a long label the person reads with "0" before answering: one hop
+        in and one screen out each."""
+        if not screens:
+            return self
+        messages, segments, gsm7, ucs2 = self.out
+        return _Tally((messages + screens, segments, gsm7, ucs2), self.questions,
+                      self.inbound + screens)
+
     def cost(self) -> PathCost:
         messages, segments, gsm7, ucs2 = self.out
         return PathCost(self.questions, self.inbound, messages, segments, gsm7, ucs2)
@@ -143,6 +154,13 @@ class _Search:
                 sum(p.count for p in parts if p.encoding == "GSM-7"),
                 sum(p.count for p in parts if p.encoding == "UCS-2"))
 
+    def lead_screens(self, state: State) -> int:
+        """The screens before the choices of the question this state waits on (USSD)."""
+        if self.medium != "ussd" or state.status != "active":
+            return 0
+        walk, event = engine.current(state, self.now)
+        return 0 if event is None else prompts.ussd_lead_screens(state, walk, event)
+
     def run(self, state: State, tally: _Tally) -> None:
         stack = [(state.to_json(), tally)]
         while stack and self.steps <= self.max_steps:
@@ -161,7 +179,8 @@ class _Search:
                 after = nxt.to_json()
                 if all(after[k] == data[k] for k in ("at", "answers", "repeats", "status")):
                     continue  # taken as something else (a keyword): no step forward
-                stack.append((after, tally.plus(self.count(replies))))
+                stack.append((after, tally.plus(self.count(replies)).reading(
+                    self.lead_screens(nxt))))
 
     def _answers(self, state: State, walk: Walk, event: Event
                  ) -> Iterator[tuple[str, list[InboundMedia]]]:

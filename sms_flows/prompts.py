@@ -89,6 +89,20 @@ def _pages(state: State, header: str, options: Sequence[str], intro: str = "") -
         header, numbered(options), more, fits, intro)
 
 
+def ussd_lead_screens(state: State, walk: Walk, event: Event) -> int:
+    """How many USSD screens of a question's label come before the one with its choices
+    (each read with "0 More"); 0 when the label fits beside them, or off USSD."""
+    if state.medium != "ussd" or event.kind != "question" or \
+            event.field.control not in ("select1", "select"):
+        return 0
+    label = walk.label(event)
+    count = progress(state, walk, event)
+    options = [walk.text(c.labels) or c.name for c in walk.choices(event)]
+    return len(_ussd_header(f"{count} {label}" if count else label, options,
+                            message("more", catalogue_language(state)),
+                            fits_for(state, USSD_RESERVE))[0])
+
+
 def _ussd_header(header: str, options: Sequence[str], more: str,
                  fits: Callable[[str], bool]) -> tuple[list[str], str]:
     """A header too long to stand on a USSD screen beside its first choice: its leading

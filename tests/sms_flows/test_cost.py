@@ -92,3 +92,19 @@ def test_answers_that_would_read_as_the_keyword_or_a_command_are_not_given():
     for keyword in ("SAFI", "HAKUNA", "KEY"):
         result = survey_cost(form, keyword=keyword)[0]
         assert result.exhaustive and result.shortest.messages_out == 2
+
+
+def test_a_ussd_label_shown_over_screens_costs_the_hops_to_read_it():
+    # sdg5_safety v4's consent takes two USSD screens: a person reads it whole ("0" for the
+    # second screen), so every USSD path costs one more hop in and one more screen out.
+    form = model_with("sdg5_safety", consent="consent safe_now")
+    ussd = survey_cost(form, "ussd", keyword="SAFE")[0]
+    sms = survey_cost(form, "sms", keyword="SAFE")[0]
+    assert ussd.declined.questions == sms.declined.questions == 1
+    assert (ussd.declined.messages_in, ussd.declined.messages_out) == (2, 3)  # 0, then 2
+    assert ussd.shortest.messages_in == ussd.shortest.questions + 1
+    assert ussd.longest.messages_out == ussd.longest.questions + 2
+    talk = Talk(form, "ussd", text="SAFE")
+    talk.send("0")
+    talk.send("2")
+    assert talk.state.status == "declined"  # the path counted: 2 hops in, 3 screens out
