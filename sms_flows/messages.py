@@ -255,10 +255,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "es": "Envíe {delete} para borrarlas.", "ne": "मेटाउन {delete} पठाउनुहोस्।",
     },
     "nothing_held": {
-        "en": "We hold no survey from this number.",
-        "sw": "Hatuna utafiti wowote kutoka namba hii.",
-        "es": "No tenemos ninguna encuesta de este número.",
-        "ne": "यो नम्बरबाट हामीसँग कुनै सर्वेक्षण छैन।",
+        "en": "We hold no survey from this number, only the number and the messages we "
+              "exchanged.",
+        "sw": "Hatuna utafiti wowote kutoka namba hii, ila namba yenyewe na jumbe "
+              "tulizotumiana.",
+        "es": "No tenemos ninguna encuesta de este número, solo el número y los mensajes "
+              "intercambiados.",
+        "ne": "यो नम्बरबाट हामीसँग कुनै सर्वेक्षण छैन, नम्बर र आदानप्रदान गरिएका सन्देशहरू "
+              "मात्र छन्।",
+    },
+    "held_unfinished": {
+        "en": "{n} unfinished survey(s) (your answers so far)",
+        "sw": "tafiti {n} ambazo hazijakamilika (majibu yako hadi sasa)",
+        "es": "{n} encuesta(s) sin terminar (sus respuestas hasta ahora)",
+        "ne": "{n} अधूरो सर्वेक्षण (अहिलेसम्मका तपाईंका उत्तर)",
     },
     "confirm_delete": {
         "en": "Erase the {n} survey(s) sent from this number, their messages and the number "

@@ -32,19 +32,25 @@ class Holding:
 
 
 def mydata(holdings: Sequence[Holding], lang: str | None,
-           commands: Mapping[str, object] | None = None, limit: int = 10) -> str:
-    """What we hold about a number, newest first (at most `limit` lines, then "and N more")."""
-    if not holdings:
-        return message("nothing_held", lang)
+           commands: Mapping[str, object] | None = None, limit: int = 10,
+           unfinished: int = 0) -> str:
+    """What we hold about a number: the surveys stored, newest first (at most `limit` lines,
+    then "and N more"), and how many are unfinished (answers kept on a survey not sent yet).
+    Never "nothing": the number and the messages are held from the first text."""
+    delete = command_word(keywords.DELETE, lang, keywords.word_table(commands))
+    if not holdings and not unfinished:
+        return "\n".join([message("nothing_held", lang),
+                          message("how_to_delete", lang, delete=delete)])
     date_format = _DATE_FORMAT.get(lang or "en", "%d/%m/%Y")
     newest = sorted(holdings, key=lambda h: h.received, reverse=True)
-    lines = [message("held", lang, n=len(holdings))]
+    lines = [message("held", lang, n=len(holdings) + unfinished)]
     lines += [f"- {message('confidential_survey', lang) if h.sensitive else h.title}, "
               f"{h.received.strftime(date_format)}, "
               f"{CHANNEL_NAMES.get(h.channel, h.channel)}" for h in newest[:limit]]
     if len(newest) > limit:
         lines.append(message("held_more", lang, n=len(newest) - limit))
-    delete = command_word(keywords.DELETE, lang, keywords.word_table(commands))
+    if unfinished:
+        lines.append("- " + message("held_unfinished", lang, n=unfinished))
     lines.append(message("how_to_delete", lang, delete=delete))
     return "\n".join(lines)
 

@@ -79,7 +79,8 @@ def _say(turn: Turn, text: str, *, more: bool) -> list[str]:
 def _mydata(turn: Turn) -> list[str]:
     limit = 3 if _medium(turn) == "ussd" else 10
     text = rights.mydata(erasure.holdings(turn.person.id), _language(turn),
-                         turn.place.project_settings.get("smsCommands"), limit=limit)
+                         turn.place.project_settings.get("smsCommands"), limit=limit,
+                         unfinished=erasure.unfinished(turn.person.id))
     return _say(turn, text, more=False)
 
 

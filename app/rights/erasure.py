@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, or_, select, update
 from app.exports import jobs as export_jobs
 from app.extensions import db
 from app.indicators import contributions
+from app.messaging.store import SIMULATOR
 from app.models import (
     ApprovedQuote,
     Audit,
@@ -88,6 +89,16 @@ def holdings(contact_id: int) -> list[Holding]:
                     channel=row.channel,
                     sensitive=ConversationSettings.from_json(row.conversation).sensitive)
             for row in rows]
+
+
+def unfinished(contact_id: int) -> int:
+    """Surveys begun from a contact's number whose answers are kept but not stored as a
+    submission (open, expired, or waiting for a photo): what MYDATA counts as unfinished."""
+    return db.session.scalar(select(func.count(Conversation.id)).where(
+        Conversation.contact_id == contact_id, Conversation.form_id.is_not(None),
+        Conversation.status != "declined", Conversation.instance_id.is_(None),
+        Conversation.purged_at.is_(None),
+        or_(Conversation.session_key.is_(None), Conversation.session_key != SIMULATOR))) or 0
 
 
 def erase(contact: Contact, request: ErasureRequest, now: datetime | None = None) -> Erased:

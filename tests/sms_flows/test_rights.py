@@ -49,7 +49,9 @@ def test_mydata_lists_surveys_dates_and_channels_newest_first(lang, expected):
 
 
 def test_mydata_with_nothing_held_and_a_long_history():
-    assert rights.mydata([], "sw") == "Hatuna utafiti wowote kutoka namba hii."
+    # The number and the messages are held from the first text: MYDATA never says "nothing".
+    assert rights.mydata([], "sw") == ("Hatuna utafiti wowote kutoka namba hii, ila namba "
+                                       "yenyewe na jumbe tulizotumiana.\nTuma FUTA kuzifuta.")
     text = rights.mydata(HELD * 5, "en", limit=2)
     assert text.count("\n- ") == 2 and "and 13 more" in text
 
@@ -110,3 +112,21 @@ def test_the_confirmation_choices_are_no_other_command(lang):
     assert match_command(message("erase", lang)) in (None, CommandMatch("delete"))
     assert not rights.confirmed(message("keep", lang))
     assert rights.confirmed(message("erase", lang))
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", "From this number we hold 2 survey(s) and the messages about them:\n"
+           "- Health post check, 02/10/2026, USSD\n- 1 unfinished survey(s) (your answers so "
+           "far)\nSend DELETE to erase them."),
+    ("sw", "Kutoka namba hii tuna tafiti 2 na jumbe zake:\n"
+           "- Health post check, 02/10/2026, USSD\n- tafiti 1 ambazo hazijakamilika (majibu "
+           "yako hadi sasa)\nTuma FUTA kuzifuta."),
+    ("es", "De este número tenemos 2 encuesta(s) y sus mensajes:\n"
+           "- Health post check, 02/10/2026, USSD\n- 1 encuesta(s) sin terminar (sus "
+           "respuestas hasta ahora)\nEnvíe BORRAR para borrarlas."),
+    ("ne", "यो नम्बरबाट हामीसँग 2 सर्वेक्षण र तिनका सन्देशहरू छन्:\n"
+           "- Health post check, 2026-10-02, USSD\n- 1 अधूरो सर्वेक्षण (अहिलेसम्मका तपाईंका "
+           "उत्तर)\nमेटाउन मेटाउ पठाउनुहोस्।"),
+])
+def test_mydata_counts_unfinished_surveys_too(lang, expected):
+    assert rights.mydata(HELD[2:], lang, unfinished=1) == expected

@@ -248,7 +248,9 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "1. Yes\n"
             "2. No",
             # C:2*MYDATA
-            "END We hold no survey from this number.",
+            "END From this number we hold 2 survey(s) and the messages about them:\n"
+            "- 2 unfinished survey(s) (your answers so far)\n"
+            "Send DELETE to erase them.",
         ],
         "whatsapp": [
             # RAIA
@@ -381,7 +383,9 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "1. Ndiyo\n"
             "2. Hapana",
             # C:2*TAARIFA ZANGU
-            "END Hatuna utafiti wowote kutoka namba hii.",
+            "END Kutoka namba hii tuna tafiti 2 na jumbe zake:\n"
+            "- tafiti 2 ambazo hazijakamilika (majibu yako hadi sasa)\n"
+            "Tuma FUTA kuzifuta.",
         ],
         "whatsapp": [
             # RAIA
@@ -512,7 +516,9 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "1. Sí\n"
             "2. No",
             # C:2*MIS DATOS
-            "END No tenemos ninguna encuesta de este número.",
+            "END De este número tenemos 2 encuesta(s) y sus mensajes:\n"
+            "- 2 encuesta(s) sin terminar (sus respuestas hasta ahora)\n"
+            "Envíe BORRAR para borrarlas.",
         ],
         "whatsapp": [
             # RAIA
@@ -643,7 +649,9 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "1. हो\n"
             "2. होइन",
             # C:2*मेरो विवरण
-            "END यो नम्बरबाट हामीसँग कुनै सर्वेक्षण छैन।",
+            "END यो नम्बरबाट हामीसँग 2 सर्वेक्षण र तिनका सन्देशहरू छन्:\n"
+            "- 2 अधूरो सर्वेक्षण (अहिलेसम्मका तपाईंका उत्तर)\n"
+            "मेटाउन मेटाउ पठाउनुहोस्।",
         ],
         "whatsapp": [
             # RAIA

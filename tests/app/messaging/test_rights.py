@@ -182,7 +182,8 @@ def test_mydata_mid_survey_leaves_the_survey_where_it_was(client, project, water
     say(client, water, AMINA, "MAJI")
     say(client, water, AMINA, "1")
     assert say(client, water, AMINA, "TAARIFA ZANGU") == (
-        "We hold no survey from this number.")
+        "From this number we hold 1 survey(s) and the messages about them:\n"
+        "- 1 unfinished survey(s) (your answers so far)\nSend DELETE to erase them.")
     assert say(client, water, AMINA, "1").startswith("Which ward?")
     conversation = db.session.scalars(select(Conversation)).one()
     assert conversation.status == "active"
@@ -228,8 +229,9 @@ def test_rights_words_typed_in_a_ussd_survey(client, project, water, admin_heade
         "settings": {"form": "water_point"},
         "credentials": {"username": "datashift", "apiKey": "atsk_secret"}}).get_json()
     hop(client, ussd, "ATUid_5", [])
-    assert hop(client, ussd, "ATUid_5", ["MYDATA"]) == \
-        "END We hold no survey from this number."
+    assert hop(client, ussd, "ATUid_5", ["MYDATA"]) == (
+        "END From this number we hold 1 survey(s) and the messages about them:\n"
+        "- 1 unfinished survey(s) (your answers so far)\nSend DELETE to erase them.")
     assert hop(client, ussd, "ATUid_6", []).startswith("CON Welcome back.\nDo you agree")
 
 
