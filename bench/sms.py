@@ -169,7 +169,7 @@ def main() -> None:
     parser.add_argument("--engine-only", action="store_true",
                         help="only the engine's CPU per text, in this process")
     args = parser.parse_args()
-    print(f"{_engine_cost()}, {load()}")
+    print(f"{_engine_cost()}, {common.load()}")
     if args.engine_only:
         return
     if args.quick:
