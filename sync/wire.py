@@ -1,12 +1,13 @@
 """HTTP to the central server, made for bad links: bounded waits, retries with exponential
 back-off and full jitter, TLS verification on unless a peer was paired with it off.
 
-A request is retried when the connection fails or is cut (before or during the answer), on a
-timeout, and on 408/429/5xx (honouring Retry-After); it is never retried on another 4xx,
-which says what is wrong with the request itself. Answers are read whole inside the retry
-loop, so an answer cut halfway is retried too. Every request the sync makes is idempotent on
-the server (a retried batch, chunk or OpenRosa POST stores nothing twice), which is what
-makes retrying safe.
+A request is retried when the connection fails or is cut (before or during the answer, its
+header block included: an answer that is not framed by a Content-Length or chunked encoding
+was cut), on a timeout, and on 408/429/5xx (honouring Retry-After); it is never retried on
+another 4xx, which says what is wrong with the request itself. Answers are read whole inside
+the retry loop, so an answer cut halfway is retried too. Every request the sync makes is
+idempotent on the server (a retried batch, chunk or OpenRosa POST stores nothing twice),
+which is what makes retrying safe.
 """
 from __future__ import annotations
 
@@ -130,6 +131,9 @@ class Wire:
                     params=params, verify=self.options.verify_tls,
                     timeout=(self.options.connect_timeout, timeout or self.options.read_timeout))
                 _ = response.content  # read the whole answer here: a cut answer is retried
+                if _unframed(response):
+                    raise requests.exceptions.ConnectionError(
+                        "the answer was cut in its headers (no Content-Length, not chunked)")
             except requests.exceptions.SSLError as error:
                 # A certificate that does not verify will not verify on a retry either.
                 raise Unreachable(f"TLS verification failed for {url}: {error}") from None
@@ -166,6 +170,18 @@ class Wire:
             delay = max(delay, min(float(retry_after), self.options.backoff_max))
         log.info("sync retry %s after %s in %.2fs", attempt, why, delay)
         self.sleep(delay)
+
+
+def _unframed(response: requests.Response) -> bool:
+    """An answer with a body but neither a Content-Length nor chunked encoding: a cut inside
+    its header block (http.client takes the cut for the end of the headers, and the close
+    for the end of an empty body). Central and our servers frame every answer."""
+    if response.request.method == "HEAD" or response.status_code in (204, 304) \
+            or response.status_code < 200:
+        return False
+    headers = response.headers
+    return "Content-Length" not in headers and \
+        "chunked" not in headers.get("Transfer-Encoding", "").lower()
 
 
 def _body(response: requests.Response) -> Any:

@@ -125,3 +125,36 @@ def test_password_credentials_open_a_session_and_renew_it_once_on_401(serve):
     paths = [seen[0] for seen in script.seen]
     assert paths == ["/v1/sessions", "/v1/projects/1", "/v1/sessions", "/v1/projects/1"]
     assert script.seen[-1][2]["Authorization"] == "Bearer s3ss"
+
+
+def test_an_answer_whose_headers_were_cut_is_asked_for_again():
+    """A cut inside the header block looks, to http.client, like a whole answer with no body
+    (`200`, no Content-Length: read to the close, which comes at once). The sync's servers
+    always frame their answers (Content-Length or chunked), so an unframed one was cut."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    seen: list[bytes] = []
+    whole = b'{"ok": true}'
+    answers = [b"HTTP/1.1 200 OK\r\nServer: Werkzeug/3.1\r\nDate: Mon, 07 Dec 2026 16:4",
+               b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+               + str(len(whole)).encode() + b"\r\nConnection: close\r\n\r\n" + whole]
+
+    def serve() -> None:
+        for answer in answers:
+            conn, _ = listener.accept()
+            seen.append(conn.recv(65536))
+            conn.sendall(answer)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        sleeps: list[float] = []
+        response = _wire(f"http://127.0.0.1:{listener.getsockname()[1]}", sleeps).call(
+            "GET", "/v1/projects/1/forms")
+        assert response.json() == {"ok": True}
+        assert len(seen) == 2 and len(sleeps) == 1
+    finally:
+        listener.close()
