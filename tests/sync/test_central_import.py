@@ -137,3 +137,43 @@ def test_import_with_a_wrong_password_says_so(central, field):
             assert "refused" in str(error)
         else:
             raise AssertionError("a wrong password must stop the import")
+
+
+def test_an_import_cut_again_and_again_is_finished_by_running_it_again(central, field):
+    """Moving in over a bad line: every run the link cuts ends with 'run it again'; the runs
+    together copy everything exactly once."""
+    from app.sync.central_import import ImportError_
+    from tests.sync.faultproxy import FaultProxy
+
+    pid, _, wanted = _odk_central(central)
+    proxy = FaultProxy(int(central.url.rsplit(":", 1)[1]), cut_every=6_000, max_cuts=8,
+                       seed=17)
+    try:
+        stopped = []
+        with field.ctx():
+            for _ in range(30):
+                try:
+                    result = import_project(proxy.url, "manager@example.org", PASSWORD, pid)
+                except ImportError_ as error:
+                    assert "run it again" in str(error) or "cannot reach" in str(error) \
+                        or "refused or failed" in str(error), error
+                    stopped.append(str(error))
+                    continue
+                break
+            else:
+                raise AssertionError(f"the import never finished: {stopped[-3:]}")
+            assert proxy.stats.cuts >= 2, proxy.stats
+            got = checks.versions(result.project_id)
+            assert got.keys() == wanted.keys()
+            for key, mine in wanted.items():
+                for what in ("deprecated", "sha", "device", "current", "files", "review"):
+                    assert got[key][what] == mine[what], (key, what)
+            assert db.session.scalar(select(func.count(Comment.id))) == 1
+            assert db.session.scalar(select(func.count(AppUser.actor_id))) == 2
+            assert db.session.scalar(select(func.count(FormVersion.id)).where(
+                FormVersion.published_at.is_not(None))) == 2
+            again = import_project(proxy.url, "manager@example.org", PASSWORD, pid)
+            assert (again.submissions, again.versions, again.comments, again.app_users) == \
+                (0, 0, 0, 0)
+    finally:
+        proxy.close()
