@@ -275,6 +275,11 @@ def _submission(link: SyncLink, item: _Item, staging: Staging,
             form_id=xml_form_id, received_at=_received_at(item, "receivedAt"))
     except (errors.DeprecatingOldSubmission, errors.InstanceIdConflict):
         db.session.rollback()
+        if _stored_as(form.id, envelope.instance_id) == sha256:
+            # This very version, stored meanwhile by another copy of the batch (a retry
+            # after a read timeout while the first copy was still being applied).
+            return {"status": "duplicate", "attachments": _present(
+                _def_of(form.id, envelope.instance_id))}
         # Both sides edited the same version: keep the central chain, record the other.
         central_def = _current_of(form.id, envelope.deprecated_id or envelope.instance_id)
         return _conflict(link, form, envelope.instance_id, "edit", central_def, xml_text, meta,
@@ -285,6 +290,17 @@ def _submission(link: SyncLink, item: _Item, staging: Staging,
         staging.discard(name)
     return {"status": result.status,
             "attachments": _present(result.def_id) if attachments else 0}
+
+
+def _stored_as(form_id: int, instance_id: str) -> str | None:
+    """The sha256 of the XML stored for this instanceID (committed), or None."""
+    return db.session.scalar(select(SubmissionDef.xml_sha256).where(
+        SubmissionDef.form_id == form_id, SubmissionDef.instance_id == instance_id))
+
+
+def _def_of(form_id: int, instance_id: str) -> int:
+    return db.session.scalar(select(SubmissionDef.id).where(
+        SubmissionDef.form_id == form_id, SubmissionDef.instance_id == instance_id))
 
 
 def _current_of(form_id: int, instance_id: str) -> int | None:

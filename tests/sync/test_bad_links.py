@@ -226,3 +226,68 @@ def test_two_sync_runs_at_once_do_no_harm(central, field):
             assert peer.lock_owner is None and peer.last_error is None
     finally:
         proxy.close()
+
+
+def test_a_batch_and_a_chunk_sent_again_while_the_first_is_in_flight_store_nothing_twice(
+        central):
+    """What a read timeout does on a slow line: the office sends a request again while the
+    server is still working on the first copy. Four copies of a batch, and of an upload, at
+    once: each version stored once (the others say duplicate), the file staged once."""
+    import threading
+
+    import requests
+
+    from app.models import SubmissionDef
+
+    pid, token = _central(central)
+    auth = {"Authorization": f"Bearer {token}"}
+    items = [{"kind": "submission", "key": n, "xmlFormId": "site_photos",
+              "xml": site_instance(f"uuid:twice-{n}", site=f"Site {n}").decode(),
+              "channel": "sms", "receivedAt": f"2026-11-03T08:{n % 60:02d}:00Z"}
+             for n in range(30)]
+    items.append({"kind": "submission", "key": 30, "xmlFormId": "site_photos",
+                  "xml": site_instance("uuid:twice-0e", site="Edited",
+                                       deprecated_id="uuid:twice-0").decode()})
+    photo = jpeg(300_000, seed=8)
+    sha = hashlib.sha256(photo).hexdigest()
+    barrier = threading.Barrier(8)
+    answers: dict[str, list] = {"batch": [], "chunk": []}
+
+    def send_batch() -> None:
+        barrier.wait()
+        answers["batch"].append(requests.post(
+            f"{central.url}/v1/projects/{pid}/sync/batches", headers=auth, timeout=120,
+            json={"cursor": 31, "items": items}))
+
+    def send_chunk() -> None:
+        barrier.wait()
+        answers["chunk"].append(requests.put(
+            f"{central.url}/v1/projects/{pid}/sync/uploads/{sha}", data=photo, timeout=120,
+            headers={**auth, "Content-Range": f"bytes 0-{len(photo) - 1}/{len(photo)}"}))
+
+    threads = [threading.Thread(target=send_batch) for _ in range(4)] + \
+        [threading.Thread(target=send_chunk) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert [r.status_code for r in answers["batch"]] == [200] * 4
+    stored: dict[int, list[str]] = {}
+    for response in answers["batch"]:
+        for result in response.json()["results"]:
+            stored.setdefault(result["key"], []).append(result["status"])
+    for key, statuses in stored.items():
+        assert sorted(statuses) == sorted(
+            ["edited" if key == 30 else "created"] + ["duplicate"] * 3), (key, statuses)
+    # A chunk either lands (200) or is told where the staged bytes end (409): never a 5xx.
+    assert {r.status_code for r in answers["chunk"]} <= {200, 409}
+    status = requests.get(f"{central.url}/v1/projects/{pid}/sync/uploads/{sha}",
+                          params={"size": len(photo)}, headers=auth, timeout=10).json()
+    assert status["complete"] is True and status["received"] == len(photo)
+    with central.ctx():
+        assert db.session.scalar(select(func.count(Submission.id))) == 30
+        assert db.session.scalar(select(func.count(SubmissionDef.id))) == 31
+        from app.services.storage import storage_root
+
+        staged = list((Path(storage_root()) / "sync-uploads").rglob(sha))
+        assert [p.read_bytes() == photo for p in staged] == [True]
