@@ -117,19 +117,27 @@ class DataShiftPush:
         return {result.get("key"): result for result in answer.get("results") or []}
 
     def _send(self, batch: list[Version], cursor: int) -> None:
+        """Record the answers and commit before any upload: nothing waits on the line while
+        it holds the office's database (on SQLite, an open write blocks every other writer,
+        the office's Collect phones included)."""
         pending = batch
         for _ in range(ROUNDS):
             results = self._batch(cursor, [v.item() for v in pending])
-            again = []
+            needing = []
             for version in pending:
                 result = results.get(version.def_id) or {
                     "status": "error", "message": "no answer for this version"}
                 if result.get("status") == "missing":
-                    if self._upload_missing(version, result.get("missing") or []):
-                        again.append(version)
+                    needing.append((version, result.get("missing") or []))
                     continue
                 self._record(version, result)
             db.session.commit()
+            again = []
+            for version, missing in needing:
+                uploaded = self._upload_missing(version, missing)
+                db.session.commit()
+                if uploaded:
+                    again.append(version)
             if not again:
                 return
             pending = again

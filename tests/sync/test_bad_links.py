@@ -14,12 +14,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Submission, SyncPeer
+from app.models import AppUser, Submission, SyncPeer
 from app.services import accounts
 from app.services import submissions as submission_service
 from app.services.projects import create_project
@@ -291,3 +292,69 @@ def test_a_batch_and_a_chunk_sent_again_while_the_first_is_in_flight_store_nothi
 
         staged = list((Path(storage_root()) / "sync-uploads").rglob(sha))
         assert [p.read_bytes() == photo for p in staged] == [True]
+
+
+def test_the_office_takes_collect_submissions_while_a_sync_crawls_over_a_slow_line(
+        central, field):
+    """A sync run waiting on the line must not hold the office's database: on SQLite one
+    open write transaction blocks every other writer, so a run that downloaded a form's media
+    or uploaded a photo inside one would leave the office's phones waiting (then failing)
+    for as long as the line takes."""
+    import threading
+
+    from app.services import app_users
+    from app.services import forms as form_service
+    from tests.openrosa.collect_client import CollectClient
+
+    pid, token = _central(central)
+    proxy = FaultProxy(int(central.url.rsplit(":", 1)[1]), seed=4)
+    try:
+        peer_id, local = _pair(field, proxy, pid, token)
+        with field.ctx():
+            _, tablet = app_users.create_app_user(local, "Office tablet", None)
+            form = form_service.get_form(local, "site_photos")
+            app_users.assign_form(form, db.session.scalar(select(AppUser.actor_id)),
+                                  "app-user")
+            db.session.commit()
+            for n in range(6):
+                files = {"p.jpg": jpeg(700_000, seed=n)} if n == 3 else {}
+                ingest(project_id=local, xml=site_instance(
+                    f"uuid:slow-{n}", photo="p.jpg" if files else None), attachments=files,
+                    channel="collect", submitter_id=None, device_id=None)
+        with central.ctx():  # a new version whose new media file is big
+            publish_xform(pid, SITE_XFORM.replace("{version}", "2"))
+            current = form_service.get_form(pid, "site_photos").current_version
+            form_service.set_attachment(current, "logo.png", jpeg(700_000, seed=99),
+                                        "image/png")
+            db.session.commit()
+        proxy.bandwidth = 70_000  # bytes/s: each big file takes ~10 s to cross
+        collect = CollectClient(f"{field.url}/v1/key/{tablet}/projects/{local}")
+        waits: list[float] = []
+
+        def submit_when(moved: Callable[[], bool], name: str) -> None:
+            for _ in range(600):
+                if moved():
+                    break
+                time.sleep(0.05)
+            began = time.monotonic()
+            answer = collect.submit(site_instance(name), {})[-1]
+            waits.append(time.monotonic() - began)
+            assert answer.status_code == 201, answer.text
+
+        def sync() -> None:
+            with field.ctx():
+                reports.append(run_peer(peer_id, OPTIONS, Limits(chunk_bytes=1024 * 1024)))
+
+        reports: list = []
+        proxy.reset_stats()
+        runner = threading.Thread(target=sync)
+        runner.start()
+        # While the new form version's media comes down...
+        submit_when(lambda: proxy.stats.bytes_down > 200_000, "uuid:during-pull")
+        # ...and while the photo goes up.
+        submit_when(lambda: proxy.stats.bytes_up > 200_000, "uuid:during-push")
+        runner.join(timeout=300)
+        assert reports and reports[0].error is None, reports
+        assert max(waits) < 5, waits  # not the time the line takes
+    finally:
+        proxy.close()
