@@ -91,3 +91,40 @@ def test_a_manager_resolves_a_conflict_from_the_page(web_as, make_project, clien
     current = db.session.scalar(select(SubmissionDef.xml).where(SubmissionDef.current.is_(True)))
     assert "Field" in current
     assert "No conflicts." in manager.get(f"/projects/{pid}/sync").get_data(as_text=True)
+
+
+def test_the_page_shows_what_waits_for_each_central_server_and_its_last_error(
+        web_as, make_project, live_server):
+    from app.sync.peers import pair
+    from app.sync.run import run_peer
+    from sync.push import Limits
+    from sync.wire import WireOptions
+
+    central, office = make_project("Central"), make_project("Office")
+    publish_xform(central, SITE_XFORM.replace("{version}", "1"))
+    _, token = sync_links.create_link(central, "Office", None)
+    db.session.commit()
+    options = WireOptions(backoff=0.01, retries=2)
+    peer, _ = pair(f"{live_server.url}/v1/projects/{central}", token, project_id=office,
+                   options=options)
+    peer_id = peer.id
+    assert run_peer(peer_id, options, Limits()).complete  # the form comes down
+    # A form only this office has: the central server cannot take its submissions.
+    publish_xform(office, SITE_XFORM.replace("site_photos", "office_only").replace(
+        "{version}", "1"))
+    for n in range(2):
+        ingest(project_id=office, xml=site_instance(f"uuid:w{n}"), attachments={},
+               channel="sms", submitter_id=None, device_id=None)
+    ingest(project_id=office, xml=site_instance("uuid:o1", form_id="office_only"),
+           attachments={}, channel="collect", submitter_id=None, device_id=None)
+    manager = web_as("manager@example.org", roles={office: "manager"})
+    html = manager.get(f"/projects/{office}/sync").get_data(as_text=True)
+    row = html[html.index("Central servers this project sends to"):html.index('id="conflicts"')]
+    assert "3 versions," in row and " KB" in row and live_server.url in row
+    assert ">never<" not in row  # pairing and the first run were contacts
+    report = run_peer(peer_id, options, Limits())
+    assert report.pushed.stored == 2 and not report.complete
+    html = manager.get(f"/projects/{office}/sync").get_data(as_text=True)
+    row = html[html.index("Central servers this project sends to"):html.index('id="conflicts"')]
+    assert "1 versions," in row
+    assert "office_only uuid:o1" in row and "404.1" in row  # the last error, said
