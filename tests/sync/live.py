@@ -7,6 +7,9 @@ say which database a step reads or writes.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from app import create_app, migrate
 from app.extensions import db
 from tests.conftest import FIXTURE_FORMS, _empty_all_tables, _postgres_database
 
+ROOT = Path(__file__).resolve().parents[2]
 SHARED_FORMS = ("escuela", "health_post", "sdg5_safety", "water_point")
 
 
@@ -105,3 +109,19 @@ def new_link(project_id: int, name: str = "Turkana office") -> str:
     _, token = sync_links.create_link(project_id, name, None)
     db.session.commit()
     return token
+
+
+def flask_process(server: Server, *args: str, **settings: str) -> subprocess.Popen:
+    """`flask --app wsgi ...` in a process of its own, configured as `server`'s app (the same
+    database, storage and keys): what an operator or cron runs beside the server."""
+    app = server.app
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("REDIS_URL", "DATABASE_URL", "TEST_DATABASE_URL"))}
+    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               STORAGE_DIR=app.config["STORAGE_DIR"], SECRET_KEY=app.config["SECRET_KEY"],
+               PHONE_HASH_KEY=app.config["PHONE_HASH_KEY"], ODK_VALIDATE="0",
+               SYNC_BACKOFF_SECONDS="0.05", SYNC_RETRIES="12", PYTHONUNBUFFERED="1",
+               **settings)
+    return subprocess.Popen([str(Path(sys.executable).parent / "flask"), "--app", "wsgi",
+                             *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)

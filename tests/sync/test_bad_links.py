@@ -10,9 +10,6 @@ SQLite, a central server on PostgreSQL) with the fault-injecting proxy between t
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,9 +30,8 @@ from sync.wire import WireOptions
 from tests.openrosa.fixtures import SITE_XFORM, jpeg, publish_xform, site_instance
 from tests.sync import checks
 from tests.sync.faultproxy import FaultProxy
-from tests.sync.live import new_link
+from tests.sync.live import flask_process, new_link
 
-ROOT = Path(__file__).resolve().parents[2]
 KBIT100 = 100_000 / 8  # bytes per second
 OPTIONS = WireOptions(backoff=0.05, backoff_max=1.0, retries=12, read_timeout=60)
 
@@ -175,20 +171,6 @@ def test_a_several_mb_file_cut_mid_upload_resumes_from_the_last_confirmed_part(
         proxy.close()
 
 
-def _flask(field, *args: str) -> subprocess.Popen:
-    """`flask --app wsgi ...` in its own process, configured as the field office's server."""
-    app = field.app
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("REDIS_URL", "DATABASE_URL", "TEST_DATABASE_URL"))}
-    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               STORAGE_DIR=app.config["STORAGE_DIR"], SECRET_KEY=app.config["SECRET_KEY"],
-               PHONE_HASH_KEY=app.config["PHONE_HASH_KEY"], ODK_VALIDATE="0",
-               SYNC_BACKOFF_SECONDS="0.05", SYNC_RETRIES="12")
-    return subprocess.Popen([str(Path(sys.executable).parent / "flask"), "--app", "wsgi",
-                             *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-
-
 def test_two_sync_runs_at_once_do_no_harm(central, field):
     pid, token = _central(central)
     proxy = FaultProxy(int(central.url.rsplit(":", 1)[1]), seed=3)
@@ -198,8 +180,10 @@ def test_two_sync_runs_at_once_do_no_harm(central, field):
             for n in range(20):
                 ingest(project_id=local, xml=site_instance(f"uuid:cron-{n}"), attachments={},
                        channel="sms", submitter_id=None, device_id=None)
-        proxy.latency = 0.4  # a slow line: the first run is still going when cron starts again
-        first = _flask(field, "sync", "run")
+        # A slow line and small batches: the first run is still going (ten batches of two,
+        # a second's round trip each) when cron starts the next one.
+        proxy.latency = 0.5
+        first = flask_process(field, "sync", "run", SYNC_BATCH_ITEMS="2")
         with field.ctx():
             for _ in range(300):  # until the first run holds the peer
                 db.session.expire_all()
@@ -209,7 +193,7 @@ def test_two_sync_runs_at_once_do_no_harm(central, field):
             else:
                 raise AssertionError(f"the first run never started: {first.communicate()}")
             db.session.rollback()
-        second = _flask(field, "sync", "run")
+        second = flask_process(field, "sync", "run")
         second_out, _ = second.communicate(timeout=120)
         first_out, _ = first.communicate(timeout=300)
         assert first.returncode == 0, first_out
@@ -219,7 +203,7 @@ def test_two_sync_runs_at_once_do_no_harm(central, field):
             assert db.session.scalar(select(func.count(Submission.id))) == 20
         _same_on_both(central, field, pid, local)
         proxy.latency = 0.0
-        third = _flask(field, "sync", "run")  # and the next cron run finds nothing to send
+        third = flask_process(field, "sync", "run")  # and the next cron run finds nothing to send
         out, _ = third.communicate(timeout=120)
         assert third.returncode == 0 and "submissions stored 0" in out, out
         with field.ctx():

@@ -191,3 +191,41 @@ def test_link_prints_a_pairing_url_and_its_qr_code_which_pair_takes_alone(centra
     with field.ctx():
         peer = db.session.scalar(select(SyncPeer))
         assert peers.credentials_of(peer).token == token and token not in peer.url
+
+
+def test_run_every_keeps_syncing_at_its_interval_until_stopped(central, field):
+    import queue
+
+    from tests.sync.live import flask_process
+
+    pid, token = _central(central)
+    local = _pair(field, central, pid, token)
+    process = flask_process(field, "sync", "run", "--every", "1s")
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
+                     daemon=True).start()
+
+    def next_run() -> str:
+        while True:
+            line = lines.get(timeout=120)
+            if line.startswith("peer "):
+                return line
+
+    try:
+        assert "forms +1" in next_run()
+        with field.ctx():
+            ingest(project_id=local, xml=site_instance("uuid:later"), attachments={},
+                   channel="ussd", submitter_id=None, device_id=None)
+        for _ in range(5):  # a later run, unprompted, sends what was made meanwhile
+            if "submissions stored 1" in next_run():
+                break
+        else:
+            raise AssertionError("the loop never sent the new submission")
+        assert process.poll() is None  # still running: it syncs until stopped
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    with central.ctx():
+        from app.models import Submission
+
+        assert db.session.scalar(select(Submission.instance_id)) == "uuid:later"
