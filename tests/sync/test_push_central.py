@@ -35,6 +35,7 @@ def test_plain_central_gets_every_version_and_file_once(central, field, monkeypa
         peer, _ = peers.pair(f"{central.url}/v1/projects/{pid}", None,
                              email="manager@example.org", password=PASSWORD, options=OPTIONS)
         assert peer.dialect == "central"
+        assert PASSWORD not in peer.credentials  # encrypted at rest, as a token is
         peer_id, local = peer.id, peer.project_id
         assert run_peer(peer_id, OPTIONS, Limits()).pulled.versions_added == 1
         head = accounts.create_user("head@example.org", None, display_name="Office head")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from defusedxml.ElementTree import fromstring
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Comment, Form, FormVersion, SubmissionDef, SyncConflict, SyncLink
@@ -115,6 +115,11 @@ def test_submissions_go_up_exactly_once_with_edits_reviews_comments(central, fie
         assert report.error is None and report.complete, (report.error, report.pushed.refused)
         assert report.pushed.stored == 45 and report.pushed.files_uploaded == 4
         field_versions = checks.versions(local)
+        # The office's checkpoint: everything up to its newest version is confirmed.
+        from app.models import SyncPeer
+
+        newest = db.session.scalar(select(func.max(SubmissionDef.id)))
+        assert db.session.get(SyncPeer, peer_id).cursor == newest
     with central.ctx():
         central_versions = checks.versions(pid)
         assert central_versions.keys() == field_versions.keys()
@@ -127,7 +132,8 @@ def test_submissions_go_up_exactly_once_with_edits_reviews_comments(central, fie
         comments = db.session.scalars(select(Comment)).all()
         assert len(comments) == work.comments
         link = db.session.scalar(select(SyncLink))
-        assert link.received == 45 and link.cursor > 0
+        # The central server's checkpoint: the office's last batch it applied, whole.
+        assert link.received == 45 and link.cursor == newest
     with field.ctx():
         second = run_peer(peer_id, OPTIONS, Limits())
         assert second.complete
