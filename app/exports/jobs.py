@@ -4,6 +4,9 @@ when there is no REDIS_URL), a file under STORAGE_DIR/exports/, progress every N
 Settings (app/config.py): EXPORT_ASYNC_ROWS, EXPORT_FILE_TTL_SECONDS (a finished or failed
 job and its file are removed this long after it finished: on every list of a form's jobs, and
 by `flask export-cleanup`), EXPORT_PROGRESS_ROWS, EXPORT_JOB_TIMEOUT.
+
+A job whose worker is killed runs again; one that crashes or kills its worker twice is
+quarantined (app/quarantine.py): failed with the reason, until `flask pipeline retry-failed`.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import select, update
 
-from app import queues
+from app import quarantine, queues
 from app.config import setting
 from app.exports import formats
 from app.exports.spec import ExportSpec, Source
@@ -71,6 +74,8 @@ def dispatch(job: ExportJob) -> None:
                         job_timeout=setting("EXPORT_JOB_TIMEOUT"), result_ttl=3600,
                         failure_ttl=setting("EXPORT_FILE_TTL_SECONDS"),
                         on_failure=Callback(on_rq_failure),
+                        # a killed worker's export runs again, until the quarantine stops it
+                        retry=queues.retry([0], attempts=quarantine.KILLS_BEFORE_QUARANTINE),
                         description=f"export {job_id} {job.format}")
     except RedisError as error:
         _set(job_id, status="failed", finished_at=utcnow(),
@@ -81,20 +86,47 @@ def process(job_id: int) -> str:
     """The RQ job: run one export inside the app."""
     with queues.job_context():
         try:
-            return run(job_id)
+            return quarantine.guard(quarantine.EXPORT, job_id, lambda i, _resumed: run(i),
+                                    set_aside)
         finally:
             db.session.remove()
 
 
+def set_aside(job_id: int, reason: str) -> str:
+    """Quarantined: the row is failed with the reason, its partial file gone."""
+    db.session.rollback()
+    for path in export_dir().glob(f"{job_id}.*.part"):
+        path.unlink(missing_ok=True)
+    _set(job_id, status="failed", finished_at=utcnow(), error=reason, only_unfinished=True)
+    return "quarantined"
+
+
 def on_rq_failure(rq_job, connection, exc_type, exc_value, traceback) -> None:
-    """RQ's failure callback (a worker killed mid-job, a timeout): the row says so."""
+    """RQ's failure callback (a worker killed mid-job, a timeout): the row says so, unless
+    RQ runs the job again (a killed worker's, while the quarantine lets it)."""
     job_id = rq_job.args[0] if rq_job.args else None
-    if job_id is None:
+    if job_id is None or rq_job.retries_left:
         return
     with queues.job_context():
+        if quarantine.abandoned(quarantine.EXPORT, rq_job, exc_type, set_aside):
+            return
         _set(job_id, status="failed", finished_at=utcnow(),
              error=f"{getattr(exc_type, '__name__', 'Error')}: {exc_value}",
              only_unfinished=True)
+
+
+def retry_quarantined(job_ids: list[int]) -> int:
+    """`retry-failed`: quarantined exports run again from the start; -> how many."""
+    rows = [job for job in db.session.scalars(select(ExportJob).where(
+        ExportJob.id.in_(job_ids), ExportJob.status == "failed"))
+        if quarantine.is_quarantined(job.error)]
+    for job in rows:
+        _set(job.id, status="queued", error=None, rows=0, started_at=None, finished_at=None,
+             expires_at=None)
+    db.session.expire_all()
+    for job in rows:
+        dispatch(job)
+    return len(rows)
 
 
 def _set(job_id: int, *, only_unfinished: bool = False, **values: Any) -> None:

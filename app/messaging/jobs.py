@@ -4,6 +4,11 @@ Jobs take a message id and reload everything; running one twice is harmless (the
 claimed queued → sending first). A retry happens only for failures where the provider surely
 did not take the message (outbound.send returns "retry"), with backoff; workers must run with
 the RQ scheduler (`--with-scheduler`) for the delayed retries.
+
+A send that crashes or kills its worker twice is quarantined (app/quarantine.py): the message
+is marked failed with the reason and waits for `flask pipeline retry-failed` or a resend. A
+send whose worker died while the provider had the message is never repeated by itself: it
+may have gone, so it is marked unknown (resend to try again), as an ambiguous answer is.
 """
 from __future__ import annotations
 
@@ -11,8 +16,11 @@ import logging
 import time
 from collections.abc import Sequence
 
-from app import queues
+from rq import Callback
+
+from app import quarantine, queues
 from app.config import setting
+from app.extensions import db
 from app.messaging import outbound
 
 log = logging.getLogger(__name__)
@@ -34,8 +42,9 @@ def enqueue_send(message_ids: Sequence[int]) -> None:
         # One round trip for all of them: the jobs and the queue push in one pipeline.
         with queue.connection.pipeline(transaction=False) as pipe:
             queue.enqueue_many([queue.prepare_data(
-                send_message_job, (message_id,), timeout=queues.SMS_TIMEOUT, retry=retry)
-                for message_id in message_ids], pipeline=pipe)
+                send_message_job, (message_id,), timeout=queues.SMS_TIMEOUT, retry=retry,
+                on_failure=Callback(on_rq_failure)) for message_id in message_ids],
+                pipeline=pipe)
             pipe.execute()
     except Exception:
         # The messages stay queued in the database; `flask channels send-queued` or a
@@ -58,7 +67,36 @@ def send_inline(message_id: int) -> str:
 def send_message_job(message_id: int) -> str:
     """The RQ job: send one message; raise RetrySend to have RQ try again later."""
     with queues.job_context():
-        outcome = outbound.send(message_id)
+        outcome = quarantine.guard(quarantine.SMS, message_id, _send, set_aside)
         if outcome == "retry":
             raise RetrySend(f"message {message_id}: provider did not take it; will retry")
         return outcome
+
+
+def _send(message_id: int, resumed: bool) -> str:
+    if resumed:  # its last send never ended: its worker died, or it raised
+        outcome = outbound.resume_interrupted(message_id)
+        if outcome is not None:
+            return outcome
+    return outbound.send(message_id)
+
+
+def set_aside(message_id: int, reason: str) -> str:
+    """Quarantined: the message is failed, with the reason, until retried."""
+    db.session.rollback()
+    outbound.fail(message_id, reason)
+    return "quarantined"
+
+
+def on_rq_failure(rq_job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ's failure callback: a send killed with no retry left is set aside now."""
+    with queues.job_context():
+        quarantine.abandoned(quarantine.SMS, rq_job, exc_type, set_aside)
+
+
+def retry_quarantined(message_ids: list[int]) -> int:
+    """`retry-failed`: quarantined messages are queued and sent again; -> how many."""
+    ids = outbound.requeue_quarantined(message_ids)
+    db.session.commit()
+    enqueue_send(ids)
+    return len(ids)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from app import crypto, problems, queues
+from app import crypto, problems, quarantine, queues
 from app.extensions import db
 from app.messaging import channels as channel_service
 from app.messaging import contacts, store
@@ -98,6 +98,7 @@ def _send(message: Message, channel: Channel, contact: Contact) -> str:
                                                    "SMS_CHANNEL_PER_MINUTE; not sent")
     provider = get_provider(channel.provider)
     throttle(channel)
+    at_provider = _ProviderCall(message.id)
     try:
         result = provider.send(
             channel_service.credentials(channel), channel.address,
@@ -105,6 +106,7 @@ def _send(message: Message, channel: Channel, contact: Contact) -> str:
             status_callback=channel_service.webhook_urls(channel).get("status"),
             settings=channel.settings, kind=channel.kind)
     except SendFailed as failure:
+        at_provider.done()
         log.warning("outbound.failed message=%s channel=%s retry=%s ambiguous=%s reason=%s",
                     message.id, channel.id, failure.retry, failure.ambiguous, failure.reason)
         message.provider_status = failure.provider_status
@@ -116,12 +118,75 @@ def _send(message: Message, channel: Channel, contact: Contact) -> str:
         if failure.retry and message.attempts < MAX_ATTEMPTS:
             return _finish(message, "queued", error=failure.reason, outcome="retry")
         return _finish(message, "failed", error=failure.reason)
+    at_provider.done()
     message.provider_message_id = result.provider_id
     message.provider_status = result.provider_status
     message.sent_at = utcnow()
     log.info("outbound.sent message=%s channel=%s provider_id=%s", message.id, channel.id,
              result.provider_id)
     return _finish(message, result.status, error=None, outcome="sent")
+
+
+class _ProviderCall:
+    """In queued mode, Redis notes that a message is in the provider's hands until the call
+    returns: a worker killed meanwhile leaves the note, and the message is never sent again
+    by itself (it may have gone). A raise other than SendFailed leaves it too."""
+
+    KIND = "sms-at-provider"
+
+    def __init__(self, message_id: int) -> None:
+        self.message_id = message_id
+        self.noted = queues.redis_url() is not None
+        if self.noted:
+            quarantine.started(self.KIND, [message_id])
+
+    def done(self) -> None:
+        if self.noted:
+            quarantine.finished(self.KIND, [self.message_id])
+            self.noted = False
+
+
+MAYBE_SENT = ("its worker stopped while the provider had it: it may have been sent; resend "
+              "to try again")
+
+
+def resume_interrupted(message_id: int) -> str | None:
+    """The last send of this message never ended (its worker died, or it raised). If it was
+    in the provider's hands it may have gone: unknown, never sent again by itself (-> its
+    status). Otherwise it goes back to the queue for this job to send (-> None)."""
+    ambiguous = bool(quarantine.interrupted(_ProviderCall.KIND, [message_id]))
+    quarantine.finished(_ProviderCall.KIND, [message_id])
+    message = db.session.get(Message, message_id)
+    if message is None or message.direction != "out" or message.status != "sending":
+        db.session.rollback()
+        return None
+    if ambiguous:
+        log.warning("outbound.interrupted message=%s at the provider: unknown", message_id)
+        return _finish(message, "unknown", error=MAYBE_SENT)
+    message.status = "queued"
+    message.status_at = utcnow()
+    db.session.commit()
+    return None
+
+
+def fail(message_id: int, reason: str) -> None:
+    """Mark a message failed with the reason (quarantine), unless it already went."""
+    message = db.session.get(Message, message_id)
+    if message is not None and message.status in ("queued", "sending"):
+        _finish(message, "failed", error=reason)
+    db.session.rollback()
+
+
+def requeue_quarantined(message_ids: list[int]) -> list[int]:
+    """Quarantined messages back to queued (the caller commits and sends); -> those."""
+    rows = list(db.session.scalars(select(Message).where(
+        Message.id.in_(message_ids), Message.direction == "out", Message.status == "failed")))
+    requeued = []
+    for message in rows:
+        if quarantine.is_quarantined(message.error):
+            message.status, message.error, message.status_at = "queued", None, utcnow()
+            requeued.append(message.id)
+    return requeued
 
 
 def _outside_session(message: Message) -> bool:
@@ -149,6 +214,7 @@ def resend(message: Message) -> Message:
     if contact.opted_out_at is not None:
         raise problems.invalid_state("This person has opted out; nothing can be sent until "
                                       "they text START.", {"status": "opted-out"})
+    quarantine.forget(quarantine.SMS, [message.id])
     message.status = "queued"
     message.error = None
     message.provider_message_id = None

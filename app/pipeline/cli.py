@@ -27,15 +27,19 @@ def drain(inline: bool) -> None:
 
 @pipeline_cli.command("retry-failed")
 def retry_failed() -> None:
-    """Send jobs that failed their last retry round again."""
+    """Send jobs that failed their last retry round again, and every quarantined pipeline
+    row, SMS send, webhook delivery and export job (app/quarantine.py)."""
     click.echo(f"retried {retry.retry_failed()} failed job(s)")
 
 
 @pipeline_cli.command("failed")
 def list_failed() -> None:
-    """List jobs that failed their last retry."""
+    """List jobs that failed their last retry, and quarantined SMS sends, webhook deliveries
+    and export jobs."""
     for item in retry.failed_jobs():
-        click.echo(f"{item['id']}\tdef={item['submissionDefId']}\t{item['error']}")
+        ref = (f"def={item['submissionDefId']}" if item["kind"] == "pipeline"
+               else f"{item['kind']}={item['ref']}")
+        click.echo(f"{item['id']}\t{ref}\t{item['error']}")
 
 
 @pipeline_cli.command("reprocess")

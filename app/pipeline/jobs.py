@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.job import Job, JobStatus
 
-from app import queues
+from app import quarantine, queues
 from app.config import setting
 from app.extensions import db
 from app.pipeline import poison
@@ -135,12 +135,13 @@ def run_outbox(outbox_id: int) -> str:
         return "already processed"
     counted = queues.redis_url() is not None
     if counted:
-        reason = poison.quarantine_reason(poison.started([row.id])[row.id])
+        reason = poison.quarantine_reason(row.id, poison.started([row.id])[row.id])
         if reason is not None:
             outbox.record_failure([row.id], reason, handed_off=False)
             db.session.commit()
             log.error("pipeline outbox_id=%s def_id=%s %s", row.id, row.submission_def_id,
                       reason)
+            quarantine.put(quarantine.PIPELINE, row.id, reason)
             raise Quarantined(reason)
     outcome = process_rows([OutboxRow(row.id, row.submission_def_id, row.event)],
                            isolate=False)

@@ -9,8 +9,9 @@ Two bounds while a worker processes versions:
 - time: each version's cleaning and tagging gets PIPELINE_VERSION_CPU_SECONDS of CPU (a
   SIGVTALRM timer, in the worker's main thread), then raises VersionTooCostly.
 
-What no bound catches (the kernel's OOM killer, a segfault, SIGKILL) is counted: before a
-batch runs, Redis counts a start for each of its rows; the commit clears them. A row claimed
+What no bound catches (the kernel's OOM killer, a segfault, SIGKILL) is counted, as for every
+kind of job (app/quarantine.py): before a batch runs, Redis counts a start for each of its
+rows; the commit clears them. A row claimed
 again with a start still counted was in a batch whose worker died, so it leaves the batch for
 a job of its own: the rest of the batch goes on. A row whose own job finds it started
 KILLS_BEFORE_QUARANTINE times already is not run again: it is quarantined (recorded as failed
@@ -26,13 +27,11 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 
-from app import queues
+from app import quarantine
 from app.config import setting
 
 log = logging.getLogger(__name__)
-KILLS_BEFORE_QUARANTINE = 2
-QUARANTINE_REASON = ("quarantined: its worker was killed {kills} times while processing it "
-                     "(memory or time limit?); `flask pipeline retry-failed` tries again")
+KILLS_BEFORE_QUARANTINE = quarantine.KILLS_BEFORE_QUARANTINE
 
 
 class VersionTooCostly(RuntimeError):
@@ -82,44 +81,29 @@ def cpu_bound() -> Iterator[None]:
         signal.signal(signal.SIGVTALRM, previous)
 
 
-# --- counting starts that never finished -----------------------------------------------------
-
-def _key() -> str:
-    return f"{queues.prefix()}:pipeline-starts"
-
+# --- counting starts that never finished (app/quarantine.py, kind "pipeline") ---------------
 
 def started(outbox_ids: Iterable[int]) -> dict[int, int]:
     """Count a start for each row; -> its starts so far, this one included."""
-    ids = list(outbox_ids)
-    if not ids:
-        return {}
-    pipe = queues.connection().pipeline(transaction=False)
-    for outbox_id in ids:
-        pipe.hincrby(_key(), str(outbox_id), 1)
-    return dict(zip(ids, (int(n) for n in pipe.execute()), strict=True))
+    return quarantine.started(quarantine.PIPELINE, outbox_ids)
 
 
 def finished(outbox_ids: Iterable[int]) -> None:
     """These rows' run ended (committed, or failed with an error we recorded)."""
-    ids = [str(i) for i in outbox_ids]
-    if ids:
-        queues.connection().hdel(_key(), *ids)
+    quarantine.finished(quarantine.PIPELINE, outbox_ids)
 
 
-forget = finished  # retry-failed: a quarantined row starts again from nothing
+def forget(outbox_ids: Iterable[int]) -> None:
+    """retry-failed: a quarantined row starts again from nothing."""
+    quarantine.forget(quarantine.PIPELINE, outbox_ids)
 
 
 def interrupted(outbox_ids: Iterable[int]) -> set[int]:
     """Rows with a start counted and never finished: their last worker died on them (or
     another worker holds them now, which a claim's row locks rule out)."""
-    ids = list(outbox_ids)
-    if not ids:
-        return set()
-    counts = queues.connection().hmget(_key(), [str(i) for i in ids])
-    return {i for i, n in zip(ids, counts, strict=True) if n and int(n) > 0}
+    return quarantine.interrupted(quarantine.PIPELINE, outbox_ids)
 
 
-def quarantine_reason(starts: int) -> str | None:
+def quarantine_reason(outbox_id: int, starts: int) -> str | None:
     """Why a row starting for the `starts`-th time must not run, or None when it may."""
-    kills = starts - 1
-    return QUARANTINE_REASON.format(kills=kills) if kills >= KILLS_BEFORE_QUARANTINE else None
+    return quarantine.reason(quarantine.PIPELINE, outbox_id, starts)

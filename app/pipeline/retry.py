@@ -1,13 +1,14 @@
 """Jobs that failed their last retry: list them and send them round again.
 
-Queued mode reads RQ's failed registries; inline mode has no Redis, so a row that failed
+Queued mode reads RQ's failed registries, plus the SMS sends, webhook deliveries and export
+jobs that were quarantined (app/quarantine.py); inline mode has no Redis, so a row that failed
 `PIPELINE_MAX_RETRIES + 1` times counts as failed.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from app import queues
+from app import quarantine, queues
 from app.config import setting
 from app.extensions import db
 from app.models import PipelineOutbox
@@ -25,9 +26,12 @@ def pipeline_queues() -> list:
 
 
 def failed_jobs() -> list[dict[str, Any]]:
-    """What failed for good, newest last: job id, outbox row, def, queue, the last error."""
+    """What failed for good: the pipeline's jobs (kind `pipeline`: job id, outbox row, def,
+    queue, the last error), then quarantined SMS sends, webhook deliveries and export jobs
+    (kind `sms` | `webhook` | `export`, `ref`: the message, delivery or export job id)."""
     if queues.redis_url() is None:
-        return [{"id": f"outbox-{r.id}", "outboxId": r.id, "submissionDefId": r.submission_def_id,
+        return [{"id": f"outbox-{r.id}", "kind": quarantine.PIPELINE, "ref": r.id,
+                 "outboxId": r.id, "submissionDefId": r.submission_def_id,
                  "queue": None, "attempts": r.attempts, "error": r.last_error,
                  "endedAt": None} for r in outbox.failed_rows(inline_max_attempts())]
     out = []
@@ -39,17 +43,22 @@ def failed_jobs() -> list[dict[str, Any]]:
             outbox_id = jobs.outbox_id_of(job.id)
             row = db.session.get(PipelineOutbox, outbox_id) if outbox_id else None
             out.append({
-                "id": job.id, "outboxId": outbox_id,
+                "id": job.id, "kind": quarantine.PIPELINE, "ref": outbox_id,
+                "outboxId": outbox_id,
                 "submissionDefId": row.submission_def_id if row else None,
                 "queue": queue.name, "attempts": row.attempts if row else None,
                 "error": _error(job) or (row.last_error if row else None),
                 "endedAt": job.ended_at.isoformat() if job.ended_at else None})
+    others = [k for k in quarantine.KINDS if k != quarantine.PIPELINE]
+    out += [{"id": f"{e['kind']}-{e['ref']}", **e, "outboxId": None, "submissionDefId": None,
+             "queue": None, "attempts": None} for e in quarantine.entries(others)]
     return out
 
 
 def retry_failed(only: set[int] | None = None) -> int:
     """Send every failed job (or those of the outbox rows in `only`: one project's) round
-    again with a fresh set of retries; -> how many."""
+    again with a fresh set of retries, and (unless `only`) every quarantined SMS send, webhook
+    delivery and export job; -> how many."""
     if queues.redis_url() is None:
         ids = [r.id for r in outbox.failed_rows(inline_max_attempts())
                if only is None or r.id in only]
@@ -74,7 +83,7 @@ def retry_failed(only: set[int] | None = None) -> int:
                 poison.forget([outbox_id])  # a quarantined row gets its chances again
             registry.requeue(job)
             count += 1
-    return count
+    return count + (quarantine.retry() if only is None else 0)
 
 
 def _error(job) -> str | None:

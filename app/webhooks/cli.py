@@ -6,6 +6,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app import quarantine
 from app.extensions import db
 from app.models import Form, Webhook, WebhookDelivery
 from app.webhooks import delivery as sender
@@ -58,6 +59,7 @@ def retry(delivery_ids: tuple[int, ...], failed: bool, pending: bool) -> None:
         raise click.UsageError("name delivery ids, or --failed / --pending")
     rows = list(db.session.scalars(select(WebhookDelivery).where(
         WebhookDelivery.id.in_(ids), WebhookDelivery.status != "retrying")))
+    quarantine.forget(quarantine.WEBHOOK, [r.id for r in rows])
     for row in rows:
         row.status = "pending"
         row.delivered_at = None

@@ -5,6 +5,10 @@ refused connection is a failure, retried by RQ with WEBHOOK_RETRY_INTERVALS betw
 The last failure is recorded and the job ends normally: the delivery log, not RQ's failed
 registry, is where a manager sees it and asks for another try. Without Redis each delivery is
 tried once, in process, right away (failures wait for a manual retry).
+
+A delivery whose job crashes or kills its worker twice is quarantined (app/quarantine.py):
+failed in the delivery log with the reason, until `flask pipeline retry-failed`, `flask
+webhooks retry` or the API's retry sends it again.
 """
 from __future__ import annotations
 
@@ -17,9 +21,10 @@ from typing import Any
 import certifi
 import urllib3
 from redis.exceptions import RedisError
-from rq import get_current_job
+from rq import Callback, get_current_job
+from sqlalchemy import select
 
-from app import crypto, queues
+from app import crypto, quarantine, queues
 from app.config import setting
 from app.extensions import db
 from app.models import Webhook, WebhookDelivery
@@ -66,7 +71,8 @@ def enqueue(delivery_ids: Iterable[int]) -> None:
     for delivery_id in delivery_ids:
         queue.enqueue(deliver_job, delivery_id, job_timeout=queues.WEBHOOK_TIMEOUT,
                       result_ttl=queues.RESULT_TTL, failure_ttl=queues.WEBHOOK_FAILURE_TTL,
-                      retry=retry, description=f"webhook delivery {delivery_id}")
+                      retry=retry, on_failure=Callback(on_rq_failure),
+                      description=f"webhook delivery {delivery_id}")
 
 
 def run_inline(delivery_id: int) -> str:
@@ -84,7 +90,39 @@ def deliver_job(delivery_id: int) -> str:
     job = get_current_job()
     final = job is None or not job.retries_left
     with queues.job_context():
-        return attempt(delivery_id, final=final)
+        return quarantine.guard(quarantine.WEBHOOK, delivery_id,
+                                lambda i, _resumed: attempt(i, final=final), set_aside,
+                                expected=(DeliveryFailed,))
+
+
+def set_aside(delivery_id: int, reason: str) -> str:
+    """Quarantined: failed in the delivery log with the reason, until retried."""
+    db.session.rollback()
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is not None and delivery.status not in ("succeeded", "cancelled"):
+        delivery.status = "failed"
+        delivery.last_error = reason
+        db.session.commit()
+    return "quarantined"
+
+
+def on_rq_failure(rq_job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ's failure callback: a delivery killed with no retry left is set aside now."""
+    with queues.job_context():
+        quarantine.abandoned(quarantine.WEBHOOK, rq_job, exc_type, set_aside)
+
+
+def retry_quarantined(delivery_ids: list[int]) -> int:
+    """`retry-failed`: quarantined deliveries are sent again with fresh retries; -> how many."""
+    rows = [row for row in db.session.scalars(select(WebhookDelivery).where(
+        WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.status == "failed"))
+        if quarantine.is_quarantined(row.last_error)]
+    for row in rows:
+        row.status = "pending"
+        row.delivered_at = None
+    db.session.commit()
+    dispatch([row.id for row in rows])
+    return len(rows)
 
 
 # --- one attempt ---------------------------------------------------------------------------

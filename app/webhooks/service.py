@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app import crypto, problems
+from app import crypto, problems, quarantine
 from app.extensions import db
 from app.models import WEBHOOK_EVENTS, Audit, Form, Webhook, WebhookDelivery
 from app.models.base import utcnow
@@ -116,6 +116,7 @@ def retry(row: WebhookDelivery) -> WebhookDelivery:
             "This delivery is waiting for its next automatic retry.",
             {"status": row.status, "lastAttemptAt": row.last_attempt_at.isoformat()
              if row.last_attempt_at else None})
+    quarantine.forget(quarantine.WEBHOOK, [row.id])
     row.status = "pending"
     row.delivered_at = None
     db.session.commit()
