@@ -65,3 +65,27 @@ def test_formula_safe_covers_every_leading_character_owasp_lists():
         assert formula_safe(cell) == "'" + cell
     for cell in ("-0.0917", "+254700000002", "12", "", "plain", None, 3.5):
         assert formula_safe(cell) == cell
+
+
+def test_the_web_apps_downloads_are_always_formula_safe(
+        app, project, viewer, publish_fixture, submit):
+    from app.extensions import db
+    from app.models import ExportJob
+    from tests.app.web.ui.conftest import Browser
+
+    publish_fixture(project, "escuela")
+    submit(_escuela("uuid:w-1", school="=HYPERLINK(\"http://x\",\"y\")", problem="+1-2"))
+    web = Browser(app.test_client())
+    web.sign_in("viewer@example.org")
+    web.get(f"/projects/{project}/downloads?form=escuela")
+    started = web.post(f"/projects/{project}/downloads", {"form": "escuela",
+                                                          "format": "csv.zip"})
+    assert started.status_code == 302
+    db.session.expire_all()
+    job = db.session.scalars(db.select(ExportJob)).one()  # inline: done already
+    got = web.client.get(f"/projects/{project}/downloads/{job.id}/file?form=escuela")
+    assert got.status_code == 200
+    rows = list(csv.reader(io.StringIO(
+        zipfile.ZipFile(io.BytesIO(got.data)).read("escuela.csv").decode())))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["escuela"] == "'=HYPERLINK(\"http://x\",\"y\")" and row["problema"] == "'+1-2"
