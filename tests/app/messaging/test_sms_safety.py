@@ -125,3 +125,33 @@ def test_replies_queued_while_redis_was_down_are_sent_when_it_comes_back(
     InProcessWorker(queues.worker_queues(), connection=queues.connection()).work(burst=True)
     assert db.session.scalar(select(Message.status).where(Message.id == reply.id)) == "accepted"
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_replies_over_the_channels_minute_are_stored_throttled_counted_in_redis(
+        app, client, channel, redis_url):
+    """The channel's limit holds for what we send too, counted in Redis (shared by every
+    worker and web process)."""
+    import uuid
+
+    from redis import Redis
+
+    from app.messaging import contacts, outbound
+
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix, SMS_CHANNEL_PER_MINUTE=3,
+                      SMS_NUMBER_PER_MINUTE=0)
+    at_accepts()
+    try:
+        channel_row = db.session.get(Channel, channel["id"])
+        ids = [outbound.queue(channel_row, contacts.find_or_create(
+            channel_row.project_id, f"+25471100030{i}"), f"reply {i}") for i in range(5)]
+        db.session.commit()
+        assert [outbound.send(i) for i in ids] == ["sent"] * 3 + ["throttled"] * 2
+        assert [m.status for m in messages("out")] == ["accepted"] * 3 + ["throttled"] * 2
+        assert len(responses.calls) == 3
+    finally:
+        conn = Redis.from_url(redis_url)
+        keys = list(conn.scan_iter(f"{prefix}*"))
+        if keys:
+            conn.delete(*keys)
