@@ -22,10 +22,12 @@ SURVEY = [["type", "name", "label", "privacy"],
           ["text", "contact_number", "Contact number", ""],  # not marked: guessed, warned
           ["text", "full_name", "Full name", "personal"],
           ["text", "mobile_money_agent", "Agent", "none"],  # named like a phone, said not
-          ["integer", "households", "Households", ""]]
+          ["integer", "households", "Households", ""],
+          ["geopoint", "place", "Where", ""]]
 XML = (f'<data id="hotline" version="1"><contact_number>{NUMBER}</contact_number>'
        f'<full_name>{NAME}</full_name><mobile_money_agent>Agent 7</mobile_money_agent>'
-       '<households>12</households><meta><instanceID>uuid:p-1</instanceID></meta></data>')
+       '<households>12</households><place>-0.0917 34.768 1150 5</place>'
+       '<meta><instanceID>uuid:p-1</instanceID></meta></data>')
 
 
 @pytest.fixture
@@ -102,6 +104,7 @@ def test_managers_and_admins_read_clear_values_when_they_ask_and_it_is_audited(
 
 @pytest.mark.parametrize("suffix", ["submissions.csv.zip", "submissions.csv",
                                     "submissions.xlsx", "submissions.jsonl",
+                                    "submissions.geojson",
                                     "submissions.csv.zip?splitSelectMultiples=true",
                                     ".svc/Submissions"])
 @pytest.mark.parametrize("role", ["viewer", "manager"])
@@ -111,6 +114,9 @@ def test_every_export_and_odata_show_only_the_hash(client, base, people, suffix,
     assert response.status_code == 200
     text = _export_texts(response)
     assert NUMBER not in text and NAME not in text
+    if suffix.endswith("geojson"):  # Central's GeoJSON: geometry and field path, no answers
+        assert '"coordinates":[34.768,-0.0917,1150]' in text
+        return
     assert personal_hash(NUMBER) in text and personal_hash(NAME) in text
 
 
