@@ -2,7 +2,7 @@
 
 One real gunicorn process on PostgreSQL, with the README's command and config, made small and
 quick: one worker of two threads, REQUEST_TIMEOUT 2 s, UPLOAD_MIN_RATE 20 KB/s. Slow
-connections outnumber its threads twenty times over.
+connections outnumber its threads two hundred times over.
 """
 from __future__ import annotations
 
@@ -176,8 +176,9 @@ def _stored(server, instance_id: str) -> int:
 def test_health_answers_within_a_second_while_slow_header_and_body_clients_hold_connections(
         server):
     port = server["port"]
-    held = [_slow_header(port) for _ in range(40)] + [
-        _slow_body(port, server["base"]) for _ in range(40)]
+    # The issue's numbers: 200 slow-header and 200 slow-body connections, against 2 threads.
+    held = [_slow_header(port) for _ in range(200)] + [
+        _slow_body(port, server["base"]) for _ in range(200)]
     try:
         time.sleep(0.3)
         for sock in held:
