@@ -74,11 +74,18 @@ def send_message_job(message_id: int) -> str:
 
 
 def _send(message_id: int, resumed: bool) -> str:
-    if resumed:  # its last send never ended: its worker died, or it raised
-        outcome = outbound.resume_interrupted(message_id)
+    if resumed:  # its last send never ended: its worker died (or a duplicate job runs it)
+        outcome = outbound.recover(message_id)
         if outcome is not None:
             return outcome
-    return outbound.send(message_id)
+    try:
+        return outbound.send(message_id)
+    except Exception:
+        # Not sent by us, unless the provider had it: back to the queue for the retry (the
+        # quarantine counts this run as a strike all the same).
+        db.session.rollback()
+        outbound.recover(message_id, crashed=True)
+        raise
 
 
 def set_aside(message_id: int, reason: str) -> str:

@@ -150,16 +150,21 @@ MAYBE_SENT = ("its worker stopped while the provider had it: it may have been se
               "to try again")
 
 
-def resume_interrupted(message_id: int) -> str | None:
-    """The last send of this message never ended (its worker died, or it raised). If it was
-    in the provider's hands it may have gone: unknown, never sent again by itself (-> its
-    status). Otherwise it goes back to the queue for this job to send (-> None)."""
-    ambiguous = bool(quarantine.interrupted(_ProviderCall.KIND, [message_id]))
-    quarantine.finished(_ProviderCall.KIND, [message_id])
+def recover(message_id: int, *, crashed: bool = False) -> str | None:
+    """A send of this message did not end: its worker died (a job finds this when it runs
+    the message again) or it raised (`crashed`, said by the job that caught it). A message
+    still `sending` that was claimed less than a job's timeout ago is in a live job's hands
+    (a duplicate job): -> "skipped". One the provider had may have gone: unknown, never sent
+    again by itself (-> its status). Otherwise it goes back to the queue (-> None: send it)."""
     message = db.session.get(Message, message_id)
     if message is None or message.direction != "out" or message.status != "sending":
         db.session.rollback()
         return None
+    if not crashed and message.status_at > utcnow() - timedelta(seconds=queues.SMS_TIMEOUT):
+        db.session.rollback()
+        return "skipped"
+    ambiguous = bool(quarantine.interrupted(_ProviderCall.KIND, [message_id]))
+    quarantine.finished(_ProviderCall.KIND, [message_id])
     if ambiguous:
         log.warning("outbound.interrupted message=%s at the provider: unknown", message_id)
         return _finish(message, "unknown", error=MAYBE_SENT)

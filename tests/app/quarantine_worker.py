@@ -128,5 +128,16 @@ def run_worker(app, kind: str, poison: object, hours: int = 0) -> int:
     return process.returncode
 
 
+def admin_pipeline_page(app, email: str = "admin@example.org") -> str:
+    """The web app's admin pipeline page, as a signed-in admin (who must exist) sees it."""
+    from tests.app.web.ui.conftest import Browser
+
+    web = Browser(app.test_client())
+    web.sign_in(email)
+    response = web.get("/admin/pipeline")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
 if __name__ == "__main__":
     main(*sys.argv[1:6])

@@ -17,6 +17,7 @@ from app.models import PipelineOutbox
 from app.pipeline import poison, retry
 from app.pipeline.status import pipeline_status
 from app.worker import InProcessWorker
+from tests.app.quarantine_worker import admin_pipeline_page
 from tests.pipeline.conftest import water_xml
 from tests.pipeline.test_queue import work
 
@@ -32,6 +33,10 @@ def _worker(app, *extra: str, env: dict | None = None) -> int:
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=240)
     return process.returncode
+
+
+def pipeline_health(client) -> dict:
+    return client.get("/health").get_json()
 
 
 def _row(def_id: int) -> PipelineOutbox:
@@ -70,6 +75,8 @@ def test_a_submission_that_kills_its_worker_twice_is_quarantined_and_its_batch_g
     admin = login("admin@example.org")
     listed = client.get("/v1/pipeline/failed", headers=admin).get_json()
     assert [f["outboxId"] for f in listed] == [row.id]
+    assert row.last_error in admin_pipeline_page(queued)  # the web app's admin pipeline page
+    assert pipeline_health(client)["quarantined"]["pipeline"] == 1
     # Per submission, for whoever may read it (the web app shows it on the submission).
     base = f"/v1/projects/{water_form.project_id}/forms/{water_form.xml_form_id}/submissions"
     status = client.get(f"{base}/{bad.instance_id}/pipeline", headers=admin).get_json()
@@ -80,6 +87,7 @@ def test_a_submission_that_kills_its_worker_twice_is_quarantined_and_its_batch_g
     # `retry-failed` sends it round again, with its kill count forgotten (here it is harmless).
     assert retry.retry_failed() == 1
     assert poison.interrupted([row.id]) == set()
+    assert pipeline_health(client)["quarantined"]["pipeline"] == 0
     work()
     assert _row(bad.def_id).processed_at is not None
 

@@ -14,7 +14,7 @@ from app import quarantine
 from app.extensions import db
 from app.pipeline import retry
 from tests.app.exports.test_export_jobs import BASE, _safety
-from tests.app.quarantine_worker import run_worker
+from tests.app.quarantine_worker import admin_pipeline_page, run_worker
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +67,8 @@ def test_an_export_that_kills_its_worker_twice_is_quarantined_and_the_others_run
     admin = login("admin@example.org")
     listed = client.get("/v1/pipeline/failed", headers=admin).get_json()
     assert [(f["kind"], f["ref"], f["error"]) for f in listed] == [("export", bad, error)]
+    html = admin_pipeline_page(queued)  # the web app: the admin's pipeline page
+    assert error in html and "export-" in html
 
     assert retry.retry_failed() == 1
     assert quarantine.entries() == []

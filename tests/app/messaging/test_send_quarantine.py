@@ -5,17 +5,20 @@ the provider had the message never sends it again by itself (issue 12, item 1)."
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from redis import Redis
+from sqlalchemy import update
 
-from app import quarantine
+from app import quarantine, queues
 from app.extensions import db
 from app.messaging import contacts, jobs, outbound
 from app.models import Channel, Message
+from app.models.base import utcnow
 from app.pipeline import retry
 from tests.app.messaging.helpers import messages
-from tests.app.quarantine_worker import run_worker
+from tests.app.quarantine_worker import admin_pipeline_page, run_worker
 
 PHONES = ["+254711000111", "+254711000222", "+254711000333", "+254711000444"]
 
@@ -48,6 +51,14 @@ def _queue_replies(channel: Channel, texts: list[str]) -> list[int]:
     return ids
 
 
+def _later(message_id: int) -> None:
+    """Time passes as RQ's abandoned-job check needs it to: the claim of a message whose
+    worker died is older than a send job may run (a live job's claim is younger)."""
+    db.session.execute(update(Message).where(Message.id == message_id).values(
+        status_at=utcnow() - timedelta(seconds=queues.SMS_TIMEOUT + 1)))
+    db.session.commit()
+
+
 def _status(message_id: int) -> tuple[str, str | None]:
     db.session.expire_all()
     message = db.session.get(Message, message_id)
@@ -63,7 +74,9 @@ def test_a_send_that_kills_its_worker_twice_is_quarantined_and_the_others_go(
     assert _status(bad)[0] == "sending"  # claimed when its worker died
     # Its job runs again (the dead worker's abandoned job, retried) and kills again; the rest
     # of the queue is sent meanwhile.
+    _later(bad)
     assert run_worker(queued, "sms", "KILL-THE-WORKER", hours=1) == -9
+    _later(bad)
     assert run_worker(queued, "sms", "KILL-THE-WORKER", hours=2) == 0
     assert [_status(i)[0] for i in rest] == ["accepted", "accepted"]
     status, error = _status(bad)
@@ -77,6 +90,8 @@ def test_a_send_that_kills_its_worker_twice_is_quarantined_and_the_others_go(
     admin = login("admin@example.org")
     listed = client.get("/v1/pipeline/failed", headers=admin).get_json()
     assert [(f["kind"], f["ref"], f["error"]) for f in listed] == [("sms", bad, error)]
+    html = admin_pipeline_page(queued)  # the web app: the admin's pipeline page
+    assert error in html and "sms-" in html
     page = client.get(f"/v1/projects/{channel.project_id}/messages", headers=manager).get_json()
     assert {m["id"]: m["status"] for m in page}[bad] == "failed"
 
@@ -92,6 +107,7 @@ def test_a_quarantined_send_is_also_resent_by_hand(queued, channel, client, mana
     (bad,) = _queue_replies(channel, ["KILL-THE-WORKER"])
     for hours in (0, 1, 2):
         run_worker(queued, "sms", "KILL-THE-WORKER", hours=hours)
+        _later(bad)
     assert _status(bad)[1].startswith("quarantined:")
     resent = client.post(f"/v1/projects/{channel.project_id}/messages/{bad}/resend",
                          headers=manager)
@@ -105,8 +121,38 @@ def test_a_worker_killed_while_the_provider_has_the_message_never_sends_it_again
         queued, channel):
     first, bad, last = _queue_replies(channel, ["Q1", "KILL-AT-PROVIDER", "Q3"])
     assert run_worker(queued, "sms-at-provider", "KILL-AT-PROVIDER") == -9
+    _later(bad)
     assert run_worker(queued, "sms-at-provider", "KILL-AT-PROVIDER", hours=1) == 0
     assert _status(first)[0] == _status(last)[0] == "accepted"
     # It may have gone: unknown (resendable by a person), not sent twice by itself.
     assert _status(bad) == ("unknown", outbound.MAYBE_SENT)
     assert quarantine.entries() == []
+
+
+def test_a_duplicate_job_for_a_message_a_live_job_is_sending_leaves_it_alone(queued, channel):
+    """Two jobs for one message (the sweep re-sent a reply whose job waited in a backlog):
+    the second, finding the first's start counted and its claim fresh, neither sends it again
+    nor takes it from the first."""
+    (reply,) = _queue_replies(channel, ["Q1"])
+    quarantine.started(quarantine.SMS, [reply])  # the first job, running
+    db.session.execute(update(Message).where(Message.id == reply).values(
+        status="sending", status_at=utcnow()))
+    db.session.commit()
+    assert jobs.send_message_job(reply) == "skipped"
+    assert _status(reply) == ("sending", None)
+
+
+def test_a_send_that_raises_goes_back_to_the_queue_and_is_quarantined_the_second_time(
+        queued, channel, monkeypatch):
+    """An exception (a bug, a timeout) counts as a kill does; the message is not left
+    `sending` meanwhile."""
+    from rq import SimpleWorker
+
+    (reply,) = _queue_replies(channel, ["Q1"])
+    monkeypatch.setattr(outbound, "_send", lambda *a: 1 / 0)
+    SimpleWorker([jobs.queues.queue(jobs.queues.SMS)],
+                 connection=jobs.queues.connection()).work(burst=True)
+    status, error = _status(reply)
+    assert status == "failed"
+    assert error.startswith("quarantined: it crashed or its worker was killed 2 times")
+    assert "ZeroDivisionError" in error

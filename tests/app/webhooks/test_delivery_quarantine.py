@@ -12,7 +12,7 @@ from redis import Redis
 from app import quarantine
 from app.pipeline import retry
 from sync.ingest import ingest
-from tests.app.quarantine_worker import run_worker
+from tests.app.quarantine_worker import admin_pipeline_page, run_worker
 from tests.app.webhooks.conftest import SECRET, instance
 
 POISON = "KILL-THE-WORKER"
@@ -62,6 +62,8 @@ def test_a_delivery_that_kills_its_worker_twice_is_quarantined_and_the_others_go
     listed = client.get("/v1/pipeline/failed", headers=admin).get_json()
     assert [(f["kind"], f["ref"], f["error"]) for f in listed] == [
         ("webhook", rows[bad]["id"], error)]
+    html = admin_pipeline_page(queued)  # the web app: the admin's pipeline page
+    assert error in html and "webhook-" in html
 
     if by == "retry-failed":
         assert retry.retry_failed() == 1
