@@ -197,23 +197,6 @@ def is_quarantined(error: str | None) -> bool:
     return bool(error) and error.startswith(PREFIX)
 
 
-def retry(kinds: Iterable[str] = (SMS, WEBHOOK, EXPORT)) -> int:
-    """Run every quarantined item of these kinds once more (each kind's own retry); -> how
-    many. The pipeline's own rows are retried from RQ's failed registry (app.pipeline.retry)."""
-    count = 0
-    for kind in kinds:
-        ids = sorted(int(k) for k in queues.connection().hkeys(_listed(kind)))
-        if not ids:
-            continue
-        forget(kind, ids)
-        count += _retriers()[kind](ids)
-    return count
-
-
-def _retriers() -> dict[str, Callable[[list[int]], int]]:
-    from app.exports import jobs as export_jobs
-    from app.messaging import jobs as sms_jobs
-    from app.webhooks import delivery
-
-    return {SMS: sms_jobs.retry_quarantined, WEBHOOK: delivery.retry_quarantined,
-            EXPORT: export_jobs.retry_quarantined}
+def listed_ids(kind: str) -> list[int]:
+    """The ids of one kind's quarantined items."""
+    return sorted(int(k) for k in queues.connection().hkeys(_listed(kind)))

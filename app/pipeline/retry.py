@@ -83,7 +83,26 @@ def retry_failed(only: set[int] | None = None) -> int:
                 poison.forget([outbox_id])  # a quarantined row gets its chances again
             registry.requeue(job)
             count += 1
-    return count + (quarantine.retry() if only is None else 0)
+    return count + (retry_quarantined() if only is None else 0)
+
+
+def retry_quarantined() -> int:
+    """Run every quarantined SMS send, webhook delivery and export job once more, each by
+    its kind's own retry, with its count forgotten; -> how many."""
+    from app.exports import jobs as export_jobs
+    from app.messaging import jobs as sms_jobs
+    from app.webhooks import delivery
+
+    retriers = {quarantine.SMS: sms_jobs.retry_quarantined,
+                quarantine.WEBHOOK: delivery.retry_quarantined,
+                quarantine.EXPORT: export_jobs.retry_quarantined}
+    count = 0
+    for kind, retrier in retriers.items():
+        ids = quarantine.listed_ids(kind)
+        if ids:
+            quarantine.forget(kind, ids)
+            count += retrier(ids)
+    return count
 
 
 def _error(job) -> str | None:
