@@ -128,15 +128,19 @@ def run_worker(app, kind: str, poison: object, hours: int = 0) -> int:
     return process.returncode
 
 
-def admin_pipeline_page(app, email: str = "admin@example.org") -> str:
-    """The web app's admin pipeline page, as a signed-in admin (who must exist) sees it."""
+def admin_page(app, path: str = "/admin/pipeline", email: str = "admin@example.org") -> str:
+    """A web app page (the admin pipeline page by default) as a signed-in admin (who must
+    exist) sees it."""
     from tests.app.web.ui.conftest import Browser
 
     web = Browser(app.test_client())
     web.sign_in(email)
-    response = web.get("/admin/pipeline")
-    assert response.status_code == 200
+    response = web.get(path)
+    assert response.status_code == 200, path
     return response.get_data(as_text=True)
+
+
+admin_pipeline_page = admin_page
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from app.models import PipelineOutbox
 from app.pipeline import poison, retry
 from app.pipeline.status import pipeline_status
 from app.worker import InProcessWorker
-from tests.app.quarantine_worker import admin_pipeline_page
+from tests.app.quarantine_worker import admin_page, admin_pipeline_page
 from tests.pipeline.conftest import water_xml
 from tests.pipeline.test_queue import work
 
@@ -83,6 +83,9 @@ def test_a_submission_that_kills_its_worker_twice_is_quarantined_and_its_batch_g
     assert status["status"] == "quarantined" and status["error"] == row.last_error
     assert client.get(f"{base}/{first.instance_id}/pipeline", headers=admin
                       ).get_json()["status"] == "processed"
+    page = admin_page(queued, f"/projects/{water_form.project_id}/forms/"
+                              f"{water_form.xml_form_id}/submissions/{bad.instance_id}")
+    assert "Quarantined" in page and row.last_error in page  # the web app's submission page
 
     # `retry-failed` sends it round again, with its kill count forgotten (here it is harmless).
     assert retry.retry_failed() == 1
