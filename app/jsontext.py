@@ -1,9 +1,7 @@
 """JSON text, one way: orjson (compact UTF-8, as Central's JSON.stringify writes), and the
 standard library for what orjson refuses (integers beyond 64 bits, keys that are not strings).
-
-The database engine writes every JSON column with it (json.dumps was the largest single cost
-of storing a submission after building its statement) and the OData feed shapes its rows
-with it."""
+The OData feed shapes its rows with it. (The database engine keeps json.dumps for its JSON
+columns: with orjson the largest allowed submission outgrew the pipeline job's memory cap.)"""
 from __future__ import annotations
 
 import json
