@@ -12,7 +12,7 @@ from app import problems
 from app.exports.queries import Filters
 from app.extensions import db
 from app.indicators import overview
-from app.models import CHANNELS, REVIEW_STATES, Actor, Blob, Form
+from app.models import CHANNELS, REVIEW_STATES, Actor, Blob, Form, FormVersion
 from app.pipeline import dispatch, reprocess
 from app.pipeline.status import version_status
 from app.queries import submissions as submission_queries
@@ -192,12 +192,16 @@ def _flags(cleaned, personal: personal_policy.Personal) -> list[dict]:
 @ui.get(f"{FORM}/submissions/<instance_id>")
 def submission(project_id: int, xml_form_id: str, instance_id: str):
     project = project_or_404(project_id)
-    form, model = _published(project_id, xml_form_id, "submission.read")
+    form, _model = _published(project_id, xml_form_id, "submission.read")
     sub = _submission(form, instance_id)
-    personal = personal_policy.for_form(form, model, CLEAR_READ)
     current = service.current_def(sub)
+    # The answers are read with the version they were made with (its questions, choices,
+    # attached lists and personal fields), which may be older than the published one.
+    version = db.session.get(FormVersion, current.form_version_id)
+    model = schema_for(version.sha256, lambda: version.xml).model
+    personal = personal_policy.for_form(form, model, CLEAR_READ)
     language = _language(model)
-    labels = choices.Labeller(form.current_version, model, language)
+    labels = choices.Labeller(version, model, language)
     data = current.data or {}
     root = data.get("root", {})
     files = {a.name: a for a in service.attachments(current)}

@@ -86,3 +86,45 @@ def test_a_submission_shows_labels_map_and_history(many):
         as_text=True)
     assert "Is the water point working today?" in html
     assert "<circle" in html and "Submitted" in html
+
+
+def test_a_submission_is_read_with_the_version_it_was_made_with(
+        app, make_project, publish_fixture, web_as):
+    """After version 2 renames a choice, a version-1 submission keeps version 1's label."""
+    import io
+
+    import openpyxl
+
+    from app.services import forms as form_service
+    from forms.xlsform import compile_upload
+    from tests.conftest import FIXTURE_FORMS
+
+    project = make_project("Kisumu water")
+    form = publish_fixture(project, "water_point")
+    ingest(project_id=project, xml=wp_xml().encode(), attachments={}, channel="api",
+           submitter_id=None, device_id=None, user_agent="test", form_id="water_point")
+    book = openpyxl.load_workbook(FIXTURE_FORMS / "water_point.xlsx")
+    for row in book["choices"].iter_rows():
+        if row[1].value == "borehole":
+            row[2].value = "Deep borehole"
+    book["settings"]["C2"] = "2026120701"
+    out = io.BytesIO()
+    book.save(out)
+    compiled = compile_upload(out.getvalue(), None, "water_point.xlsx", validate=False,
+                              ignore_warnings=True)
+    form_service.replace_draft(form, compiled, None)
+    db.session.flush()
+    db.session.expire(form)  # the service set the draft's id; reload the relationship
+    form_service.publish_draft(form, None, None, ignore_warnings=True)
+    db.session.commit()
+    ingest(project_id=project, xml=wp_xml().replace("uuid:wp-1", "uuid:wp-2").replace(
+        'version="2026112601"', 'version="2026120701"').encode(), attachments={},
+        channel="api", submitter_id=None, device_id=None, user_agent="test",
+        form_id="water_point")
+    db.session.commit()
+    web = web_as("viewer@example.org", roles={project: "viewer"})
+    base = f"/projects/{project}/forms/water_point/submissions"
+    old = web.get(f"{base}/uuid:wp-1").get_data(as_text=True)
+    new = web.get(f"{base}/uuid:wp-2").get_data(as_text=True)
+    assert "Borehole" in old and "Deep borehole" not in old
+    assert "Deep borehole" in new
