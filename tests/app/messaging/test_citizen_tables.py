@@ -23,7 +23,7 @@ from twilio.request_validator import RequestValidator
 from app.extensions import db
 from app.models import Conversation, ErasureRequest, Submission
 from tests.app.messaging.helpers import at_accepts, path, ussd_hop
-from tests.sms_flows.engine_support import CITIZEN_SHEETS
+from tests.sms_flows.engine_support import CITIZEN_SHEETS, LANGUAGES
 
 LANGS = ["en", "sw", "es", "ne"]
 PHONE = "+254711000555"
@@ -90,14 +90,19 @@ def sms(client, at: dict, text: str, phone: str = PHONE) -> str:
     return "\n".join(s["message"][0] for s in sent)
 
 
-def whatsapp(client, wa: dict, text: str, phone: str = PHONE) -> str:
-    """One WhatsApp message as Twilio posts it, signed; -> what the SDK sent back."""
-    sid = f"SM{next(ids):032d}"
+def whatsapp(client, wa: dict, text: str, phone: str = PHONE,
+             media_url: str | None = None) -> str:
+    """One WhatsApp message as Twilio posts it (with a photo when `media_url`), signed; ->
+    what the SDK sent back."""
+    sid = f"SM{next(ids):032d}" if media_url is None else f"MM{next(ids):032d}"
     form = {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Raia",
             "MessageType": "text", "SmsSid": sid, "WaId": phone[1:], "SmsStatus": "received",
             "Body": text, "To": f"whatsapp:{SENDER}", "NumSegments": "1",
             "ReferralNumMedia": "0", "MessageSid": sid, "AccountSid": SID,
             "From": f"whatsapp:{phone}", "ApiVersion": "2010-04-01"}
+    if media_url is not None:
+        form.update(NumMedia="1", MessageType="image", MediaContentType0="image/jpeg",
+                    MediaUrl0=media_url)
     signature = RequestValidator(TOKEN).compute_signature(wa["inbound"], form)
     before = len(responses.calls)
     response = client.post(path(wa["inbound"]), data=form,
@@ -823,3 +828,63 @@ def test_a_sensitive_form_in_each_language(client, citizen, lang):
     before = len(responses.calls)
     assert idle.tick_idle(now=utcnow() + timedelta(hours=3)).send == []
     assert len(responses.calls) == before  # no reminder that could reveal taking part
+
+
+PHOTO_FORM = {
+    "survey": [["type", "name", *(f"label::{lang}" for lang in LANGUAGES), "required"],
+               ["image", "photo", "Photo of the water point", "Picha ya kituo cha maji",
+                "Foto del punto de agua", "धाराको फोटो", "yes"],
+               ["note", "bye", "Thank you for the photo.", "Asante kwa picha.",
+                "Gracias por la foto.", "फोटोका लागि धन्यवाद।", ""]],
+    "settings": [["form_id", "default_language", "sms_keyword"],
+                 ["foto", "English (en)", "PICHA"]],
+}
+PHOTO_TABLE = {
+    "en": ["Photo of the water point\nSend a photo.", "Thank you for the photo."],
+    "sw": ["Picha ya kituo cha maji\nTuma picha.", "Asante kwa picha."],
+    "es": ["Foto del punto de agua\nEnvíe una foto.", "Gracias por la foto."],
+    "ne": ["धाराको फोटो\nफोटो पठाउनुहोस्।", "फोटोका लागि धन्यवाद।"],
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@responses.activate
+def test_a_photo_question_on_whatsapp_in_each_language(client, citizen, lang, app):
+    """Item 4: a photo question is asked with its hint in the person's language and answered
+    with the photo they send, fetched from a local stub of Twilio's media endpoint (real HTTP
+    on the loopback) with the channel's credentials and stored as the attachment."""
+    import openpyxl
+
+    from app.models import Blob, SubmissionAttachment
+    from app.services import storage
+    from app.services.forms import create_form
+    from forms.xlsform import compile_upload
+    from tests.fixtures.twilio_media import JPEG, MediaStub
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in PHOTO_FORM.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    data = BytesIO()
+    book.save(data)
+    create_form(citizen[0], compile_upload(
+        data.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "foto.xlsx", validate=False, ignore_warnings=True), None, publish=True)
+    db.session.commit()
+    twilio_accepts()
+    wa = channel(client, citizen, "twilio", "whatsapp", SENDER)
+    with MediaStub(SID, TOKEN) as media:
+        app.config["TWILIO_MEDIA_PREFIXES"] = ",".join(media.prefixes)
+        for prefix in media.prefixes:
+            responses.add_passthru(prefix)
+        whatsapp(client, wa, "PICHA")
+        asked = whatsapp(client, wa, WORDS[lang]["language"])
+        closing = whatsapp(client, wa, "", media_url=media.url)
+        assert [asked, closing] == PHOTO_TABLE[lang]
+        (_, auth), (_, cdn_auth) = media.seen
+        assert auth.startswith("Basic ") and cdn_auth is None
+    attachment = db.session.scalars(select(SubmissionAttachment)).one()
+    blob = db.session.get(Blob, attachment.blob_id)
+    assert storage.blob_path(blob.sha256).read_bytes() == JPEG
