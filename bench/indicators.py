@@ -1,8 +1,10 @@
-"""Indicator figures on PostgreSQL: series latency over 1,000,000 submissions, and the
-pipeline's throughput with five indicators declared beside its throughput with none.
+"""Indicator figures on PostgreSQL: series latency over 1,000,000 submissions, the
+pipeline's throughput with five indicators declared beside its throughput with none, and the
+dashboard page's server time.
 
     .venv/bin/python bench/indicators.py [--rows 1000000] [--requests 200] [--n 3000]
     .venv/bin/python bench/indicators.py --quick      # small sizes, under two minutes
+    .venv/bin/python bench/indicators.py --only dashboard [--demo 2000] [--requests 200]
 
 TEST_DATABASE_URL names the PostgreSQL server (default postgresql://postgres@127.0.0.1:5432/
 postgres); a fresh database is created and dropped.
@@ -19,6 +21,14 @@ Pipeline: `--n` water_point submissions stored through `sync.ingest`, then re-pr
 batches of 100 (clean, SDG tags with the real classifier, and the indicators hook) with no
 indicator on the form, and with five (their contributions and cells emptied first, so every
 row is written as for a fresh submission), alternating three times; medians are printed.
+
+Dashboard: `flask demo --with-data`'s project (four forms, the eight demo indicators,
+`--demo` submissions through `sync.ingest` and the inline pipeline), county boundaries for
+its maps, a public dashboard of two indicators; VACUUM ANALYZE; then each page fetched
+`--requests` times in process through the Flask test client (view, queries, template and
+gzip; no network, cache off): the manager's dashboard, a viewer's (suppressed), the public
+page and the printable report; then the viewer's and the public page again with the
+suppressed tables cached as in service (INDICATOR_CACHE_SECONDS=60).
 """
 from __future__ import annotations
 
@@ -219,16 +229,105 @@ def pipeline_bench(app, n: int) -> None:
               f"({five / none:.0%} of it; {written} contribution rows written); {load()}")
 
 
+COUNTIES = {"kisumu": (34.4, -0.6, 35.4, 0.1), "kilifi": (39.3, -4.0, 40.3, -2.3),
+            "nairobi": (36.6, -1.45, 37.1, -1.15), "turkana": (34.9, 1.5, 36.6, 4.6),
+            "dar": (39.0, -7.1, 39.6, -6.6), "arusha": (35.9, -3.8, 37.2, -2.6)}
+
+
+def dashboard_bench(app, demo: int, requests: int) -> None:
+    import json
+    import re
+    import tempfile
+
+    from app.indicators import overview, public
+    from app.models import Indicator, IndicatorCell
+    from app.services import accounts, demo_data, projects
+    from app.services.demo import run_demo
+
+    with app.app_context():
+        started = time.perf_counter()
+        info = run_demo(Path(tempfile.mkdtemp()), "http://127.0.0.1")
+        stored = demo_data.load(info.project_id, count=demo)
+        pid = info.project_id
+        features = [{"type": "Feature", "properties": {"county": name},
+                     "geometry": {"type": "Polygon", "coordinates": [[
+                         [w, s], [e, s], [e, n], [w, n], [w, s]]]}}
+                    for name, (w, s, e, n) in COUNTIES.items()]
+        overview.save_boundaries(pid, json.dumps({"type": "FeatureCollection",
+                                                  "features": features}).encode(), "county")
+        codes = {i.code: i.id for i in db.session.scalars(select(Indicator).where(
+            Indicator.project_id == pid))}
+        public.save(pid, {"slug": "bench", "title": "Bench", "indicators": [
+            codes["6.1.1-water-point-working"], codes["16.1.4-safe-at-night"]]})
+        for email, role in (("manager@bench.org", "manager"), ("viewer@bench.org", "viewer")):
+            user = accounts.create_user(email, "bench-password-1")
+            projects.assign_role(pid, user.actor_id, role)
+        db.session.commit()
+        cells = db.session.scalar(select(func.count()).select_from(IndicatorCell).where(
+            IndicatorCell.indicator_id.in_(codes.values())))
+        seconds = time.perf_counter() - started
+    with app.app_context(), db.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+    def signed_in(email: str):
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        response = client.post("/login", data={"email": email, "password": "bench-password-1",
+                                                "csrf_token": token.search(page).group(1)})
+        assert response.status_code == 302, response.status_code
+        return client
+
+    manager, viewer = signed_in("manager@bench.org"), signed_in("viewer@bench.org")
+    print(f"dashboard: demo project, {stored:,} submissions, {len(codes)} indicators, "
+          f"{cells:,} cells (loaded in {seconds:.1f} s); {load()}")
+    pages = [("manager's dashboard", manager, f"/projects/{pid}/dashboard"),
+             ("viewer's dashboard (suppressed)", viewer, f"/projects/{pid}/dashboard"),
+             ("public page /p/bench (2 indicators)", app.test_client(), "/p/bench"),
+             ("printable report (manager)", manager, f"/projects/{pid}/dashboard/report")]
+    headers = {"Accept-Encoding": "gzip"}
+    for name, client, path in pages:
+        for _ in range(3):
+            assert client.get(path, headers=headers).status_code == 200, path
+        times = []
+        for _ in range(requests):
+            began = time.perf_counter()
+            response = client.get(path, headers=headers)
+            times.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200, path
+        size = len(response.get_data())
+        print(f"  {name}: p50 {statistics.median(times):.1f} ms, p99 "
+              f"{percentile(times, 99):.1f} ms over {requests} requests "
+              f"({size / 1024:.1f} KB gzipped HTML)")
+    # In service a process reuses an indicator's suppressed tables for INDICATOR_CACHE_SECONDS
+    # (default 60): the restricted pages again with that cache on.
+    app.config["INDICATOR_CACHE_SECONDS"] = 60
+    for name, client, path in pages[1:3]:
+        client.get(path, headers=headers)
+        times = []
+        for _ in range(requests):
+            began = time.perf_counter()
+            assert client.get(path, headers=headers).status_code == 200, path
+            times.append((time.perf_counter() - began) * 1000)
+        print(f"  {name}, suppressed tables cached (INDICATOR_CACHE_SECONDS=60): p50 "
+              f"{statistics.median(times):.1f} ms, p99 {percentile(times, 99):.1f} ms")
+    app.config["INDICATOR_CACHE_SECONDS"] = 0
+    print(f"  {load()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--n", type=int, default=3000, help="submissions for the pipeline run")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["series", "pipeline"])
+    parser.add_argument("--demo", type=int, default=2000,
+                        help="demo submissions for the dashboard run")
+    parser.add_argument("--only", choices=["series", "pipeline", "dashboard"])
     opts = parser.parse_args()
     if opts.quick:
-        opts.rows, opts.requests, opts.n = 50_000, 40, 300
+        opts.rows, opts.requests, opts.n, opts.demo = 50_000, 40, 300, 300
     import tempfile
 
     url, drop = create_database("dsc_bench_ind")
@@ -239,6 +338,8 @@ def main() -> None:
                 series_bench(app, opts.rows, opts.requests)
             if opts.only in (None, "pipeline"):
                 pipeline_bench(app, opts.n)
+            if opts.only in (None, "dashboard"):
+                dashboard_bench(app, opts.demo, opts.requests)
             with app.app_context():
                 db.engine.dispose()
     finally:
