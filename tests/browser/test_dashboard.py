@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -127,6 +128,9 @@ def test_dashboard_report_and_public_page(page, browser, live_server, sign_in, a
     page.emulate_media(media="print")
     expect(page.locator("header.top")).to_be_hidden()
     assert page.locator(".report-page").count() == len(demo_data.DEMO_INDICATORS)
+    # Printed on A4: one page per indicator (charts two by two, compact tables).
+    pdf = page.pdf(format="A4")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == len(demo_data.DEMO_INDICATORS)
     axe(page, "report")
     shot(page, "report", phone=False)
     page.emulate_media(media="screen")

@@ -16,6 +16,11 @@
     holder.setAttribute("data-state", "drawing");
     var id = holder.getAttribute("data-spec");
     var spec = JSON.parse(document.getElementById(id).textContent);
+    if (holder.closest("[data-eager]")) {
+      // The printable report: two charts side by side on an A4 page, one page per indicator.
+      spec.width = 250;
+      spec.height = Math.min(spec.height || 150, 140);
+    }
     return window.vegaEmbed(holder, spec, options).then(function (result) {
       views[id] = result.view;
       // The holder is role="img" with the chart's title; the numbers are in the table.
