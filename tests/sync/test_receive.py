@@ -265,3 +265,17 @@ def test_a_link_cannot_resolve_and_keep_must_be_known(client, site_form, link, a
     assert _resolve(client, site_form, link, conflict_id, "field").status_code == 403
     response = _resolve(client, site_form, admin_headers, conflict_id, "mine")
     assert response.status_code == 400 and "keep" in response.get_json()["message"]
+
+
+def test_answers_to_a_link_travel_gzipped_when_it_asks(client, site_form, link):
+    """The office's line is the slow part: the XForm and JSON it reads come compressed."""
+    xform = f"/v1/projects/{site_form.project_id}/forms/site_photos.xml"
+    plain = client.get(xform, headers=link)
+    packed = client.get(xform, headers={**link, "Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 2
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    small = client.get(f"/v1/projects/{site_form.project_id}/forms/site_photos/versions",
+                       headers={**link, "Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in small.headers  # under 1 KB: not worth a gzip header
