@@ -158,3 +158,25 @@ def test_an_answer_whose_headers_were_cut_is_asked_for_again():
         assert len(seen) == 2 and len(sleeps) == 1
     finally:
         listener.close()
+
+
+def test_a_stalled_answer_is_given_up_after_the_read_timeout_and_asked_again(serve):
+    """Bounded in time: a request whose answer stalls is abandoned after read_timeout (not
+    waited on for ever, as a line that went silent would be) and sent again."""
+    import time
+
+    calls: list[float] = []
+
+    def stalling(environ, start_response):
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            time.sleep(3)
+        return Response(b'{"ok": true}', content_type="application/json")(
+            environ, start_response)
+
+    sleeps: list[float] = []
+    began = time.monotonic()
+    response = _wire(serve(stalling), sleeps, read_timeout=0.5).call("GET", "/x")
+    assert response.json() == {"ok": True}
+    assert len(calls) == 2 and calls[1] - calls[0] < 2.5  # gave up well before the 3 s
+    assert time.monotonic() - began < 2.5 and len(sleeps) == 1
