@@ -195,8 +195,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_BATCH_BYTES", 256 * 1024, "256 KiB",
             "a sync batch's first size (uncompressed); then sized by the link's measured rate",
             int),
-    Setting("SYNC_CHUNK_BYTES", 256 * 1024, "256 KiB",
-            "an upload chunk's first size; then sized by the link's measured rate", int),
+    Setting("SYNC_CHUNK_BYTES", 64 * 1024, "64 KiB",
+            "an upload chunk's first size (~5 s at 100 kbit/s); then sized by the link's "
+            "measured rate", int),
     Setting("SYNC_MAX_CHUNK_BYTES", 4 * MIB, "4 MiB",
             "the largest chunk a field office sends (a central server takes twice this)", int),
     Setting("SYNC_TARGET_SECONDS", 10, "10",

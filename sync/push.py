@@ -63,7 +63,7 @@ class Pacer:
 class Limits:
     batch_items: int = 50
     batch_bytes: int = 256 * 1024
-    chunk_bytes: int = 256 * 1024
+    chunk_bytes: int = 64 * 1024  # ~5 s at 100 kbit/s, before the line is measured
     max_chunk_bytes: int = 4 * 1024 * 1024
     target_seconds: float = 10.0
 

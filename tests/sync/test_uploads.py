@@ -52,3 +52,21 @@ def test_the_pacer_sizes_requests_by_the_measured_link():
     for _ in range(12):  # a fast line: up to the ceiling
         pacer.observe(pacer.size, pacer.size / 50e6)
     assert pacer.size == 4 * 1024 * 1024
+
+
+def test_a_first_chunk_or_batch_takes_at_most_half_the_target_on_the_slowest_line():
+    """Before a run has measured its line, requests are sized for the issue's worst one
+    (100 kbit/s): behind gunicorn a chunk reaches the app only whole, so a cut costs the
+    chunk under way, and a first chunk sized for a fast line (256 KiB: 21 s there) made a
+    cut photo upload take ~17 s to resume."""
+    from app.config import SETTINGS
+    from sync.push import Limits
+
+    defaults = {s.name: s.default for s in SETTINGS}
+    slowest = 100_000 / 8  # bytes per second
+    half = defaults["SYNC_TARGET_SECONDS"] / 2
+    assert defaults["SYNC_CHUNK_BYTES"] / slowest <= half * 1.1
+    assert Limits().chunk_bytes == defaults["SYNC_CHUNK_BYTES"]
+    # A batch's JSON travels gzipped (similar XML: ~10x), its first size likewise.
+    assert defaults["SYNC_BATCH_BYTES"] / 10 / slowest <= half
+    assert Limits().batch_bytes == defaults["SYNC_BATCH_BYTES"]
