@@ -12,15 +12,19 @@ tests/sync/faultproxy.py on loopback, which counts the bytes on the wire both wa
 headers included) and, for the bad-link profile, limits bandwidth, adds latency and cuts
 connections. Printed:
 
-1. submissions/s synced over loopback (N shared-form submissions, no files);
+1. submissions/s synced over loopback (N shared-form submissions, no files), and the CPU
+   each submission cost the central server, its PostgreSQL and the field office (what the
+   machine's load does not inflate);
 2. bytes on the wire per submission, beside its raw XML, and per MB of photos;
 3. time for 1,000 submissions over 100 kbit/s each way, 500 ms latency each way (1 s round
-   trip) and cuts falling at random on ~5% of requests;
+   trip) and cuts falling at random on the bytes, as often as cuts 5% of requests of the
+   mean size measured in 1 (--slow-runs times, the cuts counted over them all);
 4. time to resume after a cut: from the cut to the first confirmed chunk after it.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -158,10 +162,12 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=20, help="1 MB photos over loopback")
     parser.add_argument("--slow-n", type=int, default=1000,
                         help="submissions over the bad-link profile")
+    parser.add_argument("--slow-runs", type=int, default=3,
+                        help="runs of the bad-link profile (each --slow-n submissions)")
     parser.add_argument("--quick", action="store_true", help="small sizes")
     args = parser.parse_args()
     if args.quick:
-        args.n, args.photos, args.slow_n = 300, 5, 100
+        args.n, args.photos, args.slow_n, args.slow_runs = 300, 5, 100, 1
 
     prefix = f"bench-sync-{os.getpid()}"
     os.environ["PIPELINE_PREFIX"] = prefix  # the central server's pipeline queues, this run's
@@ -180,16 +186,31 @@ def _figures(args) -> None:
 
     with common.temp_database() as (url, storage), tempfile.TemporaryDirectory() as directory:
         pid, token = _central(url, storage)
-        with common.gunicorn(url, storage, "/health") as port:
+        masters: list[int] = []
+        with common.gunicorn(url, storage, "/health", on_start=masters.append) as port:
             proxy = FaultProxy(port)
             field = Field(directory)
             field.pair(proxy.url, pid, token)
 
             raw = field.fill(args.n)
+            # CPU per submission, which the machine's load does not inflate as it does time:
+            # the central server (gunicorn's processes), its PostgreSQL backends, and this
+            # process (the field office's sync, and the proxy's threads).
+            web = [masters[0], *common.children(masters[0])]
+            pg = common.backends(url)
+            cpu = (common.cpu_seconds(web), common.cpu_seconds(pg), time.process_time())
+            requests_made = _count_requests()
             seconds, report, stats = _push(field, proxy)
+            mean_request = stats.bytes / max(requests_made(), 1)
+            pg = sorted(set(pg) | set(common.backends(url)))
+            used = [(after - before) / args.n * 1000 for before, after in zip(
+                cpu, (common.cpu_seconds(web), common.cpu_seconds(pg), time.process_time()),
+                strict=True)]
             assert report.pushed.stored == args.n, report.pushed
             print(f"1. loopback: {args.n} submissions in {seconds:.1f} s = "
-                  f"{args.n / seconds:.0f} submissions/s ({common.load()})")
+                  f"{args.n / seconds:.0f} submissions/s ({common.load()}); CPU per "
+                  f"submission: central server {used[0]:.1f} ms, its PostgreSQL {used[1]:.1f} "
+                  f"ms, field office (and proxy) {used[2]:.1f} ms")
             print(f"2. wire: {stats.bytes / args.n:.0f} bytes per submission (up "
                   f"{stats.bytes_up / args.n:.0f}, down {stats.bytes_down / args.n:.0f}) for "
                   f"{raw / args.n:.0f} bytes of raw XML: {stats.bytes / raw:.2f}x")
@@ -204,33 +225,39 @@ def _figures(args) -> None:
             loopback_resume = _resume_after_cut(field, proxy, 5_000_000)
 
             # The bad-link profile. Cuts: a Poisson process over the bytes whose mean makes a
-            # request of the average size be cut 5% of the time (measured below).
+            # request of the mean size measured above be cut 5% of the time:
+            # 1 - exp(-size / mean) = 0.05.
             proxy.bandwidth, proxy.latency = KBIT100, 0.5
-            field.fill(args.slow_n)
-            mean_request = 12_000
-            proxy.cut_every, proxy.max_cuts = mean_request / 0.05, None
-            requests_made = _count_requests()
-            seconds, report, stats = _push(field, proxy)
-            made = requests_made()
-            # A batch whose answer a cut lost is sent again: its versions are then found
-            # there already (duplicates), never stored twice.
-            pushed = report.pushed
-            assert pushed.stored + pushed.duplicates == args.slow_n, pushed
-            of_requests = 100 * stats.cuts / max(made, 1)
-            of_connections = 100 * stats.cuts / max(stats.connections, 1)
-            print(f"3. 100 kbit/s, 500 ms each way, cuts: {args.slow_n} submissions in "
-                  f"{seconds:.0f} s ({args.slow_n / seconds:.1f}/s); {made} requests on "
-                  f"{stats.connections} connections, {stats.cuts} cut ({of_requests:.1f}% of "
-                  f"requests, {of_connections:.1f}% of connections); {pushed.duplicates} "
-                  f"versions sent again after a lost answer, found there, not stored twice; "
-                  f"{stats.bytes / args.slow_n:.0f} bytes per submission ({common.load()})")
+            proxy.cut_every, proxy.max_cuts = mean_request / -math.log(0.95), None
+            totals = {"requests": 0, "cuts": 0}
+            for run in range(1, args.slow_runs + 1):
+                field.fill(args.slow_n)
+                requests_made = _count_requests()
+                seconds, report, stats = _push(field, proxy)
+                made = requests_made()
+                # A batch whose answer a cut lost is sent again: its versions are then found
+                # there already (duplicates), never stored twice.
+                pushed = report.pushed
+                assert pushed.stored + pushed.duplicates == args.slow_n, pushed
+                totals["requests"] += made
+                totals["cuts"] += stats.cuts
+                print(f"3.{run} 100 kbit/s, 500 ms each way, cuts: {args.slow_n} submissions "
+                      f"in {seconds:.0f} s ({args.slow_n / seconds:.1f}/s); {made} requests, "
+                      f"{stats.cuts} cut; {pushed.duplicates} versions sent again after a "
+                      f"lost answer, found there, not stored twice; "
+                      f"{stats.bytes / args.slow_n:.0f} bytes per submission ({common.load()})")
+            share = 100 * totals["cuts"] / max(totals["requests"], 1)
+            print(f"    cuts over the {args.slow_runs} runs: {totals['cuts']} of "
+                  f"{totals['requests']} requests ({share:.1f}%; "
+                  f"mean request {mean_request:.0f} bytes, a cut every {proxy.cut_every:.0f} "
+                  f"bytes on average)")
             slow_resume = _resume_after_cut(field, proxy, 200_000)
             print(f"4. resume after a cut: {loopback_resume:.2f} s on loopback (5 MB photo), "
                   f"{slow_resume:.1f} s on the bad link (200 KB photo; back-off, a new "
                   f"connection, the upload's status, then the next chunk)")
             proxy.close()
         total = _central_count(url)
-        expected = args.n + args.photos + 1 + args.slow_n + 1
+        expected = args.n + args.photos + 1 + args.slow_n * args.slow_runs + 1
         print(f"   exactly once: the central server holds {total} submissions, the office "
               f"made {expected}")
         assert total == expected
