@@ -16,7 +16,14 @@
     holder.setAttribute("data-state", "drawing");
     var id = holder.getAttribute("data-spec");
     var spec = JSON.parse(document.getElementById(id).textContent);
-    if (holder.closest("[data-eager]")) {
+    var report = holder.closest("[data-eager]");
+    if (!report && holder.clientWidth && holder.clientWidth < 560) {
+      // A phone: short axis labels and the legend below, so the marks keep their room.
+      spec.config = Object.assign({}, spec.config);
+      spec.config.axisY = Object.assign({}, spec.config.axisY, { labelLimit: 90 });
+      spec.config.legend = Object.assign({}, spec.config.legend, { orient: "bottom" });
+    }
+    if (report) {
       // The printable report: two charts side by side on an A4 page, one page per indicator.
       spec.width = 250;
       spec.height = Math.min(spec.height || 150, 140);
