@@ -100,6 +100,10 @@ def test_dashboard_report_and_public_page(page, browser, live_server, sign_in, a
     saved = download.value
     assert saved.suggested_filename == "6.1.1-water-point-working-trend.svg"
     assert b"<svg" in open(saved.path(), "rb").read()[:400]
+    with page.expect_download() as download:
+        trend.get_by_role("button", name="PNG").click()
+    assert download.value.suggested_filename == "6.1.1-water-point-working-trend.png"
+    assert open(download.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     # The README's picture: one indicator's first screen (headline, downloads, trend).
     water.locator("h2").scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -20)")
