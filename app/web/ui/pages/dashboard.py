@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, render_template
-from flask_babel import format_decimal, format_percent
+from flask import Response, current_app, g, render_template, request
+from flask_babel import force_locale, format_decimal, format_percent
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -26,7 +26,7 @@ from app.web.access import project_or_404
 from app.web.api import indicators as indicator_api
 from app.web.ui import formtext
 from app.web.ui.blueprint import ui
-from app.web.ui.i18n import current_language
+from app.web.ui.i18n import LANGUAGES, current_language
 from app.web.ui.nav import project_tab
 from app.web.ui.security import CSP
 from app.web.ui.session import public as public_page
@@ -214,10 +214,14 @@ def public_dashboard(slug: str):
         raise problems.not_found()
     chosen = {i.id: i for i in _indicators(project.id) if i.id in (board.indicator_ids or [])}
     indicators = [chosen[i] for i in board.indicator_ids or [] if i in chosen]
-    html = render_template(
-        "ui/dashboard_public.html", board=board, project=project,
-        views=_views(project, indicators, restricted=True, lang=current_language()),
-        threshold=series.threshold(project.settings))
+    # ?lang= as well as the picker: inside another site's <iframe> the picker's POST has no
+    # cookie (SameSite=Lax), so the page links its languages.
+    asked = request.args.get("lang")
+    with force_locale(asked if asked in LANGUAGES else current_language()):
+        html = render_template(
+            "ui/dashboard_public.html", board=board, project=project,
+            views=_views(project, indicators, restricted=True, lang=current_language()),
+            threshold=series.threshold(project.settings))
     response = Response(html, mimetype="text/html")
     # Framing by the allowed origins only; security's hook leaves X-Frame-Options off when
     # the CSP names who may frame (X-Frame-Options cannot name several origins).

@@ -164,6 +164,10 @@ def test_public_page_shows_only_the_public_services_numbers(demo, client, login)
             assert shown == {(p["value"], p["n"]) for p in api
                              if p["period"] == latest and not p["suppressed"]}
     assert client.get("/p/no-such-board").status_code == 404
+    # Its languages by link too (an embedded page's picker has no cookie to post with).
+    swahili = client.get("/p/kisumu-safety?lang=sw").get_data(as_text=True)
+    assert '<html lang="sw">' in swahili and 'href="?lang=en"' in swahili
+    assert "Wanajisikia salama kutembea peke yao usiku" in swahili
 
 
 def test_public_page_may_be_framed_by_the_allowed_origins_only(demo, client, login):
