@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from app import migrate
 from app.extensions import db
+from app.services.terminal_qr import terminal_qr
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 users_cli = AppGroup("users", help="Web users.")
@@ -116,18 +117,6 @@ def forms_publish(project_id: int, ignore_warnings: bool, file: Path) -> None:
                    "JavaRosa", err=True)
 
 
-def _qr_ascii(payload: str) -> str:
-    import io
-
-    import qrcode
-
-    code = qrcode.QRCode(border=1)
-    code.add_data(payload)
-    out = io.StringIO()
-    code.print_ascii(out=out, invert=True)
-    return out.getvalue()
-
-
 @app_users_cli.command("create")
 @click.option("--project", "project_id", type=int, required=True)
 @click.argument("name")
@@ -146,7 +135,7 @@ def app_users_create(project_id: int, name: str) -> None:
     click.echo(f"token: {token}")
     click.echo(f"Collect URL: {app_users.collect_url(public_url, token, project_id)}")
     click.echo("Scan in ODK Collect (Configure with QR code); the token is not shown again:")
-    click.echo(_qr_ascii(app_users.qr_payload(public_url, token, project)))
+    click.echo(terminal_qr(app_users.qr_payload(public_url, token, project)))
 
 
 @click.command("demo")
@@ -174,7 +163,7 @@ def demo(with_data: bool) -> None:
     click.echo(f"ODK Collect server URL: {info.collect_url}")
     if info.collect_qr:
         click.echo("ODK Collect: Configure with QR code, and scan this:")
-        click.echo(_qr_ascii(info.collect_qr))
+        click.echo(terminal_qr(info.collect_qr))
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from app.config import setting
 from app.extensions import db
+from app.services.terminal_qr import terminal_qr
 from app.sync import jobs
 
 sync_cli = AppGroup("sync", help="Field-office sync with a central server; moving in from "
@@ -189,20 +190,7 @@ def link(project_id: int, name: str) -> None:
     click.echo(f"sync link {created.actor_id} {name}; the token is not shown again.")
     click.echo(f"At the field office: flask sync pair {url} {token}")
     click.echo(f"or paste (or scan) this URL, which carries the token: {pairing}")
-    click.echo(_qr_text(pairing))
-
-
-def _qr_text(payload: str) -> str:
-    """A QR code in block characters, for a terminal (a phone at the office can scan it)."""
-    import io
-
-    import qrcode
-
-    code = qrcode.QRCode(border=1)
-    code.add_data(payload)
-    out = io.StringIO()
-    code.print_ascii(out=out, invert=True)
-    return out.getvalue()
+    click.echo(terminal_qr(pairing))
 
 
 def init_app(app: Flask) -> None:
