@@ -40,7 +40,8 @@ class IndicatorView:
     official_source: str | None = None
 
 
-def _label(spec: IndicatorSpec, lang: str) -> str:
+def indicator_label(spec: IndicatorSpec, lang: str) -> str:
+    """The indicator's label in `lang`, else English, else any, else its code."""
     return (spec.labels.get(lang) or spec.labels.get("en") or spec.labels.get("")
             or next(iter(spec.labels.values()), spec.code))
 
@@ -82,7 +83,7 @@ def indicator_view(project: Project, indicator: Indicator, *, lang: str,
     title under its name."""
     names = names or {}
     spec = service.spec_of(indicator)
-    label = _label(spec, lang)
+    label = indicator_label(spec, lang)
     tables = series.published_tables(indicator, spec, series.threshold(project.settings),
                                      cache_seconds) if restricted else None
     trend_points = _series(project, indicator, spec, (), restricted, cache_seconds, tables)

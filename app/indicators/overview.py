@@ -14,6 +14,7 @@ from app.models import (
     AreaBoundaries,
     CleanedRecord,
     Form,
+    FormVersion,
     SdgTag,
     Submission,
     SubmissionDef,
@@ -53,10 +54,13 @@ def goal_counts(project_id: int) -> list[dict[str, int]]:
 
 def quote_candidates(project_id: int, goal: int, limit: int = 50) -> list[dict[str, Any]]:
     """Free-text answers the classifier tied to `goal`, newest first, for a manager to pick
-    from (staff only: free text can name people)."""
+    from (staff only: free text can name people). An answer to a question that is personal
+    data (app.services.personal_data: marked or guessed) in the version it was given in, or
+    in the form's current version, is never offered (and so never approved)."""
     rows = db.session.execute(
         select(Submission.id, Submission.instance_id, Form.xml_form_id, SdgTag.field,
-               SdgTag.score, CleanedRecord.record)
+               SdgTag.score, CleanedRecord.record, SubmissionDef.form_version_id,
+               Form.current_version_id)
         .join(SubmissionDef, SubmissionDef.id == SdgTag.submission_def_id)
         .join(Submission, Submission.id == SubmissionDef.submission_id)
         .join(Form, Form.id == Submission.form_id)
@@ -64,14 +68,30 @@ def quote_candidates(project_id: int, goal: int, limit: int = 50) -> list[dict[s
         .where(*_current_of_project(project_id), SdgTag.goal == goal,
                SdgTag.source == "model", SdgTag.field != "")
         .order_by(Submission.id.desc()).limit(limit))
+    personal: dict[int, frozenset[str]] = {}
     out = []
-    for submission_id, instance_id, form, field, score, record in rows:
+    for submission_id, instance_id, form, field, score, record, version, current in rows:
+        if any(field in _personal_paths(v, personal) for v in (version, current) if v):
+            continue
         text = answer_text(record, field)
         if text:
             out.append({"submissionId": submission_id, "instanceId": instance_id,
                         "form": form, "field": field, "goal": goal,
                         "score": round(float(score), 3), "text": text})
     return out
+
+
+def _personal_paths(version_id: int, seen: dict[int, frozenset[str]]) -> frozenset[str]:
+    """The personal fields of a form version, as local paths (what tags and records name)."""
+    if version_id not in seen:
+        from app.queries import form_models
+        from app.services import personal_data
+
+        sha256 = db.session.scalar(select(FormVersion.sha256).where(
+            FormVersion.id == version_id))
+        seen[version_id] = personal_data.local_paths(form_models.model(
+            sha256, form_models.xml_of(version_id))) if sha256 else frozenset()
+    return seen[version_id]
 
 
 def answer_text(record: dict, field: str) -> str | None:
@@ -108,6 +128,15 @@ def approve_quote(project_id: int, body: dict[str, Any], actor_id: int | None
     db.session.add(quote)
     db.session.flush()
     return quote
+
+
+def withdraw_quote(project_id: int, quote_id: int) -> None:
+    """Take an approved quote off the dashboard (404 when it is not this project's)."""
+    quote = db.session.get(ApprovedQuote, quote_id)
+    if quote is None or quote.project_id != project_id:
+        raise problems.not_found()
+    db.session.delete(quote)
+    db.session.flush()
 
 
 def quotes(project_id: int, goal: int | None = None) -> list[ApprovedQuote]:

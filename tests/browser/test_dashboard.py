@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.extensions import db
-from app.indicators import official, overview, public, series
+from app.indicators import official, overview, series
 from app.models import ApprovedQuote, Indicator, OfficialSeries, Submission
 from app.models.base import utcnow
 from app.services import demo_data
@@ -51,10 +51,8 @@ def _demo(tmp_path) -> dict:
                                  submission_id=db.session.scalar(select(Submission.id)),
                                  text="Girls are harassed on the way to school.",
                                  approved_at=utcnow()))
-    public.save(pid, {"slug": "demo-cso", "title": "Demo CSO: water and safety",
-                      "indicators": [water.id, codes["16.1.4-safe-at-night"].id]})
     db.session.commit()
-    return {"pid": pid, "water": water.id}
+    return {"pid": pid, "water": water.id, "night": codes["16.1.4-safe-at-night"].id}
 
 
 def _drawn(page, at_least: int = 1) -> None:
@@ -138,6 +136,20 @@ def test_dashboard_report_and_public_page(page, browser, live_server, sign_in, a
     axe(page, "report")
     shot(page, "report", phone=False)
     page.emulate_media(media="screen")
+
+    # The manager publishes a public dashboard from the web app.
+    page.goto(f"/projects/{pid}/dashboard")
+    page.get_by_role("link", name="Public dashboards").click()
+    form = page.locator("#new-board")
+    form.get_by_label("Title").fill("Demo CSO: water and safety")
+    form.get_by_label("Address").fill("demo-cso")
+    for indicator in (demo["water"], demo["night"]):
+        form.locator(f'input[name=indicator][value="{indicator}"]').check()
+    form.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("The public dashboard Demo CSO: water and safety is saved.")
+           ).to_be_visible()
+    expect(page.get_by_role("link", name="/p/demo-cso")).to_be_visible()
+    axe(page, "public-boards")
 
     # Signed out: the public page, suppressed, no quotes, no downloads.
     context = browser.new_context(base_url=live_server.url, locale="en-GB",

@@ -68,10 +68,7 @@ def approve_quote(project_id: int):
 @api.delete(f"{BASE}/quotes/<int:quote_id>")
 def delete_quote(project_id: int, quote_id: int):
     project_or_404(project_id, "indicator.manage")
-    quote = db.session.get(ApprovedQuote, quote_id)
-    if quote is None or quote.project_id != project_id:
-        raise problems.not_found()
-    db.session.delete(quote)
+    overview.withdraw_quote(project_id, quote_id)
     db.session.commit()
     return success()
 

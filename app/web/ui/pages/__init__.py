@@ -6,6 +6,7 @@ from app.web.ui.pages import (  # noqa: F401
     channels,
     citizens,
     dashboard,
+    dashboard_manage,
     downloads,
     forms,
     pipeline,

@@ -150,6 +150,7 @@ def _indicators(project_id: int) -> list[Indicator]:
 def _page(project_id: int, template: str):
     project = project_or_404(project_id, "indicator.read")
     restricted = not indicator_api.full_access(project_id)
+    can_manage = g.principal.can("indicator.manage", project_id)
     lang = current_language()
     quotes: dict[int, list] = {}
     for quote in overview.quotes(project_id):
@@ -160,9 +161,8 @@ def _page(project_id: int, template: str):
         goal_titles={n: formtext.sdg_title(str(n), lang) for n in range(1, 18)},
         quotes=quotes, views=_views(project, _indicators(project_id), restricted=restricted,
                                     lang=lang),
-        threshold=series.threshold(project.settings),
-        boards=public.list_boards(project_id)
-        if g.principal.can("indicator.manage", project_id) else [])
+        threshold=series.threshold(project.settings), can_manage=can_manage,
+        boards=public.list_boards(project_id) if can_manage else [])
 
 
 @ui.get(BASE, endpoint="dashboard")

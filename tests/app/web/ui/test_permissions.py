@@ -47,6 +47,8 @@ READ_PAGES = [
     ("/projects/{a}/erasure-requests", (200, 403, 403, 403)),
     ("/projects/{a}/forms/water_point/sms-cost", (200, 200, 200, 403)),
     ("/projects/{a}/pipeline", (200, 403, 403, 403)),
+    ("/projects/{a}/dashboard/public", (200, 200, 403, 403)),
+    ("/projects/{a}/dashboard/quotes", (200, 403, 403, 403)),
     ("/admin/users", (403, 403, 403, 403)),
     ("/admin/audits", (403, 403, 403, 403)),
     ("/admin/pipeline", (403, 403, 403, 403)),
