@@ -235,6 +235,7 @@ def test_an_answer_to_a_personal_question_is_never_offered(world, login):
     compiled = compile_upload(workbook(INDICATORS, survey=survey, version="2"), XLSX,
                               "safety.xlsx", validate=False, ignore_warnings=True)
     replace_draft(form, compiled, None)
+    db.session.expire(form, ["draft_version"])
     publish_draft(form, None, None, ignore_warnings=True)
     db.session.commit()
     page = web.get(f"/projects/{pid}/dashboard/quotes?goal={goal}").get_data(as_text=True)
