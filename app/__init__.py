@@ -11,6 +11,7 @@ from sqlalchemy import event
 from app import config as config_module
 from app.extensions import db
 from app.serving import redact
+from app.serving.pool import ping_when_idle
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -32,6 +33,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
+        if db.engine.dialect.name == "postgresql":
+            ping_when_idle(db.engine, float(app.config["DATABASE_PING_IDLE_SECONDS"]))
 
     from app import cli, pipeline
     from app.web import errors, register_blueprints
@@ -69,7 +72,8 @@ def _engine_options(config: dict[str, Any]) -> dict[str, Any]:
     # A connection per gunicorn thread (8) kept in the pool: with SQLAlchemy's 5, busy
     # threads opened and closed overflow connections all the time (a PostgreSQL backend
     # started per request).
+    # Idle connections are pinged before use (app/serving/pool.py), not every checkout.
     # JSON columns keep the standard library's json.dumps: orjson was faster per submission,
     # but the largest submission allowed (a 100 MiB answer) no longer fit the pipeline job's
     # memory cap with it (bench/poison.py).
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    return {"pool_size": 10, "max_overflow": 10}

@@ -155,6 +155,9 @@ SETTINGS: tuple[Setting, ...] = (
             "retries of a submission whose cleaning or tagging failed", int),
     Setting("PIPELINE_RETRY_INTERVALS", [10, 60, 300], "`10,60,300`",
             "seconds between those retries", _ints),
+    Setting("DATABASE_PING_IDLE_SECONDS", 5.0, "5",
+            "a pooled PostgreSQL connection idle this long is pinged before use (a restart or "
+            "a proxy's idle timeout may have closed it); busy ones are not", float),
     Setting("PIPELINE_SWEEP_SECONDS", 60, "60",
             "how often a worker re-sends outbox rows Redis lost and re-tags stale ones", int),
     Setting("ERASURE_CONFIRM_SECONDS", 3600, "3600",

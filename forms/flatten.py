@@ -11,6 +11,7 @@ orx:-namespaced meta and plain meta read the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 from xml.etree.ElementTree import Element
 
 from forms.instance import find_instance_id, local_name
@@ -28,6 +29,12 @@ class FlatSubmission:
     repeats: dict[str, list[Row]]
     extra: dict[str, str | None] = field(default_factory=dict)
 
+    def as_json(self) -> dict:
+        """As `dataclasses.asdict` gives it, without its deep copy (every container here is
+        the flattening's own)."""
+        return {"instance_id": self.instance_id, "root": self.root, "repeats": self.repeats,
+                "extra": self.extra}
+
 
 def repeat_of(model: FormModel, f: Field) -> str | None:
     """The path of the nearest repeat enclosing `f`, or None for the root table."""
@@ -40,11 +47,11 @@ def repeat_of(model: FormModel, f: Field) -> str | None:
     return None
 
 
-class _Flattener:
-    """Walks the instance and the model together."""
+class _Layout:
+    """What the walk looks fields up by, derived once per model (models are cached and
+    shared): each field by (parent path, local name), and the leaves of each row's table."""
 
-    def __init__(self, model: FormModel, root: Element) -> None:
-        self.model = model
+    def __init__(self, model: FormModel) -> None:
         self.children: dict[tuple[str, str], Field] = {}
         self.leaves: dict[str | None, list[str]] = {}
         for f in model.fields:
@@ -52,11 +59,31 @@ class _Flattener:
             self.children[(parent, local_name(f.path.rsplit("/", 1)[1]))] = f
             if f.kind not in ("group", "repeat"):
                 self.leaves.setdefault(repeat_of(model, f), []).append(f.path)
+        self.repeats = [r.path for r in model.repeats()]
+
+
+_LAYOUTS: WeakKeyDictionary[FormModel, _Layout] = WeakKeyDictionary()
+
+
+def _layout(model: FormModel) -> _Layout:
+    layout = _LAYOUTS.get(model)
+    if layout is None:
+        layout = _LAYOUTS[model] = _Layout(model)
+    return layout
+
+
+class _Flattener:
+    """Walks the instance and the model together."""
+
+    def __init__(self, model: FormModel, root: Element) -> None:
+        layout = _layout(model)
+        self.children = layout.children
+        self.leaves = layout.leaves
         self.instance_id = find_instance_id(root)
         self.out = FlatSubmission(
             instance_id=self.instance_id,
             root={p: None for p in self.leaves.get(None, [])},
-            repeats={r.path: [] for r in model.repeats()},
+            repeats={path: [] for path in layout.repeats},
         )
         self.counters: dict[tuple[str, str], int] = {}
 

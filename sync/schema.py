@@ -2,7 +2,6 @@
 instance flattened to the form's columns; derived once per version from the one form cache."""
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,7 @@ class VersionSchema:
 
     def flatten(self, root: Element) -> dict[str, Any]:
         """The instance as the form's columns (forms.flatten's FlatSubmission as JSON)."""
-        return dataclasses.asdict(flatten(self.model, root))
+        return flatten(self.model, root).as_json()
 
 
 def schema_for(sha256: str, load_xml: Callable[[], str]) -> VersionSchema:
