@@ -3,9 +3,8 @@ offset and extended metadata; a submission's own log; review and comments audite
 from __future__ import annotations
 
 import pytest
-from pyodk.client import Client
 
-from tests.conftest import PASSWORD
+from tests.helpers import logged_in_pyodk
 from tests.openrosa.fixtures import jpeg, site_instance
 
 URL = "/v1/projects/{pid}/forms/site_photos/submissions"
@@ -139,12 +138,8 @@ def test_review_states_are_centrals(client, url, manager):
 def test_pyodk_review_and_comment_land_in_the_submissions_log(live_server, site_form,
                                                               make_user, tmp_path):
     user = make_user("analyst@example.org", roles={site_form.project_id: "manager"})
-    config = tmp_path / "pyodk_config.toml"
-    config.write_text(f'[central]\nbase_url = "{live_server.url}"\n'
-                      f'username = "analyst@example.org"\npassword = "{PASSWORD}"\n'
-                      f"default_project_id = {site_form.project_id}\n")
-    with Client(config_path=str(config), cache_path=str(tmp_path / "cache.toml"),
-                project_id=site_form.project_id) as client:
+    with logged_in_pyodk(live_server.url, "analyst@example.org", site_form.project_id, tmp_path,
+                         project_id=site_form.project_id) as client:
         client.submissions.default_form_id = "site_photos"
         client.submissions.create(xml=site_instance("uuid:p1").decode())
         client.submissions.review("uuid:p1", "approved", comment="checked on site")

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from pyodk.client import Client
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Blob, Form, FormAssignment, FormAttachment, FormVersion
 from tests.app.api.workbooks import simple_form
-from tests.conftest import FIXTURE_FORMS, PASSWORD
+from tests.conftest import FIXTURE_FORMS
+from tests.helpers import logged_in_pyodk
 from tests.openrosa.fixtures import png
 
 
@@ -20,11 +20,8 @@ def project_id(make_project):
 @pytest.fixture
 def pyodk_client(live_server, project_id, make_user, tmp_path):
     make_user("coordinator@example.org", roles={project_id: "manager"})
-    config = tmp_path / "pyodk_config.toml"
-    config.write_text(f'[central]\nbase_url = "{live_server.url}"\n'
-                      f'username = "coordinator@example.org"\npassword = "{PASSWORD}"\n'
-                      f"default_project_id = {project_id}\n")
-    with Client(config_path=str(config), cache_path=str(tmp_path / "cache.toml")) as client:
+    with logged_in_pyodk(live_server.url, "coordinator@example.org", project_id,
+                         tmp_path) as client:
         yield client
 
 

@@ -2,21 +2,16 @@
 from __future__ import annotations
 
 import pytest
-from pyodk.client import Client
 
-from tests.conftest import PASSWORD
+from tests.helpers import logged_in_pyodk
 from tests.openrosa.fixtures import jpeg, site_instance
 
 
 @pytest.fixture
 def pyodk_client(live_server, site_form, make_user, tmp_path):
     make_user("analyst@example.org", roles={site_form.project_id: "manager"})
-    config = tmp_path / "pyodk_config.toml"
-    config.write_text(f'[central]\nbase_url = "{live_server.url}"\n'
-                      f'username = "analyst@example.org"\npassword = "{PASSWORD}"\n'
-                      f"default_project_id = {site_form.project_id}\n")
-    with Client(config_path=str(config), cache_path=str(tmp_path / "cache.toml"),
-                project_id=site_form.project_id) as client:
+    with logged_in_pyodk(live_server.url, "analyst@example.org", site_form.project_id, tmp_path,
+                         project_id=site_form.project_id) as client:
         client.submissions.default_form_id = "site_photos"
         yield client
 

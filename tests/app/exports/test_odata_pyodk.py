@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from pyodk.client import Client
 from sqlalchemy import select
 
 from app.exports.columns import owner_repeat
@@ -10,7 +9,8 @@ from app.extensions import db
 from app.models import FormVersion, SubmissionDef
 from forms.instance import build_instance
 from sync.schema import schema_for
-from tests.conftest import FIXTURE_FORMS, PASSWORD
+from tests.conftest import FIXTURE_FORMS
+from tests.helpers import logged_in_pyodk
 
 FORMS = sorted(p.stem for p in FIXTURE_FORMS.glob("*.xlsx"))
 
@@ -18,11 +18,7 @@ FORMS = sorted(p.stem for p in FIXTURE_FORMS.glob("*.xlsx"))
 @pytest.fixture
 def pyodk_client(live_server, project, make_user, tmp_path):
     make_user("analyst@example.org", roles={project: "viewer"})
-    config = tmp_path / "pyodk_config.toml"
-    config.write_text(f'[central]\nbase_url = "{live_server.url}"\n'
-                      f'username = "analyst@example.org"\npassword = "{PASSWORD}"\n'
-                      f"default_project_id = {project}\n")
-    with Client(config_path=str(config), cache_path=str(tmp_path / "cache.toml")) as client:
+    with logged_in_pyodk(live_server.url, "analyst@example.org", project, tmp_path) as client:
         yield client
 
 
