@@ -11,21 +11,18 @@ Create Date: 2026-11-26
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from migrations.helpers import JSON, TS, create_index, create_table, drop_index, fk, unique
 
 revision = "0003_pipeline_results"
 down_revision = "0002_user_digest_ha1"
 branch_labels = None
 depends_on = None
 
-TS = sa.DateTime(timezone=True)
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "cleaned_records",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("submission_def_id", sa.Integer(), nullable=False),
         sa.Column("record", JSON, nullable=False),
         sa.Column("flags", JSON, nullable=False),
@@ -33,17 +30,11 @@ def upgrade() -> None:
         sa.Column("pipeline_version", sa.String(length=64), nullable=False),
         sa.Column("tags_key", sa.String(length=64), nullable=False),
         sa.Column("processed_at", TS, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["submission_def_id"], ["submission_defs.id"],
-            name=op.f("fk_cleaned_records_submission_def_id_submission_defs"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_cleaned_records")),
-        sa.UniqueConstraint("submission_def_id",
-                            name=op.f("uq_cleaned_records_submission_def_id")),
+        fk("cleaned_records", "submission_def_id", "submission_defs"),
+        unique("cleaned_records", "submission_def_id"),
     )
-    op.create_table(
+    create_table(
         "sdg_tags",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("submission_def_id", sa.Integer(), nullable=False),
         sa.Column("goal", sa.Integer(), nullable=False),
         sa.Column("target", sa.String(length=16), nullable=False),
@@ -52,23 +43,18 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("field", sa.String(length=500), nullable=False),
         sa.Column("version", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["submission_def_id"], ["submission_defs.id"],
-            name=op.f("fk_sdg_tags_submission_def_id_submission_defs"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sdg_tags")),
+        fk("sdg_tags", "submission_def_id", "submission_defs"),
         sa.UniqueConstraint(
             "submission_def_id", "goal", "target", "indicator", "source", "field",
             name="uq_sdg_tags_key",
         ),
     )
-    op.create_index(op.f("ix_sdg_tags_goal"), "sdg_tags", ["goal"], unique=False)
-    op.create_index(op.f("ix_sdg_tags_submission_def_id"), "sdg_tags", ["submission_def_id"],
-                    unique=False)
+    create_index("sdg_tags", "goal")
+    create_index("sdg_tags", "submission_def_id")
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_sdg_tags_submission_def_id"), table_name="sdg_tags")
-    op.drop_index(op.f("ix_sdg_tags_goal"), table_name="sdg_tags")
+    drop_index("sdg_tags", "submission_def_id")
+    drop_index("sdg_tags", "goal")
     op.drop_table("sdg_tags")
     op.drop_table("cleaned_records")

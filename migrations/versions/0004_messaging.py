@@ -13,21 +13,18 @@ Create Date: 2026-11-26
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from migrations.helpers import JSON, TS, create_index, create_table, fk, unique
 
 revision = "0004_messaging"
 down_revision = "0003_pipeline_results"
 branch_labels = None
 depends_on = None
 
-TS = sa.DateTime(timezone=True)
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "channels",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("provider", sa.String(length=20), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
@@ -40,16 +37,12 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=True),
         sa.Column("deleted_at", TS, nullable=True),
-        sa.ForeignKeyConstraint(["created_by"], ["actors.id"],
-                                name=op.f("fk_channels_created_by_actors")),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"],
-                                name=op.f("fk_channels_project_id_projects")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_channels")),
+        fk("channels", "created_by", "actors"),
+        fk("channels", "project_id", "projects"),
     )
-    op.create_index(op.f("ix_channels_project_id"), "channels", ["project_id"], unique=False)
-    op.create_table(
+    create_index("channels", "project_id")
+    create_table(
         "contacts",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("phone_hash", sa.String(length=64), nullable=False),
         sa.Column("phone_encrypted", sa.Text(), nullable=False),
@@ -57,15 +50,11 @@ def upgrade() -> None:
         sa.Column("opted_out_at", TS, nullable=True),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=True),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"],
-                                name=op.f("fk_contacts_project_id_projects")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
-        sa.UniqueConstraint("project_id", "phone_hash",
-                            name=op.f("uq_contacts_project_id_phone_hash")),
+        fk("contacts", "project_id", "projects"),
+        unique("contacts", "project_id", "phone_hash"),
     )
-    op.create_table(
+    create_table(
         "conversations",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("channel_id", sa.Integer(), nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=False),
@@ -83,32 +72,22 @@ def upgrade() -> None:
         sa.Column("instance_xml", sa.Text(), nullable=True),
         sa.Column("instance_id", sa.String(length=255), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["channel_id"], ["channels.id"],
-                                name=op.f("fk_conversations_channel_id_channels")),
-        sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"],
-                                name=op.f("fk_conversations_contact_id_contacts")),
-        sa.ForeignKeyConstraint(["form_id"], ["forms.id"],
-                                name=op.f("fk_conversations_form_id_forms")),
-        sa.ForeignKeyConstraint(["form_version_id"], ["form_versions.id"],
-                                name=op.f("fk_conversations_form_version_id_form_versions")),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"],
-                                name=op.f("fk_conversations_project_id_projects")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
+        fk("conversations", "channel_id", "channels"),
+        fk("conversations", "contact_id", "contacts"),
+        fk("conversations", "form_id", "forms"),
+        fk("conversations", "form_version_id", "form_versions"),
+        fk("conversations", "project_id", "projects"),
     )
-    op.create_index(op.f("ix_conversations_channel_id"), "conversations", ["channel_id"],
-                    unique=False)
-    op.create_index(op.f("ix_conversations_contact_id"), "conversations", ["contact_id"],
-                    unique=False)
-    op.create_index(op.f("ix_conversations_project_id"), "conversations", ["project_id"],
-                    unique=False)
+    create_index("conversations", "channel_id")
+    create_index("conversations", "contact_id")
+    create_index("conversations", "project_id")
     op.create_index(
         "uq_conversations_active", "conversations", ["channel_id", "contact_id"], unique=True,
         sqlite_where=sa.text("status = 'active'"),
         postgresql_where=sa.text("status = 'active'"),
     )
-    op.create_table(
+    create_table(
         "messages",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("channel_id", sa.Integer(), nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=False),
@@ -123,22 +102,15 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.Column("sent_at", TS, nullable=True),
         sa.Column("status_at", TS, nullable=True),
-        sa.ForeignKeyConstraint(["channel_id"], ["channels.id"],
-                                name=op.f("fk_messages_channel_id_channels")),
-        sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"],
-                                name=op.f("fk_messages_contact_id_contacts")),
-        sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"],
-                                name=op.f("fk_messages_conversation_id_conversations")),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"],
-                                name=op.f("fk_messages_project_id_projects")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
-        sa.UniqueConstraint("channel_id", "direction", "provider_message_id",
-                            name=op.f("uq_messages_channel_id_direction_provider_message_id")),
+        fk("messages", "channel_id", "channels"),
+        fk("messages", "contact_id", "contacts"),
+        fk("messages", "conversation_id", "conversations"),
+        fk("messages", "project_id", "projects"),
+        unique("messages", "channel_id", "direction", "provider_message_id"),
     )
-    op.create_index(op.f("ix_messages_contact_id"), "messages", ["contact_id"], unique=False)
-    op.create_index(op.f("ix_messages_conversation_id"), "messages", ["conversation_id"],
-                    unique=False)
-    op.create_index(op.f("ix_messages_project_id"), "messages", ["project_id"], unique=False)
+    create_index("messages", "contact_id")
+    create_index("messages", "conversation_id")
+    create_index("messages", "project_id")
 
 
 def downgrade() -> None:

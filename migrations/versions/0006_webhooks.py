@@ -11,21 +11,18 @@ Create Date: 2026-11-26
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from migrations.helpers import JSON, TS, create_index, create_table, drop_index, fk, unique
 
 revision = "0006_webhooks"
 down_revision = "0005_export_indexes"
 branch_labels = None
 depends_on = None
 
-TS = sa.DateTime(timezone=True)
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "webhooks",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("form_id", sa.Integer(), nullable=False),
         sa.Column("url", sa.String(length=2000), nullable=False),
@@ -36,18 +33,13 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("deleted_at", TS, nullable=True),
-        sa.ForeignKeyConstraint(["created_by"], ["actors.id"],
-                                name=op.f("fk_webhooks_created_by_actors")),
-        sa.ForeignKeyConstraint(["form_id"], ["forms.id"],
-                                name=op.f("fk_webhooks_form_id_forms")),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"],
-                                name=op.f("fk_webhooks_project_id_projects")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
+        fk("webhooks", "created_by", "actors"),
+        fk("webhooks", "form_id", "forms"),
+        fk("webhooks", "project_id", "projects"),
     )
-    op.create_index(op.f("ix_webhooks_form_id"), "webhooks", ["form_id"], unique=False)
-    op.create_table(
+    create_index("webhooks", "form_id")
+    create_table(
         "webhook_deliveries",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("webhook_id", sa.Integer(), nullable=False),
         sa.Column("guid", sa.String(length=36), nullable=False),
         sa.Column("event", sa.String(length=32), nullable=False),
@@ -63,20 +55,15 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.Column("last_attempt_at", TS, nullable=True),
         sa.Column("delivered_at", TS, nullable=True),
-        sa.ForeignKeyConstraint(["submission_def_id"], ["submission_defs.id"],
-                                name=op.f("fk_webhook_deliveries_submission_def_id_submission_defs")),
-        sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"],
-                                name=op.f("fk_webhook_deliveries_submission_id_submissions")),
-        sa.ForeignKeyConstraint(["webhook_id"], ["webhooks.id"],
-                                name=op.f("fk_webhook_deliveries_webhook_id_webhooks")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
-        sa.UniqueConstraint("guid", name=op.f("uq_webhook_deliveries_guid")),
-        sa.UniqueConstraint("webhook_id", "dedupe_key",
-                            name=op.f("uq_webhook_deliveries_webhook_id_dedupe_key")),
+        fk("webhook_deliveries", "submission_def_id", "submission_defs"),
+        fk("webhook_deliveries", "submission_id", "submissions"),
+        fk("webhook_deliveries", "webhook_id", "webhooks"),
+        unique("webhook_deliveries", "guid"),
+        unique("webhook_deliveries", "webhook_id", "dedupe_key"),
     )
 
 
 def downgrade() -> None:
     op.drop_table("webhook_deliveries")
-    op.drop_index(op.f("ix_webhooks_form_id"), table_name="webhooks")
+    drop_index("webhooks", "form_id")
     op.drop_table("webhooks")

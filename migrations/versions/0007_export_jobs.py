@@ -11,21 +11,18 @@ Create Date: 2026-11-26
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from migrations.helpers import JSON, TS, create_index, create_table, drop_index, fk
 
 revision = "0007_export_jobs"
 down_revision = "0006_webhooks"
 branch_labels = None
 depends_on = None
 
-TS = sa.DateTime(timezone=True)
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "export_jobs",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("form_id", sa.Integer(), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("format", sa.String(length=32), nullable=False),
@@ -40,18 +37,14 @@ def upgrade() -> None:
         sa.Column("started_at", TS, nullable=True),
         sa.Column("finished_at", TS, nullable=True),
         sa.Column("expires_at", TS, nullable=True),
-        sa.ForeignKeyConstraint(["actor_id"], ["actors.id"],
-                                name=op.f("fk_export_jobs_actor_id_actors")),
-        sa.ForeignKeyConstraint(["form_id"], ["forms.id"],
-                                name=op.f("fk_export_jobs_form_id_forms")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_export_jobs")),
+        fk("export_jobs", "actor_id", "actors"),
+        fk("export_jobs", "form_id", "forms"),
     )
-    op.create_index(op.f("ix_export_jobs_form_id"), "export_jobs", ["form_id"], unique=False)
-    op.create_index(op.f("ix_export_jobs_expires_at"), "export_jobs", ["expires_at"],
-                    unique=False)
+    create_index("export_jobs", "form_id")
+    create_index("export_jobs", "expires_at")
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_export_jobs_expires_at"), table_name="export_jobs")
-    op.drop_index(op.f("ix_export_jobs_form_id"), table_name="export_jobs")
+    drop_index("export_jobs", "expires_at")
+    drop_index("export_jobs", "form_id")
     op.drop_table("export_jobs")

@@ -14,15 +14,13 @@ Create Date: 2026-12-07
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from migrations.helpers import JSON, TS, create_table, fk
 
 revision = "0008_citizens"
 down_revision = "0007_export_jobs"
 branch_labels = None
 depends_on = None
-
-TS = sa.DateTime(timezone=True)
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
@@ -32,9 +30,8 @@ def upgrade() -> None:
     with op.batch_alter_table("contacts") as batch:
         batch.add_column(sa.Column("erasure_requested_at", TS, nullable=True))
         batch.add_column(sa.Column("erased_at", TS, nullable=True))
-    op.create_table(
+    create_table(
         "erasure_requests",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("channel_id", sa.Integer(), nullable=True),
         sa.Column("contact_id", sa.Integer(), nullable=True),
@@ -45,13 +42,9 @@ def upgrade() -> None:
         sa.Column("submissions", sa.Integer(), nullable=False),
         sa.Column("conversations", sa.Integer(), nullable=False),
         sa.Column("messages", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["channel_id"], ["channels.id"],
-                                name=op.f("fk_erasure_requests_channel_id_channels")),
-        sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"],
-                                name=op.f("fk_erasure_requests_contact_id_contacts")),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"],
-                                name=op.f("fk_erasure_requests_project_id_projects")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_erasure_requests")),
+        fk("erasure_requests", "channel_id", "channels"),
+        fk("erasure_requests", "contact_id", "contacts"),
+        fk("erasure_requests", "project_id", "projects"),
     )
     op.create_index("ix_erasure_requests_project_requested", "erasure_requests",
                     ["project_id", "requested_at"], unique=False)

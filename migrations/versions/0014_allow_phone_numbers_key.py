@@ -12,14 +12,14 @@ Create Date: 2026-12-07
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from migrations.helpers import JSON
 
 revision = "0014_allow_phone_numbers_key"
 down_revision = "0013_webhook_networks"
 branch_labels = None
 depends_on = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 projects = sa.table("projects", sa.column("id", sa.Integer()), sa.column("settings", JSON))
 OLD, NEW = "allow_phone_numbers", "allowPhoneNumbers"
 

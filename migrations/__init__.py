@@ -1,0 +1,1 @@
+"""Alembic migrations (run through app.migrate); `migrations.helpers` is what revisions share."""
