@@ -29,7 +29,7 @@ from forms.xpath import XPathError, referenced_paths
 from sms_flows import engine, hints, keywords, prompts, render
 from sms_flows.answers import AnswerError, parse_answer
 from sms_flows.state import State
-from sms_flows.types import InboundMedia, StartContext
+from sms_flows.types import ConversationStatus, InboundMedia, StartContext
 
 MAX_STEPS = 20_000
 _NUMBERS = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
@@ -98,8 +98,8 @@ def _one_language(model: FormModel, medium: str, settings: dict[str, Any], keywo
     state, replies = engine.start(model, context, now)
     search.run(state, _Tally(search.count(replies), 0, 1 if medium != "ussd" else 0)
                .reading(search.lead_screens(state)))
-    completed = search.done["completed"]
-    declined = search.done["declined"]
+    completed = search.done[ConversationStatus.COMPLETED]
+    declined = search.done[ConversationStatus.DECLINED]
     return SurveyCost(
         language=language,
         shortest=min(completed, key=_order) if completed else None,
@@ -143,7 +143,8 @@ class _Search:
         self.model, self.medium, self.max_steps = model, medium, max_steps
         self.now = now
         self.steps = 0
-        self.done: dict[str, list[PathCost]] = {"completed": [], "declined": []}
+        self.done: dict[str, list[PathCost]] = {ConversationStatus.COMPLETED: [],
+                                                 ConversationStatus.DECLINED: []}
         self.drivers = _drivers(model)
 
     def count(self, replies: list[str]) -> tuple[int, int, int, int]:
@@ -156,7 +157,7 @@ class _Search:
 
     def lead_screens(self, state: State) -> int:
         """The screens before the choices of the question this state waits on (USSD)."""
-        if self.medium != "ussd" or state.status != "active":
+        if self.medium != "ussd" or state.status != ConversationStatus.ACTIVE:
             return 0
         walk, event = engine.current(state, self.now)
         return 0 if event is None else prompts.ussd_lead_screens(state, walk, event)
@@ -170,7 +171,7 @@ class _Search:
                 self.done[state.status].append(tally.cost())
                 continue
             walk, event = engine.current(state, self.now)
-            if state.status != "active" or event is None:
+            if state.status != ConversationStatus.ACTIVE or event is None:
                 continue  # a path the engine cannot finish (no accepted answer): not counted
             for text, media in reversed(list(self._answers(state, walk, event))):
                 self.steps += 1

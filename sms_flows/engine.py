@@ -35,7 +35,7 @@ from sms_flows import compact, hints, keywords, prompts
 from sms_flows.answers import AnswerError, ascii_digits, parse_answer, plain_reply
 from sms_flows.messages import CATALOGUE, command_word, message
 from sms_flows.state import State, engine_settings, utc
-from sms_flows.types import InboundMedia, StartContext
+from sms_flows.types import ConversationStatus, InboundMedia, StartContext
 
 Replies = tuple[State, list[str]]
 # WhatsApp lets a business send free text only within 24 hours of the person's last message;
@@ -83,9 +83,9 @@ def step(state: State, inbound_text: str, now: datetime,
          media: Sequence[InboundMedia] = ()) -> Replies:
     """One answer or command in (with the photos or notes it carried, on WhatsApp), the new
     state and the replies out."""
-    if state.status in ("completed", "declined"):
+    if state.status in (ConversationStatus.COMPLETED, ConversationStatus.DECLINED):
         return state, []
-    state.status = "active"
+    state.status = ConversationStatus.ACTIVE
     state.touch(now)
     walk = _walk(state, now)
     text = plain_reply(inbound_text)
@@ -117,9 +117,9 @@ def step(state: State, inbound_text: str, now: datetime,
 def resume(state: State, now: datetime) -> Replies:
     """Ask again where the person stopped (START, a text after expiry); a redialled USSD
     session that had answers is offered "1. Continue 2. Start again" first."""
-    if state.status in ("completed", "declined"):
+    if state.status in (ConversationStatus.COMPLETED, ConversationStatus.DECLINED):
         return state, []
-    state.status = "active"
+    state.status = ConversationStatus.ACTIVE
     state.pending = state.switch_to = state.switch_form = None
     state.touch(now)
     walk = _walk(state, now)
@@ -150,7 +150,7 @@ def tick(state: State, now: datetime) -> Replies:
 
     A sensitive form is never reminded (a reminder could reveal taking part), nor a WhatsApp
     survey outside its 24-hour session; both still expire."""
-    if state.status != "active":
+    if state.status != ConversationStatus.ACTIVE:
         return state, []
     idle = state.idle(now)
     if not state.reminded and idle >= state.settings["remind_after"]:
@@ -161,7 +161,7 @@ def tick(state: State, now: datetime) -> Replies:
         walk = _walk(state, now)
         return _ask(state, walk, [message("reminder", prompts.catalogue_language(state))])
     if state.reminded and idle >= state.settings["expire_after"]:
-        state.status = "expired"
+        state.status = ConversationStatus.EXPIRED
     return state, []
 
 
@@ -271,7 +271,7 @@ def _finish(state: State, walk: Walk, now: datetime, said: list[str],
     walk.refresh()
     _sync(state, walk)
     state.instance_xml = walk.instance_xml(state.instance_id).decode("utf-8")
-    state.status = "completed"
+    state.status = ConversationStatus.COMPLETED
     state.at = None
     thanks = [] if closing else [message("thanks", prompts.catalogue_language(state))]
     return state, prompts.reply(state, [*said, *thanks])
@@ -290,7 +290,7 @@ def _declines(state: State, walk: Walk) -> bool:
 
 def _decline(state: State) -> Replies:
     """A declined consent: the survey ends here and nothing the person sent is kept."""
-    state.status = "declined"
+    state.status = ConversationStatus.DECLINED
     state.answers, state.repeats, state.media = {}, {}, {}
     state.instance_xml = None
     state.at = state.pending = None
@@ -406,7 +406,7 @@ def _command(state: State, walk: Walk, match: keywords.CommandMatch, now: dateti
     table = _table(state)
     command = match.command
     if command == keywords.STOP:
-        state.status = "opted-out"
+        state.status = ConversationStatus.OPTED_OUT
         state.pending = None
         return state, [message("stopped", lang, start=command_word(keywords.START, lang, table))]
     if command == keywords.START:

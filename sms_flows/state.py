@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from forms.model import FormModel
+from sms_flows.types import ConversationStatus
 
 _DEFAULTS: dict[str, Any] = {
     "max_attempts": 3,  # invalid answers before an optional question is skipped
@@ -48,7 +49,7 @@ class State:
 
     model: FormModel
     medium: str
-    status: str = "active"
+    status: str = ConversationStatus.ACTIVE
     language: str | None = None  # a language code ("sw") or an untagged itext name
     instance_xml: str | None = None
     instance_id: str = ""

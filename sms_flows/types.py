@@ -11,21 +11,47 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 MEDIUMS = ("sms", "ussd", "whatsapp")
-# "declined": the person declined a consent question; nothing they sent is kept.
-CONVERSATION_STATUSES = ("active", "completed", "expired", "opted-out", "declined")
 
-# Our outbound statuses. `sending` left behind by a dead worker and `unknown` (the provider
-# may or may not have taken it: a read timeout) are never retried automatically.
-MESSAGE_STATUSES = ("received", "queued", "sending", "unknown", "accepted", "sent",
-                    "delivered", "failed", "throttled")
+
+class ConversationStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    EXPIRED = "expired"  # idle too long; kept, resumable
+    OPTED_OUT = "opted-out"
+    DECLINED = "declined"  # the person declined a consent question; nothing they sent is kept
+
+
+CONVERSATION_STATUSES: tuple[str, ...] = tuple(s.value for s in ConversationStatus)
+
+
+class MessageStatus(StrEnum):
+    """A message's status: inbound ones are RECEIVED (or THROTTLED), outbound ones move on.
+    SENDING left behind by a dead worker and UNKNOWN (the provider may or may not have taken
+    it: a read timeout) are never retried automatically."""
+
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENDING = "sending"
+    UNKNOWN = "unknown"
+    ACCEPTED = "accepted"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    THROTTLED = "throttled"
+
+
+MESSAGE_STATUSES: tuple[str, ...] = tuple(s.value for s in MessageStatus)
 # A status never moves backwards: callbacks arrive out of order (Twilio's especially).
 # Equal ranks do not replace each other (the first final word wins).
 STATUS_RANK: dict[str, int] = {
-    "received": 0, "queued": 0, "sending": 1, "unknown": 1, "accepted": 2, "sent": 3,
-    "delivered": 4, "failed": 4, "throttled": 4,
+    MessageStatus.RECEIVED: 0, MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1, MessageStatus.UNKNOWN: 1,
+    MessageStatus.ACCEPTED: 2, MessageStatus.SENT: 3,
+    MessageStatus.DELIVERED: 4, MessageStatus.FAILED: 4, MessageStatus.THROTTLED: 4,
 }
 
 
@@ -103,7 +129,7 @@ class DeliveryReport:
     """A provider's news about one outbound message."""
 
     provider_id: str
-    status: str  # one of MESSAGE_STATUSES
+    status: str  # a MessageStatus
     provider_status: str
     error: str | None = None
     opted_out_phone: str | None = None  # set when the report says the person opted out
@@ -121,7 +147,7 @@ class SendResult:
     """The provider took the message."""
 
     provider_id: str | None
-    status: str  # "accepted" or "sent"
+    status: str  # MessageStatus.ACCEPTED or .SENT
     provider_status: str
 
 
@@ -146,7 +172,7 @@ class StartContext:
 class ConversationState(Protocol):
     """The engine's state of one survey with one person; the app stores `to_json()`."""
 
-    status: str  # one of CONVERSATION_STATUSES
+    status: str  # a ConversationStatus
     language: str | None
     instance_xml: str | None  # the finished instance once status == "completed"; a
     # "declined" state (a consent question declined) holds no answers and no instance

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -9,7 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models.base import JSONType, UTCDateTime, utcnow
 
-EXPORT_JOB_STATES = ("queued", "running", "done", "failed")
+
+class ExportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+EXPORT_JOB_STATES: tuple[str, ...] = tuple(s.value for s in ExportStatus)
+# Still to run: a worker has it, or will.
+UNFINISHED: tuple[str, ...] = (ExportStatus.QUEUED, ExportStatus.RUNNING)
+FINISHED: tuple[str, ...] = (ExportStatus.DONE, ExportStatus.FAILED)
 
 
 class ExportJob(db.Model):
@@ -23,7 +35,7 @@ class ExportJob(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"))
     format: Mapped[str] = mapped_column(String(32))
     spec: Mapped[dict] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default=ExportStatus.QUEUED)
     rows: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int | None] = mapped_column(Integer)
     file_name: Mapped[str | None] = mapped_column(String(255))

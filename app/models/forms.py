@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -20,7 +21,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import JSONType, UTCDateTime, utcnow
 
-FORM_STATES = ("open", "closing", "closed")
+
+class FormState(StrEnum):
+    """Open takes submissions; closing keeps them coming from devices that have the form but
+    offers it to no new one; closed takes none."""
+
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+FORM_STATES: tuple[str, ...] = tuple(s.value for s in FormState)
 
 
 class Blob(db.Model):
@@ -52,7 +63,7 @@ class Form(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     xml_form_id: Mapped[str] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(10), default="open")
+    state: Mapped[str] = mapped_column(String(10), default=FormState.OPEN)
     sms_keyword: Mapped[str | None] = mapped_column(String(64), nullable=True)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("form_versions.id", use_alter=True), nullable=True

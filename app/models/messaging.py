@@ -4,6 +4,7 @@ every message in and out."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -22,7 +23,17 @@ from app.models.base import JSONType, UTCDateTime, utcnow
 
 CHANNEL_PROVIDERS = ("africastalking", "twilio", "simulator")
 CHANNEL_KINDS = ("sms", "ussd", "whatsapp")
-ERASURE_STATES = ("pending", "erased", "kept")
+
+
+class ErasureStatus(StrEnum):
+    """A citizen's DELETE: waiting for their answer, done, or declined by them."""
+
+    PENDING = "pending"
+    ERASED = "erased"
+    KEPT = "kept"
+
+
+ERASURE_STATES: tuple[str, ...] = tuple(s.value for s in ErasureStatus)
 
 
 class Channel(db.Model):
@@ -81,6 +92,8 @@ class Conversation(db.Model):
     form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"),
                                                         nullable=True)
     medium: Mapped[str] = mapped_column(String(10))
+    # An sms_flows.types.ConversationStatus (the models may not import sms_flows: the literal
+    # is checked against the enum by tests/test_statuses.py).
     status: Mapped[str] = mapped_column(String(20), default="active")
     language: Mapped[str | None] = mapped_column(String(32), nullable=True)
     session_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -115,7 +128,7 @@ class Message(db.Model):
                                                         nullable=True, index=True)
     direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))  # sms_flows.types.MESSAGE_STATUSES
+    status: Mapped[str] = mapped_column(String(16))  # an sms_flows.types.MessageStatus
     provider_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
     provider_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -139,7 +152,7 @@ class ErasureRequest(db.Model):
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"), nullable=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
     via: Mapped[str] = mapped_column(String(10))  # sms | ussd | whatsapp
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # ERASURE_STATES
+    status: Mapped[str] = mapped_column(String(10), default=ErasureStatus.PENDING)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     submissions: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import JSONType, UTCDateTime, utcnow
 
-REVIEW_STATES = ("received", "hasIssues", "edited", "approved", "rejected")
 CHANNELS = ("collect", "api", "sms", "ussd", "compact", "sync")
 
 
@@ -27,6 +26,7 @@ class Submission(db.Model):
     submitter_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), nullable=True)
     device_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     channel: Mapped[str] = mapped_column(String(20), default="collect")
+    # A forms.review.ReviewState; NULL (never reviewed) reads as ReviewState.RECEIVED.
     review_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

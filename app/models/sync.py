@@ -8,6 +8,7 @@ checkpoints). Both sides keep *conflicts* (the same instanceID with other conten
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -25,7 +26,17 @@ from app.models.actors import Actor
 from app.models.base import JSONType, UTCDateTime, utcnow
 
 SYNC_DIALECTS = ("datashift", "central")
-SENT_STATES = ("confirmed", "conflict", "rejected")
+
+
+class SentState(StrEnum):
+    """What the central server said about a local submission version."""
+
+    CONFIRMED = "confirmed"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+SENT_STATES: tuple[str, ...] = tuple(s.value for s in SentState)
 CONFLICT_REASONS = ("xml", "edit", "chain")
 RESOLUTIONS = ("central", "field", "both")
 
@@ -86,7 +97,7 @@ class SyncSent(db.Model):
     peer_id: Mapped[int] = mapped_column(ForeignKey("sync_peers.id"), primary_key=True)
     submission_def_id: Mapped[int] = mapped_column(ForeignKey("submission_defs.id"),
                                                    primary_key=True)
-    state: Mapped[str] = mapped_column(String(16))  # SENT_STATES
+    state: Mapped[str] = mapped_column(String(16))  # a SentState
     # How many of the version's files the central server has confirmed.
     attachments: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,7 +11,19 @@ from app.extensions import db
 from app.models.base import JSONType, UTCDateTime, utcnow
 
 WEBHOOK_EVENTS = ("submission.created", "submission.updated", "submission.reviewed")
-DELIVERY_STATES = ("pending", "retrying", "succeeded", "failed", "cancelled")
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+DELIVERY_STATES: tuple[str, ...] = tuple(s.value for s in DeliveryStatus)
+# Nothing more will be tried (a failed delivery may still be re-sent by hand).
+SETTLED: tuple[str, ...] = (DeliveryStatus.SUCCEEDED, DeliveryStatus.CANCELLED)
 
 
 class Webhook(db.Model):
@@ -50,7 +63,7 @@ class WebhookDelivery(db.Model):
                                                            nullable=True)
     # What the event alone knows, e.g. {"reviewState", "previousReviewState", "actorId"}.
     details: Mapped[dict] = mapped_column(JSONType, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

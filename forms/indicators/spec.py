@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from forms.review import REVIEW_STATES, ReviewState
 from forms.sdg.catalogue import is_known_code, normalise_code, split_code
 
 KINDS = ("proportion", "count", "mean")
 PERIOD_UNITS = ("month", "quarter", "year")
-REVIEW_STATES = ("received", "hasIssues", "edited", "approved", "rejected")
-DEFAULT_REVIEW_STATES = tuple(s for s in REVIEW_STATES if s != "rejected")
+DEFAULT_REVIEW_STATES = tuple(s for s in REVIEW_STATES if s != ReviewState.REJECTED)
 # Dimensions with a meaning of their own; any other name is a select_one question.
 STANDARD_DIMENSIONS = ("sex", "age", "area", "channel")
 MAX_DIMENSIONS = 5

@@ -23,17 +23,24 @@ from sms_flows.providers.base import (
     require,
     transport_failure,
 )
-from sms_flows.types import DeliveryReport, InboundMessage, OptOut, SendResult, UssdRequest
+from sms_flows.types import (
+    DeliveryReport,
+    InboundMessage,
+    MessageStatus,
+    OptOut,
+    SendResult,
+    UssdRequest,
+)
 
 # Delivery report `status` → ours. "Expired" is undocumented but sent (courier maps it too).
 REPORT_STATUSES: dict[str, str] = {
-    "Sent": "sent",
-    "Submitted": "sent",
-    "Buffered": "sent",
-    "Success": "delivered",
-    "Rejected": "failed",
-    "Failed": "failed",
-    "Expired": "failed",
+    "Sent": MessageStatus.SENT,
+    "Submitted": MessageStatus.SENT,
+    "Buffered": MessageStatus.SENT,
+    "Success": MessageStatus.DELIVERED,
+    "Rejected": MessageStatus.FAILED,
+    "Failed": MessageStatus.FAILED,
+    "Expired": MessageStatus.FAILED,
 }
 
 # A recipient's `statusCode` in the send response: 100–102 taken; the rest refused.
@@ -164,7 +171,7 @@ def _recipient_result(body: str) -> SendResult:
     if code in _TAKEN or (code is None and raw_status == "Success"):
         message_id = recipient.get("messageId")
         return SendResult(provider_id=str(message_id) if message_id else None,
-                          status="accepted", provider_status=raw_status)
+                          status=MessageStatus.ACCEPTED, provider_status=raw_status)
     _, retry = RECIPIENT_CODES.get(code or 0, (raw_status, False))
     raise SendFailed(f"recipient refused: {raw_status} ({code})", retry=retry,
                      opted_out=code == _OPTED_OUT_CODE, provider_status=raw_status)

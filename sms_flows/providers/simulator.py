@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sms_flows.providers.base import BadPayload, e164, require
-from sms_flows.types import DeliveryReport, InboundMessage, SendResult
+from sms_flows.types import DeliveryReport, InboundMessage, MessageStatus, SendResult
 
 
 class Simulator:
@@ -36,4 +36,5 @@ class Simulator:
              status_callback: str | None = None,
              settings: Mapping[str, Any] | None = None, kind: str = "sms") -> SendResult:
         """Nothing to send: the reply is already in the simulate response."""
-        return SendResult(provider_id=None, status="delivered", provider_status="simulated")
+        return SendResult(provider_id=None, status=MessageStatus.DELIVERED,
+                          provider_status="simulated")

@@ -31,20 +31,26 @@ from sms_flows.providers.base import (
     require,
     transport_failure,
 )
-from sms_flows.types import DeliveryReport, InboundMedia, InboundMessage, SendResult
+from sms_flows.types import (
+    DeliveryReport,
+    InboundMedia,
+    InboundMessage,
+    MessageStatus,
+    SendResult,
+)
 
-# MessageStatus → ours ("read" comes from WhatsApp-capable senders).
+# Twilio's MessageStatus → ours ("read" comes from WhatsApp-capable senders).
 STATUSES: dict[str, str] = {
-    "accepted": "accepted",
-    "scheduled": "accepted",
-    "queued": "accepted",
-    "sending": "accepted",
-    "sent": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "undelivered": "failed",
-    "failed": "failed",
-    "canceled": "failed",
+    "accepted": MessageStatus.ACCEPTED,
+    "scheduled": MessageStatus.ACCEPTED,
+    "queued": MessageStatus.ACCEPTED,
+    "sending": MessageStatus.ACCEPTED,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.FAILED,
+    "failed": MessageStatus.FAILED,
+    "canceled": MessageStatus.FAILED,
 }
 OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
 # WhatsApp: free text outside the 24-hour session (a template is needed); failed sends.
@@ -172,7 +178,7 @@ class Twilio:
         except requests.RequestException as error:
             raise transport_failure(error) from None
         return SendResult(provider_id=message.sid, status=STATUSES.get(
-            str(message.status), "accepted"), provider_status=str(message.status))
+            str(message.status), MessageStatus.ACCEPTED), provider_status=str(message.status))
 
     def fetch_media(self, credentials: Mapping[str, str], url: str, *, max_bytes: int,
                     prefixes: Sequence[str] = MEDIA_PREFIXES) -> Media:
