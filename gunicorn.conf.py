@@ -5,6 +5,7 @@ waiting (PostgreSQL round trips and COMMIT, the fsync of each attachment file), 
 those waits without more processes competing for the cores PostgreSQL also needs; gthread also
 keeps Collect's connections alive between POSTs (sync workers close each one).
 """
+import gc
 import multiprocessing
 import os
 
@@ -32,6 +33,13 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # it loads are shared copy-on-write instead of loaded again by every worker. Importing opens no
 # database or Redis connection (pools start empty); post_fork drops whatever a worker inherits.
 preload_app = True
+
+
+def pre_fork(server, worker) -> None:
+    """Freeze what the master loaded before each fork: the workers' garbage collector then
+    never walks (and writes to) those objects, so their pages stay shared instead of being
+    copied into every worker at its first full collection."""
+    gc.freeze()
 
 
 def post_fork(server, worker) -> None:

@@ -10,6 +10,7 @@ half-uploaded.
 """
 from __future__ import annotations
 
+import gc
 import logging
 
 import click
@@ -147,6 +148,10 @@ def worker(fork: bool, burst: bool, kinds: tuple[str, ...], no_sms: bool) -> Non
     cls = ForkingWorker if fork else InProcessWorker
     cap_memory()
     db.session.remove()
+    # RQ forks its scheduler (and, with --fork, each work-horse) from this process: objects
+    # loaded so far (the app, the classifier) are left out of garbage collection, so a child's
+    # collections do not write to, and so copy, the pages it shares with us.
+    gc.freeze()
     cls(queues.worker_queues(served), connection=queues.connection(),
         maintenance_interval=int(setting("PIPELINE_SWEEP_SECONDS"))).work(
         burst=burst, with_scheduler=True)

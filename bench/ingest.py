@@ -254,8 +254,10 @@ def main() -> None:
     pss = sum(m[1] for ms in memory.values() for m in ms)
     parts = ", ".join(f"{name} " + "+".join(f"{m[0]:.0f}" for m in ms)
                       for name, ms in memory.items())
+    pss_parts = ", ".join(f"{name} " + "+".join(f"{m[1]:.0f}" for m in ms)
+                          for name, ms in memory.items())
     print(f"resident memory, idle after {sent} submissions: RSS {rss:.0f} MiB ({parts}); "
-          f"PSS {pss:.0f} MiB")
+          f"PSS {pss:.0f} MiB ({pss_parts})")
     print(f"PostgreSQL single-row INSERT+COMMIT loop, {args.n8} commits: {pg_rate:.1f}/s; "
           f"ingest at 8 clients is {rows[1]['rate'] / pg_rate:.2f}x that rate")
     print("ODK Central (same class of machine): 84/s at 1 client (p99 32 ms), "

@@ -6,6 +6,7 @@ skipping, so a green CI always means both were exercised.
 """
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import threading
@@ -68,11 +69,15 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 def _address_space_kept() -> Iterator[None]:
     """A test that runs `flask worker --burst` in this process caps its address space as a
     worker caps its own (app/worker.py cap_memory); the soft limit goes back afterwards, or
-    every later test would run inside it (Chromium and ODK Validate's JVM fail to start)."""
+    every later test would run inside it (Chromium and ODK Validate's JVM fail to start).
+    The worker also freezes the objects loaded so far out of garbage collection (before RQ
+    forks): they are unfrozen again, or the test process's cycles would never be freed."""
     before = resource.getrlimit(resource.RLIMIT_AS)
     yield
     if resource.getrlimit(resource.RLIMIT_AS) != before:
         resource.setrlimit(resource.RLIMIT_AS, before)
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 def _empty_all_tables() -> None:
