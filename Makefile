@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): the suite is CPU-bound and each process has its own PostgreSQL
+# database, SQLite files and queue names; `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= 2
 # `make run HOST=0.0.0.0 PORT=8080` serves on the network (a phone on the same Wi-Fi).
 HOST = 127.0.0.1
 PORT = 5000
@@ -38,7 +41,7 @@ run: install
 	$(SERVE) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check --no-cache .
