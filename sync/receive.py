@@ -42,6 +42,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import storage
+from forms.review import REVIEWABLE
 from sync import conflicts, errors, remote_ids
 from sync.ingest import IngestResult, ingest, read_envelope
 from sync.staging import Staging
@@ -50,7 +51,6 @@ MAX_ITEMS = 500
 # (form, submission, review state, actor id): app.services.submissions.set_review_state
 Review = Callable[[Form, Submission, str, int], Any]
 MAX_COMMENT = 100_000
-REVIEW_STATES = ("hasIssues", "edited", "approved", "rejected")
 
 
 class BadBatch(ValueError):
@@ -345,8 +345,8 @@ def _submission_of(link: SyncLink, item: _Item) -> tuple[Form, Submission]:
 def _review(link: SyncLink, item: _Item, review: Review) -> dict[str, Any]:
     """The field office's current review state of a submission (last writer wins)."""
     state = item.text("reviewState", limit=20)
-    if state not in REVIEW_STATES:
-        raise _ItemError(400.11, f"reviewState must be one of {', '.join(REVIEW_STATES)}")
+    if state not in REVIEWABLE:
+        raise _ItemError(400.11, f"reviewState must be one of {', '.join(REVIEWABLE)}")
     form, submission = _submission_of(link, item)
     if submission.review_state != state:
         review(form, submission, state, link.actor_id)

@@ -38,6 +38,7 @@ from app.models import (
 )
 from forms.indicators import BoundIndicator, Contribution, EvaluationError, contribution
 from forms.indicators.evaluate import parents_of
+from forms.review import ReviewState
 
 log = logging.getLogger(__name__)
 REBUILD_CHUNK = 500
@@ -73,7 +74,7 @@ def apply(def_ids: Sequence[int]) -> None:
 
 def review_changed(submission_id: int, state: str | None) -> None:
     """A review decision: the submission's contributions move to the new state."""
-    state = state or "received"
+    state = state or ReviewState.RECEIVED
     rows = list(db.session.execute(select(IndicatorContribution).where(
         IndicatorContribution.submission_id == submission_id,
         IndicatorContribution.review_state != state).with_for_update()).scalars())
@@ -160,7 +161,7 @@ def _versions(where, forms: set[int]) -> list[_Version]:  # noqa: ANN001
              .order_by(Submission.id))
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Submission)
-    return [_Version(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "received", r[7].date())
+    return [_Version(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or ReviewState.RECEIVED, r[7].date())
             for r in db.session.execute(query)]
 
 

@@ -20,6 +20,7 @@ from app.models import (
     SubmissionDef,
 )
 from app.models.base import utcnow
+from forms.review import ReviewState
 
 MAX_BOUNDARY_BYTES = 5 * 1024 * 1024
 MAX_QUOTE = 500
@@ -29,7 +30,7 @@ _SHAPES = {"Polygon", "MultiPolygon"}
 def _current_of_project(project_id: int) -> list:
     return [SubmissionDef.current.is_(True), Submission.deleted_at.is_(None),
             Form.project_id == project_id, Form.deleted_at.is_(None),
-            func.coalesce(Submission.review_state, "received") != "rejected"]
+            func.coalesce(Submission.review_state, ReviewState.RECEIVED) != ReviewState.REJECTED]
 
 
 def goal_counts(project_id: int) -> list[dict[str, int]]:

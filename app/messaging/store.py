@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import sql
 from app.extensions import db
 from app.models import Channel, Contact, Conversation, Form, FormVersion, Message, Project
+from app.models.forms import FormState
 
 C, V, M = Contact.__table__, Conversation.__table__, Message.__table__
 CH, P, F, FV = Channel.__table__, Project.__table__, Form.__table__, FormVersion.__table__
@@ -300,13 +301,14 @@ def form_by_xml_id(project_id: int, xml_form_id: str) -> FormRef | None:
 
 def keyword_forms(project_id: int) -> list[FormRef]:
     """The project's open forms that have an SMS keyword."""
-    return _refs(_forms(project_id).where(F.c.sms_keyword.is_not(None), F.c.state != "closed"))
+    return _refs(_forms(project_id).where(F.c.sms_keyword.is_not(None),
+                                          F.c.state != FormState.CLOSED))
 
 
 def menu_forms(project_id: int, ids: list[int] | None = None) -> list[FormRef]:
     """The project's open forms (a USSD menu), or those of `ids` still published, in order."""
     query = _forms(project_id)
     if ids is None:
-        return _refs(query.where(F.c.state != "closed"))
+        return _refs(query.where(F.c.state != FormState.CLOSED))
     by_id = {f.id: f for f in _refs(query.where(F.c.id.in_(ids)))}
     return [by_id[i] for i in ids if i in by_id]

@@ -7,7 +7,9 @@ from sqlalchemy import Row, func, select
 
 from app.extensions import db
 from app.models import Actor, Form, FormAssignment, FormVersion, Submission
+from app.models.forms import FormState
 from app.services.permissions import Principal
+from forms.review import ReviewState
 
 LISTED_COLUMNS = (FormVersion.id, FormVersion.name, FormVersion.version, FormVersion.hash,
                   FormVersion.sha256, FormVersion.published_at, FormVersion.sms_keyword,
@@ -37,7 +39,7 @@ def visible_forms(principal: Principal, project_id: int) -> Sequence[Row]:
     if not principal.can("form.update", project_id):
         query = query.where(Form.current_version_id.is_not(None))
         if not principal.can("submission.read", project_id):
-            query = query.where(Form.state != "closed")
+            query = query.where(Form.state != FormState.CLOSED)
     if principal.app_user is not None:
         query = query.where(Form.id.in_(select(FormAssignment.form_id).where(
             FormAssignment.actor_id == principal.actor.id)))
@@ -61,7 +63,7 @@ def submission_figures(forms: Sequence[Form | Row], project_id: int) -> dict[int
         if fid not in out:
             continue
         figures = out[fid]
-        key = state or "received"
+        key = state or ReviewState.RECEIVED.value  # a JSON key
         figures["byState"][key] = figures["byState"].get(key, 0) + count
         figures["submissions"] += count
         figures["last"] = newest if figures["last"] is None else max(figures["last"], newest)

@@ -11,6 +11,7 @@ from app import problems
 from app.extensions import db
 from app.models import Audit, Form, FormAttachment, FormVersion
 from app.models.base import utcnow
+from app.models.forms import FORM_STATES, FormState
 from app.queries.forms import get_form  # noqa: F401  (callers say form_service.get_form)
 from app.services import storage
 from forms.xlsform import CompiledForm, compile_upload, set_version
@@ -42,8 +43,6 @@ def compile_form(data: bytes, content_type: str | None, filename: str | None = N
 
 def set_state(form: Form, state: str) -> Form:
     """Open, closing (no new devices) or closed (no new submissions)."""
-    from app.models.forms import FORM_STATES
-
     if state not in FORM_STATES:
         raise problems.unexpected_value("state", state, f"expected one of {FORM_STATES}")
     form.state = state
@@ -87,7 +86,7 @@ def create_form(project_id: int, compiled: CompiledForm, actor_id: int | None, *
     if get_form(project_id, compiled.form_id) is not None:
         raise problems.uniqueness_violation("projectId, xmlFormId",
                                             f"{project_id}, {compiled.form_id}")
-    form = Form(project_id=project_id, xml_form_id=compiled.form_id, state="open",
+    form = Form(project_id=project_id, xml_form_id=compiled.form_id, state=FormState.OPEN,
                 created_by=actor_id)
     db.session.add(form)
     db.session.flush()

@@ -9,9 +9,7 @@ from app.indicators import contributions as indicators
 from app.models import Audit, Comment, Form, Submission, SubmissionAttachment, SubmissionDef
 from app.models.base import utcnow
 from app.services import storage
-
-# The states a reviewer may set (Central's); "received" is the absence of a review.
-REVIEWABLE = ("hasIssues", "edited", "approved", "rejected")
+from forms.review import REVIEWABLE
 
 
 def get_submission(form: Form, instance_id: str) -> Submission | None:

@@ -39,13 +39,13 @@ from app.services import forms as form_service
 from app.services.projects import create_project, get_project
 from app.services.submissions import set_review_state
 from app.sync.pull import PullReport, pull_forms
+from forms.review import REVIEWABLE
 from sync import errors, remote_ids
 from sync.ingest import ingest
 from sync.remote import Remote
 from sync.wire import Wire, WireError, WireOptions
 
 log = logging.getLogger(__name__)
-REVIEWABLE = ("hasIssues", "edited", "approved", "rejected")
 
 
 class ImportError_(Exception):  # noqa: N801  (ImportError is Python's)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Blob, Form, FormAttachment, FormVersion
+from app.models.forms import FormState
 from app.problems import Problem
 from app.services import app_users, storage
 from app.services import forms as form_service
@@ -93,7 +94,7 @@ def _pull_form(remote: Remote, project_id: int, entry: dict[str, Any],
             for app_user in app_users.list_app_users(project_id):
                 app_users.assign_form(form, app_user.actor_id, "app-user")
         db.session.commit()
-    state = entry.get("state") or "open"
+    state = entry.get("state") or FormState.OPEN
     if form.state != state:
         form.state = state
         report.states_changed += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app import problems
 from app.models import Form, Project
+from app.models.forms import FormState
 from app.services import forms as form_service
 from app.services import projects as project_service
 from app.web.auth import require, require_form
@@ -28,7 +29,7 @@ def form_for(project_id: int, xml_form_id: str, verb: str = "form.read") -> Form
     principal = require_form(verb, project_id, form.id)
     if not principal.can("form.update", project_id):
         hidden = form.current_version_id is None or (
-            not principal.can("submission.read", project_id) and form.state == "closed")
+            not principal.can("submission.read", project_id) and form.state == FormState.CLOSED)
         if hidden:
             raise problems.not_found()
     return form

@@ -20,6 +20,7 @@ from app.web.api.common import extended, iso, json_body, listing, query_flag, su
 from app.web.api.serializers import actor_json
 from app.web.auth import current_principal, require
 from forms import privacy
+from forms.review import ReviewState
 from forms.xlsform import CompiledForm
 from sync.schema import schema_for
 
@@ -75,7 +76,8 @@ def _extended_fields(forms: Sequence[Form | Row], project_id: int) -> dict[int, 
         out[form.id] = {
             "submissions": counts["submissions"], "lastSubmission": iso(counts["last"]),
             "reviewStates": {k: counts["byState"].get(k, 0)
-                             for k in ("received", "hasIssues", "edited")},
+                             for k in (ReviewState.RECEIVED.value, ReviewState.HAS_ISSUES.value,
+                                       ReviewState.EDITED.value)},
             "createdBy": actor_json(creator) if creator else None,
             "excelContentType": getattr(form, "xlsform_content_type", None),
             "entityRelated": False, "publicLinks": 0,

@@ -11,6 +11,9 @@ from flask import Flask, g, request, session
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 
+from app.models.forms import FormState
+from forms.review import ReviewState
+
 TRANSLATIONS = Path(__file__).parent / "translations"
 # code -> the language's own name (what a user looks for in the picker)
 LANGUAGES = {"en": "English", "sw": "Kiswahili", "es": "Español", "ne": "नेपाली"}
@@ -33,9 +36,10 @@ def state_names() -> dict[str, str]:
     submissions shows one badge per row)."""
     if "state_names" not in g:
         g.state_names = {
-            "received": _("Received"), "hasIssues": _("Has issues"), "edited": _("Edited"),
-            "approved": _("Approved"), "rejected": _("Rejected"), "open": _("Open"),
-            "closing": _("Closing"), "closed": _("Closed"), "draft": _("Draft")}
+            ReviewState.RECEIVED: _("Received"), ReviewState.HAS_ISSUES: _("Has issues"),
+            ReviewState.EDITED: _("Edited"), ReviewState.APPROVED: _("Approved"),
+            ReviewState.REJECTED: _("Rejected"), FormState.OPEN: _("Open"),
+            FormState.CLOSING: _("Closing"), FormState.CLOSED: _("Closed"), "draft": _("Draft")}
     return g.state_names
 
 

@@ -11,6 +11,7 @@ from app import problems
 from app.extensions import db
 from app.models import Form, FormVersion
 from app.models.base import utcnow
+from app.models.forms import FormState
 from app.problems import Problem
 from app.services import forms as form_service
 from app.services import sms_readiness
@@ -193,9 +194,10 @@ def set_state(project_id: int, xml_form_id: str):
     form = _manage(project_id, xml_form_id)
     form_service.set_state(form, request.form.get("state", ""))
     db.session.commit()
-    flash({"open": _("The form is open again."),
-           "closing": _("The form is closing: no new devices get it."),
-           "closed": _("The form is closed: it takes no more submissions.")}[form.state], "ok")
+    flash({FormState.OPEN: _("The form is open again."),
+           FormState.CLOSING: _("The form is closing: no new devices get it."),
+           FormState.CLOSED: _("The form is closed: it takes no more submissions.")}[form.state],
+          "ok")
     return _back(form)
 
 

@@ -27,6 +27,7 @@ from app.web.ui.blueprint import ui
 from app.web.ui.i18n import current_language
 from forms.flatten import repeat_of
 from forms.model import Field, FormModel
+from forms.review import ReviewState
 from forms.sdg import catalogue
 from sync.schema import schema_for
 
@@ -75,7 +76,7 @@ def _filters() -> Filters:
     sdg = (args.get("sdg") or "").strip() or None
     return Filters(since=_date("since"), until=_date("until", end=True),
                    channel=args.get("channel") or None,
-                   review_state="null" if review == "received" else review,
+                   review_state="null" if review == ReviewState.RECEIVED else review,
                    sdg=sdg if sdg is None or catalogue.is_known_code(sdg) else None,
                    submitter_id=int(submitter) if submitter.isdigit() else None)
 
