@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import problems
 from app.models.base import iso  # noqa: F401 (the API's views format with it)
@@ -26,6 +27,18 @@ def json_body(*required: str) -> dict[str, Any]:
         if body.get(name) in (None, ""):
             raise problems.missing_parameter(name)
     return body
+
+
+def limited_body(limit: int) -> bytes:
+    """The raw request body, refused (413) over `limit`: from Content-Length before reading
+    a byte, else (chunked) as soon as the read passes it."""
+    if request.content_length is not None and request.content_length > limit:
+        raise problems.too_large(limit)
+    request.max_content_length = limit
+    try:
+        return request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise problems.too_large(limit) from None
 
 
 def _has_nul(value: Any) -> bool:

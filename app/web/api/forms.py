@@ -6,7 +6,6 @@ from urllib.parse import unquote
 
 from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import Row, select
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import problems
 from app.extensions import db
@@ -16,7 +15,15 @@ from app.services import forms as form_service
 from app.services import sms_readiness, storage
 from app.web.access import form_for
 from app.web.api.blueprint import api
-from app.web.api.common import extended, iso, json_body, listing, query_flag, success
+from app.web.api.common import (
+    extended,
+    iso,
+    json_body,
+    limited_body,
+    listing,
+    query_flag,
+    success,
+)
 from app.web.api.serializers import actor_json
 from app.web.auth import current_principal, require
 from forms import privacy
@@ -113,20 +120,9 @@ def attachment_json(slot: FormAttachment) -> dict:
 
 # --- uploads ------------------------------------------------------------------------------
 
-def _upload_body(limit: int) -> bytes:
-    """The request body, refused over `limit` from Content-Length before reading a byte."""
-    if request.content_length is not None and request.content_length > limit:
-        raise problems.too_large(limit)
-    request.max_content_length = limit
-    try:
-        return request.get_data(cache=False)
-    except RequestEntityTooLarge:
-        raise problems.too_large(limit) from None
-
-
 def _compiled_upload() -> CompiledForm:
     """Compile the request body (XLSForm or XForm) as Central's form upload does."""
-    data = _upload_body(int(current_app.config["MAX_FORM_UPLOAD_BYTES"]))
+    data = limited_body(int(current_app.config["MAX_FORM_UPLOAD_BYTES"]))
     fallback = request.headers.get("X-XlsForm-FormId-Fallback")
     return form_service.compile_form(
         data, request.content_type, fallback_form_id=unquote(fallback) if fallback else None,
@@ -308,7 +304,7 @@ def upload_draft_attachment(project_id: int, xml_form_id: str, name: str):
     form = form_for(project_id, xml_form_id, "form.update")
     draft = _version(form.draft_version_id)
     _slot(draft, name)
-    data = _upload_body(int(current_app.config["MAX_SUBMISSION_BYTES"]))
+    data = limited_body(int(current_app.config["MAX_SUBMISSION_BYTES"]))
     slot = form_service.set_attachment(draft, name, data, request.mimetype or None)
     db.session.commit()
     return jsonify(attachment_json(slot))

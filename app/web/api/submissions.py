@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import problems
 from app.extensions import db
@@ -16,7 +15,7 @@ from app.services import storage
 from app.services import submissions as service
 from app.web import personal_data
 from app.web.api.blueprint import api
-from app.web.api.common import extended, iso, json_body, listing, success
+from app.web.api.common import extended, iso, json_body, limited_body, listing, success
 from app.web.api.serializers import actor_json
 from app.web.auth import require_form
 from sync import errors as ingest_errors
@@ -76,14 +75,7 @@ def _xml_body() -> bytes:
 
 
 def _body() -> bytes:
-    limit = int(current_app.config["MAX_SUBMISSION_BYTES"])
-    if request.content_length is not None and request.content_length > limit:
-        raise problems.too_large(limit)
-    request.max_content_length = limit
-    try:
-        return request.get_data(cache=False)
-    except RequestEntityTooLarge:
-        raise problems.too_large(limit) from None
+    return limited_body(int(current_app.config["MAX_SUBMISSION_BYTES"]))
 
 
 def _ingest(**kwargs):
