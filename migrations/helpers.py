@@ -46,3 +46,15 @@ def create_index(table: str, column: str) -> None:
 def drop_index(table: str, column: str) -> None:
     """Drops what create_index(table, column) made."""
     op.drop_index(op.f(f"ix_{table}_{column}"), table_name=table)
+
+
+def create_partial_unique_index(name: str, table: str, columns: list[str], where: str) -> None:
+    """A unique index over the rows matching `where` (SQL), on SQLite as on PostgreSQL."""
+    op.create_index(name, table, columns, unique=True, sqlite_where=sa.text(where),
+                    postgresql_where=sa.text(where))
+
+
+def drop_partial_unique_index(name: str, table: str, where: str) -> None:
+    """Drops what create_partial_unique_index made."""
+    op.drop_index(name, table_name=table, sqlite_where=sa.text(where),
+                  postgresql_where=sa.text(where))

@@ -8,18 +8,16 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import JSONType, UTCDateTime, utcnow
+from app.models.base import JSONType, UTCDateTime, partial_unique_index, utcnow
 
 
 class FormState(StrEnum):
@@ -51,14 +49,8 @@ class Form(db.Model):
     __table_args__ = (
         UniqueConstraint("project_id", "xml_form_id"),
         # A keyword routes a text to one form of a project; NULL means "no SMS keyword".
-        Index(
-            "uq_forms_project_sms_keyword",
-            "project_id",
-            "sms_keyword",
-            unique=True,
-            sqlite_where=text("sms_keyword IS NOT NULL"),
-            postgresql_where=text("sms_keyword IS NOT NULL"),
-        ),
+        partial_unique_index("uq_forms_project_sms_keyword", "project_id", "sms_keyword",
+                             where="sms_keyword IS NOT NULL"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
@@ -89,14 +81,8 @@ class FormVersion(db.Model):
 
     __tablename__ = "form_versions"
     __table_args__ = (
-        Index(
-            "uq_form_versions_published_version",
-            "form_id",
-            "version",
-            unique=True,
-            sqlite_where=text("published_at IS NOT NULL"),
-            postgresql_where=text("published_at IS NOT NULL"),
-        ),
+        partial_unique_index("uq_form_versions_published_version", "form_id", "version",
+                             where="published_at IS NOT NULL"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)

@@ -14,12 +14,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import JSONType, UTCDateTime, utcnow
+from app.models.base import JSONType, UTCDateTime, partial_unique_index, utcnow
 
 CHANNEL_PROVIDERS = ("africastalking", "twilio", "simulator")
 CHANNEL_KINDS = ("sms", "ussd", "whatsapp")
@@ -79,9 +78,8 @@ class Conversation(db.Model):
     __tablename__ = "conversations"
     __table_args__ = (
         # At most one open conversation per person and channel, whatever the workers do.
-        Index("uq_conversations_active", "channel_id", "contact_id", unique=True,
-              sqlite_where=text("status = 'active'"),
-              postgresql_where=text("status = 'active'")),
+        partial_unique_index("uq_conversations_active", "channel_id", "contact_id",
+                             where="status = 'active'"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)

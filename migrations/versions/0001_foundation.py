@@ -11,7 +11,17 @@ Create Date: 2026-11-26
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.helpers import JSON, TS, create_index, create_table, drop_index, fk, unique
+from migrations.helpers import (
+    JSON,
+    TS,
+    create_index,
+    create_partial_unique_index,
+    create_table,
+    drop_index,
+    drop_partial_unique_index,
+    fk,
+    unique,
+)
 
 revision = "0001_foundation"
 down_revision = None
@@ -85,13 +95,11 @@ def upgrade() -> None:
         unique("forms", "project_id", "xml_form_id"),
     )
     create_index("forms", "project_id")
-    op.create_index(
+    create_partial_unique_index(
         "uq_forms_project_sms_keyword",
         "forms",
         ["project_id", "sms_keyword"],
-        unique=True,
-        sqlite_where=sa.text("sms_keyword IS NOT NULL"),
-        postgresql_where=sa.text("sms_keyword IS NOT NULL"),
+        "sms_keyword IS NOT NULL",
     )
     create_table(
         "project_roles",
@@ -157,13 +165,11 @@ def upgrade() -> None:
         fk("form_versions", "form_id", "forms"),
     )
     create_index("form_versions", "form_id")
-    op.create_index(
+    create_partial_unique_index(
         "uq_form_versions_published_version",
         "form_versions",
         ["form_id", "version"],
-        unique=True,
-        sqlite_where=sa.text("published_at IS NOT NULL"),
-        postgresql_where=sa.text("published_at IS NOT NULL"),
+        "published_at IS NOT NULL",
     )
     create_table(
         "submissions",
@@ -310,12 +316,8 @@ def downgrade() -> None:
     drop_index("submissions", "form_id")
     drop_index("submissions", "created_at")
     op.drop_table("submissions")
-    op.drop_index(
-        "uq_form_versions_published_version",
-        table_name="form_versions",
-        sqlite_where=sa.text("published_at IS NOT NULL"),
-        postgresql_where=sa.text("published_at IS NOT NULL"),
-    )
+    drop_partial_unique_index("uq_form_versions_published_version", "form_versions",
+                              "published_at IS NOT NULL")
     drop_index("form_versions", "form_id")
     op.drop_table("form_versions")
     drop_index("form_assignments", "form_id")
@@ -327,12 +329,7 @@ def downgrade() -> None:
     drop_index("project_roles", "project_id")
     drop_index("project_roles", "actor_id")
     op.drop_table("project_roles")
-    op.drop_index(
-        "uq_forms_project_sms_keyword",
-        table_name="forms",
-        sqlite_where=sa.text("sms_keyword IS NOT NULL"),
-        postgresql_where=sa.text("sms_keyword IS NOT NULL"),
-    )
+    drop_partial_unique_index("uq_forms_project_sms_keyword", "forms", "sms_keyword IS NOT NULL")
     drop_index("forms", "project_id")
     op.drop_table("forms")
     drop_index("app_users", "project_id")

@@ -14,7 +14,15 @@ Create Date: 2026-11-26
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.helpers import JSON, TS, create_index, create_table, fk, unique
+from migrations.helpers import (
+    JSON,
+    TS,
+    create_index,
+    create_partial_unique_index,
+    create_table,
+    fk,
+    unique,
+)
 
 revision = "0004_messaging"
 down_revision = "0003_pipeline_results"
@@ -81,10 +89,11 @@ def upgrade() -> None:
     create_index("conversations", "channel_id")
     create_index("conversations", "contact_id")
     create_index("conversations", "project_id")
-    op.create_index(
-        "uq_conversations_active", "conversations", ["channel_id", "contact_id"], unique=True,
-        sqlite_where=sa.text("status = 'active'"),
-        postgresql_where=sa.text("status = 'active'"),
+    create_partial_unique_index(
+        "uq_conversations_active",
+        "conversations",
+        ["channel_id", "contact_id"],
+        "status = 'active'",
     )
     create_table(
         "messages",
