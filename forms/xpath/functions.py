@@ -167,21 +167,25 @@ def _is_template(el: Element) -> bool:
     return bool(el.attrib) and any(local_name(k) == "template" for k in el.attrib)
 
 
+def _first_node(a, n, fname: str):  # noqa: ANN001, ANN202
+    """The first node of the argument (or the context node), None for an empty node-set."""
+    nodes = _nodes(_ctx_or(a, n), fname)
+    return nodes[0] if nodes else None
+
+
 @fn("name", 0, 1)
 def _name(e, n, p, s, a) -> str:  # noqa: ANN001
-    nodes = _nodes(_ctx_or(a, n), "name")
-    if not nodes:
+    x = _first_node(a, n, "name")
+    if x is None:
         return ""
-    x = nodes[0]
     return x.tag.rsplit("}", 1)[-1] if isinstance(x, Element) else getattr(x, "name", "")
 
 
 @fn("local-name", 0, 1)
 def _local_name(e, n, p, s, a) -> str:  # noqa: ANN001
-    nodes = _nodes(_ctx_or(a, n), "local-name")
-    if not nodes:
+    x = _first_node(a, n, "local-name")
+    if x is None:
         return ""
-    x = nodes[0]
     return local_name(x.tag) if isinstance(x, Element) else local_name(getattr(x, "name", ""))
 
 

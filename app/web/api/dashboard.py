@@ -7,7 +7,7 @@ from flask import jsonify, request
 from app import problems
 from app.extensions import db
 from app.indicators import overview
-from app.models import ApprovedQuote
+from app.models import ApprovedQuote, AreaBoundaries
 from app.web.access import project_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, success
@@ -73,12 +73,17 @@ def delete_quote(project_id: int, quote_id: int):
     return success()
 
 
-@api.get(f"{BASE}/boundaries")
-def get_boundaries(project_id: int):
-    project_or_404(project_id, "indicator.read")
+def _boundaries_or_404(project_id: int, verb: str) -> AreaBoundaries:
+    project_or_404(project_id, verb)
     row = overview.boundaries(project_id)
     if row is None:
         raise problems.not_found()
+    return row
+
+
+@api.get(f"{BASE}/boundaries")
+def get_boundaries(project_id: int):
+    row = _boundaries_or_404(project_id, "indicator.read")
     return jsonify({"match": row.match, "uploadedAt": iso(row.uploaded_at),
                     "geojson": row.geojson})
 
@@ -94,10 +99,7 @@ def put_boundaries(project_id: int):
 
 @api.delete(f"{BASE}/boundaries")
 def delete_boundaries(project_id: int):
-    project_or_404(project_id, "indicator.manage")
-    row = overview.boundaries(project_id)
-    if row is None:
-        raise problems.not_found()
+    row = _boundaries_or_404(project_id, "indicator.manage")
     db.session.delete(row)
     db.session.commit()
     return success()
