@@ -150,6 +150,33 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture
+def queue_prefix(app, redis_url) -> Iterator[str]:
+    """A QUEUE_PREFIX no other test (or run) uses on the shared Redis; every key under it (RQ's
+    and ours) is deleted after the test. Sets no REDIS_URL: the test or its fixture does."""
+    import redis
+
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    app.config.update(QUEUE_PREFIX=prefix)
+    yield prefix
+    conn = redis.Redis.from_url(redis_url)
+    keys = [*conn.scan_iter(f"rq:*{prefix}*"), *conn.scan_iter(f"{prefix}*")]
+    if keys:
+        conn.delete(*keys)
+
+
+@pytest.fixture
+def fake_classifier() -> Iterator[None]:
+    """Tagging is not under test: keyword rules instead of the trained model (which
+    `flask worker` loads at start)."""
+    from app.pipeline import tagging
+    from tests.pipeline.conftest import FakeClassifier
+
+    tagging.set_classifier(FakeClassifier())
+    yield
+    tagging.set_classifier(None)
+
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -85,17 +85,10 @@ def submit(app):
 
 
 @pytest.fixture
-def queued(app, redis_url):
+def queued(app, redis_url, queue_prefix):
     """Queued mode on the shared Redis, under a prefix no other test (or run) uses."""
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix, PIPELINE_RETRY_INTERVALS=[0])
-    yield app
-    from redis import Redis
-
-    conn = Redis.from_url(redis_url)
-    keys = list(conn.scan_iter(f"rq:*{prefix}*"))
-    if keys:
-        conn.delete(*keys)
+    app.config.update(REDIS_URL=redis_url, PIPELINE_RETRY_INTERVALS=[0])
+    return app
 
 
 def free_port() -> int:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 import zipfile
 
 import pytest
@@ -32,30 +31,14 @@ def _safety(project, publish_fixture, submit, n: int = 3) -> None:
         submit(SAFE_XML.replace("uuid:safe-1", f"uuid:safe-{i}"))
 
 
-@pytest.fixture(autouse=True)
-def fake_classifier():
-    """Tagging is not under test here: keyword rules instead of the trained model (which
-    `flask worker` loads at start)."""
-    from app.pipeline import tagging
-    from tests.pipeline.conftest import FakeClassifier
-
-    tagging.set_classifier(FakeClassifier())
-    yield
-    tagging.set_classifier(None)
+pytestmark = pytest.mark.usefixtures("fake_classifier")
 
 
 @pytest.fixture
-def queued(app, redis_url):
+def queued(app, redis_url, queue_prefix):
     """Exports (and the pipeline) queue to the shared Redis under a prefix of their own."""
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix)
+    app.config.update(REDIS_URL=redis_url)
     yield app
-    from redis import Redis
-
-    conn = Redis.from_url(redis_url)
-    keys = list(conn.scan_iter(f"rq:*{prefix}*"))
-    if keys:
-        conn.delete(*keys)
     app.config.update(REDIS_URL=None)
 
 

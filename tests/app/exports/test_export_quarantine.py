@@ -5,10 +5,8 @@ reason, in /health and the failed list, no partial file left) and runs the other
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
-from redis import Redis
 
 from app import quarantine
 from app.extensions import db
@@ -16,26 +14,13 @@ from app.pipeline import retry
 from tests.app.exports.test_export_jobs import BASE, _safety
 from tests.app.quarantine_worker import admin_pipeline_page, run_worker
 
-
-@pytest.fixture(autouse=True)
-def fake_classifier():
-    from app.pipeline import tagging
-    from tests.pipeline.conftest import FakeClassifier
-
-    tagging.set_classifier(FakeClassifier())
-    yield
-    tagging.set_classifier(None)
+pytestmark = pytest.mark.usefixtures("fake_classifier")
 
 
 @pytest.fixture
-def queued(app, redis_url):
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    app.config.update(QUEUE_PREFIX=prefix)
+def queued(app, queue_prefix):
+    """The prefix only: the test sets REDIS_URL once the submissions' pipeline ran inline."""
     yield app
-    conn = Redis.from_url(redis_url)
-    keys = [*conn.scan_iter(f"rq:*{prefix}*"), *conn.scan_iter(f"{prefix}*")]
-    if keys:
-        conn.delete(*keys)
     app.config.update(REDIS_URL=None)
 
 

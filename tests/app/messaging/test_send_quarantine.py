@@ -4,11 +4,9 @@ list) and sends the others; `retry-failed` or a resend sends it again. A worker 
 the provider had the message never sends it again by itself (issue 12, item 1)."""
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
-from redis import Redis
 from sqlalchemy import update
 
 from app import quarantine, queues
@@ -24,15 +22,10 @@ PHONES = ["+254711000111", "+254711000222", "+254711000333", "+254711000444"]
 
 
 @pytest.fixture
-def queued(app, redis_url):
-    prefix = f"t{uuid.uuid4().hex[:12]}"
+def queued(app, redis_url, queue_prefix):
     # Retries at once (the worker runs in burst mode: nothing waits for a scheduled one).
-    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix, SMS_RETRY_INTERVALS=[0, 0, 0])
-    yield app
-    conn = Redis.from_url(redis_url)
-    keys = [*conn.scan_iter(f"rq:*{prefix}*"), *conn.scan_iter(f"{prefix}*")]
-    if keys:
-        conn.delete(*keys)
+    app.config.update(REDIS_URL=redis_url, SMS_RETRY_INTERVALS=[0, 0, 0])
+    return app
 
 
 @pytest.fixture

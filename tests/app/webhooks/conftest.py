@@ -10,8 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app.extensions import db
-from app.pipeline import tagging
-from tests.pipeline.conftest import FakeClassifier
 
 SECRET = "s3cret-webhook-signing-key"
 FORM = """<?xml version="1.0"?><h:html xmlns="http://www.w3.org/2002/xforms"
@@ -90,10 +88,17 @@ def loopback_allowed(app):
 
 
 @pytest.fixture(autouse=True)
-def fake_classifier():
-    tagging.set_classifier(FakeClassifier())
-    yield
-    tagging.set_classifier(None)
+def _keyword_tagging(fake_classifier):
+    """Every webhook test tags by keyword rules (tests/conftest.py's fake_classifier)."""
+
+
+@pytest.fixture
+def queued(app, redis_url, queue_prefix):
+    """Queued mode on the shared Redis under a prefix of its own, retries at once (the
+    worker runs in burst mode: nothing waits for a scheduled one)."""
+    app.config.update(REDIS_URL=redis_url, PIPELINE_RETRY_INTERVALS=[0],
+                      WEBHOOK_RETRY_INTERVALS=[0, 0, 0])
+    return app
 
 
 @pytest.fixture

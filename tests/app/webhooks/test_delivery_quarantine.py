@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from redis import Redis
 
 from app import quarantine
 from app.pipeline import retry
@@ -16,18 +15,6 @@ from tests.app.quarantine_worker import admin_pipeline_page, run_worker
 from tests.app.webhooks.conftest import SECRET, instance
 
 POISON = "KILL-THE-WORKER"
-
-
-@pytest.fixture
-def queued(app, redis_url):
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix, PIPELINE_RETRY_INTERVALS=[0],
-                      WEBHOOK_RETRY_INTERVALS=[0, 0, 0])
-    yield app
-    conn = Redis.from_url(redis_url)
-    keys = [*conn.scan_iter(f"rq:*{prefix}*"), *conn.scan_iter(f"{prefix}*")]
-    if keys:
-        conn.delete(*keys)
 
 
 def _deliveries(client, base, manager, hook_id) -> dict[str, dict]:

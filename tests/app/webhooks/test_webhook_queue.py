@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import uuid
 
-import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
 
@@ -14,20 +13,6 @@ from app.extensions import db
 from app.models import WebhookDelivery
 from app.webhooks import signing
 from tests.app.webhooks.conftest import SECRET, instance
-
-
-@pytest.fixture
-def queued(app, redis_url):
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    app.config.update(REDIS_URL=redis_url, QUEUE_PREFIX=prefix, PIPELINE_RETRY_INTERVALS=[0],
-                      WEBHOOK_RETRY_INTERVALS=[0, 0, 0])
-    yield app
-    from redis import Redis
-
-    conn = Redis.from_url(redis_url)
-    keys = list(conn.scan_iter(f"rq:*{prefix}*"))
-    if keys:
-        conn.delete(*keys)
 
 
 def work() -> None:
