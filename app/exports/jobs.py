@@ -28,6 +28,7 @@ from app.exports.spec import ExportSpec, Source
 from app.extensions import db
 from app.models import ExportJob
 from app.models.base import utcnow
+from app.models.export_jobs import FINISHED, UNFINISHED, ExportStatus
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def create(spec: ExportSpec, actor_id: int | None, total: int | None = None) -> 
     if formats.get(spec.format) is None:
         raise KeyError(f"unknown export format {spec.format!r}")
     job = ExportJob(form_id=spec.form_id, actor_id=actor_id, format=spec.format,
-                    spec=spec.to_dict(), status="queued", rows=0, total=total)
+                    spec=spec.to_dict(), status=ExportStatus.QUEUED, rows=0, total=total)
     db.session.add(job)
     db.session.commit()
     return job
@@ -78,7 +79,7 @@ def dispatch(job: ExportJob) -> None:
                         retry=queues.retry([0], attempts=quarantine.KILLS_BEFORE_QUARANTINE),
                         description=f"export {job_id} {job.format}")
     except RedisError as error:
-        _set(job_id, status="failed", finished_at=utcnow(),
+        _set(job_id, status=ExportStatus.FAILED, finished_at=utcnow(),
              error=f"the job queue is unavailable ({error.__class__.__name__}); try again")
 
 
@@ -97,7 +98,8 @@ def set_aside(job_id: int, reason: str) -> str:
     db.session.rollback()
     for path in export_dir().glob(f"{job_id}.*.part"):
         path.unlink(missing_ok=True)
-    _set(job_id, status="failed", finished_at=utcnow(), error=reason, only_unfinished=True)
+    _set(job_id, status=ExportStatus.FAILED, finished_at=utcnow(), error=reason,
+         only_unfinished=True)
     return "quarantined"
 
 
@@ -110,7 +112,7 @@ def on_rq_failure(rq_job, connection, exc_type, exc_value, traceback) -> None:
     with queues.job_context():
         if quarantine.abandoned(quarantine.EXPORT, rq_job, exc_type, set_aside):
             return
-        _set(job_id, status="failed", finished_at=utcnow(),
+        _set(job_id, status=ExportStatus.FAILED, finished_at=utcnow(),
              error=f"{getattr(exc_type, '__name__', 'Error')}: {exc_value}",
              only_unfinished=True)
 
@@ -118,11 +120,11 @@ def on_rq_failure(rq_job, connection, exc_type, exc_value, traceback) -> None:
 def retry_quarantined(job_ids: list[int]) -> int:
     """`retry-failed`: quarantined exports run again from the start; -> how many."""
     rows = [job for job in db.session.scalars(select(ExportJob).where(
-        ExportJob.id.in_(job_ids), ExportJob.status == "failed"))
+        ExportJob.id.in_(job_ids), ExportJob.status == ExportStatus.FAILED))
         if quarantine.is_quarantined(job.error)]
     for job in rows:
-        _set(job.id, status="queued", error=None, rows=0, started_at=None, finished_at=None,
-             expires_at=None)
+        _set(job.id, status=ExportStatus.QUEUED, error=None, rows=0, started_at=None,
+             finished_at=None, expires_at=None)
     db.session.expire_all()
     for job in rows:
         dispatch(job)
@@ -132,12 +134,12 @@ def retry_quarantined(job_ids: list[int]) -> int:
 def _set(job_id: int, *, only_unfinished: bool = False, **values: Any) -> None:
     """Update the row in its own short transaction: the session may be inside a long read
     (a server-side cursor that a commit would close)."""
-    if values.get("status") in ("done", "failed") and "expires_at" not in values:
+    if values.get("status") in FINISHED and "expires_at" not in values:
         values["expires_at"] = (values.get("finished_at") or utcnow()) + timedelta(
             seconds=setting("EXPORT_FILE_TTL_SECONDS"))
     statement = update(ExportJob).where(ExportJob.id == job_id).values(**values)
     if only_unfinished:
-        statement = statement.where(ExportJob.status.in_(("queued", "running")))
+        statement = statement.where(ExportJob.status.in_(UNFINISHED))
     with db.engine.begin() as conn:
         conn.execute(statement)
 
@@ -148,7 +150,7 @@ def run(job_id: int) -> str:
     job = db.session.get(ExportJob, job_id)
     if job is None:
         return "missing"
-    if job.status in ("done", "failed"):
+    if job.status in FINISHED:
         return job.status
     spec = ExportSpec.from_dict(job.spec)
     fmt = formats.get(spec.format)
@@ -169,7 +171,7 @@ def run(job_id: int) -> str:
         if fmt is None:
             raise KeyError(f"unknown export format {spec.format!r}")
         total = Source(spec).count()
-        _set(job_id, status="running", started_at=utcnow(), rows=0, total=total)
+        _set(job_id, status=ExportStatus.RUNNING, started_at=utcnow(), rows=0, total=total)
         with open(partial, "wb") as out:
             for chunk in formats.produce(spec, progress):
                 out.write(chunk)
@@ -180,15 +182,15 @@ def run(job_id: int) -> str:
         log.exception("export job %s failed", job_id)
         db.session.rollback()
         partial.unlink(missing_ok=True)
-        _set(job_id, status="failed", finished_at=utcnow(), rows=written,
+        _set(job_id, status=ExportStatus.FAILED, finished_at=utcnow(), rows=written,
              error=f"{error.__class__.__name__}: {error}")
-        return "failed"
+        return ExportStatus.FAILED
     finally:
         db.session.commit()
-    _set(job_id, status="done", finished_at=utcnow(), rows=written, file_name=target.name,
-         file_size=target.stat().st_size)
+    _set(job_id, status=ExportStatus.DONE, finished_at=utcnow(), rows=written,
+         file_name=target.name, file_size=target.stat().st_size)
     db.session.expire_all()
-    return "done"
+    return ExportStatus.DONE
 
 
 _LOST = {"failed", "stopped", "canceled"}
@@ -197,12 +199,12 @@ _LOST = {"failed", "stopped", "canceled"}
 def refresh(job: ExportJob) -> ExportJob:
     """A queued or running job whose RQ job is gone or failed without telling us (a worker
     killed outright, Redis restarted empty) is marked failed, so nobody polls it forever."""
-    if job.status not in ("queued", "running"):
+    if job.status not in UNFINISHED:
         return job
     limit = timedelta(seconds=setting("EXPORT_JOB_TIMEOUT"))
-    if job.status == "running" and job.started_at and job.started_at + limit < utcnow():
+    if job.status == ExportStatus.RUNNING and job.started_at and job.started_at + limit < utcnow():
         # No worker lets a job run this long: its process died (an inline run included).
-        _set(job.id, status="failed", finished_at=utcnow(), only_unfinished=True,
+        _set(job.id, status=ExportStatus.FAILED, finished_at=utcnow(), only_unfinished=True,
              error=f"the export did not finish within EXPORT_JOB_TIMEOUT ({limit}); ask again")
         db.session.refresh(job)
         return job
@@ -220,16 +222,16 @@ def refresh(job: ExportJob) -> ExportJob:
         return job
     db.session.commit()  # the worker may have just finished: read the row afresh
     db.session.refresh(job)
-    if job.status in ("queued", "running"):
+    if job.status in UNFINISHED:
         reason = "the job was lost (Redis emptied?)" if found is None else f"the job {state}"
-        _set(job.id, status="failed", finished_at=utcnow(), error=f"{reason}; ask again",
+        _set(job.id, status=ExportStatus.FAILED, finished_at=utcnow(), error=f"{reason}; ask again",
              only_unfinished=True)
         db.session.refresh(job)
     return job
 
 
 def progress_of(job: ExportJob) -> float:
-    if job.status == "done":
+    if job.status == ExportStatus.DONE:
         return 1.0
     if not job.total:
         return 0.0

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app import quarantine
 from app.extensions import db
 from app.models import Form, Webhook, WebhookDelivery
+from app.models.webhooks import DeliveryStatus
 from app.webhooks import delivery as sender
 
 webhooks_cli = AppGroup("webhooks", help="Outbound webhooks and their delivery log.")
@@ -51,17 +52,18 @@ def deliveries(webhook_id: int, limit: int) -> None:
 def retry(delivery_ids: tuple[int, ...], failed: bool, pending: bool) -> None:
     """Send deliveries again (queued with fresh retries, or here without Redis)."""
     ids = set(delivery_ids)
-    states = [s for s, chosen in (("failed", failed), ("pending", pending)) if chosen]
+    states = [s for s, chosen in ((DeliveryStatus.FAILED, failed),
+                                  (DeliveryStatus.PENDING, pending)) if chosen]
     if states:
         ids |= set(db.session.scalars(select(WebhookDelivery.id).where(
             WebhookDelivery.status.in_(states))))
     if not ids:
         raise click.UsageError("name delivery ids, or --failed / --pending")
     rows = list(db.session.scalars(select(WebhookDelivery).where(
-        WebhookDelivery.id.in_(ids), WebhookDelivery.status != "retrying")))
+        WebhookDelivery.id.in_(ids), WebhookDelivery.status != DeliveryStatus.RETRYING)))
     quarantine.forget(quarantine.WEBHOOK, [r.id for r in rows])
     for row in rows:
-        row.status = "pending"
+        row.status = DeliveryStatus.PENDING
         row.delivered_at = None
     db.session.commit()
     sender.dispatch([r.id for r in rows])

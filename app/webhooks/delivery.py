@@ -29,6 +29,7 @@ from app.config import setting
 from app.extensions import db
 from app.models import Webhook, WebhookDelivery
 from app.models.base import utcnow
+from app.models.webhooks import SETTLED, DeliveryStatus
 from app.webhooks import payload, signing, ssrf
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,8 @@ def set_aside(delivery_id: int, reason: str) -> str:
     """Quarantined: failed in the delivery log with the reason, until retried."""
     db.session.rollback()
     delivery = db.session.get(WebhookDelivery, delivery_id)
-    if delivery is not None and delivery.status not in ("succeeded", "cancelled"):
-        delivery.status = "failed"
+    if delivery is not None and delivery.status not in SETTLED:
+        delivery.status = DeliveryStatus.FAILED
         delivery.last_error = reason
         db.session.commit()
     return "quarantined"
@@ -115,10 +116,10 @@ def on_rq_failure(rq_job, connection, exc_type, exc_value, traceback) -> None:
 def retry_quarantined(delivery_ids: list[int]) -> int:
     """`retry-failed`: quarantined deliveries are sent again with fresh retries; -> how many."""
     rows = [row for row in db.session.scalars(select(WebhookDelivery).where(
-        WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.status == "failed"))
+        WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.status == DeliveryStatus.FAILED))
         if quarantine.is_quarantined(row.last_error)]
     for row in rows:
-        row.status = "pending"
+        row.status = DeliveryStatus.PENDING
         row.delivered_at = None
     db.session.commit()
     dispatch([row.id for row in rows])
@@ -132,11 +133,11 @@ def attempt(delivery_id: int, *, final: bool) -> str:
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         return "missing"
-    if delivery.status in ("succeeded", "cancelled"):
+    if delivery.status in SETTLED:
         return delivery.status
     webhook = db.session.get(Webhook, delivery.webhook_id)
     if webhook is None or webhook.deleted_at is not None:
-        delivery.status = "cancelled"
+        delivery.status = DeliveryStatus.CANCELLED
         delivery.last_error = "the webhook was deleted"
         db.session.commit()
         return delivery.status
@@ -227,8 +228,8 @@ def _record(delivery: WebhookDelivery, status: int | None, error: str | None,
     delivery.last_error = error
     delivery.response_ms = elapsed
     if error is None:
-        delivery.status = "succeeded"
+        delivery.status = DeliveryStatus.SUCCEEDED
         delivery.delivered_at = now
     else:
-        delivery.status = "failed" if final else "retrying"
+        delivery.status = DeliveryStatus.FAILED if final else DeliveryStatus.RETRYING
     db.session.commit()

@@ -14,6 +14,7 @@ from app import sql
 from app.extensions import db
 from app.models import Form, Submission, SubmissionDef, Webhook, WebhookDelivery
 from app.models.base import utcnow
+from app.models.webhooks import DeliveryStatus
 from app.pipeline import hooks
 from app.webhooks import delivery as sender
 
@@ -64,7 +65,7 @@ def on_processed_batch(items: Sequence[tuple[int, bool]]) -> None:
                 WebhookDelivery.__table__, ["webhook_id", "dedupe_key"]).values(
                 webhook_id=webhook.id, guid=str(uuid.uuid4()), event=event,
                 dedupe_key=f"{event}:{version.id}", submission_id=version.submission_id,
-                submission_def_id=version.id, details={}, status="pending", attempts=0,
+                submission_def_id=version.id, details={}, status=DeliveryStatus.PENDING, attempts=0,
                 created_at=utcnow())
             new_id = db.session.execute(
                 statement.returning(WebhookDelivery.id)).scalar_one_or_none()
@@ -94,7 +95,7 @@ def review_changed(form: Form, submission: Submission, previous: str | None, sta
         webhook_id=webhook.id, guid=str(uuid.uuid4()), event="submission.reviewed",
         submission_id=submission.id, submission_def_id=current,
         details={"reviewState": state, "previousReviewState": previous, "actorId": actor_id},
-        status="pending", attempts=0, created_at=utcnow()) for webhook in targets]
+        status=DeliveryStatus.PENDING, attempts=0, created_at=utcnow()) for webhook in targets]
     db.session.add_all(rows)
     db.session.flush()
     ids = [row.id for row in rows]

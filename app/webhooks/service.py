@@ -10,6 +10,7 @@ from app import crypto, problems, quarantine
 from app.extensions import db
 from app.models import WEBHOOK_EVENTS, Audit, Form, Webhook, WebhookDelivery
 from app.models.base import utcnow
+from app.models.webhooks import DeliveryStatus
 from app.webhooks import delivery as sender
 from app.webhooks import ssrf
 
@@ -111,13 +112,13 @@ def get_delivery(webhook: Webhook, delivery_id: int) -> WebhookDelivery:
 
 def retry(row: WebhookDelivery) -> WebhookDelivery:
     """Send again now, with a fresh set of retries. A delivery RQ will retry anyway is 409."""
-    if row.status == "retrying":
+    if row.status == DeliveryStatus.RETRYING:
         raise problems.invalid_state(
             "This delivery is waiting for its next automatic retry.",
             {"status": row.status, "lastAttemptAt": row.last_attempt_at.isoformat()
              if row.last_attempt_at else None})
     quarantine.forget(quarantine.WEBHOOK, [row.id])
-    row.status = "pending"
+    row.status = DeliveryStatus.PENDING
     row.delivered_at = None
     db.session.commit()
     sender.dispatch([row.id])

@@ -14,6 +14,7 @@ from app.exports.spec import ExportSpec, is_phone, mask_for, phone_paths
 from app.extensions import db
 from app.models import ExportJob, Form, FormVersion
 from app.models.base import iso
+from app.models.export_jobs import ExportStatus
 from app.services import forms as form_service
 from app.web import personal_data
 from app.web.api.blueprint import api
@@ -179,7 +180,8 @@ def _job_json(form: Form, job: ExportJob) -> dict:
             "phoneNumbers": ExportSpec.from_dict(job.spec).phones,
             "createdAt": iso(job.created_at), "finishedAt": iso(job.finished_at),
             "expiresAt": iso(job.expires_at), "error": job.error,
-            "downloadUrl": f"{_job_url(form, job)}/file" if job.status == "done" else None}
+            "downloadUrl": (f"{_job_url(form, job)}/file" if job.status == ExportStatus.DONE
+                            else None)}
 
 
 def form_job(project_id: int, xml_form_id: str, job_id: int) -> tuple[Form, ExportJob]:
@@ -220,10 +222,10 @@ def job_file(form: Form, job: ExportJob):
         principal = require_form(personal_data.READ_PERSONAL, form.project_id, form.id)
         if principal.actor.id != job.actor_id:
             raise problems.insufficient_rights()
-    if job.status != "done":
+    if job.status != ExportStatus.DONE:
         raise problems.invalid_state(
             f"The export is {job.status}, not done."
-            + (f" {job.error}" if job.status == "failed" and job.error else ""),
+            + (f" {job.error}" if job.status == ExportStatus.FAILED and job.error else ""),
             {"status": job.status})
     path = jobs.file_path(job)
     if path is None or not path.exists():

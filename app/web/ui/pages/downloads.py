@@ -14,6 +14,7 @@ from app.exports import formats, jobs
 from app.exports.spec import Source
 from app.extensions import db
 from app.models import CHANNELS, REVIEW_STATES, ExportJob
+from app.models.export_jobs import UNFINISHED
 from app.queries import forms as form_queries
 from app.web.access import project_or_404
 from app.web.api.exports import export_form, export_spec, form_job, job_file, phone_policy
@@ -65,7 +66,7 @@ def downloads(project_id: int):
         offered=[(name, _labels()[name]) for name in OFFERED if formats.get(name)],
         review_states=REVIEW_STATES, channels=CHANNELS,
         goals=[(n, formtext.sdg_title(str(n), current_language())) for n in range(1, 18)],
-        running=any(r["job"].status in ("queued", "running") for r in rows or []),
+        running=any(r["job"].status in UNFINISHED for r in rows or []),
         can_clear=form is not None and g.principal.can_form(
             "submission.read_personal", project_id, form.id),
         odata_url=(f"{public_url}/v1/projects/{project_id}/forms/{form.xml_form_id}.svc"
