@@ -12,7 +12,6 @@ from app import problems
 from app.extensions import db
 from app.models import Actor, AppUser, Form, FormAssignment, Project
 from app.services import credentials
-from app.services.accounts import hash_token
 
 # Central's role ids and system names for form assignments (only app users are assignable).
 ASSIGNABLE_ROLES = {"app-user": "app-user", "2": "app-user"}
@@ -22,15 +21,9 @@ APP_USER_ROLE_ID = 2
 def create_app_user(project_id: int, display_name: str,
                     created_by: int | None) -> tuple[AppUser, str]:
     """A new app user and its token; only the token's hash is stored, so return it now."""
-    actor = Actor(type="field_key", display_name=display_name.strip())
-    db.session.add(actor)
-    db.session.flush()
+    actor = credentials.new_actor("field_key", display_name)
     token = secrets.token_urlsafe(48)
-    app_user = AppUser(actor_id=actor.id, project_id=project_id, token_hash=hash_token(token),
-                       created_by=created_by)
-    db.session.add(app_user)
-    db.session.flush()
-    return app_user, token
+    return credentials.issue(AppUser, actor, project_id, created_by, token), token
 
 
 def list_app_users(project_id: int) -> list[AppUser]:

@@ -1,14 +1,35 @@
-"""Project-scoped token credentials (app users, sync links): the lookup and the revocation
-both kinds share. Each holder row has `project_id`, `token_hash`, `revoked_at` and `actor`."""
+"""Project-scoped token credentials (app users, sync links): the issuing, lookup and
+revocation both kinds share. Each holder row has `project_id`, `token_hash`, `revoked_at`
+and `actor`."""
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from app import problems
 from app.extensions import db
+from app.models import Actor
 from app.models.base import utcnow
+from app.services.accounts import hash_token
 
 Holder = TypeVar("Holder")
+
+
+def new_actor(actor_type: str, display_name: str) -> Actor:
+    """The actor a new credential acts as, flushed so that it has its id."""
+    actor = Actor(type=actor_type, display_name=display_name.strip())
+    db.session.add(actor)
+    db.session.flush()
+    return actor
+
+
+def issue(model: type[Holder], actor: Actor, project_id: int, created_by: int | None,
+          token: str, **columns: Any) -> Holder:
+    """A new holder row for `actor` on the project; only the token's hash is stored."""
+    holder = model(actor_id=actor.id, project_id=project_id, token_hash=hash_token(token),
+                   created_by=created_by, **columns)
+    db.session.add(holder)
+    db.session.flush()
+    return holder
 
 
 def live(model: type[Holder], project_id: int, actor_id: int) -> Holder:

@@ -25,15 +25,11 @@ CONTACT_RESOLUTION = timedelta(seconds=30)
 def create_link(project_id: int, display_name: str,
                 created_by: int | None) -> tuple[SyncLink, str]:
     """A new link and its token (returned now, never again)."""
-    actor = Actor(type="sync_link", display_name=display_name.strip())
-    db.session.add(actor)
-    db.session.flush()
+    actor = credentials.new_actor("sync_link", display_name)
     # Hex (256 bits): pasted on a command line, a token must never start with "-".
     token = secrets.token_hex(32)
-    link = SyncLink(actor_id=actor.id, project_id=project_id, token_hash=hash_token(token),
-                    created_by=created_by, created_at=actor.created_at, cursor=0, received=0)
-    db.session.add(link)
-    db.session.flush()
+    link = credentials.issue(SyncLink, actor, project_id, created_by, token,
+                             created_at=actor.created_at, cursor=0, received=0)
     return link, token
 
 
