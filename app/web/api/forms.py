@@ -45,6 +45,11 @@ def _version(version_id: int | None) -> FormVersion:
     return version
 
 
+def _shown_version(form: Form) -> FormVersion:
+    """The version a form's own URLs show: the published one, else the draft (404 if none)."""
+    return _version(form.current_version_id or form.draft_version_id)
+
+
 def _actor_id() -> int:
     return current_principal().actor.id
 
@@ -169,7 +174,7 @@ def update_form(project_id: int, xml_form_id: str):
     form = form_for(project_id, xml_form_id, "form.update")
     form_service.set_state(form, json_body("state")["state"])
     db.session.commit()
-    return _one(form, _version(form.current_version_id or form.draft_version_id),
+    return _one(form, _shown_version(form),
                 draft=form.current_version_id is None)
 
 
@@ -194,19 +199,19 @@ def _workbook(version: FormVersion, content_type: str) -> Response:
 @api.get(f"{FORM}.xml")
 def form_xml(project_id: int, xml_form_id: str):
     form = form_for(project_id, xml_form_id)
-    return _xml(_version(form.current_version_id or form.draft_version_id))
+    return _xml(_shown_version(form))
 
 
 @api.get(f"{FORM}.xlsx")
 def form_xlsx(project_id: int, xml_form_id: str):
     form = form_for(project_id, xml_form_id)
-    return _workbook(_version(form.current_version_id or form.draft_version_id), XLSX_TYPE)
+    return _workbook(_shown_version(form), XLSX_TYPE)
 
 
 @api.get(f"{FORM}.xls")
 def form_xls(project_id: int, xml_form_id: str):
     form = form_for(project_id, xml_form_id)
-    return _workbook(_version(form.current_version_id or form.draft_version_id), XLS_TYPE)
+    return _workbook(_shown_version(form), XLS_TYPE)
 
 
 # --- drafts -------------------------------------------------------------------------------
@@ -430,7 +435,7 @@ def _fields(version: FormVersion) -> Response:
 @api.get(f"{FORM}/fields")
 def form_fields(project_id: int, xml_form_id: str):
     form = form_for(project_id, xml_form_id)
-    return _fields(_version(form.current_version_id or form.draft_version_id))
+    return _fields(_shown_version(form))
 
 
 @api.get(f"{FORM}/draft/fields")

@@ -29,6 +29,14 @@ def board_json(board: PublicDashboard) -> dict[str, Any]:
             "createdAt": iso(board.created_at), "updatedAt": iso(board.updated_at)}
 
 
+def _board_or_404(project_id: int, board_id: int) -> PublicDashboard:
+    project_or_404(project_id, "indicator.manage")
+    board = public.get_board(project_id, board_id)
+    if board is None:
+        raise problems.not_found()
+    return board
+
+
 @api.get(BOARDS)
 def list_public_dashboards(project_id: int):
     project_or_404(project_id, "indicator.read")
@@ -45,10 +53,7 @@ def create_public_dashboard(project_id: int):
 
 @api.patch(f"{BOARDS}/<int:board_id>")
 def update_public_dashboard(project_id: int, board_id: int):
-    project_or_404(project_id, "indicator.manage")
-    board = public.get_board(project_id, board_id)
-    if board is None:
-        raise problems.not_found()
+    board = _board_or_404(project_id, board_id)
     public.save(project_id, json_body(), board)
     db.session.commit()
     return jsonify(board_json(board))
@@ -56,10 +61,7 @@ def update_public_dashboard(project_id: int, board_id: int):
 
 @api.delete(f"{BOARDS}/<int:board_id>")
 def delete_public_dashboard(project_id: int, board_id: int):
-    project_or_404(project_id, "indicator.manage")
-    board = public.get_board(project_id, board_id)
-    if board is None:
-        raise problems.not_found()
+    board = _board_or_404(project_id, board_id)
     public.delete(board)
     db.session.commit()
     return success()
