@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 
 from app.pipeline.classifier.text import fold
 
@@ -52,12 +53,16 @@ def compile_query(source: str) -> Node:
             raise QuerySyntaxError(f"empty term in {source!r}")
         return ["t", words]
 
-    def or_() -> Node:
-        nodes = [atom()]
-        while (p := peek()) and p.upper() == "OR":
+    def chain(operand: Callable[[], Node], word: str, tag: str) -> Node:
+        """`operand (word operand)*` as one n-ary [tag, ...] node (or the lone operand)."""
+        nodes = [operand()]
+        while (p := peek()) and p.upper() == word:
             take()
-            nodes.append(atom())
-        return nodes[0] if len(nodes) == 1 else ["or", *nodes]
+            nodes.append(operand())
+        return nodes[0] if len(nodes) == 1 else [tag, *nodes]
+
+    def or_() -> Node:
+        return chain(atom, "OR", "or")
 
     def prox() -> Node:
         node = or_()
@@ -67,11 +72,7 @@ def compile_query(source: str) -> Node:
         return node
 
     def and_() -> Node:
-        nodes = [prox()]
-        while (p := peek()) and p.upper() == "AND":
-            take()
-            nodes.append(prox())
-        return nodes[0] if len(nodes) == 1 else ["and", *nodes]
+        return chain(prox, "AND", "and")
 
     def and_not() -> Node:
         node = and_()
