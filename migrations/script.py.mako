@@ -7,6 +7,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 ${imports if imports else ""}
+# Column types (TS, JSON) and op.f-named tables, keys and indexes: migrations.helpers.
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
