@@ -45,6 +45,8 @@ class MessageStatus(StrEnum):
 
 
 MESSAGE_STATUSES: tuple[str, ...] = tuple(s.value for s in MessageStatus)
+# Outbound messages whose text is still to go out.
+UNSENT: tuple[str, ...] = (MessageStatus.QUEUED, MessageStatus.SENDING)
 # A status never moves backwards: callbacks arrive out of order (Twilio's especially).
 # Equal ranks do not replace each other (the first final word wins).
 STATUS_RANK: dict[str, int] = {

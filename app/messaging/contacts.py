@@ -13,12 +13,10 @@ from app.extensions import db
 from app.models import Contact, Conversation
 from app.models.base import utcnow
 from sms_flows.providers.base import BadPayload, e164
-from sms_flows.types import CONVERSATION_STATUSES
+from sms_flows.types import ConversationStatus
 
 C = Contact.__table__
 V = Conversation.__table__
-ACTIVE, OPTED_OUT = "active", "opted-out"
-assert OPTED_OUT in CONVERSATION_STATUSES
 
 
 @dataclass
@@ -104,8 +102,10 @@ def opt_out(contact_id: int, now: datetime | None = None) -> None:
     now = now or utcnow()
     db.session.execute(update(C).where(C.c.id == contact_id, C.c.opted_out_at.is_(None))
                        .values(opted_out_at=now, updated_at=now))
-    db.session.execute(update(V).where(V.c.contact_id == contact_id, V.c.status == ACTIVE)
-                       .values(status=OPTED_OUT, last_activity_at=now, version=V.c.version + 1))
+    db.session.execute(update(V).where(V.c.contact_id == contact_id,
+                                       V.c.status == ConversationStatus.ACTIVE)
+                       .values(status=ConversationStatus.OPTED_OUT, last_activity_at=now,
+                               version=V.c.version + 1))
 
 
 def opt_in(contact_id: int, now: datetime | None = None) -> None:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from app.messaging import contacts, rights, store, throttle, ussd
-from app.messaging.store import ACTIVE, SIMULATOR
+from app.messaging.store import SIMULATOR
 from app.messaging.throttle import Verdict
 from app.messaging.turn import (
     ChannelLike,
@@ -29,7 +29,13 @@ from app.messaging.turn import (
 )
 from app.models.base import utcnow
 from sms_flows.messages import message
-from sms_flows.types import InboundMessage, UssdRequest, printable
+from sms_flows.types import (
+    ConversationStatus,
+    InboundMessage,
+    MessageStatus,
+    UssdRequest,
+    printable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +52,7 @@ def receive_sms(channel: ChannelLike, inbound: InboundMessage, *, now: datetime 
         replies = rights.answer(turn, inbound.text)
         if replies is None:
             replies = respond_to_text(turn, inbound.text, inbound.media)
-        received = "received"
+        received = MessageStatus.RECEIVED
     else:
         # Over the per-minute limits: stored (never lost), not answered, but for one "slow
         # down" a minute in the person's language.
@@ -54,8 +60,9 @@ def receive_sms(channel: ChannelLike, inbound: InboundMessage, *, now: datetime 
                     turn.person.id, verdict.value)
         replies = [message("slow_down", turn.person.language)] \
             if verdict is Verdict.SLOW_DOWN else []
-        received = "throttled"
-    status, provider_status = ("delivered", "simulated") if simulate else ("queued", None)
+        received = MessageStatus.THROTTLED
+    status, provider_status = ((MessageStatus.DELIVERED, "simulated") if simulate
+                               else (MessageStatus.QUEUED, None))
     if not store_messages(turn, (inbound.text, inbound.provider_id), replies, status,
                           provider_status, inbound_status=received):
         return Outcome(duplicate=True)
@@ -79,9 +86,10 @@ def receive_ussd(channel: ChannelLike, hop: UssdRequest, *, now: datetime | None
     else:
         replies = rights.answer(turn, hop.answer) or _menu_rights(turn, hop.answer) \
             or step(turn, hop.answer)
-    screen = ussd.screen(replies, turn.survey is not None and turn.survey.status == ACTIVE)
+    screen = ussd.screen(replies, turn.survey is not None
+                         and turn.survey.status == ConversationStatus.ACTIVE)
     if not store_messages(turn, (hop.answer or "", dedup_key or f"{hop.session_id}:{hop.hop}"),
-                          [screen], "delivered"):
+                          [screen], MessageStatus.DELIVERED):
         return Outcome(duplicate=True, screen=store.last_screen(turn.channel_id, turn.person.id))
     turn.outcome.screen = screen
     turn.outcome.replies = [screen]

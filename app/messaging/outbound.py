@@ -24,13 +24,16 @@ from app.models import Channel, Contact, Message
 from app.models.base import utcnow
 from app.rights import erasure
 from sms_flows.providers import SendFailed, get_provider
-from sms_flows.types import DeliveryReport, advances
+from sms_flows.types import UNSENT, DeliveryReport, MessageStatus, advances
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
-RESENDABLE = ("failed", "unknown", "sending", "throttled")
+RESENDABLE = (MessageStatus.FAILED, MessageStatus.UNKNOWN, MessageStatus.SENDING,
+              MessageStatus.THROTTLED)
 WHATSAPP_SESSION = timedelta(hours=24)
-FINAL = ("accepted", "sent", "delivered", "failed", "unknown")  # gone, or never to be sent
+# Gone, or never to be sent.
+FINAL = (MessageStatus.ACCEPTED, MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED,
+         MessageStatus.UNKNOWN)
 OUTSIDE_SESSION = "outside WhatsApp's 24-hour session: not sent as free text"
 
 
@@ -47,7 +50,8 @@ def queue(channel: Channel, person: Person, text: str, *,
 def queued_ids(older_than: float = 0, limit: int | None = None) -> list[int]:
     """Outbound messages still queued (their job lost, or never made: Redis was down), oldest
     first; `older_than` seconds leaves the ones whose job is surely on its way."""
-    query = select(Message.id).where(Message.direction == "out", Message.status == "queued")
+    query = select(Message.id).where(Message.direction == "out",
+                                     Message.status == MessageStatus.QUEUED)
     if older_than:
         query = query.where(Message.status_at < utcnow() - timedelta(seconds=older_than))
     return list(db.session.scalars(query.order_by(Message.id).limit(limit)))
@@ -60,8 +64,8 @@ def send(message_id: int) -> str:
     message a no-op, so a job run twice never texts twice.
     """
     claimed = db.session.execute(update(Message).where(
-        Message.id == message_id, Message.status == "queued", Message.direction == "out"
-    ).values(status="sending", attempts=Message.attempts + 1, status_at=utcnow()))
+        Message.id == message_id, Message.status == MessageStatus.QUEUED, Message.direction == "out"
+    ).values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, status_at=utcnow()))
     db.session.commit()
     if claimed.rowcount != 1:
         return "skipped"
@@ -86,15 +90,15 @@ def _after_final(message: Message, contact: Contact) -> None:
 
 def _send(message: Message, channel: Channel, contact: Contact) -> str:
     if contact.opted_out_at is not None:
-        return _finish(message, "failed", error="opted out")
+        return _finish(message, MessageStatus.FAILED, error="opted out")
     if channel.deleted_at is not None or not channel.enabled:
-        return _finish(message, "failed", error="channel disabled")
+        return _finish(message, MessageStatus.FAILED, error="channel disabled")
     if channel.kind == "whatsapp" and _outside_session(message):
-        return _finish(message, "failed", error=OUTSIDE_SESSION)
+        return _finish(message, MessageStatus.FAILED, error=OUTSIDE_SESSION)
     if not outbound_allowed(channel.id, str(contact.id)):
         log.warning("outbound.throttled message=%s channel=%s contact=%s", message.id,
                     channel.id, contact.id)
-        return _finish(message, "throttled", error="over SMS_NUMBER_PER_MINUTE or "
+        return _finish(message, MessageStatus.THROTTLED, error="over SMS_NUMBER_PER_MINUTE or "
                                                    "SMS_CHANNEL_PER_MINUTE; not sent")
     provider = get_provider(channel.provider)
     throttle(channel)
@@ -112,12 +116,12 @@ def _send(message: Message, channel: Channel, contact: Contact) -> str:
         message.provider_status = failure.provider_status
         if failure.opted_out:
             contacts.opt_out(contact.id)
-            return _finish(message, "failed", error=f"opted out: {failure.reason}")
+            return _finish(message, MessageStatus.FAILED, error=f"opted out: {failure.reason}")
         if failure.ambiguous:
-            return _finish(message, "unknown", error=failure.reason)
+            return _finish(message, MessageStatus.UNKNOWN, error=failure.reason)
         if failure.retry and message.attempts < MAX_ATTEMPTS:
-            return _finish(message, "queued", error=failure.reason, outcome="retry")
-        return _finish(message, "failed", error=failure.reason)
+            return _finish(message, MessageStatus.QUEUED, error=failure.reason, outcome="retry")
+        return _finish(message, MessageStatus.FAILED, error=failure.reason)
     at_provider.done()
     message.provider_message_id = result.provider_id
     message.provider_status = result.provider_status
@@ -157,7 +161,7 @@ def recover(message_id: int, *, crashed: bool = False) -> str | None:
     (a duplicate job): -> "skipped". One the provider had may have gone: unknown, never sent
     again by itself (-> its status). Otherwise it goes back to the queue (-> None: send it)."""
     message = db.session.get(Message, message_id)
-    if message is None or message.direction != "out" or message.status != "sending":
+    if message is None or message.direction != "out" or message.status != MessageStatus.SENDING:
         db.session.rollback()
         return None
     if not crashed and message.status_at > utcnow() - timedelta(seconds=queues.SMS_TIMEOUT):
@@ -167,8 +171,8 @@ def recover(message_id: int, *, crashed: bool = False) -> str | None:
     quarantine.finished(_ProviderCall.KIND, [message_id])
     if ambiguous:
         log.warning("outbound.interrupted message=%s at the provider: unknown", message_id)
-        return _finish(message, "unknown", error=MAYBE_SENT)
-    message.status = "queued"
+        return _finish(message, MessageStatus.UNKNOWN, error=MAYBE_SENT)
+    message.status = MessageStatus.QUEUED
     message.status_at = utcnow()
     db.session.commit()
     return None
@@ -177,19 +181,20 @@ def recover(message_id: int, *, crashed: bool = False) -> str | None:
 def fail(message_id: int, reason: str) -> None:
     """Mark a message failed with the reason (quarantine), unless it already went."""
     message = db.session.get(Message, message_id)
-    if message is not None and message.status in ("queued", "sending"):
-        _finish(message, "failed", error=reason)
+    if message is not None and message.status in UNSENT:
+        _finish(message, MessageStatus.FAILED, error=reason)
     db.session.rollback()
 
 
 def requeue_quarantined(message_ids: list[int]) -> list[int]:
     """Quarantined messages back to queued (the caller commits and sends); -> those."""
     rows = list(db.session.scalars(select(Message).where(
-        Message.id.in_(message_ids), Message.direction == "out", Message.status == "failed")))
+        Message.id.in_(message_ids), Message.direction == "out",
+        Message.status == MessageStatus.FAILED)))
     requeued = []
     for message in rows:
         if quarantine.is_quarantined(message.error):
-            message.status, message.error, message.status_at = "queued", None, utcnow()
+            message.status, message.error, message.status_at = MessageStatus.QUEUED, None, utcnow()
             requeued.append(message.id)
     return requeued
 
@@ -220,7 +225,7 @@ def resend(message: Message) -> Message:
         raise problems.invalid_state("This person has opted out; nothing can be sent until "
                                       "they text START.", {"status": "opted-out"})
     quarantine.forget(quarantine.SMS, [message.id])
-    message.status = "queued"
+    message.status = MessageStatus.QUEUED
     message.error = None
     message.provider_message_id = None
     message.provider_status = None

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.messaging.turn import Turn
 from app.messaging.turn import command as turn_command
 from app.models import Contact, ErasureRequest
+from app.models.messaging import ErasureStatus
 from app.rights import erasure
 from sms_flows import keywords, prompts, rights
 from sms_flows.messages import message
@@ -87,7 +88,7 @@ def _mydata(turn: Turn) -> list[str]:
 def _ask(turn: Turn) -> list[str]:
     db.session.add(ErasureRequest(project_id=turn.project_id, channel_id=turn.channel_id,
                                   contact_id=turn.person.id, via=_medium(turn),
-                                  status="pending", requested_at=turn.now))
+                                  status=ErasureStatus.PENDING, requested_at=turn.now))
     _contact(turn).erasure_requested_at = turn.now
     turn.person.erasure_requested_at = turn.now
     count = len(erasure.submission_ids(turn.person.id))
@@ -112,7 +113,8 @@ def _confirm(turn: Turn, text: str) -> list[str]:
 def _decide(turn: Turn, *, keep: bool) -> None:
     request = _request(turn)
     if request is not None:
-        request.status, request.decided_at = ("kept" if keep else "erased"), turn.now
+        request.status = ErasureStatus.KEPT if keep else ErasureStatus.ERASED
+        request.decided_at = turn.now
         request.contact_id = None  # nothing personal stays on the request
     _contact(turn).erasure_requested_at = None
     turn.person.erasure_requested_at = None
@@ -120,12 +122,12 @@ def _decide(turn: Turn, *, keep: bool) -> None:
 
 def _request(turn: Turn) -> ErasureRequest:
     request = db.session.scalar(select(ErasureRequest).where(
-        ErasureRequest.contact_id == turn.person.id, ErasureRequest.status == "pending")
+        ErasureRequest.contact_id == turn.person.id, ErasureRequest.status == ErasureStatus.PENDING)
         .order_by(ErasureRequest.id.desc()).limit(1))
     if request is None:  # asked before this request list existed: make one now
         request = ErasureRequest(project_id=turn.project_id, channel_id=turn.channel_id,
                                  contact_id=turn.person.id, via=_medium(turn),
-                                 status="pending", requested_at=turn.now)
+                                 status=ErasureStatus.PENDING, requested_at=turn.now)
         db.session.add(request)
         db.session.flush()
     return request

@@ -21,13 +21,12 @@ from app import sql
 from app.extensions import db
 from app.models import Channel, Contact, Conversation, Form, FormVersion, Message, Project
 from app.models.forms import FormState
+from sms_flows.types import UNSENT, ConversationStatus
 
 C, V, M = Contact.__table__, Conversation.__table__, Message.__table__
 CH, P, F, FV = Channel.__table__, Project.__table__, Form.__table__, FormVersion.__table__
 SIMULATOR = "simulator"  # the session_key of a simulated conversation
-ACTIVE, EXPIRED, DECLINED = "active", "expired", "declined"
 MEDIA_ERROR = "media: "  # a finished survey's photo could not be fetched yet
-_SENDING = ("queued", "sending")  # replies whose text is still to go out
 
 
 @dataclass
@@ -108,7 +107,7 @@ def _statements(dialect: str) -> dict[str, Any]:
         # engine never steps a stale state (and a survey finished meanwhile drops out).
         "turn": select(*_PLACE, *_PERSON, *_SURVEY).select_from(
             C.join(V, and_(V.c.contact_id == C.c.id, V.c.channel_id == bindparam("channel_id"),
-                           V.c.status == ACTIVE))
+                           V.c.status == ConversationStatus.ACTIVE))
             .outerjoin(FV, FV.c.id == V.c.form_version_id)
             .join(CH, CH.c.id == V.c.channel_id).join(P, P.c.id == CH.c.project_id))
         .where(C.c.project_id == bindparam("project_id"),
@@ -119,7 +118,7 @@ def _statements(dialect: str) -> dict[str, Any]:
         .where(CH.c.id == bindparam("channel_id")),
         "active": select(*_SURVEY).select_from(surveys).where(
             V.c.channel_id == bindparam("channel_id"), V.c.contact_id == bindparam("contact_id"),
-            V.c.status == ACTIVE).with_for_update(key_share=True, of=[V]),
+            V.c.status == ConversationStatus.ACTIVE).with_for_update(key_share=True, of=[V]),
         "latest": select(*_SURVEY).select_from(surveys).where(
             V.c.channel_id == bindparam("channel_id"), V.c.contact_id == bindparam("contact_id"),
             V.c.form_id.is_not(None)).order_by(V.c.id.desc()).limit(1),
@@ -161,7 +160,7 @@ def latest_expired(channel_id: int, contact_id: int) -> Survey | None:
     """The person's latest survey with a form on this channel, if it expired (a partial kept
     to be picked up again)."""
     row = _run("latest", {"channel_id": channel_id, "contact_id": contact_id}).first()
-    return survey(row) if row is not None and row.status == EXPIRED else None
+    return survey(row) if row is not None and row.status == ConversationStatus.EXPIRED else None
 
 
 def by_id(survey_id: int) -> Any:
@@ -196,7 +195,8 @@ def insert(survey: Survey, *, project_id: int, channel_id: int, contact_id: int,
         "project_id": project_id, "channel_id": channel_id, "contact_id": contact_id,
         "form_id": survey.form_id, "form_version_id": survey.form_version_id,
         "medium": survey.medium, "session_key": survey.session_key, "started_at": now,
-        "version": 1, "state": {}, "status": ACTIVE, "last_activity_at": now, **values,
+        "version": 1, "state": {}, "status": ConversationStatus.ACTIVE, "last_activity_at": now,
+        **values,
     }).returning(V.c.id))
     survey.version = 1
     return survey.id
@@ -242,7 +242,7 @@ def purge(survey_id: int, now: datetime) -> None:
         state={}, instance_xml=None, purged_at=now))
     db.session.execute(update(M).where(
         M.c.conversation_id == survey_id, M.c.text != "",
-        ~((M.c.direction == "out") & M.c.status.in_(_SENDING))).values(text=""))
+        ~((M.c.direction == "out") & M.c.status.in_(UNSENT))).values(text=""))
 
 
 def blank_sent(message_id: int) -> None:
@@ -260,7 +260,8 @@ def mark_simulated(survey_id: int) -> None:
 def idle(cutoff: datetime) -> list[int]:
     """Open SMS and WhatsApp surveys with a form, silent since `cutoff`."""
     return list(db.session.scalars(select(V.c.id).where(
-        V.c.status == ACTIVE, V.c.medium.in_(("sms", "whatsapp")), V.c.form_id.is_not(None),
+        V.c.status == ConversationStatus.ACTIVE, V.c.medium.in_(("sms", "whatsapp")),
+        V.c.form_id.is_not(None),
         V.c.last_activity_at < cutoff).order_by(V.c.id)))
 
 

@@ -26,10 +26,10 @@ from app.extensions import db
 from app.messaging import contacts, store, ussd
 from app.messaging.contacts import Person
 from app.messaging.engine import engine, form_model
-from app.messaging.store import ACTIVE, DECLINED, EXPIRED, FormRef, Place, Survey
+from app.messaging.store import FormRef, Place, Survey
 from sms_flows import keywords
 from sms_flows.messages import message
-from sms_flows.types import InboundMedia, StartContext
+from sms_flows.types import ConversationStatus, InboundMedia, MessageStatus, StartContext
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
@@ -163,8 +163,9 @@ def open_survey(turn: Turn, text: str, medium: str) -> list[str]:
     form = pick_form(turn, text)
     if form is None:
         return _open_menu(turn) if medium == "ussd" else _help(turn)
-    turn.survey = Survey(None, form.id, form.version_id, form.sha256, {}, 0, ACTIVE, medium,
-                         turn.session_key, conversation=form.conversation)
+    turn.survey = Survey(None, form.id, form.version_id, form.sha256, {}, 0,
+                         ConversationStatus.ACTIVE, medium, turn.session_key,
+                         conversation=form.conversation)
     return _start(turn, form, text)
 
 
@@ -181,12 +182,13 @@ def step(turn: Turn, text: str, media: Sequence[InboundMedia] = ()) -> list[str]
         current.step(loaded, text, turn.now)
     switch_to = getattr(state, "switch_to", None)
     target = store.form_by_xml_id(turn.project_id, switch_to) \
-        if switch_to and state.status == ACTIVE else None
-    save(turn, state, {"status": EXPIRED} if target is not None else None)
+        if switch_to and state.status == ConversationStatus.ACTIVE else None
+    save(turn, state, {"status": ConversationStatus.EXPIRED} if target is not None else None)
     if target is None:
         return replies
-    turn.survey = Survey(None, target.id, target.version_id, target.sha256, {}, 0, ACTIVE,
-                         survey.medium, None, conversation=target.conversation)
+    turn.survey = Survey(None, target.id, target.version_id, target.sha256, {}, 0,
+                         ConversationStatus.ACTIVE, survey.medium, None,
+                         conversation=target.conversation)
     return [*replies, *_start(turn, target, target.sms_keyword or "")]
 
 
@@ -213,7 +215,8 @@ def redial(turn: Turn) -> list[str]:
         resumable = getattr(current, "resumable", None)
         if resumable is not None and not resumable(current.load(survey.state, _model(survey)),
                                                    turn.now):
-            _write(turn, survey, {"status": EXPIRED, "last_activity_at": turn.now})
+            _write(turn, survey, {"status": ConversationStatus.EXPIRED,
+                                  "last_activity_at": turn.now})
             turn.survey = None
             return open_survey(turn, "", survey.medium)
     return resume(turn)
@@ -264,8 +267,9 @@ def save(turn: Turn, state: Any, override: dict[str, Any] | None = None) -> None
                               "language": state.language, "last_activity_at": now}
     if turn.session_key is not None and not survey.simulated:
         values["session_key"] = turn.session_key  # a simulated survey stays marked
-    finished = state.status == "completed" and not survey.completed
-    declined = state.status == DECLINED and survey.status != DECLINED
+    finished = state.status == ConversationStatus.COMPLETED and not survey.completed
+    declined = (state.status == ConversationStatus.DECLINED
+                and survey.status != ConversationStatus.DECLINED)
     if finished:
         values.update(completed_at=now, instance_xml=state.instance_xml)
         if getattr(state, "submission_channel", None) == "compact":
@@ -281,7 +285,7 @@ def save(turn: Turn, state: Any, override: dict[str, Any] | None = None) -> None
     if state.language and state.language != person.language:
         contacts.set_language(person.id, state.language)
         person.language = state.language
-    if state.status == "opted-out" and person.opted_out_at is None:
+    if state.status == ConversationStatus.OPTED_OUT and person.opted_out_at is None:
         contacts.opt_out(person.id, now)  # the engine heard a stop word: the same opt-out
         person.opted_out_at = now
 
@@ -295,8 +299,8 @@ def _write(turn: Turn, survey: Survey, values: dict[str, Any]) -> None:
 
 
 def store_messages(turn: Turn, inbound: tuple[str, str | None] | None, replies: list[str],
-                   status: str = "queued", provider_status: str | None = None,
-                   inbound_status: str = "received") -> bool:
+                   status: str = MessageStatus.QUEUED, provider_status: str | None = None,
+                   inbound_status: str = MessageStatus.RECEIVED) -> bool:
     """The turn's inbound (text, provider id; stored as `inbound_status`) and its replies, in
     one INSERT; replies to a person who opted out are not stored. False (the turn rolled back)
     on a provider's retry. The stored replies' ids go to `outcome.send` when they are to be
@@ -322,7 +326,7 @@ def store_messages(turn: Turn, inbound: tuple[str, str | None] | None, replies: 
         log.info("inbound.duplicate channel=%s contact=%s", turn.channel_id, turn.person.id)
         return False
     turn.outcome.replies = list(replies)
-    if status == "queued":
+    if status == MessageStatus.QUEUED:
         turn.outcome.send += sorted(i for i, direction in stored if direction == "out")
     turn.outcome.conversation_id = survey_id
     return True
@@ -358,8 +362,8 @@ def _open_menu(turn: Turn) -> list[str]:
     """A USSD menu survey (no form yet) listing the project's open forms, then the citizen's
     rights (my data, delete my data)."""
     forms = store.menu_forms(turn.project_id)
-    turn.survey = Survey(None, None, None, None, {"menu": [f.id for f in forms]}, 0, ACTIVE,
-                         "ussd", turn.session_key)
+    turn.survey = Survey(None, None, None, None, {"menu": [f.id for f in forms]}, 0,
+                         ConversationStatus.ACTIVE, "ussd", turn.session_key)
     _write(turn, turn.survey, {"state": turn.survey.state})
     return [ussd.menu_text(forms, turn.person.language)]
 

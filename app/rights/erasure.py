@@ -49,9 +49,11 @@ from app.models import (
     WebhookDelivery,
 )
 from app.models.base import utcnow
+from app.models.messaging import ErasureStatus
 from app.services import storage
 from forms.settings import ConversationSettings
 from sms_flows.rights import Holding
+from sms_flows.types import UNSENT, ConversationStatus
 
 
 @dataclass
@@ -96,7 +98,7 @@ def unfinished(contact_id: int) -> int:
     submission (open, expired, or waiting for a photo): what MYDATA counts as unfinished."""
     return db.session.scalar(select(func.count(Conversation.id)).where(
         Conversation.contact_id == contact_id, Conversation.form_id.is_not(None),
-        Conversation.status != "declined", Conversation.instance_id.is_(None),
+        Conversation.status != ConversationStatus.DECLINED, Conversation.instance_id.is_(None),
         Conversation.purged_at.is_(None),
         or_(Conversation.session_key.is_(None), Conversation.session_key != SIMULATOR))) or 0
 
@@ -121,7 +123,7 @@ def erase(contact: Contact, request: ErasureRequest, now: datetime | None = None
     contact.language = None
     contact.erased_at = now
     contact.erasure_requested_at = None
-    request.status, request.decided_at = "erased", now
+    request.status, request.decided_at = ErasureStatus.ERASED, now
     request.submissions, request.conversations = erased.submissions, erased.conversations
     request.messages = erased.messages
     db.session.add(Audit(action="contact.erase", project_id=contact.project_id, details={
@@ -188,7 +190,7 @@ def finish(contact_id: int, *, force: bool = False) -> bool:
     (or anyway, `force`); -> whether it is gone. The caller commits."""
     waiting = db.session.scalar(select(func.count(Message.id)).where(
         Message.contact_id == contact_id, Message.direction == "out",
-        Message.status.in_(("queued", "sending"))))
+        Message.status.in_(UNSENT)))
     if waiting and not force:
         return False
     db.session.execute(update(ErasureRequest).where(ErasureRequest.contact_id == contact_id)

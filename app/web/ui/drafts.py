@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.messaging.engine import engine as conversation_engine
 from app.models import FormVersion
-from sms_flows.types import StartContext
+from sms_flows.types import ConversationStatus, StartContext
 
 
 def _serializer() -> URLSafeSerializer:
@@ -45,5 +45,5 @@ def turn(version: FormVersion, medium: str, text: str, token: str | None,
         state, replies = engine.start(model, context, now)
     else:
         state, replies = engine.step(engine.load(saved, model), text, now)
-    finished = state.status != "active"
+    finished = state.status != ConversationStatus.ACTIVE
     return list(replies), None if finished else _pack(version.id, state.to_json()), finished
