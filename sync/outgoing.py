@@ -30,6 +30,7 @@ from app.models import (
     SyncSent,
 )
 from app.models.base import utcnow
+from app.models.sync import SentState
 from app.services.storage import blob_path
 
 
@@ -109,8 +110,8 @@ def waiting(peer: SyncPeer, after: int, limit: int) -> list[Version]:
         .outerjoin(submitter, submitter.id == SubmissionDef.submitter_id)
         .outerjoin(sent, on)
         .where(Form.project_id == peer.project_id, SubmissionDef.id > after,
-               or_(sent.state.is_(None), sent.state == "rejected",
-                   and_(sent.state == "confirmed", sent.attachments < _present_count())))
+               or_(sent.state.is_(None), sent.state == SentState.REJECTED,
+                   and_(sent.state == SentState.CONFIRMED, sent.attachments < _present_count())))
         .order_by(SubmissionDef.id).limit(limit)).all()
     files = _files([row[0] for row in rows])
     return [Version(*row, files=files.get(row[0], [])) for row in rows]
@@ -145,8 +146,8 @@ def advance_cursor(peer: SyncPeer) -> int:
     not_done = (select(func.min(SubmissionDef.id))
                 .join(Form, Form.id == SubmissionDef.form_id).outerjoin(sent, on)
                 .where(Form.project_id == peer.project_id, SubmissionDef.id > peer.cursor,
-                       or_(sent.state.is_(None), sent.state == "rejected",
-                           and_(sent.state == "confirmed",
+                       or_(sent.state.is_(None), sent.state == SentState.REJECTED,
+                           and_(sent.state == SentState.CONFIRMED,
                                 sent.attachments < _expected_count()))))
     first = db.session.scalar(not_done)
     if first is None:

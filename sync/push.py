@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Form, SyncPeer
+from app.models.sync import SentState
+from forms.review import ReviewState
 from sync import conflicts, outgoing
 from sync.outgoing import File, Version
 from sync.remote import Remote
@@ -148,7 +150,7 @@ class DataShiftPush:
     def _record(self, version: Version, result: dict[str, Any]) -> None:
         status = result.get("status")
         if status in ("created", "edited", "attachments_added", "duplicate"):
-            outgoing.confirm(self.peer, version.def_id, "confirmed", len(version.files))
+            outgoing.confirm(self.peer, version.def_id, SentState.CONFIRMED, len(version.files))
             if status == "duplicate":
                 self.report.duplicates += 1
             else:
@@ -168,11 +170,11 @@ class DataShiftPush:
         conflicts.record(scope=f"peer:{self.peer.id}", project_id=self.peer.project_id,
                          form_id=form_id, instance_id=version.instance_id, reason=reason,
                          def_id=version.def_id, other_xml=central_xml or "", other_meta=meta)
-        outgoing.confirm(self.peer, version.def_id, "conflict", 0, reason)
+        outgoing.confirm(self.peer, version.def_id, SentState.CONFLICT, 0, reason)
         self.report.conflicts += 1
 
     def _refuse(self, version: Version, detail: str) -> None:
-        outgoing.confirm(self.peer, version.def_id, "rejected", 0, detail.strip()[:1000])
+        outgoing.confirm(self.peer, version.def_id, SentState.REJECTED, 0, detail.strip()[:1000])
         self.report.refused.append(f"{version.xml_form_id} {version.instance_id}: "
                                    f"{detail.strip()}")
 
@@ -224,9 +226,9 @@ class DataShiftPush:
             items, skipped_to = [], None
             for audit_id, row in changes:
                 state = outgoing.sent_state(self.peer, row.form_id, row.instance_id)
-                if state in (None, "rejected"):
+                if state in (None, SentState.REJECTED):
                     break  # its submission has not reached the server yet: wait for it
-                if state == "conflict" or row.review_state in (None, "received"):
+                if state == SentState.CONFLICT or row.review_state in (None, ReviewState.RECEIVED):
                     skipped_to = audit_id
                     continue
                 items.append({"kind": "review", "key": audit_id,
@@ -246,7 +248,8 @@ class DataShiftPush:
         while True:
             items = []
             for row in outgoing.new_comments(self.peer):
-                if outgoing.sent_state(self.peer, row.form_id, row.instance_id) != "confirmed":
+                state = outgoing.sent_state(self.peer, row.form_id, row.instance_id)
+                if state != SentState.CONFIRMED:
                     break
                 items.append({"kind": "comment", "key": row.id, "xmlFormId": row.xml_form_id,
                               "instanceId": row.instance_id, "body": row.body,

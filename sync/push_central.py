@@ -14,6 +14,8 @@ from typing import Any
 
 from app.extensions import db
 from app.models import SyncSent
+from app.models.sync import SentState
+from forms.review import ReviewState
 from sync import outgoing
 from sync.outgoing import Version
 from sync.push import DataShiftPush
@@ -47,7 +49,7 @@ class CentralPush(DataShiftPush):
 
     def _post(self, version: Version) -> None:
         sent = db.session.get(SyncSent, (self.peer.id, version.def_id))
-        done = sent.attachments if sent is not None and sent.state == "confirmed" else 0
+        done = sent.attachments if sent is not None and sent.state == SentState.CONFIRMED else 0
         groups: list[list[Any]] = [[]]
         for file in version.files[done:]:
             if groups[-1] and sum(f.size for f in groups[-1]) + file.size > POST_BYTES:
@@ -79,16 +81,17 @@ class CentralPush(DataShiftPush):
             done += len(group)
             self.report.bytes_uploaded += sum(f.size for f in group)
             self.report.files_uploaded += len(group)
-            outgoing.confirm(self.peer, version.def_id, "confirmed", done)
+            outgoing.confirm(self.peer, version.def_id, SentState.CONFIRMED, done)
             db.session.commit()
         self.report.stored += 1
 
     def _reviews(self) -> None:
         for audit_id, row in outgoing.review_changes(self.peer, limit=10_000):
             state = outgoing.sent_state(self.peer, row.form_id, row.instance_id)
-            if state in (None, "rejected"):
+            if state in (None, SentState.REJECTED):
                 return
-            if state == "confirmed" and row.review_state not in (None, "received"):
+            if (state == SentState.CONFIRMED
+                    and row.review_state not in (None, ReviewState.RECEIVED)):
                 try:
                     self.remote.review(row.xml_form_id, row.instance_id, row.review_state)
                 except WireError as error:
@@ -102,7 +105,7 @@ class CentralPush(DataShiftPush):
 
     def _comments(self) -> None:
         for row in outgoing.new_comments(self.peer, limit=10_000):
-            if outgoing.sent_state(self.peer, row.form_id, row.instance_id) != "confirmed":
+            if outgoing.sent_state(self.peer, row.form_id, row.instance_id) != SentState.CONFIRMED:
                 return
             there = {c.get("body") for c in self.remote.comments(row.xml_form_id,
                                                                  row.instance_id)}
