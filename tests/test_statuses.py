@@ -3,18 +3,22 @@
 The enums are the one declaration. This checks the places that cannot import them or repeat
 them by necessity: model column defaults and widths, the partial index on active
 conversations (SQL text), the OpenAPI document's enum lists, the allowed-value sets used for
-validation, the SMS status ranking and the UI's state labels. No database needed.
+validation, the SMS status ranking, the UI's state labels and the templates' status
+comparisons. No database needed.
 """
 from __future__ import annotations
 
 import json
+import re
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from sqlalchemy import Column, String
 
+import app as app_package
 from app.models import (
     DeliveryStatus,
     ErasureRequest,
@@ -23,13 +27,13 @@ from app.models import (
     ExportStatus,
     Form,
     FormState,
+    SentState,
     Submission,
     SyncSent,
     WebhookDelivery,
 )
 from app.models.indicators import IndicatorCell, IndicatorContribution
 from app.models.messaging import Conversation, Message
-from app.models.sync import SentState
 from app.web.openapi import document
 from forms.review import REVIEWABLE, ReviewState
 from sms_flows.types import STATUS_RANK, ConversationStatus, MessageStatus
@@ -124,3 +128,18 @@ def test_the_ui_names_every_review_and_form_state(tmp_path):
     with app.test_request_context("/"):
         names = state_names()
     assert set(ReviewState) | set(FormState) <= set(names)
+
+
+# Templates compare statuses as Jinja literals: each must still be a value of its enum.
+TEMPLATES = {"erasure_requests.html": ErasureStatus, "form.html": FormState,
+             "_download_row.html": ExportStatus}
+_COMPARED = re.compile(r"\.(?:status|state) *(?:==|!=|in) *(\([^)]*\)|'[^']*'|\"[^\"]*\")")
+
+
+@pytest.mark.parametrize("name, enum", TEMPLATES.items(), ids=list(TEMPLATES))
+def test_template_status_literals_are_values_of_their_enum(name, enum):
+    text = (Path(app_package.__file__).parent / "web/ui/templates/ui" / name).read_text()
+    found = {literal for group in _COMPARED.findall(text)
+             for literal in re.findall(r"['\"]([^'\"]+)['\"]", group)}
+    assert found, f"{name}: no status comparison found (update this test)"
+    assert found <= set(enum), f"{name} compares with {sorted(found - set(enum))}"
