@@ -2,10 +2,10 @@
 and how much was erased (never whose)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.extensions import db
 from app.models import ErasureRequest
+from app.queries.paging import page_of
 
 
 def listing(project_id: int, *, status: str | None, limit: int,
@@ -14,7 +14,5 @@ def listing(project_id: int, *, status: str | None, limit: int,
     query = select(ErasureRequest).where(ErasureRequest.project_id == project_id)
     if status:
         query = query.where(ErasureRequest.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(ErasureRequest.requested_at.desc(),
-                                             ErasureRequest.id.desc()).limit(limit).offset(offset))
-    return list(rows), total or 0
+    return page_of(query, (ErasureRequest.requested_at.desc(), ErasureRequest.id.desc()),
+                   limit, offset)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import crypto, problems, quarantine
 from app.extensions import db
 from app.models import WEBHOOK_EVENTS, Audit, Form, Webhook, WebhookDelivery
 from app.models.base import utcnow
 from app.models.webhooks import DeliveryStatus
+from app.queries.paging import page_of
 from app.webhooks import delivery as sender
 from app.webhooks import ssrf
 
@@ -94,13 +95,10 @@ def delete(webhook: Webhook, actor_id: int | None) -> None:
 def deliveries(webhook: Webhook, limit: int, offset: int,
                status: str | None = None) -> tuple[list[WebhookDelivery], int]:
     """One page of the delivery log, newest first, and the total."""
-    where = [WebhookDelivery.webhook_id == webhook.id]
+    query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
     if status:
-        where.append(WebhookDelivery.status == status)
-    total = db.session.scalar(select(func.count(WebhookDelivery.id)).where(*where)) or 0
-    rows = db.session.scalars(select(WebhookDelivery).where(*where)
-                              .order_by(WebhookDelivery.id.desc()).limit(limit).offset(offset))
-    return list(rows), total
+        query = query.where(WebhookDelivery.status == status)
+    return page_of(query, (WebhookDelivery.id.desc(),), limit, offset)
 
 
 def get_delivery(webhook: Webhook, delivery_id: int) -> WebhookDelivery:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import problems
 from app.extensions import db
@@ -13,6 +13,7 @@ from app.messaging import contacts, finish, inbound, jobs, outbound
 from app.messaging.store import SIMULATOR
 from app.messaging.turn import commit_with_retry
 from app.models import Channel, Conversation, Form, Message
+from app.queries.paging import page_of
 from app.web.access import project_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, page
@@ -130,9 +131,8 @@ def list_conversations(project_id: int):
     if request.args.get("form"):
         wanted = [fid for fid, name in form_ids.items() if name == request.args["form"]]
         query = query.where(Conversation.form_id.in_(wanted or [-1]))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Conversation.last_activity_at.desc(),
-                                             Conversation.id.desc()).limit(limit).offset(offset))
+    rows, total = page_of(query, (Conversation.last_activity_at.desc(), Conversation.id.desc()),
+                          limit, offset)
     return listing([conversation_json(c, form_ids) for c in rows], total)
 
 
@@ -148,8 +148,7 @@ def list_messages(project_id: int):
         raw = "+" + raw.lstrip() if raw.startswith(" ") else raw
         person = contacts.find(project_id, contacts.normalize(raw))
         query = query.where(Message.contact_id == (person.id if person else -1))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Message.id.desc()).limit(limit).offset(offset))
+    rows, total = page_of(query, (Message.id.desc(),), limit, offset)
     return listing([message_json(m) for m in rows], total)
 
 
