@@ -34,6 +34,7 @@ from app.models import (
 )
 from app.models.indicators import IndicatorCell, IndicatorContribution
 from app.models.messaging import Conversation, Message
+from app.queries.pipeline_health import PipelineState
 from app.web.openapi import document
 from forms.review import REVIEWABLE, ReviewState
 from sms_flows.types import STATUS_RANK, ConversationStatus, MessageStatus
@@ -132,7 +133,8 @@ def test_the_ui_names_every_review_and_form_state(tmp_path):
 
 # Templates compare statuses as Jinja literals: each must still be a value of its enum.
 TEMPLATES = {"erasure_requests.html": ErasureStatus, "form.html": FormState,
-             "_download_row.html": ExportStatus}
+             "_download_row.html": ExportStatus, "_pipeline_rows.html": PipelineState,
+             "submission.html": PipelineState}
 _COMPARED = re.compile(r"\.(?:status|state) *(?:==|!=|in) *(\([^)]*\)|'[^']*'|\"[^\"]*\")")
 
 

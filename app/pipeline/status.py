@@ -8,6 +8,7 @@ from redis.exceptions import RedisError
 from app import queues
 from app.pipeline import retry
 from app.queries import outbox
+from app.queries.pipeline_health import PipelineState, state_of
 
 
 def pipeline_status() -> dict[str, Any]:
@@ -35,13 +36,7 @@ def version_status(def_id: int) -> dict[str, Any]:
     `quarantined` (it killed its worker; not run again until retry-failed); with the error."""
     row = outbox.latest_for(def_id)
     if row is None or row.processed_at is not None:
-        return {"status": "processed", "attempts": row.attempts if row else 0, "error": None,
-                "processedAt": row.processed_at.isoformat() if row else None}
-    error = row.last_error
-    if error and error.startswith("quarantined:"):
-        status = "quarantined"
-    elif error:
-        status = "failing"
-    else:
-        status = "pending"
-    return {"status": status, "attempts": row.attempts, "error": error, "processedAt": None}
+        return {"status": PipelineState.PROCESSED, "attempts": row.attempts if row else 0,
+                "error": None, "processedAt": row.processed_at.isoformat() if row else None}
+    return {"status": state_of(row.last_error), "attempts": row.attempts,
+            "error": row.last_error, "processedAt": None}

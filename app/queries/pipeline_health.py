@@ -6,11 +6,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import func, select
 
+from app import quarantine
 from app.extensions import db
 from app.models import Form, PipelineOutbox, Submission, SubmissionDef
+
+
+class PipelineState(StrEnum):
+    """Where a submission version stands in the pipeline (its newest outbox row)."""
+
+    PROCESSED = "processed"
+    PENDING = "pending"
+    FAILING = "failing"  # an error; retries to come or spent
+    QUARANTINED = "quarantined"  # it killed its worker (app.quarantine)
+
+
+def state_of(error: str | None) -> PipelineState:
+    """The state of an unprocessed outbox row, by its recorded error."""
+    if quarantine.is_quarantined(error):
+        return PipelineState.QUARANTINED
+    return PipelineState.FAILING if error else PipelineState.PENDING
 
 
 @dataclass(frozen=True)
@@ -26,9 +44,7 @@ class Waiting:
 
     @property
     def status(self) -> str:
-        if self.error and self.error.startswith("quarantined:"):
-            return "quarantined"
-        return "failing" if self.error else "pending"
+        return state_of(self.error)
 
 
 def _query(project_id: int | None):
@@ -58,9 +74,10 @@ def counts(project_id: int | None = None) -> dict[str, int]:
     sub = _query(project_id).subquery()
     total, errored, quarantined = db.session.execute(select(
         func.count(), func.count(sub.c.last_error),
-        func.count().filter(sub.c.last_error.like("quarantined:%"))).select_from(sub)).one()
-    return {"pending": total - errored, "failing": errored - quarantined,
-            "quarantined": quarantined}
+        func.count().filter(sub.c.last_error.like(quarantine.PREFIX + "%"))).select_from(sub)).one()
+    return {PipelineState.PENDING.value: total - errored,
+            PipelineState.FAILING.value: errored - quarantined,
+            PipelineState.QUARANTINED.value: quarantined}
 
 
 def by_def(def_ids: list[int]) -> dict[int, Waiting]:
