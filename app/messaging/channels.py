@@ -12,18 +12,31 @@ from sqlalchemy import select
 from app import crypto, problems
 from app.extensions import db
 from app.messaging import store
-from app.models import CHANNEL_KINDS, Channel
+from app.models import CHANNEL_KINDS, Actor, Channel
 from app.models.base import utcnow
 from sms_flows.providers import PROVIDERS, get_provider
 from sms_flows.providers.africastalking import secret_matches
 
 TEXT_KINDS = ("sms", "whatsapp")  # texts with delivery reports (USSD answers in the request)
+ACTOR_TYPE = "channel"  # a channel's own actor: the submitter of its surveys, never logs in
+# How a channel's actor is named; migration 0015 holds a frozen copy for existing channels.
+KIND_NAMES = {"sms": "SMS", "ussd": "USSD", "whatsapp": "WhatsApp"}
+PROVIDER_NAMES = {"africastalking": "Africa's Talking", "twilio": "Twilio",
+                  "simulator": "simulator"}
+
+
+def actor_name(provider: str, kind: str, address: str) -> str:
+    """A channel actor's display name: kind, address and provider, e.g. "SMS 21606 (Africa's
+    Talking)" (no person's data: the channel is not the citizen who answered)."""
+    words = [KIND_NAMES.get(kind, kind), *([address] if address else [])]
+    return f"{' '.join(words)} ({PROVIDER_NAMES.get(provider, provider)})"[:255]
 
 
 def create_channel(project_id: int, *, provider: str, kind: str, address: str,
                    credentials: Mapping[str, Any] | None, settings: Mapping[str, Any] | None,
                    actor_id: int | None = None) -> Channel:
-    """Validate and store a channel; credentials and the callback secret are encrypted."""
+    """Validate and store a channel with its own actor; credentials and the callback secret
+    are encrypted."""
     if provider not in PROVIDERS:
         raise problems.unexpected_value("provider", provider,
                                         f"expected one of {', '.join(PROVIDERS)}")
@@ -40,11 +53,19 @@ def create_channel(project_id: int, *, provider: str, kind: str, address: str,
         if not value:
             raise problems.missing_parameter(f"credentials.{name}")
     clean_settings = _check_settings(project_id, settings or {})
+    address = str(address or "").strip()
+    now = utcnow()
+    # Its own actor: the submitter of the surveys answered through it (pyodk and ODK Central
+    # want an integer submitterId on every submission).
+    actor = Actor(type=ACTOR_TYPE, display_name=actor_name(provider, kind, address),
+                  created_at=now)
+    db.session.add(actor)
+    db.session.flush()
     channel = Channel(
-        project_id=project_id, provider=provider, kind=kind, address=str(address or "").strip(),
+        project_id=project_id, provider=provider, kind=kind, address=address,
         credentials=crypto.encrypt_json(creds) if creds else None,
         secret=crypto.encrypt(crypto.new_secret()), settings=clean_settings, enabled=True,
-        created_by=actor_id, created_at=utcnow())
+        created_by=actor_id, actor_id=actor.id, created_at=now)
     db.session.add(channel)
     db.session.flush()
     return channel

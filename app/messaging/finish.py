@@ -45,7 +45,8 @@ def ingest_finished(survey_id: int, *, submit_simulated: bool = False) -> bool:
     """Store a completed survey through sync.ingest (idempotent by instanceID); commits;
     -> whether it was stored from a sensitive form (then it is to be purged).
 
-    A simulated conversation is stored only when `submit_simulated`, with the channel
+    The submitter is the channel's own actor (never the person who answered). A simulated
+    conversation is stored only when `submit_simulated`, with the channel
     `simulated-<medium>`; otherwise its instance stays on the conversation only.
     """
     row = store.by_id(survey_id)
@@ -69,7 +70,8 @@ def ingest_finished(survey_id: int, *, submit_simulated: bool = False) -> bool:
     try:
         result = sync_ingest.ingest(
             project_id=row.project_id, xml=row.instance_xml.encode("utf-8"),
-            attachments=attachments, channel=channel, submitter_id=None, device_id=None)
+            attachments=attachments, channel=channel, submitter_id=row.channel_actor_id,
+            device_id=None)
     except IngestError as error:
         message = f"{getattr(error, 'code', 'ingest')}: {error}"[:1000]
         store.set_ingested(survey_id, error=message)

@@ -123,7 +123,9 @@ def _statements(dialect: str) -> dict[str, Any]:
             V.c.channel_id == bindparam("channel_id"), V.c.contact_id == bindparam("contact_id"),
             V.c.form_id.is_not(None)).order_by(V.c.id.desc()).limit(1),
         "by_id": select(*_SURVEY, V.c.channel_id, V.c.contact_id, V.c.project_id,
-                        V.c.instance_xml, V.c.instance_id).select_from(surveys)
+                        V.c.instance_xml, V.c.instance_id,
+                        CH.c.actor_id.label("channel_actor_id"))
+        .select_from(surveys.join(CH, CH.c.id == V.c.channel_id))
         .where(V.c.id == bindparam("survey_id")),
         "save": update(V).where(V.c.id == bindparam("b_id"),
                                 V.c.version == bindparam("b_version")),
@@ -165,7 +167,8 @@ def latest_expired(channel_id: int, contact_id: int) -> Survey | None:
 
 def by_id(survey_id: int) -> Any:
     """A conversation's row: the survey's columns, its channel, contact and project ids, its
-    instance (to ingest) and the instanceID it was stored as."""
+    channel's actor (`channel_actor_id`, the submitter), its instance (to ingest) and the
+    instanceID it was stored as."""
     return _run("by_id", {"survey_id": survey_id}).first()
 
 

@@ -18,7 +18,10 @@ class Actor(db.Model):
 
     __tablename__ = "actors"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    type: Mapped[str] = mapped_column(String(20))  # "user" | "field_key"
+    # "user" | "field_key" | "sync_link" | "remote" (a person of another server) | "channel"
+    # (an SMS/USSD/WhatsApp channel, the submitter of what citizens send through it): the last
+    # two never log in (app.services.permissions.principal_for).
+    type: Mapped[str] = mapped_column(String(20))
     display_name: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -28,6 +28,9 @@ ERASURE_STATES: tuple[str, ...] = tuple(s.value for s in ErasureStatus)
 
 
 class Channel(db.Model):
+    """A provider account and address bound to a project; `actor_id` is its own actor (type
+    "channel", never able to log in), the submitter of every survey answered through it."""
+
     __tablename__ = "channels"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
@@ -40,6 +43,7 @@ class Channel(db.Model):
     settings: Mapped[dict] = mapped_column(JSONType, default=dict)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), nullable=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

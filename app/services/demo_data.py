@@ -102,6 +102,7 @@ def load(project_id: int, *, count: int = 2000, seed: int = 2026,
         shares = {"sdg5_safety": 0.45, "water_point": 0.3, "health_post": 0.15,
                   "escuela": 0.1}
         dated = "received_at" in inspect.signature(ingest).parameters
+        submitters = _submitters(project_id)
         for form_id, share in shares.items():
             form = forms.get(form_id)
             if form is None:
@@ -115,14 +116,37 @@ def load(project_id: int, *, count: int = 2000, seed: int = 2026,
                                      repeats=repeats)
                 extra = {"received_at": datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
                          + timedelta(minutes=rng.randint(0, 600))} if dated else {}
-                ingest(project_id=project_id, xml=xml, attachments={},
-                       channel=rng.choice(CHANNELS), submitter_id=None, device_id=None,
-                       **extra)
+                channel = rng.choice(CHANNELS)
+                ingest(project_id=project_id, xml=xml, attachments={}, channel=channel,
+                       submitter_id=submitters[channel], device_id=None, **extra)
                 stored += 1
                 if progress is not None and stored % 250 == 0:
                     progress(stored)
     _declare(project_id)
     return stored
+
+
+def _submitters(project_id: int) -> dict[str, int]:
+    """Who sent each channel's made-up submissions, as real ones have a submitter (pyodk
+    requires one): Collect rows the demo app user, SMS and USSD rows the project's channel of
+    that kind (a simulator channel is created when it has none)."""
+    from app.messaging import channels as channel_service
+    from app.services import app_users
+    from app.services.demo import APP_USER_NAME
+
+    devices = app_users.list_app_users(project_id)
+    device = next((a for a in devices if a.actor.display_name == APP_USER_NAME),
+                  devices[0] if devices else None)
+    if device is None:
+        device, _ = app_users.create_app_user(project_id, APP_USER_NAME, None)
+    out = {"collect": device.actor_id}
+    existing = channel_service.list_channels(project_id)
+    for kind in dict.fromkeys(c for c in CHANNELS if c != "collect"):
+        channel = next((c for c in existing if c.kind == kind), None) or \
+            channel_service.create_channel(project_id, provider="simulator", kind=kind,
+                                           address="", credentials=None, settings=None)
+        out[kind] = channel.actor_id
+    return out
 
 
 def _declare(project_id: int) -> None:

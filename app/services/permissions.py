@@ -29,6 +29,8 @@ ROLE_VERBS: dict[str, frozenset[str]] = {
                        "submission.list", "submission.read", "submission.update", "sync.push"}),
 }
 SITE_VERBS = frozenset({"project.create", "project.list_all", "user.create", "user.list"})
+# Actors that only stand for someone or something in the data: never a principal.
+NO_LOGIN_TYPES = frozenset({"remote", "channel"})
 
 
 @dataclass
@@ -65,8 +67,9 @@ class Principal:
 
 def principal_for(actor: Actor) -> Principal | None:
     """Load the roles of a live actor; None for a revoked app user or sync link, a deleted
-    actor, or a person known only from another server (`remote`, who cannot log in)."""
-    if actor.deleted_at is not None or actor.type == "remote":
+    actor, or an actor that cannot log in: a person known only from another server
+    (`remote`) or an SMS/USSD/WhatsApp channel (`channel`, the submitter of its surveys)."""
+    if actor.deleted_at is not None or actor.type in NO_LOGIN_TYPES:
         return None
     if actor.type == "sync_link":
         link = db.session.get(SyncLink, actor.id)
