@@ -53,7 +53,7 @@ class Filters:
     review_state: str | None = None
     sdg: str | None = None  # a goal ("5") or a target/indicator ("5.2", "5.2.1")
     form_version: str | None = None
-    submitter_id: int | None = None  # the actor (app user or web user) who sent it
+    submitter_id: int | None = None  # the actor (app user, web user or channel) who sent it
 
 
 @dataclass(slots=True)

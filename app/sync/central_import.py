@@ -121,7 +121,7 @@ def import_project(url: str, email: str, password: str, remote_project: int, *,
                 continue
             # Central's own JSON, not pyodk's Submission model: that one requires an integer
             # submitterId, and a Central-dialect server may list a submission with none (an
-            # SMS or USSD one here): one such submission would stop the whole import.
+            # SMS or USSD one here before migration 0015): one would stop the whole import.
             work += [(form.xmlFormId, s) for s in remote.submissions(form.xmlFormId)]
         done = 0
         for xml_form_id, submission in work:

@@ -12,7 +12,7 @@ from app import problems
 from app.exports.queries import Filters
 from app.extensions import db
 from app.indicators import overview
-from app.models import CHANNELS, REVIEW_STATES, Actor, Blob, Form, FormVersion
+from app.models import CHANNELS, REVIEW_STATES, Actor, Blob, Channel, Form, FormVersion
 from app.pipeline import dispatch, reprocess
 from app.pipeline.status import version_status
 from app.queries import submissions as submission_queries
@@ -104,9 +104,14 @@ def _boundaries(project_id: int) -> dict | None:
 
 
 def _submitters(project_id: int) -> list[tuple[int, str]]:
-    """Whom the submitter filter offers: the project's app users (devices) and web users."""
+    """Whom the submitter filter offers: the project's app users (devices) and its SMS, USSD
+    and WhatsApp channels (each the submitter of the surveys answered through it)."""
     return [(a.actor_id, a.actor.display_name)
-            for a in app_user_service.list_app_users(project_id)]
+            for a in app_user_service.list_app_users(project_id)] + \
+        [(actor_id, name) for actor_id, name in db.session.execute(
+            db.select(Actor.id, Actor.display_name).join(Channel, Channel.actor_id == Actor.id)
+            .where(Channel.project_id == project_id, Channel.deleted_at.is_(None))
+            .order_by(Channel.id))]
 
 
 @ui.get(f"{FORM}/submissions")
