@@ -31,7 +31,8 @@ def _value_axis(kind: str, label: str) -> dict[str, Any]:
     return axis
 
 
-def _shown(points: list[dict]) -> list[dict]:
+def shown(points: list[dict]) -> list[dict]:
+    """The points a chart draws: neither suppressed nor empty."""
     return [p for p in points if not p.get("suppressed") and p.get("value") is not None]
 
 
@@ -39,7 +40,7 @@ def trend(points: list[dict], *, kind: str, title: str, labels: dict[str, str],
           official: list[dict] | None = None) -> dict[str, Any]:
     """The value by period with its 95% band; an official series beside it, dashed."""
     rows = [{"period": p["period"], "value": p["value"], "low": p["low"], "high": p["high"],
-             "n": p["n"], "source": labels["ours"]} for p in _shown(points)]
+             "n": p["n"], "source": labels["ours"]} for p in shown(points)]
     rows += [{"period": o["period"], "value": o["value"], "low": None, "high": None, "n": None,
               "source": labels["official"]} for o in (official or [])]
     x = {"field": "period", "type": "ordinal", "sort": "ascending",
@@ -84,7 +85,7 @@ def breakdown(points: list[dict], dimension: str, *, kind: str, title: str,
     names = names or {}
     rows = [{"group": names.get(p.get(dimension) or "", p.get(dimension) or labels["missing"]),
              "value": p["value"], "low": p["low"], "high": p["high"], "n": p["n"]}
-            for p in _shown(points)]
+            for p in shown(points)]
     x = {"field": "group", "type": "nominal", "title": labels.get(dimension, dimension),
          "sort": None, "axis": {"labelAngle": 0}}
     spec = _base(title, height=200)
@@ -115,7 +116,7 @@ def area_map(points: list[dict], *, kind: str, title: str, labels: dict[str, str
               "scale": {"scheme": SEQUENTIAL},
               "legend": {"format": ".0%"} if kind == "proportion" else {}}
     if boundaries is not None and match:
-        values = {p.get("area"): p for p in _shown(points)}
+        values = {p.get("area"): p for p in shown(points)}
         features = []
         for feature in boundaries.get("features", []):
             key = str((feature.get("properties") or {}).get(match, ""))

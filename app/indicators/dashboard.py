@@ -27,6 +27,9 @@ class Chart:
     spec: dict[str, Any]
     columns: list[str]
     rows: list[list[Any]]
+    # False when it would draw no mark (every number suppressed, or none yet): the page then
+    # shows the table alone, not an empty frame.
+    drawable: bool = True
 
 
 @dataclass
@@ -99,7 +102,7 @@ def indicator_view(project: Project, indicator: Indicator, *, lang: str,
     columns, rows = _table(trend_points, ["period"], labels)
     view.charts.append(Chart("trend", label, charts.trend(
         trend_points, kind=spec.kind, title=label, labels=labels, official=official_points),
-        columns, rows))
+        columns, rows, drawable=bool(charts.shown(trend_points) or official_points)))
     latest_period = view.latest["period"] if view.latest else None
     for dim in spec.dimensions:
         points = [p for p in _series(project, indicator, spec, (dim.name,), restricted,
@@ -108,7 +111,7 @@ def indicator_view(project: Project, indicator: Indicator, *, lang: str,
         columns, rows = _table(points, [dim.name], labels, names)
         view.charts.append(Chart(f"by-{dim.name}", title, charts.breakdown(
             points, dim.name, kind=spec.kind, title=title, labels=labels,
-            names=names.get(dim.name)), columns, rows))
+            names=names.get(dim.name)), columns, rows, drawable=bool(charts.shown(points))))
         if dim.name == "area" and (boundaries is not None or not restricted):
             view.charts.append(_map(project, indicator, spec, points, title, labels,
                                     restricted, boundaries, names))
@@ -137,7 +140,8 @@ def _map(project: Project, indicator: Indicator, spec: IndicatorSpec, points: li
                                 match=boundaries.match if boundaries else None,
                                 locations=locations)
     columns, rows = _table(points, ["area"], labels, names)
-    return Chart("map", title, spec_json, columns, rows)
+    return Chart("map", title, spec_json, columns, rows,
+                 drawable=bool(charts.shown(points) or locations))
 
 
 def goals_view(project_id: int, *, lang: str, labels: dict[str, str]) -> Chart:

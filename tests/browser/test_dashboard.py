@@ -161,11 +161,27 @@ def test_dashboard_report_and_public_page(page, browser, live_server, sign_in, a
     anonymous.goto("/p/demo-cso")
     expect(anonymous.get_by_role("heading", name="Demo CSO: water and safety")).to_be_visible()
     ready(anonymous)
+    # The demo's public numbers are all too small to show: only the water trend, which has
+    # the official series beside ours, is drawn; the others are their tables and a note.
+    assert anonymous.locator(".vega").count() == 1
+    assert anonymous.get_by_text("No chart: every number is hidden").count() == \
+        anonymous.locator("figure.chart").count() - 1
+    anonymous.locator(".vega").scroll_into_view_if_needed()
     _drawn(anonymous)
     assert anonymous.locator("section.indicator").count() == 2
     assert not anonymous.get_by_text("Girls are harassed").count()
     assert not anonymous.get_by_role("link", name="Open SDG CSV").count()
     axe(anonymous, "public")
+    # A phone turned (or a window narrowed) past 560 px: the drawn charts are drawn again in
+    # the phone layout (legend below, short labels), and back again when it widens.
+    first = anonymous.locator(".vega[data-state=drawn]").first
+    expect(first).to_have_attribute("data-narrow", "0")
+    anonymous.set_viewport_size({"width": 360, "height": 740})
+    expect(first).to_have_attribute("data-narrow", "1")
+    expect(first.locator("svg")).to_be_attached()
+    assert not anonymous.locator(".vega[data-state=failed]").count()
+    anonymous.set_viewport_size({"width": 1280, "height": 860})
+    expect(first).to_have_attribute("data-narrow", "0")
     shot(anonymous, "public-dashboard")
     context.close()
 

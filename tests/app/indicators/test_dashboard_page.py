@@ -65,3 +65,30 @@ def test_official_series_is_drawn_beside_ours(safety, send, client, admin_header
     assert {"period": "2024", "value": 0.41, "low": None, "high": None, "n": None,
             "source": "Official"} in values
     assert view.official_source == "KNBS"
+
+
+def test_a_fully_suppressed_indicator_shows_its_table_and_no_empty_chart(safety, send, app):
+    from flask import render_template_string
+
+    for n in range(3):  # below the project's threshold: every cell is hidden
+        send(safety, instance(f"uuid:few{n}", sex="female", county="kisumu", harassed="yes",
+                              visit_date="2025-02-03", where="-0.1 34.7 0 5"))
+    project = db.session.get(Project, safety.project_id)
+    harassed = db.session.scalar(select(Indicator).where(Indicator.code == "harassed"))
+    public = dashboard.page(project, [harassed], lang="en", labels=LABELS,
+                            restricted=True)["indicators"][0]
+    assert public.charts and all(row[1] == "suppressed" for c in public.charts
+                                 for row in c.rows)
+    assert not any(chart.drawable for chart in public.charts)
+    manager = dashboard.page(project, [harassed], lang="en", labels=LABELS,
+                             restricted=False)["indicators"][0]
+    assert all(chart.drawable for chart in manager.charts)
+
+    template = ('{% from "ui/_dashboard_parts.html" import chart_block %}'
+                '{{ chart_block(chart, "c1-trend", "harassed-trend") }}')
+    with app.test_request_context("/"):
+        hidden = render_template_string(template, chart=public.charts[0])
+        drawn = render_template_string(template, chart=manager.charts[0])
+    assert 'class="vega"' not in hidden and "data-save" not in hidden
+    assert "every number is hidden" in hidden and "suppressed" in hidden  # the table stays
+    assert 'class="vega"' in drawn and "every number is hidden" not in drawn

@@ -39,8 +39,10 @@ project_tab("dashboard", lambda: _("Dashboard"), "ui.dashboard", verb="indicator
 def chart_labels() -> dict[str, str]:
     """The words charts and tables use, in the UI's language."""
     return {"ours": _("Citizen data"), "official": _("Official series"),
-            "period": _("Period"), "value": _("Value"), "low": _("95% interval, low"),
-            "high": _("95% interval, high"), "missing": _("Not answered"),
+            "period": _("Period"), "value": _("Value"),
+            # The level as a placeholder: "95% i..." reads to Babel as a "% i" placeholder.
+            "low": _("%(level)s%% interval, low", level=95),
+            "high": _("%(level)s%% interval, high", level=95), "missing": _("Not answered"),
             "suppressed": _("hidden (small number)"), "area": _("Area"), "sex": _("Sex"),
             "age": _("Age group"), "channel": _("Channel"), "goals": _("The 17 goals"),
             "goal": _("Goal"), "form": _("Mapped by the forms"),

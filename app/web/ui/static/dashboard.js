@@ -11,13 +11,18 @@
     defaultStyle: false, tooltip: { disableDefaultStyle: true }
   };
 
+  function narrow(holder) {
+    return !holder.closest("[data-eager]") && holder.clientWidth > 0 && holder.clientWidth < 560;
+  }
+
   function draw(holder) {
     if (holder.getAttribute("data-state")) return;
     holder.setAttribute("data-state", "drawing");
     var id = holder.getAttribute("data-spec");
     var spec = JSON.parse(document.getElementById(id).textContent);
     var report = holder.closest("[data-eager]");
-    if (!report && holder.clientWidth && holder.clientWidth < 560) {
+    holder.setAttribute("data-narrow", narrow(holder) ? "1" : "0");
+    if (narrow(holder)) {
       // A phone: short axis labels and the legend below, so the marks keep their room.
       spec.config = Object.assign({}, spec.config);
       spec.config.axisY = Object.assign({}, spec.config.axisY, { labelLimit: 90 });
@@ -37,6 +42,19 @@
     }).catch(function (error) {
       holder.setAttribute("data-state", "failed");
       if (window.console) console.warn("chart " + id + " not drawn:", error);
+    });
+  }
+
+  // Vega follows the container's width by itself; the phone layout (short labels, legend
+  // below) is chosen when drawing, so a chart that crosses 560 px (a phone turned, a window
+  // resized) is drawn again.
+  function redrawResized() {
+    [].forEach.call(document.querySelectorAll(".vega[data-state=drawn]"), function (holder) {
+      if ((narrow(holder) ? "1" : "0") === holder.getAttribute("data-narrow")) return;
+      var id = holder.getAttribute("data-spec");
+      if (views[id]) { views[id].finalize(); delete views[id]; }
+      holder.removeAttribute("data-state");
+      draw(holder);
     });
   }
 
@@ -83,5 +101,10 @@
     }
   });
   window.addEventListener("beforeprint", drawAll);
+  var resized = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resized);
+    resized = setTimeout(redrawResized, 150);
+  });
   if (document.readyState !== "loading") start(); else document.addEventListener("DOMContentLoaded", start);
 })();
