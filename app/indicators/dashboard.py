@@ -77,21 +77,28 @@ def _table(points: list[dict], keys: list[str], labels: dict[str, str],
     return columns, rows
 
 
+def official_series(indicators: list[Indicator]) -> dict[int, OfficialSeries]:
+    """The official series of these indicators (those that have one), in one query."""
+    if not indicators:
+        return {}
+    return {o.indicator_id: o for o in db.session.query(OfficialSeries).filter(
+        OfficialSeries.indicator_id.in_([i.id for i in indicators]))}
+
+
 def indicator_view(project: Project, indicator: Indicator, *, lang: str,
                    labels: dict[str, str], restricted: bool, cache_seconds: float = 0,
-                   boundaries: Any = None, names: dict[str, dict[str, str]] | None = None
-                   ) -> IndicatorView:
+                   boundaries: Any = None, names: dict[str, dict[str, str]] | None = None,
+                   official: OfficialSeries | None = None) -> IndicatorView:
     """One indicator's block. `names` gives dimension values their words in the page's
     language ({"sex": {"female": "Mwanamke"}}); `labels` the page's words, and a dimension's
-    title under its name."""
+    title under its name. `official`: its official series, if it has one (`official_series`
+    reads a page's at once)."""
     names = names or {}
     spec = service.spec_of(indicator)
     label = indicator_label(spec, lang)
     tables = series.published_tables(indicator, spec, series.threshold(project.settings),
                                      cache_seconds) if restricted else None
     trend_points = _series(project, indicator, spec, (), restricted, cache_seconds, tables)
-    official = db.session.query(OfficialSeries).filter_by(
-        indicator_id=indicator.id).one_or_none()
     headline = [r for r in (official.rows if official else [])
                 if not r["disaggregations"] and not r["geoCode"] and r["value"] is not None]
     view = IndicatorView(indicator, spec, label, describe(spec.sdg, lang),
@@ -160,9 +167,11 @@ def page(project: Project, indicators: list[Indicator], *, lang: str, labels: di
     """The whole page's data: {"goals": Chart | None, "indicators": [IndicatorView]}.
     (Approved quotes come from `overview.quotes`, on the project's own pages only.)"""
     boundaries = overview.boundaries(project.id)
+    official = official_series(indicators)
     return {
         "goals": goals_view(project.id, lang=lang, labels=labels) if with_goals else None,
         "indicators": [indicator_view(project, i, lang=lang, labels=labels,
                                       restricted=restricted, cache_seconds=cache_seconds,
-                                      boundaries=boundaries) for i in indicators],
+                                      boundaries=boundaries, official=official.get(i.id))
+                       for i in indicators],
     }

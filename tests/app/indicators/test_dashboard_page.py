@@ -59,8 +59,8 @@ def test_official_series_is_drawn_beside_ours(safety, send, client, admin_header
                 "?source=KNBS", data=b"Year,Sex,Value\n2024,,41\n2024,Female,45\n",
                 headers={**admin_headers, "Content-Type": "text/csv"})
     project = db.session.get(Project, safety.project_id)
-    view = dashboard.indicator_view(project, harassed, lang="en", labels=LABELS,
-                                    restricted=False)
+    view = dashboard.page(project, [harassed], lang="en", labels=LABELS,
+                          restricted=False)["indicators"][0]
     values = view.charts[0].spec["data"]["values"]
     assert {"period": "2024", "value": 0.41, "low": None, "high": None, "n": None,
             "source": "Official"} in values

@@ -56,16 +56,23 @@ def _channel_names() -> dict[str, str]:
             "sync": _("Field office")}
 
 
-def _words(indicator: Indicator, lang: str) -> tuple[dict[str, str], dict[str, dict]]:
+def _current_versions(indicators: list[Indicator]) -> dict[int, Any]:
+    """The current version (id, sha256, disaggregation) of each indicator's form, by form id,
+    in one query for the whole page."""
+    return {row.form_id: row for row in db.session.execute(
+        select(Form.id.label("form_id"), FormVersion.id, FormVersion.sha256,
+               FormVersion.disaggregation)
+        .join(Form, Form.current_version_id == FormVersion.id)
+        .where(Form.id.in_({i.form_id for i in indicators})))}
+
+
+def _words(indicator: Indicator, version: Any, lang: str
+           ) -> tuple[dict[str, str], dict[str, dict]]:
     """A dimension's title ({"water_source": "Source of water"}) and its values' words
-    ({"area": {"kisumu": "Kisumu"}}) from the form's current version, in the form language
-    matching the UI's."""
+    ({"area": {"kisumu": "Kisumu"}}) from the form's current version (`version`), in the
+    form language matching the UI's."""
     names: dict[str, dict[str, str]] = {"channel": _channel_names()}
     titles: dict[str, str] = {}
-    version = db.session.execute(
-        select(FormVersion.id, FormVersion.sha256, FormVersion.disaggregation)
-        .join(Form, Form.current_version_id == FormVersion.id)
-        .where(Form.id == indicator.form_id)).one_or_none()
     if version is None:
         return titles, names
     bound = binding.bound_for(indicator.definition, version.sha256,
@@ -125,14 +132,16 @@ def _views(project: Project, indicators: list[Indicator], *, restricted: bool,
            lang: str) -> list[dict[str, Any]]:
     labels = chart_labels()
     boundaries = overview.boundaries(project.id)
+    versions = _current_versions(indicators)
+    official = dashboard.official_series(indicators)
     out = []
     for indicator in indicators:
-        titles, names = _words(indicator, lang)
+        titles, names = _words(indicator, versions.get(indicator.form_id), lang)
         for standard in ("sex", "age", "area", "channel"):
             titles.pop(standard, None)
         view = dashboard.indicator_view(
             project, indicator, lang=lang, labels={**titles, **labels}, restricted=restricted,
-            boundaries=boundaries, names=names,
+            boundaries=boundaries, names=names, official=official.get(indicator.id),
             cache_seconds=current_app.config.get("INDICATOR_CACHE_SECONDS", 0))
         _formatted(view)
         out.append({"view": view, "latest": _latest(view), "kind": view.spec.kind})

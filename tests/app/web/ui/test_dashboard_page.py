@@ -198,3 +198,22 @@ def test_dashboard_in_kiswahili(demo):
     assert "imefichwa (namba ndogo)" in html  # a viewer's hidden cells, in Kiswahili
     assert "Wanawake walioumizwa na mwenzi katika miezi 12 iliyopita" in html
     assert "Kuwezesha usawa wa kijinsia" in html  # goal 5 from the sw catalogue
+
+
+def test_the_page_reads_versions_and_official_series_once_not_per_indicator(demo):
+    from sqlalchemy import event
+
+    pid = demo["pid"]
+    demo["manager"].get(f"/projects/{pid}/dashboard")
+    statements: list[str] = []
+    listener = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert demo["manager"].get(f"/projects/{pid}/dashboard").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(demo_data.DEMO_INDICATORS) > 1
+    official = [s for s in statements if "FROM indicator_official_series" in s]
+    versions = [s for s in statements
+                if "FROM form_versions JOIN forms ON forms.current_version_id" in s]
+    assert len(official) == 1 and len(versions) == 1, (len(official), len(versions))
