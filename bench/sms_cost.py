@@ -76,19 +76,9 @@ def _with_settings(path: Path, columns: list[tuple[str, str]]) -> bytes:
     """The XLSForm's bytes, with settings-sheet columns added."""
     if not columns:
         return path.read_bytes()
-    from io import BytesIO
+    from tests.forms.xlsform_builder import with_settings
 
-    import openpyxl
-
-    book = openpyxl.load_workbook(path)
-    sheet = book["settings"]
-    for column, value in columns:
-        index = sheet.max_column + 1
-        sheet.cell(1, index, column)
-        sheet.cell(2, index, value)
-    data = BytesIO()
-    book.save(data)
-    return data.getvalue()
+    return with_settings(path, columns)
 
 
 def _sms(cost, short: bool = False) -> str:

@@ -1,12 +1,30 @@
-"""Build small XLSForm workbooks in memory for the xlsform tests."""
+"""Build small XLSForm workbooks in memory for the xlsform tests (and the SMS tests and
+benches that add settings to a fixture form)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from io import BytesIO
+from pathlib import Path
 
 import openpyxl
 
 Rows = list[list[object]]
+
+
+def workbook(sheets: Mapping[str, Rows]) -> bytes:
+    """An .xlsx with the given sheets in order; each sheet's first row is its header."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    if not wb.sheetnames:
+        wb.create_sheet("notes").append(["nothing here"])
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
 
 
 def build_xlsx(
@@ -15,21 +33,22 @@ def build_xlsx(
     settings: dict[str, str] | None = None,
 ) -> bytes:
     """An .xlsx with the given sheets; each sheet's first row is its header."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
     sheets = {"survey": survey, "choices": choices}
     if settings is not None:
         sheets["settings"] = [list(settings), list(settings.values())]
-    for title, rows in sheets.items():
-        if rows is None:
-            continue
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    if not wb.sheetnames:
-        wb.create_sheet("notes").append(["nothing here"])
+    return workbook({title: rows for title, rows in sheets.items() if rows is not None})
+
+
+def with_settings(path: Path, columns: Iterable[tuple[str, str]]) -> bytes:
+    """The XLSForm at `path` with settings-sheet columns added (consent, sensitive...)."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["settings"]
+    for column, value in columns:
+        index = sheet.max_column + 1
+        sheet.cell(1, index, column)
+        sheet.cell(2, index, value)
     out = BytesIO()
-    wb.save(out)
+    book.save(out)
     return out.getvalue()
 
 

@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +74,20 @@ class Talk:
         return "\n".join(self.replies)
 
 
+# The fixture water_point form answered one way: the texts a person sends (SMS/USSD), the same
+# answers in one compact message, and the values ODK Collect's XML carries for them.
+WATER_TEXTS = ["1", "1", "2", "7", "Kisima", "2", "12", "40", "1 3", "SKIP",
+               "-0.09 34.77", "Maji ni machafu"]
+WATER_COMPACT = "MAJI 1 +wp 1 2 7 Kisima 2 12 40 1,3 - - -0.09,34.77 Maji ni machafu"
+WATER_COLLECT = {
+    "/data/consent": "yes", "/data/wp/county": "kisumu", "/data/wp/ward": "nyalenda_a",
+    "/data/wp/water_source": "other", "/data/wp/source_other": "Kisima",
+    "/data/wp/functional": "no", "/data/wp/days_broken": "12",
+    "/data/wp/minutes_to_fetch": "40", "/data/wp/who_fetches": "women girls",
+    "/data/wp/households": "", "/data/wp/location": "-0.09 34.77 0 0",
+    "/data/wp/comments": "Maji ni machafu", "/data/thanks": "",
+}
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -82,19 +95,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def model_with(name: str, **settings: str) -> FormModel:
     """A fixture form with settings-sheet columns added (`consent="consent"`,
     `sensitive="yes"`, `sms_progress="yes"`), compiled and read as publishing does."""
-    import openpyxl
-
     from forms.xlsform import compile_upload
+    from tests.forms.xlsform_builder import with_settings
 
-    book = openpyxl.load_workbook(FORMS / f"{name}.xlsx")
-    sheet = book["settings"]
-    for column, value in settings.items():
-        index = sheet.max_column + 1
-        sheet.cell(1, index, column)
-        sheet.cell(2, index, value)
-    data = BytesIO()
-    book.save(data)
-    compiled = compile_upload(data.getvalue(), XLSX, validate=False, ignore_warnings=True)
+    data = with_settings(FORMS / f"{name}.xlsx", settings.items())
+    compiled = compile_upload(data, XLSX, validate=False, ignore_warnings=True)
     return engine.parse_form(compiled.xml, compiled.conversation)
 
 

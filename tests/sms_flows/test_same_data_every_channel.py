@@ -10,20 +10,15 @@ from defusedxml.ElementTree import fromstring
 
 from forms.flatten import flatten
 from forms.instance import build_instance
-from tests.sms_flows.engine_support import Talk, model
+from tests.sms_flows.engine_support import (
+    WATER_COLLECT,
+    WATER_COMPACT,
+    WATER_TEXTS,
+    Talk,
+    model,
+)
 
-WATER_COLLECT = {
-    "/data/consent": "yes", "/data/wp/county": "kisumu", "/data/wp/ward": "nyalenda_a",
-    "/data/wp/water_source": "other", "/data/wp/source_other": "Kisima",
-    "/data/wp/functional": "no", "/data/wp/days_broken": "12",
-    "/data/wp/minutes_to_fetch": "40", "/data/wp/who_fetches": "women girls",
-    "/data/wp/households": "", "/data/wp/location": "-0.09 34.77 0 0",
-    "/data/wp/comments": "Maji ni machafu", "/data/thanks": "",
-}
 WATER_NOT_RELEVANT = ["/data/wp/price"]
-WATER_TEXTS = ["1", "1", "2", "7", "Kisima", "2", "12", "40", "1 3", "SKIP",
-               "-0.09 34.77", "Maji ni machafu"]
-WATER_COMPACT = "MAJI 1 +wp 1 2 7 Kisima 2 12 40 1,3 - - -0.09,34.77 Maji ni machafu"
 
 SAFETY_COLLECT = {
     "/data/consent": "yes", "/data/safe_now": "yes",

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import math
-from io import BytesIO
 
-import openpyxl
 import pytest
 
 from app.extensions import db
+from tests.forms import xlsform_builder
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SURVEY = [
@@ -51,20 +50,12 @@ INDICATORS = [
 
 
 def workbook(indicators: list[list] | None = INDICATORS, survey=SURVEY, version="1") -> bytes:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
     sheets = {"survey": survey, "choices": CHOICES,
               "settings": [["form_id", "version", "default_language", "sdg"],
                            ["safety", version, "English (en)", "11"]]}
     if indicators is not None:
         sheets["indicators"] = indicators
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsform_builder.workbook(sheets)
 
 
 @pytest.fixture(autouse=True)

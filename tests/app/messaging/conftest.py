@@ -87,22 +87,12 @@ def make_channel(client, manager, project):
 @functools.cache
 def _compiled_with(name: str, settings: tuple[tuple[str, str], ...]):
     """A fixture XLSForm with settings-sheet columns added (consent, sensitive...), compiled."""
-    from io import BytesIO
-
-    import openpyxl
-
     from forms.xlsform import compile_upload
+    from tests.forms.xlsform_builder import with_settings
 
-    book = openpyxl.load_workbook(FIXTURE_FORMS / f"{name}.xlsx")
-    sheet = book["settings"]
-    for column, value in settings:
-        index = sheet.max_column + 1
-        sheet.cell(1, index, column)
-        sheet.cell(2, index, value)
-    data = BytesIO()
-    book.save(data)
     return compile_upload(
-        data.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        with_settings(FIXTURE_FORMS / f"{name}.xlsx", settings),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         f"{name}.xlsx", validate=False, ignore_warnings=True)
 
 

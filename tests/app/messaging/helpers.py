@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from defusedxml.ElementTree import fromstring
 
@@ -165,3 +165,30 @@ def ussd_hop(client, channel: dict, session: str, history: list[str],
     screen = response.get_data(as_text=True)
     assert screen[:4] in ("CON ", "END ") and len(screen) <= 182
     return screen
+
+
+def twilio_whatsapp_in(client, channel: dict, text: str, *, number: int, phone: str,
+                       sender: str, account_sid: str, token: str, profile: str, send_url: str,
+                       media_url: str | None = None) -> list[dict[str, list[str]]]:
+    """One WhatsApp message from `phone` to `sender` as Twilio posts it (a photo when
+    `media_url`), signed with the channel's `token`, its sid made from `number`; -> the
+    messages the SDK then sent to `send_url`, as Twilio would parse them."""
+    import responses
+    from twilio.request_validator import RequestValidator
+
+    sid = f"SM{number:032d}" if media_url is None else f"MM{number:032d}"
+    form = {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": profile,
+            "MessageType": "text", "SmsSid": sid, "WaId": phone[1:], "SmsStatus": "received",
+            "Body": text, "To": f"whatsapp:{sender}", "NumSegments": "1",
+            "ReferralNumMedia": "0", "MessageSid": sid, "AccountSid": account_sid,
+            "From": f"whatsapp:{phone}", "ApiVersion": "2010-04-01"}
+    if media_url is not None:
+        form.update(NumMedia="1", MessageType="image", MediaContentType0="image/jpeg",
+                    MediaUrl0=media_url)
+    signature = RequestValidator(token).compute_signature(channel["inbound"], form)
+    before = len(responses.calls)
+    response = client.post(path(channel["inbound"]), data=form,
+                           headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    return [parse_qs(c.request.body) for c in responses.calls[before:]
+            if c.request.url == send_url]

@@ -111,12 +111,18 @@ def test_the_simulator_runs_a_survey_without_sending(client, project, manager, m
     assert conversation.instance_xml and conversation.status == "completed"
 
 
-def test_a_simulation_asked_to_submit_is_stored_marked_as_simulated(
-        client, project, manager, make_channel, engine):
-    channel = make_channel("africastalking", "sms")
+def _simulation_begun(client, project: int, manager: dict, channel: dict) -> str:
+    """A survey begun in the simulator of `channel` (MAJI, a first answer); -> its URL."""
     url = f"/v1/projects/{project}/channels/{channel['id']}/simulate"
     for text in ("MAJI", "Kisima"):
         client.post(url, headers=manager, json={"from": PHONE, "text": text})
+    return url
+
+
+def test_a_simulation_asked_to_submit_is_stored_marked_as_simulated(
+        client, project, manager, make_channel, engine):
+    channel = make_channel("africastalking", "sms")
+    url = _simulation_begun(client, project, manager, channel)
     reply = client.post(url, headers=manager, json={"from": PHONE, "text": "42",
                                                     "submit": True})
     assert reply.get_json()["replies"] == ["Asante! Thank you."]
@@ -131,9 +137,7 @@ def test_a_simulation_asked_to_submit_is_stored_marked_as_simulated(
 def test_a_real_text_finishing_a_simulated_survey_does_not_store_it(
         client, project, manager, make_channel, engine):
     channel = make_channel("simulator", "sms")
-    url = f"/v1/projects/{project}/channels/{channel['id']}/simulate"
-    for text in ("MAJI", "Kisima"):
-        client.post(url, headers=manager, json={"from": PHONE, "text": text})
+    _simulation_begun(client, project, manager, channel)
     inbound = client.post(path(channel["inbound"]), data={"from": PHONE, "text": "42"})
     assert inbound.status_code == 200
     conversation = db.session.scalars(select(Conversation)).one()

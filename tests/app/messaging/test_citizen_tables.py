@@ -12,17 +12,16 @@ from __future__ import annotations
 import functools
 import itertools
 from datetime import UTC, datetime
-from io import BytesIO
 from urllib.parse import parse_qs
 
 import pytest
 import responses
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
 from app.extensions import db
 from app.models import Conversation, ErasureRequest, Submission
-from tests.app.messaging.helpers import at_accepts, path, ussd_hop
+from tests.app.messaging.helpers import at_accepts, path, twilio_whatsapp_in, ussd_hop
+from tests.forms.xlsform_builder import workbook
 from tests.sms_flows.engine_support import CITIZEN_SHEETS, LANGUAGES
 
 LANGS = ["en", "sw", "es", "ne"]
@@ -34,26 +33,20 @@ ids = itertools.count(1)
 
 @functools.cache
 def _compiled(form_id: str = "citizen", keyword: str = "RAIA", sensitive: str = "no"):
-    import openpyxl
-
-    from forms.xlsform import compile_upload
-
-    book = openpyxl.Workbook()
-    book.remove(book.active)
     sheets = dict(CITIZEN_SHEETS)
     sheets["settings"] = [["form_id", "default_language", "form_title", "sms_keyword",
                            "consent", "sms_progress", "sensitive"],
                           [form_id, "English (en)", "Water point check", keyword, "consent",
                            "yes", sensitive]]
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    data = BytesIO()
-    book.save(data)
+    return _compile(sheets, "citizen.xlsx")
+
+
+def _compile(sheets: dict[str, list[list[str]]], filename: str):
+    from forms.xlsform import compile_upload
+
     return compile_upload(
-        data.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "citizen.xlsx", validate=False, ignore_warnings=True)
+        workbook(sheets), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename, validate=False, ignore_warnings=True)
 
 
 @pytest.fixture
@@ -94,22 +87,9 @@ def whatsapp(client, wa: dict, text: str, phone: str = PHONE,
              media_url: str | None = None) -> str:
     """One WhatsApp message as Twilio posts it (with a photo when `media_url`), signed; ->
     what the SDK sent back."""
-    sid = f"SM{next(ids):032d}" if media_url is None else f"MM{next(ids):032d}"
-    form = {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Raia",
-            "MessageType": "text", "SmsSid": sid, "WaId": phone[1:], "SmsStatus": "received",
-            "Body": text, "To": f"whatsapp:{SENDER}", "NumSegments": "1",
-            "ReferralNumMedia": "0", "MessageSid": sid, "AccountSid": SID,
-            "From": f"whatsapp:{phone}", "ApiVersion": "2010-04-01"}
-    if media_url is not None:
-        form.update(NumMedia="1", MessageType="image", MediaContentType0="image/jpeg",
-                    MediaUrl0=media_url)
-    signature = RequestValidator(TOKEN).compute_signature(wa["inbound"], form)
-    before = len(responses.calls)
-    response = client.post(path(wa["inbound"]), data=form,
-                           headers={"X-Twilio-Signature": signature})
-    assert response.status_code == 200
-    sent = [parse_qs(c.request.body) for c in responses.calls[before:]
-            if c.request.url == TWILIO_SEND]
+    sent = twilio_whatsapp_in(client, wa, text, number=next(ids), phone=phone, sender=SENDER,
+                              account_sid=SID, token=TOKEN, profile="Raia",
+                              send_url=TWILIO_SEND, media_url=media_url)
     assert all(s["To"] == [f"whatsapp:{phone}"] for s in sent)
     return "\n".join(s["Body"][0] for s in sent)
 
@@ -121,20 +101,14 @@ def twilio_accepts() -> None:
 
 
 # The words a person types, in each language.
-WORDS = {
-    "en": {"language": "LANGUAGE 1", "yes": "yes", "no": "No", "date": "25/11/2026",
-           "who": "1 3", "price": "12.5", "skip": "SKIP", "mydata": "MYDATA",
-           "delete": "DELETE"},
-    "sw": {"language": "LUGHA 2", "yes": "ndiyo", "no": "Hapana", "date": "25/11/2026",
-           "who": "1 3", "price": "12,5", "skip": "RUKA", "mydata": "TAARIFA ZANGU",
-           "delete": "FUTA"},
-    "es": {"language": "IDIOMA 3", "yes": "sí", "no": "no", "date": "25/11/2026",
-           "who": "1 3", "price": "12,5", "skip": "SALTAR", "mydata": "MIS DATOS",
-           "delete": "BORRAR"},
-    "ne": {"language": "भाषा 4", "yes": "हो", "no": "होइन", "date": "2026/11/25",
-           "who": "१ ३", "price": "१२.५", "skip": "छोड", "mydata": "मेरो विवरण",
-           "delete": "मेटाउ"},
-}
+_WORD_FOR = ["language", "yes", "no", "date", "who", "price", "skip", "mydata", "delete"]
+WORDS = {lang: dict(zip(_WORD_FOR, words, strict=True)) for lang, words in {
+    "en": ["LANGUAGE 1", "yes", "No", "25/11/2026", "1 3", "12.5", "SKIP", "MYDATA", "DELETE"],
+    "sw": ["LUGHA 2", "ndiyo", "Hapana", "25/11/2026", "1 3", "12,5", "RUKA", "TAARIFA ZANGU",
+           "FUTA"],
+    "es": ["IDIOMA 3", "sí", "no", "25/11/2026", "1 3", "12,5", "SALTAR", "MIS DATOS", "BORRAR"],
+    "ne": ["भाषा 4", "हो", "होइन", "2026/11/25", "१ ३", "१२.५", "छोड", "मेरो विवरण", "मेटाउ"],
+}.items()}
 
 
 def sms_script(lang: str) -> list[str]:
@@ -157,544 +131,233 @@ def ussd_script(lang: str) -> list[tuple[str, list[str]]]:
             ("C", []), ("C", ["2"]), ("C", ["2", w["mydata"]])]
 
 
-EXPECTED: dict[str, dict[str, list[str]]] = {
+# What the survey says in each language. Questions are whole (as WhatsApp and USSD show
+# them); `q2_sms`/`q4_sms` are the shorter hints SMS sends where a whole one would cost a part.
+SAYS: dict[str, dict[str, str]] = {
     "en": {
-        "sms": [
-            # RAIA
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # LANGUAGE 1
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # No
-            "Thank you. We will stop here; nothing you sent has been kept.",
-            # hello
-            "Send RAIA to start a survey.",
-            # RAIA
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # yes
-            "1/5 When did the water point stop working?\n"
-            "Reply with a date like 25/12/2024.",
-            # 25/11/2026
-            "2/5 Who fetches water?\n"
-            "Reply with one or more numbers, e.g. 1 3.\n"
-            "1. Women\n"
-            "2. Men\n"
-            "3. Children",
-            # 1 3
-            "3/5 Price of 20 litres?\n"
-            "Reply with a number, e.g. 2.5.",
-            # 12.5
-            "4/5 Where is it?\n"
-            "Reply with latitude and longitude, e.g. -1.28 36.82. Optional: send "
-            "SKIP to skip.",
-            # SKIP
-            "5/5 Anything else?\n"
-            "Optional: send SKIP to skip.",
-            # SKIP
-            "Thank you for helping your community.",
-            # MYDATA
-            "From this number we hold 1 survey(s) and the messages about them:\n"
-            "- Water point check, {today}, SMS\n"
-            "Send DELETE to erase them.",
-            # DELETE
-            "Erase the 1 survey(s) sent from this number, their messages and the "
-            "number itself? This cannot be undone.\n"
-            "1. Erase\n"
-            "2. Keep",
-            # 2
-            "Nothing was erased.",
-            # DELETE
-            "Erase the 1 survey(s) sent from this number, their messages and the "
-            "number itself? This cannot be undone.\n"
-            "1. Erase\n"
-            "2. Keep",
-            # 1
-            "Done: everything sent from this number, and the number, has been "
-            "erased.",
-        ],
-        "ussd": [
-            # A:
-            "CON Choose a survey:\n"
-            "1. Water point check\n"
-            "2. My data\n"
-            "3. Delete my data",
-            # A:1
-            "CON Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # A:1*1
-            "CON 1/5 When did the water point stop working?\n"
-            "Reply with a date like 25/12/2024.",
-            # B:
-            "CON You have a survey in progress.\n"
-            "1. Continue\n"
-            "2. Start again",
-            # B:1
-            "CON 1/5 When did the water point stop working?\n"
-            "Reply with a date like 25/12/2024.",
-            # B:1*25/11/2026
-            "CON 2/5 Who fetches water?\n"
-            "Reply with one or more numbers, e.g. 1 3.\n"
-            "1. Women\n"
-            "2. Men\n"
-            "3. Children",
-            # C:
-            "CON You have a survey in progress.\n"
-            "1. Continue\n"
-            "2. Start again",
-            # C:2
-            "CON Starting again.\n"
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # C:2*MYDATA
-            "END From this number we hold 2 survey(s) and the messages about them:\n"
-            "- 2 unfinished survey(s) (your answers so far)\n"
-            "Send DELETE to erase them.",
-        ],
-        "whatsapp": [
-            # RAIA
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # LANGUAGE 1
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # yes
-            "1/5 When did the water point stop working?\n"
-            "Reply with a date like 25/12/2024.",
-            # 25/11/2026
-            "2/5 Who fetches water?\n"
-            "Reply with one or more numbers, e.g. 1 3.\n"
-            "1. Women\n"
-            "2. Men\n"
-            "3. Children",
-            # 1 3
-            "3/5 Price of 20 litres?\n"
-            "Reply with a number, e.g. 2.5.",
-            # 12.5
-            "4/5 Where is it?\n"
-            "Reply with latitude and longitude, e.g. -1.28 36.82. Optional: send "
-            "SKIP to skip.",
-            # -1.28 36.82
-            "5/5 Anything else?\n"
-            "Optional: send SKIP to skip.",
-            # SKIP
-            "Thank you for helping your community.",
-            # MYDATA
-            "From this number we hold 1 survey(s) and the messages about them:\n"
-            "- Water point check, {today}, WhatsApp\n"
-            "Send DELETE to erase them.",
-        ],
+        "consent": "Do you agree to answer 5 questions?\n"
+                   "1. Yes\n"
+                   "2. No",
+        "declined": "Thank you. We will stop here; nothing you sent has been kept.",
+        "nudge": "Send RAIA to start a survey.",
+        "q1": "1/5 When did the water point stop working?\n"
+              "Reply with a date like 25/12/2024.",
+        "q2": "2/5 Who fetches water?\n"
+              "Reply with one or more numbers, e.g. 1 3.\n"
+              "1. Women\n"
+              "2. Men\n"
+              "3. Children",
+        "q3": "3/5 Price of 20 litres?\n"
+              "Reply with a number, e.g. 2.5.",
+        "q4": "4/5 Where is it?\n"
+              "Reply with latitude and longitude, e.g. -1.28 36.82. Optional: send SKIP to skip.",
+        "q5": "5/5 Anything else?\n"
+              "Optional: send SKIP to skip.",
+        "closing": "Thank you for helping your community.",
+        "mydata": "From this number we hold 1 survey(s) and the messages about them:\n"
+                  "- Water point check, {today}, {channel}\n"
+                  "Send DELETE to erase them.",
+        "erase": "Erase the 1 survey(s) sent from this number, their messages and the number "
+                 "itself? This cannot be undone.\n"
+                 "1. Erase\n"
+                 "2. Keep",
+        "kept": "Nothing was erased.",
+        "erased": "Done: everything sent from this number, and the number, has been erased.",
+        "menu": "Choose a survey:\n"
+                "1. Water point check\n"
+                "2. My data\n"
+                "3. Delete my data",
+        "in_progress": "You have a survey in progress.\n"
+                       "1. Continue\n"
+                       "2. Start again",
+        "restart": "Starting again.",
+        "unfinished": "From this number we hold 2 survey(s) and the messages about them:\n"
+                      "- 2 unfinished survey(s) (your answers so far)\n"
+                      "Send DELETE to erase them.",
     },
     "sw": {
-        "sms": [
-            # RAIA
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # LUGHA 2
-            "Je, unakubali kujibu maswali 5?\n"
-            "1. Ndiyo\n"
-            "2. Hapana",
-            # Hapana
-            "Asante. Tunaishia hapa; hakuna ulichotuma kilichohifadhiwa.",
-            # hello
-            "Tuma RAIA kuanza utafiti.",
-            # RAIA
-            "Je, unakubali kujibu maswali 5?\n"
-            "1. Ndiyo\n"
-            "2. Hapana",
-            # ndiyo
-            "1/5 Kituo kiliacha kufanya kazi lini?\n"
-            "Jibu kwa tarehe kama 25/12/2024.",
-            # 25/11/2026
-            "2/5 Nani huchota maji?\n"
-            "Jibu kwa namba moja au zaidi, mfano 1 3.\n"
-            "1. Wanawake\n"
-            "2. Wanaume\n"
-            "3. Watoto",
-            # 1 3
-            "3/5 Bei ya lita 20?\n"
-            "Jibu kwa namba, mfano 2.5.",
-            # 12,5
-            "4/5 Kiko wapi?\n"
-            "Jibu kwa latitudo na longitudo, mfano -1.28 36.82. Si lazima: tuma "
-            "RUKA kuruka.",
-            # RUKA
-            "5/5 Jambo lingine?\n"
-            "Si lazima: tuma RUKA kuruka.",
-            # RUKA
-            "Asante kwa kusaidia jamii yako.",
-            # TAARIFA ZANGU
-            "Kutoka namba hii tuna tafiti 1 na jumbe zake:\n"
-            "- Water point check, {today}, SMS\n"
-            "Tuma FUTA kuzifuta.",
-            # FUTA
-            "Ufute tafiti 1 zilizotumwa kutoka namba hii, jumbe zake na namba "
-            "yenyewe? Haiwezi kurudishwa.\n"
-            "1. Futa\n"
-            "2. Hifadhi",
-            # 2
-            "Hakuna kilichofutwa.",
-            # FUTA
-            "Ufute tafiti 1 zilizotumwa kutoka namba hii, jumbe zake na namba "
-            "yenyewe? Haiwezi kurudishwa.\n"
-            "1. Futa\n"
-            "2. Hifadhi",
-            # 1
-            "Imefanyika: kila kitu kilichotumwa kutoka namba hii, na namba "
-            "yenyewe, kimefutwa.",
-        ],
-        "ussd": [
-            # A:
-            "CON Chagua utafiti:\n"
-            "1. Water point check\n"
-            "2. Taarifa zangu\n"
-            "3. Futa taarifa zangu",
-            # A:1
-            "CON Je, unakubali kujibu maswali 5?\n"
-            "1. Ndiyo\n"
-            "2. Hapana",
-            # A:1*1
-            "CON 1/5 Kituo kiliacha kufanya kazi lini?\n"
-            "Jibu kwa tarehe kama 25/12/2024.",
-            # B:
-            "CON Una utafiti unaoendelea.\n"
-            "1. Endelea\n"
-            "2. Anza upya",
-            # B:1
-            "CON 1/5 Kituo kiliacha kufanya kazi lini?\n"
-            "Jibu kwa tarehe kama 25/12/2024.",
-            # B:1*25/11/2026
-            "CON 2/5 Nani huchota maji?\n"
-            "Jibu kwa namba moja au zaidi, mfano 1 3.\n"
-            "1. Wanawake\n"
-            "2. Wanaume\n"
-            "3. Watoto",
-            # C:
-            "CON Una utafiti unaoendelea.\n"
-            "1. Endelea\n"
-            "2. Anza upya",
-            # C:2
-            "CON Tunaanza upya.\n"
-            "Je, unakubali kujibu maswali 5?\n"
-            "1. Ndiyo\n"
-            "2. Hapana",
-            # C:2*TAARIFA ZANGU
-            "END Kutoka namba hii tuna tafiti 2 na jumbe zake:\n"
-            "- tafiti 2 ambazo hazijakamilika (majibu yako hadi sasa)\n"
-            "Tuma FUTA kuzifuta.",
-        ],
-        "whatsapp": [
-            # RAIA
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # LUGHA 2
-            "Je, unakubali kujibu maswali 5?\n"
-            "1. Ndiyo\n"
-            "2. Hapana",
-            # ndiyo
-            "1/5 Kituo kiliacha kufanya kazi lini?\n"
-            "Jibu kwa tarehe kama 25/12/2024.",
-            # 25/11/2026
-            "2/5 Nani huchota maji?\n"
-            "Jibu kwa namba moja au zaidi, mfano 1 3.\n"
-            "1. Wanawake\n"
-            "2. Wanaume\n"
-            "3. Watoto",
-            # 1 3
-            "3/5 Bei ya lita 20?\n"
-            "Jibu kwa namba, mfano 2.5.",
-            # 12,5
-            "4/5 Kiko wapi?\n"
-            "Jibu kwa latitudo na longitudo, mfano -1.28 36.82. Si lazima: tuma "
-            "RUKA kuruka.",
-            # -1.28 36.82
-            "5/5 Jambo lingine?\n"
-            "Si lazima: tuma RUKA kuruka.",
-            # RUKA
-            "Asante kwa kusaidia jamii yako.",
-            # TAARIFA ZANGU
-            "Kutoka namba hii tuna tafiti 1 na jumbe zake:\n"
-            "- Water point check, {today}, WhatsApp\n"
-            "Tuma FUTA kuzifuta.",
-        ],
+        "consent": "Je, unakubali kujibu maswali 5?\n"
+                   "1. Ndiyo\n"
+                   "2. Hapana",
+        "declined": "Asante. Tunaishia hapa; hakuna ulichotuma kilichohifadhiwa.",
+        "nudge": "Tuma RAIA kuanza utafiti.",
+        "q1": "1/5 Kituo kiliacha kufanya kazi lini?\n"
+              "Jibu kwa tarehe kama 25/12/2024.",
+        "q2": "2/5 Nani huchota maji?\n"
+              "Jibu kwa namba moja au zaidi, mfano 1 3.\n"
+              "1. Wanawake\n"
+              "2. Wanaume\n"
+              "3. Watoto",
+        "q3": "3/5 Bei ya lita 20?\n"
+              "Jibu kwa namba, mfano 2.5.",
+        "q4": "4/5 Kiko wapi?\n"
+              "Jibu kwa latitudo na longitudo, mfano -1.28 36.82. Si lazima: tuma RUKA kuruka.",
+        "q5": "5/5 Jambo lingine?\n"
+              "Si lazima: tuma RUKA kuruka.",
+        "closing": "Asante kwa kusaidia jamii yako.",
+        "mydata": "Kutoka namba hii tuna tafiti 1 na jumbe zake:\n"
+                  "- Water point check, {today}, {channel}\n"
+                  "Tuma FUTA kuzifuta.",
+        "erase": "Ufute tafiti 1 zilizotumwa kutoka namba hii, jumbe zake na namba yenyewe? "
+                 "Haiwezi kurudishwa.\n"
+                 "1. Futa\n"
+                 "2. Hifadhi",
+        "kept": "Hakuna kilichofutwa.",
+        "erased": "Imefanyika: kila kitu kilichotumwa kutoka namba hii, na namba yenyewe, "
+                  "kimefutwa.",
+        "menu": "Chagua utafiti:\n"
+                "1. Water point check\n"
+                "2. Taarifa zangu\n"
+                "3. Futa taarifa zangu",
+        "in_progress": "Una utafiti unaoendelea.\n"
+                       "1. Endelea\n"
+                       "2. Anza upya",
+        "restart": "Tunaanza upya.",
+        "unfinished": "Kutoka namba hii tuna tafiti 2 na jumbe zake:\n"
+                      "- tafiti 2 ambazo hazijakamilika (majibu yako hadi sasa)\n"
+                      "Tuma FUTA kuzifuta.",
     },
     "es": {
-        "sms": [
-            # RAIA
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # IDIOMA 3
-            "¿Acepta responder 5 preguntas?\n"
-            "1. Sí\n"
-            "2. No",
-            # no
-            "Gracias. Terminamos aquí; no se guardó nada de lo que envió.",
-            # hello
-            "Envíe RAIA para empezar una encuesta.",
-            # RAIA
-            "¿Acepta responder 5 preguntas?\n"
-            "1. Sí\n"
-            "2. No",
-            # sí
-            "1/5 ¿Cuándo dejó de funcionar?\n"
-            "Responda con una fecha como 25/12/2024.",
-            # 25/11/2026
-            "2/5 ¿Quién busca el agua?\n"
-            "Uno o más, p. ej. 1 3\n"
-            "1. Mujeres\n"
-            "2. Hombres\n"
-            "3. Niños",
-            # 1 3
-            "3/5 ¿Precio de 20 litros?\n"
-            "Responda con un número, p. ej. 2,5.",
-            # 12,5
-            "4/5 ¿Dónde está?\n"
-            "lat lon, p. ej. -34.6 -58.4 (SALTAR para saltar)",
-            # SALTAR
-            "5/5 ¿Algo más?\n"
-            "Opcional: envíe SALTAR para saltarla.",
-            # SALTAR
-            "Gracias por ayudar a su comunidad.",
-            # MIS DATOS
-            "De este número tenemos 1 encuesta(s) y sus mensajes:\n"
-            "- Water point check, {today}, SMS\n"
-            "Envíe BORRAR para borrarlas.",
-            # BORRAR
-            "¿Borrar las 1 encuesta(s) enviadas desde este número, sus mensajes y "
-            "el número? No se puede deshacer.\n"
-            "1. Borrar\n"
-            "2. Conservar",
-            # 2
-            "No se borró nada.",
-            # BORRAR
-            "¿Borrar las 1 encuesta(s) enviadas desde este número, sus mensajes y "
-            "el número? No se puede deshacer.\n"
-            "1. Borrar\n"
-            "2. Conservar",
-            # 1
-            "Listo: se borró todo lo enviado desde este número, y el número.",
-        ],
-        "ussd": [
-            # A:
-            "CON Elija una encuesta:\n"
-            "1. Water point check\n"
-            "2. Mis datos\n"
-            "3. Borrar mis datos",
-            # A:1
-            "CON ¿Acepta responder 5 preguntas?\n"
-            "1. Sí\n"
-            "2. No",
-            # A:1*1
-            "CON 1/5 ¿Cuándo dejó de funcionar?\n"
-            "Responda con una fecha como 25/12/2024.",
-            # B:
-            "CON Tiene una encuesta en curso.\n"
-            "1. Continuar\n"
-            "2. Empezar de nuevo",
-            # B:1
-            "CON 1/5 ¿Cuándo dejó de funcionar?\n"
-            "Responda con una fecha como 25/12/2024.",
-            # B:1*25/11/2026
-            "CON 2/5 ¿Quién busca el agua?\n"
-            "Responda con uno o más números, p. ej. 1 3.\n"
-            "1. Mujeres\n"
-            "2. Hombres\n"
-            "3. Niños",
-            # C:
-            "CON Tiene una encuesta en curso.\n"
-            "1. Continuar\n"
-            "2. Empezar de nuevo",
-            # C:2
-            "CON Empezamos de nuevo.\n"
-            "¿Acepta responder 5 preguntas?\n"
-            "1. Sí\n"
-            "2. No",
-            # C:2*MIS DATOS
-            "END De este número tenemos 2 encuesta(s) y sus mensajes:\n"
-            "- 2 encuesta(s) sin terminar (sus respuestas hasta ahora)\n"
-            "Envíe BORRAR para borrarlas.",
-        ],
-        "whatsapp": [
-            # RAIA
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # IDIOMA 3
-            "¿Acepta responder 5 preguntas?\n"
-            "1. Sí\n"
-            "2. No",
-            # sí
-            "1/5 ¿Cuándo dejó de funcionar?\n"
-            "Responda con una fecha como 25/12/2024.",
-            # 25/11/2026
-            "2/5 ¿Quién busca el agua?\n"
-            "Responda con uno o más números, p. ej. 1 3.\n"
-            "1. Mujeres\n"
-            "2. Hombres\n"
-            "3. Niños",
-            # 1 3
-            "3/5 ¿Precio de 20 litros?\n"
-            "Responda con un número, p. ej. 2,5.",
-            # 12,5
-            "4/5 ¿Dónde está?\n"
-            "Responda con latitud y longitud, p. ej. -34.6 -58.4. Opcional: envíe "
-            "SALTAR para saltarla.",
-            # -1.28 36.82
-            "5/5 ¿Algo más?\n"
-            "Opcional: envíe SALTAR para saltarla.",
-            # SALTAR
-            "Gracias por ayudar a su comunidad.",
-            # MIS DATOS
-            "De este número tenemos 1 encuesta(s) y sus mensajes:\n"
-            "- Water point check, {today}, WhatsApp\n"
-            "Envíe BORRAR para borrarlas.",
-        ],
+        "consent": "¿Acepta responder 5 preguntas?\n"
+                   "1. Sí\n"
+                   "2. No",
+        "declined": "Gracias. Terminamos aquí; no se guardó nada de lo que envió.",
+        "nudge": "Envíe RAIA para empezar una encuesta.",
+        "q1": "1/5 ¿Cuándo dejó de funcionar?\n"
+              "Responda con una fecha como 25/12/2024.",
+        "q2": "2/5 ¿Quién busca el agua?\n"
+              "Responda con uno o más números, p. ej. 1 3.\n"
+              "1. Mujeres\n"
+              "2. Hombres\n"
+              "3. Niños",
+        "q2_sms": "2/5 ¿Quién busca el agua?\n"
+                  "Uno o más, p. ej. 1 3\n"
+                  "1. Mujeres\n"
+                  "2. Hombres\n"
+                  "3. Niños",
+        "q3": "3/5 ¿Precio de 20 litros?\n"
+              "Responda con un número, p. ej. 2,5.",
+        "q4": "4/5 ¿Dónde está?\n"
+              "Responda con latitud y longitud, p. ej. -34.6 -58.4. Opcional: envíe SALTAR "
+              "para saltarla.",
+        "q4_sms": "4/5 ¿Dónde está?\n"
+                  "lat lon, p. ej. -34.6 -58.4 (SALTAR para saltar)",
+        "q5": "5/5 ¿Algo más?\n"
+              "Opcional: envíe SALTAR para saltarla.",
+        "closing": "Gracias por ayudar a su comunidad.",
+        "mydata": "De este número tenemos 1 encuesta(s) y sus mensajes:\n"
+                  "- Water point check, {today}, {channel}\n"
+                  "Envíe BORRAR para borrarlas.",
+        "erase": "¿Borrar las 1 encuesta(s) enviadas desde este número, sus mensajes y el "
+                 "número? No se puede deshacer.\n"
+                 "1. Borrar\n"
+                 "2. Conservar",
+        "kept": "No se borró nada.",
+        "erased": "Listo: se borró todo lo enviado desde este número, y el número.",
+        "menu": "Elija una encuesta:\n"
+                "1. Water point check\n"
+                "2. Mis datos\n"
+                "3. Borrar mis datos",
+        "in_progress": "Tiene una encuesta en curso.\n"
+                       "1. Continuar\n"
+                       "2. Empezar de nuevo",
+        "restart": "Empezamos de nuevo.",
+        "unfinished": "De este número tenemos 2 encuesta(s) y sus mensajes:\n"
+                      "- 2 encuesta(s) sin terminar (sus respuestas hasta ahora)\n"
+                      "Envíe BORRAR para borrarlas.",
     },
     "ne": {
-        "sms": [
-            # RAIA
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # भाषा 4
-            "के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
-            "1. हो\n"
-            "2. होइन",
-            # होइन
-            "धन्यवाद। हामी यहीँ रोकिन्छौं; तपाईंले पठाएको केही पनि राखिएको छैन।",
-            # hello
-            "सर्वेक्षण सुरु गर्न RAIA पठाउनुहोस्।",
-            # RAIA
-            "के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
-            "1. हो\n"
-            "2. होइन",
-            # हो
-            "1/5 धारा कहिले बिग्रियो?\n"
-            "मिति यसरी पठाउनुहोस्: 2024-12-25।",
-            # 2026/11/25
-            "2/5 पानी कसले ल्याउँछ?\n"
-            "एक वा बढी, जस्तै 1 3\n"
-            "1. महिला\n"
-            "2. पुरुष\n"
-            "3. बालबालिका",
-            # १ ३
-            "3/5 २० लिटरको मूल्य?\n"
-            "सङ्ख्या पठाउनुहोस्, जस्तै 2.5।",
-            # १२.५
-            "4/5 यो कहाँ छ?\n"
-            "अक्षांश देशान्तर, जस्तै 27.7 85.3 (छोड्न छोड)",
-            # छोड
-            "5/5 अरू केही?\n"
-            "ऐच्छिक: छोड्न छोड पठाउनुहोस्।",
-            # छोड
-            "समुदायलाई सहयोग गर्नुभएकोमा धन्यवाद।",
-            # मेरो विवरण
-            "यो नम्बरबाट हामीसँग 1 सर्वेक्षण र तिनका सन्देशहरू छन्:\n"
-            "- Water point check, {today}, SMS\n"
-            "मेटाउन मेटाउ पठाउनुहोस्।",
-            # मेटाउ
-            "यो नम्बरबाट पठाइएका 1 सर्वेक्षण, तिनका सन्देश र नम्बर नै मेटाउने? यो "
-            "फिर्ता हुँदैन।\n"
-            "1. मेटाउनुहोस्\n"
-            "2. राख्नुहोस्",
-            # 2
-            "केही पनि मेटाइएन।",
-            # मेटाउ
-            "यो नम्बरबाट पठाइएका 1 सर्वेक्षण, तिनका सन्देश र नम्बर नै मेटाउने? यो "
-            "फिर्ता हुँदैन।\n"
-            "1. मेटाउनुहोस्\n"
-            "2. राख्नुहोस्",
-            # 1
-            "सकियो: यो नम्बरबाट पठाइएका सबै कुरा र नम्बर नै मेटाइयो।",
-        ],
-        "ussd": [
-            # A:
-            "CON सर्वेक्षण छान्नुहोस्:\n"
-            "1. Water point check\n"
-            "2. मेरो विवरण\n"
-            "3. मेरो विवरण मेटाउनुहोस्",
-            # A:1
-            "CON के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
-            "1. हो\n"
-            "2. होइन",
-            # A:1*1
-            "CON 1/5 धारा कहिले बिग्रियो?\n"
-            "मिति यसरी पठाउनुहोस्: 2024-12-25।",
-            # B:
-            "CON तपाईंको सर्वेक्षण बाँकी छ।\n"
-            "1. जारी राख्नुहोस्\n"
-            "2. फेरि सुरु गर्नुहोस्",
-            # B:1
-            "CON 1/5 धारा कहिले बिग्रियो?\n"
-            "मिति यसरी पठाउनुहोस्: 2024-12-25।",
-            # B:1*2026/11/25
-            "CON 2/5 पानी कसले ल्याउँछ?\n"
-            "एक वा बढी नम्बर पठाउनुहोस्, जस्तै 1 3।\n"
-            "1. महिला\n"
-            "2. पुरुष\n"
-            "3. बालबालिका",
-            # C:
-            "CON तपाईंको सर्वेक्षण बाँकी छ।\n"
-            "1. जारी राख्नुहोस्\n"
-            "2. फेरि सुरु गर्नुहोस्",
-            # C:2
-            "CON फेरि सुरु गर्दै।\n"
-            "के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
-            "1. हो\n"
-            "2. होइन",
-            # C:2*मेरो विवरण
-            "END यो नम्बरबाट हामीसँग 2 सर्वेक्षण र तिनका सन्देशहरू छन्:\n"
-            "- 2 अधूरो सर्वेक्षण (अहिलेसम्मका तपाईंका उत्तर)\n"
-            "मेटाउन मेटाउ पठाउनुहोस्।",
-        ],
-        "whatsapp": [
-            # RAIA
-            "Do you agree to answer 5 questions?\n"
-            "1. Yes\n"
-            "2. No",
-            # भाषा 4
-            "के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
-            "1. हो\n"
-            "2. होइन",
-            # हो
-            "1/5 धारा कहिले बिग्रियो?\n"
-            "मिति यसरी पठाउनुहोस्: 2024-12-25।",
-            # 2026/11/25
-            "2/5 पानी कसले ल्याउँछ?\n"
-            "एक वा बढी नम्बर पठाउनुहोस्, जस्तै 1 3।\n"
-            "1. महिला\n"
-            "2. पुरुष\n"
-            "3. बालबालिका",
-            # १ ३
-            "3/5 २० लिटरको मूल्य?\n"
-            "सङ्ख्या पठाउनुहोस्, जस्तै 2.5।",
-            # १२.५
-            "4/5 यो कहाँ छ?\n"
-            "अक्षांश र देशान्तर पठाउनुहोस्, जस्तै 27.7 85.3। ऐच्छिक: छोड्न छोड "
-            "पठाउनुहोस्।",
-            # -1.28 36.82
-            "5/5 अरू केही?\n"
-            "ऐच्छिक: छोड्न छोड पठाउनुहोस्।",
-            # छोड
-            "समुदायलाई सहयोग गर्नुभएकोमा धन्यवाद।",
-            # मेरो विवरण
-            "यो नम्बरबाट हामीसँग 1 सर्वेक्षण र तिनका सन्देशहरू छन्:\n"
-            "- Water point check, {today}, WhatsApp\n"
-            "मेटाउन मेटाउ पठाउनुहोस्।",
-        ],
+        "consent": "के तपाईं ५ प्रश्नको उत्तर दिन सहमत हुनुहुन्छ?\n"
+                   "1. हो\n"
+                   "2. होइन",
+        "declined": "धन्यवाद। हामी यहीँ रोकिन्छौं; तपाईंले पठाएको केही पनि राखिएको छैन।",
+        "nudge": "सर्वेक्षण सुरु गर्न RAIA पठाउनुहोस्।",
+        "q1": "1/5 धारा कहिले बिग्रियो?\n"
+              "मिति यसरी पठाउनुहोस्: 2024-12-25।",
+        "q2": "2/5 पानी कसले ल्याउँछ?\n"
+              "एक वा बढी नम्बर पठाउनुहोस्, जस्तै 1 3।\n"
+              "1. महिला\n"
+              "2. पुरुष\n"
+              "3. बालबालिका",
+        "q2_sms": "2/5 पानी कसले ल्याउँछ?\n"
+                  "एक वा बढी, जस्तै 1 3\n"
+                  "1. महिला\n"
+                  "2. पुरुष\n"
+                  "3. बालबालिका",
+        "q3": "3/5 २० लिटरको मूल्य?\n"
+              "सङ्ख्या पठाउनुहोस्, जस्तै 2.5।",
+        "q4": "4/5 यो कहाँ छ?\n"
+              "अक्षांश र देशान्तर पठाउनुहोस्, जस्तै 27.7 85.3। ऐच्छिक: छोड्न छोड पठाउनुहोस्।",
+        "q4_sms": "4/5 यो कहाँ छ?\n"
+                  "अक्षांश देशान्तर, जस्तै 27.7 85.3 (छोड्न छोड)",
+        "q5": "5/5 अरू केही?\n"
+              "ऐच्छिक: छोड्न छोड पठाउनुहोस्।",
+        "closing": "समुदायलाई सहयोग गर्नुभएकोमा धन्यवाद।",
+        "mydata": "यो नम्बरबाट हामीसँग 1 सर्वेक्षण र तिनका सन्देशहरू छन्:\n"
+                  "- Water point check, {today}, {channel}\n"
+                  "मेटाउन मेटाउ पठाउनुहोस्।",
+        "erase": "यो नम्बरबाट पठाइएका 1 सर्वेक्षण, तिनका सन्देश र नम्बर नै मेटाउने? यो "
+                 "फिर्ता हुँदैन।\n"
+                 "1. मेटाउनुहोस्\n"
+                 "2. राख्नुहोस्",
+        "kept": "केही पनि मेटाइएन।",
+        "erased": "सकियो: यो नम्बरबाट पठाइएका सबै कुरा र नम्बर नै मेटाइयो।",
+        "menu": "सर्वेक्षण छान्नुहोस्:\n"
+                "1. Water point check\n"
+                "2. मेरो विवरण\n"
+                "3. मेरो विवरण मेटाउनुहोस्",
+        "in_progress": "तपाईंको सर्वेक्षण बाँकी छ।\n"
+                       "1. जारी राख्नुहोस्\n"
+                       "2. फेरि सुरु गर्नुहोस्",
+        "restart": "फेरि सुरु गर्दै।",
+        "unfinished": "यो नम्बरबाट हामीसँग 2 सर्वेक्षण र तिनका सन्देशहरू छन्:\n"
+                      "- 2 अधूरो सर्वेक्षण (अहिलेसम्मका तपाईंका उत्तर)\n"
+                      "मेटाउन मेटाउ पठाउनुहोस्।",
     },
 }
+
+
+def _replies(says: dict[str, str]) -> dict[str, list[str]]:
+    """The replies, in order, to sms_script, ussd_script and whatsapp_script."""
+    first = SAYS["en"]["consent"]  # RAIA: in the form's default language until one is chosen
+    sms = [first,  # RAIA
+           says["consent"],  # LANGUAGE n
+           says["declined"],  # no
+           says["nudge"],  # hello
+           says["consent"],  # RAIA
+           says["q1"],  # yes
+           says.get("q2_sms", says["q2"]),  # the date
+           says["q3"],  # who
+           says.get("q4_sms", says["q4"]),  # the price
+           says["q5"],  # SKIP
+           says["closing"],  # SKIP
+           says["mydata"].replace("{channel}", "SMS"),  # MYDATA
+           says["erase"],  # DELETE
+           says["kept"],  # 2
+           says["erase"],  # DELETE
+           says["erased"]]  # 1
+    ussd = ["CON " + says["menu"],  # A:
+            "CON " + says["consent"],  # A:1
+            "CON " + says["q1"],  # A:1*1
+            "CON " + says["in_progress"],  # B:
+            "CON " + says["q1"],  # B:1
+            "CON " + says["q2"],  # B:1*the date
+            "CON " + says["in_progress"],  # C:
+            "CON " + says["restart"] + "\n" + says["consent"],  # C:2
+            "END " + says["unfinished"]]  # C:2*MYDATA
+    whatsapp = [first,  # RAIA
+                says["consent"],  # LANGUAGE n
+                says["q1"],  # yes
+                says["q2"],  # the date
+                says["q3"],  # who
+                says["q4"],  # the price
+                says["q5"],  # -1.28 36.82
+                says["closing"],  # SKIP
+                says["mydata"].replace("{channel}", "WhatsApp")]  # MYDATA
+    return {"sms": sms, "ussd": ussd, "whatsapp": whatsapp}
+
+
+EXPECTED: dict[str, dict[str, list[str]]] = {lang: _replies(SAYS[lang]) for lang in LANGS}
 
 
 def today(lang: str) -> str:
@@ -853,25 +516,12 @@ def test_a_photo_question_on_whatsapp_in_each_language(client, citizen, lang, ap
     """Item 4: a photo question is asked with its hint in the person's language and answered
     with the photo they send, fetched from a local stub of Twilio's media endpoint (real HTTP
     on the loopback) with the channel's credentials and stored as the attachment."""
-    import openpyxl
-
     from app.models import Blob, SubmissionAttachment
     from app.services import storage
     from app.services.forms import create_form
-    from forms.xlsform import compile_upload
     from tests.fixtures.twilio_media import JPEG, MediaStub
 
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in PHOTO_FORM.items():
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    data = BytesIO()
-    book.save(data)
-    create_form(citizen[0], compile_upload(
-        data.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "foto.xlsx", validate=False, ignore_warnings=True), None, publish=True)
+    create_form(citizen[0], _compile(PHOTO_FORM, "foto.xlsx"), None, publish=True)
     db.session.commit()
     twilio_accepts()
     wa = channel(client, citizen, "twilio", "whatsapp", SENDER)

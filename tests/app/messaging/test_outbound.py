@@ -13,6 +13,7 @@ from app.extensions import db
 from app.messaging import contacts, outbound
 from app.models import Channel, Message
 from tests.app.messaging.helpers import QUESTIONS, messages, path
+from tests.helpers import refused_connection
 
 SEND_URL = "https://api.africastalking.com/version1/messaging"
 PHONE = "+254711000111"
@@ -20,15 +21,7 @@ OK = {"SMSMessageData": {"Recipients": [{"statusCode": 101, "number": PHONE,
                                          "status": "Success", "messageId": "ATXid_ok"}]}}
 
 
-def _refused() -> requests.ConnectionError:
-    try:
-        requests.post("http://127.0.0.1:9/", timeout=1)
-    except requests.ConnectionError as error:
-        return error
-    raise AssertionError("port 9 answered")
-
-
-REFUSED = _refused()
+REFUSED = refused_connection()
 
 
 def text_in(client, channel, text: str, message_id: str):

@@ -12,18 +12,9 @@ from app.models import Form, FormVersion, Submission, SubmissionDef
 from forms.instance import build_instance
 from forms.model import parse_xform
 from sync import ingest as sync_ingest
+from tests.sms_flows.engine_support import WATER_COLLECT, WATER_COMPACT, WATER_TEXTS
 
-ANSWERS = ["1", "1", "2", "7", "Kisima", "2", "12", "40", "1 3", "SKIP", "-0.09 34.77",
-           "Maji ni machafu"]
-COMPACT = "MAJI 1 +wp 1 2 7 Kisima 2 12 40 1,3 - - -0.09,34.77 Maji ni machafu"
-COLLECT = {
-    "/data/consent": "yes", "/data/wp/county": "kisumu", "/data/wp/ward": "nyalenda_a",
-    "/data/wp/water_source": "other", "/data/wp/source_other": "Kisima",
-    "/data/wp/functional": "no", "/data/wp/days_broken": "12",
-    "/data/wp/minutes_to_fetch": "40", "/data/wp/who_fetches": "women girls",
-    "/data/wp/households": "", "/data/wp/location": "-0.09 34.77 0 0",
-    "/data/wp/comments": "Maji ni machafu", "/data/thanks": "",
-}
+ANSWERS, COMPACT, COLLECT = WATER_TEXTS, WATER_COMPACT, WATER_COLLECT
 _VARYING = ("start", "end", "instanceID")
 
 

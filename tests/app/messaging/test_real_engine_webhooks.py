@@ -13,9 +13,9 @@ from twilio.request_validator import RequestValidator
 from app.extensions import db
 from app.models import Conversation, Submission
 from tests.app.messaging.helpers import at_accepts, messages, path
+from tests.sms_flows.engine_support import WATER_TEXTS
 
-ANSWERS = ["1", "1", "2", "7", "Kisima", "2", "12", "40", "1 3", "SKIP", "-0.09 34.77",
-           "Maji ni machafu"]
+ANSWERS = WATER_TEXTS
 PHONE = "+254711000111"
 
 

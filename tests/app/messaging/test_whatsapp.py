@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs
 
 import pytest
 import responses
@@ -16,7 +15,7 @@ from app.extensions import db
 from app.messaging import finish, idle, outbound
 from app.models import Blob, Conversation, Message, Submission, SubmissionAttachment
 from app.services import storage
-from tests.app.messaging.helpers import path
+from tests.app.messaging.helpers import twilio_whatsapp_in
 from tests.fixtures.twilio_media import JPEG, SID, TOKEN, MediaStub
 
 SEND_URL = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
@@ -54,24 +53,9 @@ def twilio_accepts() -> None:
 
 def whatsapp_in(client, channel, body: str = "", media_url: str | None = None) -> list[str]:
     """One WhatsApp message as Twilio posts it, signed; -> the bodies sent back."""
-    from twilio.request_validator import RequestValidator
-
-    sid = f"SM{next(sids):032d}" if media_url is None else f"MM{next(sids):032d}"
-    form = {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Amina",
-            "MessageType": "text", "SmsSid": sid, "WaId": PERSON[1:], "SmsStatus": "received",
-            "Body": body, "To": f"whatsapp:{SENDER}", "NumSegments": "1",
-            "ReferralNumMedia": "0", "MessageSid": sid, "AccountSid": SID,
-            "From": f"whatsapp:{PERSON}", "ApiVersion": "2010-04-01"}
-    if media_url is not None:
-        form.update(NumMedia="1", MessageType="image", MediaContentType0="image/jpeg",
-                    MediaUrl0=media_url)
-    signature = RequestValidator(TOKEN).compute_signature(channel["inbound"], form)
-    before = len(responses.calls)
-    response = client.post(path(channel["inbound"]), data=form,
-                           headers={"X-Twilio-Signature": signature})
-    assert response.status_code == 200
-    sent = [parse_qs(c.request.body) for c in responses.calls[before:]
-            if c.request.url == SEND_URL]
+    sent = twilio_whatsapp_in(client, channel, body, number=next(sids), phone=PERSON,
+                              sender=SENDER, account_sid=SID, token=TOKEN, profile="Amina",
+                              send_url=SEND_URL, media_url=media_url)
     assert all(s["To"] == [f"whatsapp:{PERSON}"] and s["From"] == [f"whatsapp:{SENDER}"]
                for s in sent)
     return [s["Body"][0] for s in sent]

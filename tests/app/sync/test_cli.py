@@ -138,12 +138,18 @@ def test_tls_is_verified_unless_told_otherwise(central, field):
         thread.join(timeout=10)
 
 
-def test_import_reads_the_password_from_sync_password_and_prints_the_project(central, field):
+def _central_with_an_admin(central) -> int:
+    """The site form in a project of the central server, and an admin m@example.org."""
     with central.ctx():
         pid = projects.create_project("Central project").id
         accounts.create_user("m@example.org", PASSWORD, admin=True)
         db.session.commit()
         publish_xform(pid, SITE_XFORM.replace("{version}", "1"))
+    return pid
+
+
+def test_import_reads_the_password_from_sync_password_and_prints_the_project(central, field):
+    pid = _central_with_an_admin(central)
     result = _cli(field, "import", "--from", central.url, "--email", "m@example.org",
                   "--project", str(pid), env={"SYNC_PASSWORD": PASSWORD})
     assert result.exit_code == 0, result.output
@@ -156,11 +162,8 @@ def test_import_reads_the_password_from_sync_password_and_prints_the_project(cen
 
 
 def test_import_prompts_for_the_password_and_shows_its_progress(central, field):
+    pid = _central_with_an_admin(central)
     with central.ctx():
-        pid = projects.create_project("Central project").id
-        accounts.create_user("m@example.org", PASSWORD, admin=True)
-        db.session.commit()
-        publish_xform(pid, SITE_XFORM.replace("{version}", "1"))
         for n in range(3):
             ingest(project_id=pid, xml=site_instance(f"uuid:p{n}"), attachments={},
                    channel="collect", submitter_id=None, device_id=None)

@@ -12,6 +12,7 @@ import responses
 
 from sms_flows.providers.africastalking import AfricasTalking, secret_matches
 from sms_flows.providers.base import BadPayload, SendFailed
+from tests.helpers import refused_connection
 
 AT = AfricasTalking()
 SEND_URL = "https://api.africastalking.com/version1/messaging"
@@ -187,16 +188,7 @@ def test_http_errors_retry_only_on_5xx_and_429(status, retry):
     assert not caught.value.ambiguous
 
 
-def _refused_connection() -> requests.ConnectionError:
-    """The exact exception requests raises when nothing listens (a closed local port)."""
-    try:
-        requests.post("http://127.0.0.1:9/", timeout=1)
-    except requests.ConnectionError as error:
-        return error
-    raise AssertionError("port 9 answered")
-
-
-REFUSED = _refused_connection()  # made before `responses` intercepts every request
+REFUSED = refused_connection()  # made before `responses` intercepts every request
 
 
 @responses.activate

@@ -12,6 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from sms_flows.providers.base import BadPayload, SendFailed
 from sms_flows.providers.twilio import Twilio, decode_possible_base64, signature_valid
+from tests.helpers import refused_connection
 
 TW = Twilio()
 SID, TOKEN = "AC0123456789abcdef0123456789abcdef", "6789"
@@ -151,15 +152,7 @@ def test_http_errors_retry_only_on_5xx_and_429(status, body, retry):
     assert caught.value.provider_status == str(body["code"])
 
 
-def _refused_connection() -> requests.ConnectionError:
-    try:
-        requests.post("http://127.0.0.1:9/", timeout=1)
-    except requests.ConnectionError as error:
-        return error
-    raise AssertionError("port 9 answered")
-
-
-REFUSED = _refused_connection()
+REFUSED = refused_connection()
 
 
 @responses.activate

@@ -10,18 +10,15 @@ import pytest
 from app.extensions import db
 from app.models import ErasureRequest
 from app.models.base import utcnow
+from tests.helpers import simulator_channel
 
 
 @pytest.fixture
 def setup(app, make_project, publish_fixture, web_as, make_user):
-    from app.messaging import channels
-
     project = make_project("Kisumu water")
     other = make_project("Other")
     publish_fixture(project, "water_point")
-    channel = channels.create_channel(project, provider="simulator", kind="ussd",
-                                      address="*384*55#", credentials={}, settings={},
-                                      actor_id=None)
+    channel = simulator_channel(project, "ussd", "*384*55#")
     now = utcnow()
     db.session.add_all([
         ErasureRequest(project_id=project, channel_id=channel.id, via="ussd", status="erased",

@@ -12,6 +12,7 @@ from app.models import Audit, Project
 from sync.ingest import ingest
 from tests.app.exports.samples import personal_hash
 from tests.forms.xlsform_builder import build_xlsx
+from tests.helpers import simulator_channel
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NUMBER = "+254712345678"
@@ -144,11 +145,10 @@ def test_a_download_from_the_web_app_is_masked_unless_a_manager_asks(project, pe
 
 def test_conversation_numbers_are_hashed_unless_the_project_allows_and_a_manager_asks(
         project, people):
-    from app.messaging import channels, contacts
+    from app.messaging import contacts
     from app.models import Conversation
 
-    channel = channels.create_channel(project, provider="simulator", kind="sms", address="",
-                                      credentials={}, settings={}, actor_id=None)
+    channel = simulator_channel(project, "sms", "")
     person = contacts.find_or_create(project, NUMBER)
     db.session.add(Conversation(project_id=project, contact_id=person.id, medium="sms",
                                 channel_id=channel.id,
