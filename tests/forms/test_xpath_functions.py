@@ -136,16 +136,16 @@ def test_number_functions_give_nan_for_bad_input(root: Element) -> None:
         assert math.isnan(ev(expr, root))  # type: ignore[arg-type]
 
 
-def test_boolean_from_string_checklist_weighted_checklist(root: Element) -> None:
-    assert ev("boolean-from-string('true')", root) is True
-    assert ev("boolean-from-string('1')", root) is True
-    assert ev("boolean-from-string('false')", root) is False
-    assert ev("boolean-from-string('yes')", root) is False
-    assert ev("checklist(1, 2, /data/flags/f)", root) is True
-    assert ev("checklist(-1, 1, /data/flags/f)", root) is False
-    assert ev("checklist(3, -1, 1, 1, 1)", root) is True
-    assert ev("weighted-checklist(5, -1, 1, 2, 0, 10, 1, 3)", root) is True
-    assert ev("weighted-checklist(-1, 4, 1, 2, 1, 3)", root) is False
+@pytest.mark.parametrize(("expr", "expected"), [
+    ("boolean-from-string('true')", True), ("boolean-from-string('1')", True),
+    ("boolean-from-string('false')", False), ("boolean-from-string('yes')", False),
+    ("checklist(1, 2, /data/flags/f)", True), ("checklist(-1, 1, /data/flags/f)", False),
+    ("checklist(3, -1, 1, 1, 1)", True), ("weighted-checklist(5, -1, 1, 2, 0, 10, 1, 3)", True),
+    ("weighted-checklist(-1, 4, 1, 2, 1, 3)", False),
+])
+def test_boolean_from_string_checklist_weighted_checklist(root: Element, expr: str,
+                                                          expected: bool) -> None:
+    assert ev(expr, root) is expected
 
 
 def test_count_non_empty(root: Element) -> None:

@@ -1,17 +1,13 @@
 """Every revision upgrades, downgrades and re-upgrades on SQLite and PostgreSQL; one head."""
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect
 
 from app import migrate
-from app.config import sqlalchemy_url
 from app.extensions import db
-from tests.conftest import _unavailable
+from tests.conftest import _postgres_database
 
 
 def test_there_is_exactly_one_head():
@@ -24,17 +20,7 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'm.sqlite3'}"
         return
-    server = os.environ.get("TEST_DATABASE_URL")
-    if not server:
-        _unavailable("PostgreSQL (TEST_DATABASE_URL)")
-    server = sqlalchemy_url(server)
-    name = f"dsc_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"{server.rpartition('/')[0]}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    yield from _postgres_database()  # a fresh, empty database of its own
 
 
 def test_each_revision_upgrades_downgrades_and_reupgrades(empty_url):

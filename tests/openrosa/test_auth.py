@@ -5,6 +5,7 @@ import base64
 import hashlib
 import time
 
+import pytest
 from werkzeug.http import parse_dict_header
 
 from app.extensions import db
@@ -174,30 +175,38 @@ def _attempts() -> dict[str, int]:
     return dict(db.session.execute(select(LoginAttempt.key, LoginAttempt.failures)).all())
 
 
-def test_a_collect_phone_with_a_stale_password_backs_off_alone_not_the_whole_office(
-        app, client, site_form, make_user):
-    """Five phones behind one NAT address share an account; one still has the old password."""
+def _digest_get(client, uri: str, nonce: str, *, password: str = PASSWORD, nc: int = 1):
+    """GET `uri` answering the Digest challenge `nonce` as EMAIL with `password`."""
+    return client.get(uri, headers={"Authorization": _digest_header(
+        "GET", uri, nonce, password=password, nc=nc)})
+
+
+@pytest.fixture
+def backs_off_after_3(app, site_form, make_user) -> None:
+    """EMAIL fills the site form; the third failed login of a device starts its back-off."""
     app.config["LOGIN_MAX_FAILURES"] = 3
     make_user(EMAIL, roles={site_form.project_id: "formfill"})
+
+
+def test_a_collect_phone_with_a_stale_password_backs_off_alone_not_the_whole_office(
+        app, client, site_form, backs_off_after_3):
+    """Five phones behind one NAT address share an account; one still has the old password."""
     stale = f"/v1/projects/{site_form.project_id}/formList?deviceID=collect:stale"
     nonce = _challenges(client.get(stale))["digest"]["nonce"]
     for n in range(1, 4):
-        response = client.get(stale, headers={"Authorization": _digest_header(
-            "GET", stale, nonce, password="the old one", nc=n)})
+        response = _digest_get(client, stale, nonce, password="the old one", nc=n)
         assert response.status_code == 401
     assert _attempts() == {pair_key(EMAIL, "127.0.0.1", "collect:stale"): 3,
                            "addr:127.0.0.1": 3}
     # That phone backs off, with a message Collect shows...
-    response = client.get(stale, headers={"Authorization": _digest_header(
-        "GET", stale, nonce, password="the old one", nc=4)})
+    response = _digest_get(client, stale, nonce, password="the old one", nc=4)
     assert response.status_code == 429
     assert 0 < int(response.headers["Retry-After"]) <= app.config["LOGIN_LOCKOUT_SECONDS"] + 1
     nature, text = openrosa_message(response)
     assert nature == "error" and "Too many failed login attempts" in text
     # ...the office's other phones (same account, same address) keep sending, Digest and Basic.
     other = f"/v1/projects/{site_form.project_id}/formList?deviceID=collect:other"
-    assert client.get(other, headers={"Authorization": _digest_header(
-        "GET", other, nonce, nc=5)}).status_code == 200
+    assert _digest_get(client, other, nonce, nc=5).status_code == 200
     token = base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()
     assert client.get(other.replace("other", "third"), base_url="https://localhost",
                       headers={"Authorization": f"Basic {token}"}).status_code == 200
@@ -207,16 +216,12 @@ def test_a_collect_phone_with_a_stale_password_backs_off_alone_not_the_whole_off
 
 
 def test_the_backoff_ends_and_a_good_digest_login_clears_the_phones_count(
-        app, client, site_form, make_user):
-    app.config["LOGIN_MAX_FAILURES"] = 3
-    make_user(EMAIL, roles={site_form.project_id: "formfill"})
+        client, site_form, backs_off_after_3):
     uri = f"/v1/projects/{site_form.project_id}/formList"
     nonce = _challenges(client.get(uri))["digest"]["nonce"]
     for n in range(1, 3):
-        client.get(uri, headers={"Authorization": _digest_header(
-            "GET", uri, nonce, password="a guess", nc=n)})
-    assert client.get(uri, headers={"Authorization": _digest_header(
-        "GET", uri, nonce, nc=3)}).status_code == 200
+        _digest_get(client, uri, nonce, password="a guess", nc=n)
+    assert _digest_get(client, uri, nonce, nc=3).status_code == 200
     assert _attempts() == {"addr:127.0.0.1": 2}  # the address keeps its count, as in sessions
     # Counts a day old are forgotten: the next failure starts again at one.
     from sqlalchemy import update
@@ -226,8 +231,7 @@ def test_the_backoff_ends_and_a_good_digest_login_clears_the_phones_count(
     db.session.execute(update(LoginAttempt).values(failures=9, first_failure_at=utcnow().replace(
         year=2000)))
     db.session.commit()
-    response = client.get(uri, headers={"Authorization": _digest_header(
-        "GET", uri, nonce, password="a guess", nc=4)})
+    response = _digest_get(client, uri, nonce, password="a guess", nc=4)
     assert response.status_code == 401
     assert _attempts() == {pair_key(EMAIL, "127.0.0.1"): 1, "addr:127.0.0.1": 1}
 

@@ -32,3 +32,30 @@ def submit(app, project):
         return result
 
     return do
+
+
+@pytest.fixture
+def published(project, publish_fixture, submit):
+    """Publish a fixture form in the project and submit instances of it through ingest:
+    published("escuela", ESCUELA_XML, ESCUELA_XML_2) -> the form."""
+
+    def do(name: str, *instances: str):
+        form = publish_fixture(project, name)
+        for xml in instances:
+            submit(xml)
+        return form
+
+    return do
+
+
+@pytest.fixture
+def sent_by_sms_and_collect(project, publish_fixture, submit):
+    """The water_point form with one instance (uuid:wp-1) sent by SMS, and again as uuid:wp-2
+    by Collect: what the filter tests select from."""
+
+    def do(xml: str) -> None:
+        publish_fixture(project, "water_point")
+        submit(xml, channel="sms")
+        submit(xml.replace("uuid:wp-1", "uuid:wp-2"), channel="collect")
+
+    return do

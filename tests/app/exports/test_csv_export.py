@@ -76,11 +76,9 @@ def test_root_csv_has_centrals_columns_and_values(client, project, viewer, publi
     assert b'"pump, ""handle"" broken"' in response.data and b"\r\n" not in response.data
 
 
-def test_zip_holds_a_csv_per_repeat_with_parent_keys(client, project, viewer, publish_fixture,
-                                                      submit):
+def test_zip_holds_a_csv_per_repeat_with_parent_keys(client, project, viewer, published):
     headers, _ = viewer
-    publish_fixture(project, "sdg5_safety")
-    submit(SAFE_XML)
+    published("sdg5_safety", SAFE_XML)
 
     response = client.get(f"/v1/projects/{project}/forms/sdg5_safety/submissions.csv.zip",
                           headers=headers)
@@ -106,10 +104,9 @@ def test_zip_holds_a_csv_per_repeat_with_parent_keys(client, project, viewer, pu
 
 
 def test_a_declined_consent_exports_blank_survey_columns_and_no_repeat_rows(
-        client, project, viewer, publish_fixture, submit):
+        client, project, viewer, published):
     headers, _ = viewer
-    publish_fixture(project, "sdg5_safety")
-    submit(SAFE_DECLINED_XML)
+    published("sdg5_safety", SAFE_DECLINED_XML)
 
     archive = zipfile.ZipFile(io.BytesIO(client.get(
         f"/v1/projects/{project}/forms/sdg5_safety/submissions.csv.zip",
@@ -126,10 +123,9 @@ def test_a_declined_consent_exports_blank_survey_columns_and_no_repeat_rows(
 
 
 def test_options_split_select_multiples_and_drop_group_paths(client, project, viewer,
-                                                             publish_fixture, submit):
+                                                             published):
     headers, _ = viewer
-    publish_fixture(project, "water_point")
-    submit(WP_XML)
+    published("water_point", WP_XML)
 
     response = client.get(
         f"/v1/projects/{project}/forms/water_point/submissions.csv.zip"
@@ -144,10 +140,9 @@ def test_options_split_select_multiples_and_drop_group_paths(client, project, vi
 
 
 def test_an_edit_counts_and_keeps_the_first_instance_id(client, project, viewer,
-                                                        publish_fixture, submit):
+                                                        published, submit):
     headers, _ = viewer
-    publish_fixture(project, "sdg5_safety")
-    submit(SAFE_XML)
+    published("sdg5_safety", SAFE_XML)
     edited = SAFE_XML.replace("<orx:instanceID>uuid:safe-1</orx:instanceID>",
                               "<orx:instanceID>uuid:safe-2</orx:instanceID>"
                               "<orx:deprecatedID>uuid:safe-1</orx:deprecatedID>").replace(
@@ -167,11 +162,9 @@ def test_an_edit_counts_and_keeps_the_first_instance_id(client, project, viewer,
 
 
 def test_filters_select_by_channel_review_state_and_date(client, project, viewer,
-                                                         publish_fixture, submit):
+                                                         sent_by_sms_and_collect):
     headers, _ = viewer
-    publish_fixture(project, "water_point")
-    submit(WP_XML, channel="sms")
-    submit(WP_XML.replace("uuid:wp-1", "uuid:wp-2"), channel="collect")
+    sent_by_sms_and_collect(WP_XML)
     url = f"/v1/projects/{project}/forms/water_point/submissions.csv"
 
     def keys(query: str) -> list[str]:

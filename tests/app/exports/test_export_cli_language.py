@@ -9,9 +9,8 @@ from tests.app.exports.test_csv_export import SAFE_XML
 
 @pytest.mark.parametrize("fmt", ["sav", "dta.zip", "xlsx", "csv"])
 def test_unknown_language_exits_2_naming_it_and_the_forms_languages(
-        runner, project, publish_fixture, submit, tmp_path, fmt):
-    publish_fixture(project, "sdg5_safety")
-    submit(SAFE_XML)
+        runner, project, published, tmp_path, fmt):
+    published("sdg5_safety", SAFE_XML)
     out = tmp_path / "out"
     result = runner.invoke(args=["export", "--project", str(project), "--form", "sdg5_safety",
                                  "--format", fmt, "--out", str(out), "--language", "Klingon"])
@@ -24,10 +23,8 @@ def test_unknown_language_exits_2_naming_it_and_the_forms_languages(
     assert not out.exists() and not out.with_name("out.part").exists()
 
 
-def test_a_known_language_by_name_or_code_still_exports(runner, project, publish_fixture,
-                                                        submit, tmp_path):
-    publish_fixture(project, "sdg5_safety")
-    submit(SAFE_XML)
+def test_a_known_language_by_name_or_code_still_exports(runner, project, published, tmp_path):
+    published("sdg5_safety", SAFE_XML)
     for asked in ("sw", "english", "English (en)"):
         out = tmp_path / f"{asked}.sav"
         result = runner.invoke(args=["export", "--project", str(project), "--form",

@@ -43,12 +43,9 @@ def _get(client, url: str, headers: dict):
 
 
 @pytest.mark.parametrize("fmt", ["sav", "dta"])
-def test_labels_codes_and_types_in_two_languages(client, project, viewer, publish_fixture,
-                                                 submit, tmp_path, fmt):
+def test_labels_codes_and_types_in_two_languages(client, project, viewer, published, tmp_path, fmt):
     headers, _ = viewer
-    publish_fixture(project, "escuela")
-    submit(ESCUELA_XML)
-    submit(ESCUELA_XML_2)
+    published("escuela", ESCUELA_XML, ESCUELA_XML_2)
     url = f"/v1/projects/{project}/forms/escuela/submissions.{fmt}"
 
     response = _get(client, url, headers)
@@ -90,11 +87,10 @@ def test_labels_codes_and_types_in_two_languages(client, project, viewer, publis
 
 
 @pytest.mark.parametrize("fmt", ["sav", "dta"])
-def test_dates_and_non_latin_labels(client, project, viewer, publish_fixture, submit,
+def test_dates_and_non_latin_labels(client, project, viewer, published,
                                     tmp_path, fmt):
     headers, _ = viewer
-    publish_fixture(project, "health_post")
-    submit(HP_XML)
+    published("health_post", HP_XML)
     url = f"/v1/projects/{project}/forms/health_post/submissions.{fmt}?language=ne"
     frame, meta = _read(_get(client, url, headers).data, fmt, tmp_path)
     row = frame.to_dict("records")[0]
@@ -108,11 +104,9 @@ def test_dates_and_non_latin_labels(client, project, viewer, publish_fixture, su
 
 
 @pytest.mark.parametrize("fmt", ["sav", "dta"])
-def test_sav_zip_holds_a_table_per_repeat(client, project, viewer, publish_fixture,
-                                                submit, tmp_path, fmt):
+def test_sav_zip_holds_a_table_per_repeat(client, project, viewer, published, tmp_path, fmt):
     headers, _ = viewer
-    publish_fixture(project, "sdg5_safety")
-    submit(SAFE_XML)
+    published("sdg5_safety", SAFE_XML)
     url = f"/v1/projects/{project}/forms/sdg5_safety/submissions.{fmt}"
     alone, _ = _read(_get(client, url, headers).data, fmt, tmp_path, "alone")
     assert alone["KEY"].tolist() == ["uuid:safe-1"]  # .sav/.dta: the submissions table
@@ -223,10 +217,9 @@ def without_stats_packages(monkeypatch):
 
 @pytest.mark.parametrize("fmt", ["sav", "dta", "sav.zip", "dta.zip"])
 def test_without_the_stats_packages_sav_and_dta_answer_501_saying_how_to_enable_them(
-        client, project, viewer, publish_fixture, submit, without_stats_packages, fmt):
+        client, project, viewer, published, without_stats_packages, fmt):
     headers, _ = viewer
-    publish_fixture(project, "escuela")
-    submit(ESCUELA_XML)
+    published("escuela", ESCUELA_XML)
     response = client.get(f"/v1/projects/{project}/forms/escuela/submissions.{fmt}",
                           headers=headers)
     assert response.status_code == 501
@@ -239,9 +232,8 @@ def test_without_the_stats_packages_sav_and_dta_answer_501_saying_how_to_enable_
 
 
 def test_without_the_stats_packages_flask_export_exits_1_saying_how_to_enable_them(
-        runner, project, publish_fixture, submit, without_stats_packages, tmp_path):
-    publish_fixture(project, "escuela")
-    submit(ESCUELA_XML)
+        runner, project, published, without_stats_packages, tmp_path):
+    published("escuela", ESCUELA_XML)
     out = tmp_path / "out.sav"
     result = runner.invoke(args=["export", "--project", str(project), "--form", "escuela",
                                  "--format", "sav", "--out", str(out)])

@@ -97,12 +97,10 @@ def test_a_sheet_per_repeat_with_keys_and_dates(client, project, viewer, publish
     assert date(2026, 11, 2) == cells["visit_date"].date()
 
 
-def test_filters_and_access(client, project, viewer, publish_fixture, submit, make_user,
+def test_filters_and_access(client, project, viewer, sent_by_sms_and_collect, make_user,
                             login):
     headers, _ = viewer
-    publish_fixture(project, "water_point")
-    submit(WP_XML, channel="sms")
-    submit(WP_XML.replace("uuid:wp-1", "uuid:wp-2"), channel="collect")
+    sent_by_sms_and_collect(WP_XML)
     url = f"/v1/projects/{project}/forms/water_point/submissions.xlsx"
 
     def keys(query: str) -> list[str]:
