@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import IO, Any
 from xml.etree.ElementTree import Element
 
@@ -55,15 +56,27 @@ from app.models import (
     SubmissionDef,
 )
 from app.models.base import utcnow
+from app.models.forms import FormState
 from app.queries import outbox
 from app.queries.outbox import Event
 from forms.model import check_depth
+from forms.review import ReviewState
 from sync import attachments as attachment_store
 from sync import errors
 from sync.schema import VersionSchema, _local, schema_for
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
+
+
+class IngestStatus(StrEnum):
+    """What one POST did: a new submission, a retry of a stored one, an edit, or files added
+    to a stored one."""
+
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    EDITED = "edited"
+    ATTACHMENTS_ADDED = "attachments_added"
 
 
 @dataclass
@@ -75,7 +88,7 @@ class IngestResult:
     instance_id: str
     created: bool
     attachments_added: list[str]
-    status: str  # "created" | "duplicate" | "edited" | "attachments_added"
+    status: IngestStatus
     outbox_ids: list[int] = field(default_factory=list)
     outbox_event: str = ""  # the event of the outbox rows, when there are any
 
@@ -259,7 +272,7 @@ def _ingest_once(ctx: _Context, authorize: Callable[[FormRef], None] | None,
     form, found = _lookup(ctx, assignee_id)
     if authorize is not None:
         authorize(form)
-    if form.state == "closed":
+    if form.state == FormState.CLOSED:
         raise errors.NotAcceptingSubmissions()
     if found is None:
         raise errors.FormVersionNotFound(env.version)
@@ -356,10 +369,10 @@ def _edit(ctx: _Context, form: FormRef, version: _Version, deprecated: Any) -> I
                              event=Event.UPDATED, now=now)
     assert written is not None  # an edit's first step (its version) always writes
     db.session.execute(update(Submission).where(Submission.id == deprecated.submission_id)
-                       .values(review_state="edited", updated_at=ctx.received_at or now))
+                       .values(review_state=ReviewState.EDITED, updated_at=ctx.received_at or now))
     result = written[0]
     result.submission_id, result.created, result.status = \
-        deprecated.submission_id, False, "edited"
+        deprecated.submission_id, False, IngestStatus.EDITED
     return result
 
 
@@ -427,8 +440,8 @@ def _write_version(ctx: _Context, form: FormRef, version: _Version, write: sql.W
     rows = write.run(params)
     if rows is None:
         return None
-    return (IngestResult(0, rows["d"][0], env.instance_id, True, list(arrived), "created",
-                         [rows["o"][0]], str(event)), rows.get("s", ()))
+    return (IngestResult(0, rows["d"][0], env.instance_id, True, list(arrived),
+                         IngestStatus.CREATED, [rows["o"][0]], str(event)), rows.get("s", ()))
 
 
 def _slot_rows(count: int, refs: dict[str, Any]) -> Any:
@@ -468,7 +481,7 @@ def _add_files(ctx: _Context, extant: Any) -> IngestResult:
                 [{"slot": item.name, "blob": ids[item.sha256]} for item in items])
             added = [item.name for item in items]
     return IngestResult(extant.submission_id, extant.id, extant.instance_id, False, added,
-                        "attachments_added" if added else "duplicate")
+                        IngestStatus.ATTACHMENTS_ADDED if added else IngestStatus.DUPLICATE)
 
 
 # Told of every committed result, in registration order (the pipeline registers itself in

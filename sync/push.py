@@ -23,7 +23,9 @@ from app.models import Form, SyncPeer
 from app.models.sync import SentState
 from forms.review import ReviewState
 from sync import conflicts, outgoing
+from sync.ingest import IngestStatus
 from sync.outgoing import File, Version
+from sync.receive import BatchStatus
 from sync.remote import Remote
 from sync.wire import WireError
 
@@ -128,8 +130,8 @@ class DataShiftPush:
             needing = []
             for version in pending:
                 result = results.get(version.def_id) or {
-                    "status": "error", "message": "no answer for this version"}
-                if result.get("status") == "missing":
+                    "status": BatchStatus.ERROR, "message": "no answer for this version"}
+                if result.get("status") == BatchStatus.MISSING:
                     needing.append((version, result.get("missing") or []))
                     continue
                 self._record(version, result)
@@ -149,13 +151,13 @@ class DataShiftPush:
 
     def _record(self, version: Version, result: dict[str, Any]) -> None:
         status = result.get("status")
-        if status in ("created", "edited", "attachments_added", "duplicate"):
+        if status in set(IngestStatus):
             outgoing.confirm(self.peer, version.def_id, SentState.CONFIRMED, len(version.files))
-            if status == "duplicate":
+            if status == IngestStatus.DUPLICATE:
                 self.report.duplicates += 1
             else:
                 self.report.stored += 1
-        elif status == "conflict":
+        elif status == BatchStatus.CONFLICT:
             detail = result.get("conflict") or {}
             self._conflict(version, detail.get("reason") or "xml", detail.get("centralXml"),
                            {"remoteConflictId": detail.get("id")})
@@ -265,7 +267,7 @@ class DataShiftPush:
         results = self._batch(self.peer.cursor, items)
         for item in items:
             result = results.get(item["key"]) or {}
-            if result.get("status") != "ok":
+            if result.get("status") != BatchStatus.OK:
                 self.report.refused.append(
                     f"{item['kind']} of {item['instanceId']}: {result.get('message')}")
                 db.session.commit()

@@ -24,6 +24,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -44,8 +45,18 @@ from app.models.base import utcnow
 from app.services import storage
 from forms.review import REVIEWABLE
 from sync import conflicts, errors, remote_ids
-from sync.ingest import IngestResult, ingest, read_envelope
+from sync.ingest import IngestResult, IngestStatus, ingest, read_envelope
 from sync.staging import Staging
+
+
+class BatchStatus(StrEnum):
+    """An item's answer in a field office's batch besides an ingest's (IngestStatus): files
+    still missing, a conflict to settle, refused, or (reviews and comments) done."""
+
+    MISSING = "missing"
+    CONFLICT = "conflict"
+    ERROR = "error"
+    OK = "ok"
 
 MAX_ITEMS = 500
 # (form, submission, review state, actor id): app.services.submissions.set_review_state
@@ -105,7 +116,7 @@ def apply_batch(link: SyncLink, body: Any, staging: Staging, review: Review) -> 
     known: dict[str, int] = {}
     for raw in items:
         if not isinstance(raw, dict):
-            results.append({"status": "error", "code": 400.11,
+            results.append({"status": BatchStatus.ERROR, "code": 400.11,
                             "message": "each item must be a JSON object"})
             continue
         item = _Item(raw)
@@ -113,7 +124,7 @@ def apply_batch(link: SyncLink, body: Any, staging: Staging, review: Review) -> 
             kind = raw.get("kind") or "submission"
             if kind == "submission":
                 result = _submission(link, item, staging, known)
-                stored += result["status"] in ("created", "edited")
+                stored += result["status"] in (IngestStatus.CREATED, IngestStatus.EDITED)
             elif kind == "review":
                 result = _review(link, item, review)
             elif kind == "comment":
@@ -122,7 +133,7 @@ def apply_batch(link: SyncLink, body: Any, staging: Staging, review: Review) -> 
                 raise _ItemError(400.11, f"unknown kind {kind!r}")
         except _ItemError as failure:
             db.session.rollback()
-            result = {"status": "error", "code": failure.code, "message": failure.message}
+            result = {"status": BatchStatus.ERROR, "code": failure.code, "message": failure.message}
         result["key"] = raw.get("key")
         results.append(result)
     _checkpoint(link.actor_id, cursor, stored)
@@ -249,10 +260,10 @@ def _submission(link: SyncLink, item: _Item, staging: Staging,
     if extant is not None and extant.xml_sha256 == sha256:
         present = _present(extant.id)
         if not extant.current or present >= len(attachments):
-            return {"status": "duplicate", "attachments": present}
+            return {"status": IngestStatus.DUPLICATE, "attachments": present}
     files, missing, staged = _gather(attachments, staging)
     if missing:
-        return {"status": "missing", "missing": missing}
+        return {"status": BatchStatus.MISSING, "missing": missing}
     meta = {"channel": item.raw.get("channel"), "deviceId": item.raw.get("deviceId"),
             "receivedAt": item.raw.get("receivedAt"), "submitter": item.raw.get("submitter"),
             "deprecatedId": envelope.deprecated_id}
@@ -278,7 +289,7 @@ def _submission(link: SyncLink, item: _Item, staging: Staging,
         if _stored_as(form.id, envelope.instance_id) == sha256:
             # This very version, stored meanwhile by another copy of the batch (a retry
             # after a read timeout while the first copy was still being applied).
-            return {"status": "duplicate", "attachments": _present(
+            return {"status": IngestStatus.DUPLICATE, "attachments": _present(
                 _def_of(form.id, envelope.instance_id))}
         # Both sides edited the same version: keep the central chain, record the other.
         central_def = _current_of(form.id, envelope.deprecated_id or envelope.instance_id)
@@ -326,7 +337,7 @@ def _conflict(link: SyncLink, form: _FormRef, instance_id: str, reason: str, def
         staging.discard(name)
     central_xml = db.session.scalar(select(SubmissionDef.xml).where(
         SubmissionDef.id == conflict.def_id)) if conflict.def_id else None
-    return {"status": "conflict", "conflict": {
+    return {"status": BatchStatus.CONFLICT, "conflict": {
         "id": conflict.id, "reason": conflict.reason, "centralXml": central_xml,
         "resolution": conflict.resolution}}
 
@@ -351,7 +362,7 @@ def _review(link: SyncLink, item: _Item, review: Review) -> dict[str, Any]:
     if submission.review_state != state:
         review(form, submission, state, link.actor_id)
         db.session.commit()
-    return {"status": "ok"}
+    return {"status": BatchStatus.OK}
 
 
 def _comment(link: SyncLink, item: _Item) -> dict[str, Any]:
@@ -361,7 +372,7 @@ def _comment(link: SyncLink, item: _Item) -> dict[str, Any]:
         raise _ItemError(400.2, "key (the comment's id at the field office) is required")
     scope = remote_ids.link_scope(link.actor_id)
     if remote_ids.local_id(scope, "comment", key) is not None:
-        return {"status": "ok"}
+        return {"status": BatchStatus.OK}
     body = item.text("body", limit=MAX_COMMENT)
     _, submission = _submission_of(link, item)
     author = _person(link, item.raw.get("author")) or link.actor_id
@@ -374,4 +385,4 @@ def _comment(link: SyncLink, item: _Item) -> dict[str, Any]:
         db.session.commit()
     except IntegrityError:  # the same comment from a concurrent run
         db.session.rollback()
-    return {"status": "ok"}
+    return {"status": BatchStatus.OK}

@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app import problems
 from app.extensions import db
 from app.models import Blob, Form, FormAssignment, FormAttachment, FormVersion
+from app.models.forms import FormState
 from app.problems import Problem
 from app.services import forms as form_service
 from app.services import projects as project_service
@@ -96,7 +97,7 @@ def form_list(project_id: int):
                     has_media)
              .join(FormVersion, FormVersion.id == Form.current_version_id)
              .where(Form.project_id == project_id, Form.deleted_at.is_(None),
-                    Form.state == "open")
+                    Form.state == FormState.OPEN)
              .order_by(Form.xml_form_id))
     if principal.app_user is not None:
         query = query.where(Form.id.in_(select(FormAssignment.form_id).where(
