@@ -143,5 +143,17 @@ def admin_page(app, path: str = "/admin/pipeline", email: str = "admin@example.o
 admin_pipeline_page = admin_page
 
 
+def assert_shown_to_the_admin(app, client, make_user, login, kind: str, ref: object,
+                              error: str) -> None:
+    """The one quarantined job, as an admin (made here) sees it: in the API's failed list with
+    its kind, ref and error, and on the web app's admin pipeline page."""
+    make_user("admin@example.org", admin=True)
+    admin = login("admin@example.org")
+    listed = client.get("/v1/pipeline/failed", headers=admin).get_json()
+    assert [(f["kind"], f["ref"], f["error"]) for f in listed] == [(kind, ref, error)]
+    html = admin_pipeline_page(app)
+    assert error in html and f"{kind}-" in html
+
+
 if __name__ == "__main__":
     main(*sys.argv[1:6])

@@ -6,6 +6,7 @@ import random
 import secrets
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -123,6 +124,24 @@ def site_form(app, make_project):
     """Project "Water CSO" with the site_photos form (two image questions, one media slot)."""
     project_id = make_project("Water CSO")
     return publish_xform(project_id, SITE_XFORM.replace("{version}", "1"))
+
+
+def migrated_with_site_form(url: str, storage: Path, project: str, **app_user: str):
+    """The database at `url` migrated, with the site form published in a new `project` and an
+    app user of it (create_app_user's name, token); -> (the app, project id, token)."""
+    from app import create_app, migrate
+    from app.services.projects import create_project
+
+    migrate.upgrade(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "STORAGE_DIR": str(storage),
+                      "ODK_VALIDATE": False, "REDIS_URL": None})
+    with app.app_context():
+        project_id = create_project(project).id
+        db.session.commit()
+        form = publish_xform(project_id, SITE_XFORM.replace("{version}", "1"))
+        _, token = create_app_user(project_id, [form], **app_user)
+        db.engine.dispose()
+    return app, project_id, token
 
 
 def create_app_user(project_id: int, forms=(), name: str = "Volunteer phone",

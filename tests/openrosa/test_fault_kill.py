@@ -15,23 +15,14 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from app import create_app, migrate
-from app.extensions import db
+from tests.helpers import free_port
 from tests.openrosa.fixtures import (
-    SITE_XFORM,
-    create_app_user,
     jpeg,
-    publish_xform,
+    migrated_with_site_form,
     site_instance,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -57,18 +48,8 @@ def _wait_for_worker(master: int, port: int, exclude: int | None = None) -> int:
 def gunicorn_server(tmp_path):
     url = f"sqlite:///{tmp_path / 'fault.sqlite3'}"
     storage = tmp_path / "storage"
-    migrate.upgrade(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "STORAGE_DIR": str(storage),
-                      "ODK_VALIDATE": False, "REDIS_URL": None})
-    with app.app_context():
-        from app.services.projects import create_project
-
-        project_id = create_project("Field office").id
-        db.session.commit()
-        form = publish_xform(project_id, SITE_XFORM.replace("{version}", "1"))
-        _, token = create_app_user(project_id, [form], name="phone")
-        db.engine.dispose()
-    port = _free_port()
+    _, project_id, token = migrated_with_site_form(url, storage, "Field office", name="phone")
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": str(storage),
            "SECRET_KEY": "fault", "PUBLIC_URL": f"http://127.0.0.1:{port}"}
     env.pop("REDIS_URL", None)

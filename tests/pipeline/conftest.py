@@ -12,6 +12,7 @@ import pytest
 
 from app.pipeline import tagging
 from tests.conftest import _unavailable
+from tests.helpers import free_port
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,6 @@ def queued(app, redis_url, queue_prefix):
     """Queued mode on the shared Redis, under a prefix no other test (or run) uses."""
     app.config.update(REDIS_URL=redis_url, PIPELINE_RETRY_INTERVALS=[0])
     return app
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PrivateRedis:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -44,13 +45,21 @@ def _central(central) -> tuple[int, str]:
         return pid, new_link(pid)
 
 
-def _pair(field, proxy: FaultProxy, pid: int, token: str) -> tuple[int, int]:
-    """Pair through the proxy and bring the forms down while the link is clean."""
-    with field.ctx():
-        peer, _ = peers.pair(f"{proxy.url}/v1/projects/{pid}", token, options=OPTIONS)
-        peer_id, local = peer.id, peer.project_id
-        assert run_peer(peer_id, OPTIONS, Limits()).complete
-        return peer_id, local
+@contextmanager
+def _paired(central, field, seed: int) -> Iterator[tuple[int, FaultProxy, int, int]]:
+    """A project on the central server, a fault proxy (`seed`) in front of it, and the field
+    server paired through the proxy with the forms brought down while the link is clean;
+    -> (central project, proxy, peer id, local project). The proxy closes after."""
+    pid, token = _central(central)
+    proxy = FaultProxy(int(central.url.rsplit(":", 1)[1]), seed=seed)
+    try:
+        with field.ctx():
+            peer, _ = peers.pair(f"{proxy.url}/v1/projects/{pid}", token, options=OPTIONS)
+            peer_id, local = peer.id, peer.project_id
+            assert run_peer(peer_id, OPTIONS, Limits()).complete
+        yield pid, proxy, peer_id, local
+    finally:
+        proxy.close()
 
 
 def _converge(field, peer_id: int, limits: Limits, runs: int = 10):
@@ -77,10 +86,7 @@ def _same_on_both(central, field, pid: int, local: int) -> dict:
 
 
 def test_a_100kbit_500ms_link_that_cuts_connections_still_converges(central, field):
-    pid, token = _central(central)
-    proxy = FaultProxy(int(central.url.rsplit(":", 1)[1]), seed=5)
-    try:
-        peer_id, local = _pair(field, proxy, pid, token)
+    with _paired(central, field, seed=5) as (pid, proxy, peer_id, local):
         with field.ctx():
             head = accounts.create_user("head@example.org", None, display_name="Office head")
             db.session.commit()
@@ -128,16 +134,11 @@ def test_a_100kbit_500ms_link_that_cuts_connections_still_converges(central, fie
             again = run_peer(peer_id, OPTIONS, Limits())
         assert again.complete and (again.pushed.stored, again.pushed.files_uploaded,
                                    again.pushed.duplicates) == (0, 0, 0)
-    finally:
-        proxy.close()
 
 
 def test_a_several_mb_file_cut_mid_upload_resumes_from_the_last_confirmed_part(
         central, field, monkeypatch):
-    pid, token = _central(central)
-    proxy = FaultProxy(int(central.url.rsplit(":", 1)[1]), seed=2)
-    try:
-        peer_id, local = _pair(field, proxy, pid, token)
+    with _paired(central, field, seed=2) as (pid, proxy, peer_id, local):
         size, chunk = 4_000_000, 512 * 1024
         photo = jpeg(size, seed=21)
         with field.ctx():
@@ -167,15 +168,10 @@ def test_a_several_mb_file_cut_mid_upload_resumes_from_the_last_confirmed_part(
         there = _same_on_both(central, field, pid, local)
         assert there[("site_photos", "uuid:big")]["files"] == {
             "big.jpg": hashlib.sha256(photo).hexdigest()}
-    finally:
-        proxy.close()
 
 
 def test_two_sync_runs_at_once_do_no_harm(central, field):
-    pid, token = _central(central)
-    proxy = FaultProxy(int(central.url.rsplit(":", 1)[1]), seed=3)
-    try:
-        peer_id, local = _pair(field, proxy, pid, token)
+    with _paired(central, field, seed=3) as (pid, proxy, peer_id, local):
         with field.ctx():
             for n in range(20):
                 ingest(project_id=local, xml=site_instance(f"uuid:cron-{n}"), attachments={},
@@ -209,8 +205,6 @@ def test_two_sync_runs_at_once_do_no_harm(central, field):
         with field.ctx():
             peer = db.session.get(SyncPeer, peer_id)
             assert peer.lock_owner is None and peer.last_error is None
-    finally:
-        proxy.close()
 
 
 def test_a_batch_and_a_chunk_sent_again_while_the_first_is_in_flight_store_nothing_twice(
@@ -290,10 +284,7 @@ def test_the_office_takes_collect_submissions_while_a_sync_crawls_over_a_slow_li
     from app.services import forms as form_service
     from tests.openrosa.collect_client import CollectClient
 
-    pid, token = _central(central)
-    proxy = FaultProxy(int(central.url.rsplit(":", 1)[1]), seed=4)
-    try:
-        peer_id, local = _pair(field, proxy, pid, token)
+    with _paired(central, field, seed=4) as (pid, proxy, peer_id, local):
         with field.ctx():
             _, tablet = app_users.create_app_user(local, "Office tablet", None)
             form = form_service.get_form(local, "site_photos")
@@ -340,5 +331,3 @@ def test_the_office_takes_collect_submissions_while_a_sync_crawls_over_a_slow_li
         runner.join(timeout=300)
         assert reports and reports[0].error is None, reports
         assert max(waits) < 5, waits  # not the time the line takes
-    finally:
-        proxy.close()

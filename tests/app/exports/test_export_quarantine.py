@@ -12,7 +12,7 @@ from app import quarantine
 from app.extensions import db
 from app.pipeline import retry
 from tests.app.exports.test_export_jobs import BASE, _safety
-from tests.app.quarantine_worker import admin_pipeline_page, run_worker
+from tests.app.quarantine_worker import assert_shown_to_the_admin, run_worker
 
 pytestmark = pytest.mark.usefixtures("fake_classifier")
 
@@ -48,12 +48,7 @@ def test_an_export_that_kills_its_worker_twice_is_quarantined_and_the_others_run
     assert not [n for n in os.listdir(folder) if n.endswith(".part")]
 
     assert client.get("/health").get_json()["quarantined"]["export"] == 1
-    make_user("admin@example.org", admin=True)
-    admin = login("admin@example.org")
-    listed = client.get("/v1/pipeline/failed", headers=admin).get_json()
-    assert [(f["kind"], f["ref"], f["error"]) for f in listed] == [("export", bad, error)]
-    html = admin_pipeline_page(queued)  # the web app: the admin's pipeline page
-    assert error in html and "export-" in html
+    assert_shown_to_the_admin(queued, client, make_user, login, "export", bad, error)
 
     assert retry.retry_failed() == 1
     assert quarantine.entries() == []

@@ -80,21 +80,27 @@ def _download(url: str, headers: dict) -> int:
     return size
 
 
+def _publish_and_fill(form, values: dict[str, str], n: int,
+                      repeats: dict[str, int] | None = None) -> None:
+    """`n` copies of one submission of the published `form` with `values` (and `repeats`
+    rows per repeat path), stored flattened as ingest would store them."""
+    from defusedxml.ElementTree import fromstring
+
+    version = db.session.get(FormVersion, form.current_version_id)
+    model = schema_for(version.sha256, lambda: version.xml).model
+    xml = build_instance(model, values, instance_id="uuid:bulk", repeats=repeats)
+    data = json.loads(json.dumps(flatten(model, fromstring(xml)).__dict__))
+    _fill(form.id, version.id, data, xml.decode(), n)
+
+
 def test_exporting_200000_submissions_keeps_the_server_under_100mb_growth(
         app, database_url, tmp_path, project, viewer, publish_fixture):
     if not database_url.startswith("postgresql"):
         pytest.skip("the 200,000-row fill and server-side cursor are PostgreSQL's")
     headers, _ = viewer
-    form = publish_fixture(project, "water_point")
-    version = db.session.get(FormVersion, form.current_version_id)
-    model = schema_for(version.sha256, lambda: version.xml).model
-    xml = build_instance(model, {"/data/consent": "yes", "/data/wp/county": "kisumu",
-                                 "/data/wp/days_broken": "3", "/data/wp/comments": "x" * 200,
-                                 "/data/wp/location": "-0.09 34.76 1131 4"},
-                         instance_id="uuid:bulk")
-    from defusedxml.ElementTree import fromstring
-    data = json.loads(json.dumps(flatten(model, fromstring(xml)).__dict__))
-    _fill(form.id, version.id, data, xml.decode(), N)
+    _publish_and_fill(publish_fixture(project, "water_point"), {
+        "/data/consent": "yes", "/data/wp/county": "kisumu", "/data/wp/days_broken": "3",
+        "/data/wp/comments": "x" * 200, "/data/wp/location": "-0.09 34.76 1131 4"}, N)
 
     server, url = _serve(database_url, str(tmp_path / "storage"))
     try:

@@ -16,7 +16,7 @@ from app.models import Channel, Message
 from app.models.base import utcnow
 from app.pipeline import retry
 from tests.app.messaging.helpers import messages
-from tests.app.quarantine_worker import admin_pipeline_page, run_worker
+from tests.app.quarantine_worker import assert_shown_to_the_admin, run_worker
 
 PHONES = ["+254711000111", "+254711000222", "+254711000333", "+254711000444"]
 
@@ -79,12 +79,7 @@ def test_a_send_that_kills_its_worker_twice_is_quarantined_and_the_others_go(
     # Shown: /health, the failed list (API, CLI), the messages a manager reads.
     health = client.get("/health").get_json()
     assert health["quarantined"] == {"pipeline": 0, "sms": 1, "webhook": 0, "export": 0}
-    make_user("admin@example.org", admin=True)
-    admin = login("admin@example.org")
-    listed = client.get("/v1/pipeline/failed", headers=admin).get_json()
-    assert [(f["kind"], f["ref"], f["error"]) for f in listed] == [("sms", bad, error)]
-    html = admin_pipeline_page(queued)  # the web app: the admin's pipeline page
-    assert error in html and "sms-" in html
+    assert_shown_to_the_admin(queued, client, make_user, login, "sms", bad, error)
     page = client.get(f"/v1/projects/{channel.project_id}/messages", headers=manager).get_json()
     assert {m["id"]: m["status"] for m in page}[bad] == "failed"
 

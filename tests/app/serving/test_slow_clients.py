@@ -19,14 +19,12 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from app import create_app, migrate
 from app.extensions import db
 from tests.conftest import _postgres_database
+from tests.helpers import free_port
 from tests.openrosa.fixtures import (
-    SITE_XFORM,
-    create_app_user,
     jpeg,
-    publish_xform,
+    migrated_with_site_form,
     site_instance,
 )
 
@@ -35,29 +33,15 @@ TIMEOUT = 2
 MIN_RATE = 20_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The production command on a fresh PostgreSQL database, with a Collect form and token."""
     databases = _postgres_database()
     url = next(databases)
-    migrate.upgrade(url)
     storage = tmp_path_factory.mktemp("storage")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "STORAGE_DIR": str(storage),
-                      "ODK_VALIDATE": False, "REDIS_URL": None})
-    with app.app_context():
-        from app.services.projects import create_project
-
-        project_id = create_project("Slow links").id
-        db.session.commit()
-        form = publish_xform(project_id, SITE_XFORM.replace("{version}", "1"))
-        create_app_user(project_id, [form], name="2G phone", token="slow-token")
-    port = _free_port()
+    app, project_id, _ = migrated_with_site_form(url, storage, "Slow links", name="2G phone",
+                                                 token="slow-token")
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": str(storage), "SECRET_KEY": "slow",
            "PUBLIC_URL": f"http://127.0.0.1:{port}", "BIND": f"127.0.0.1:{port}",
            "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2", "REQUEST_TIMEOUT": str(TIMEOUT),

@@ -11,7 +11,7 @@ import pytest
 from app import quarantine
 from app.pipeline import retry
 from sync.ingest import ingest
-from tests.app.quarantine_worker import admin_pipeline_page, run_worker
+from tests.app.quarantine_worker import assert_shown_to_the_admin, run_worker
 from tests.app.webhooks.conftest import SECRET, instance
 
 POISON = "KILL-THE-WORKER"
@@ -44,13 +44,8 @@ def test_a_delivery_that_kills_its_worker_twice_is_quarantined_and_the_others_go
     assert error.startswith("quarantined: its worker was killed 2 times"), error
 
     assert client.get("/health").get_json()["quarantined"]["webhook"] == 1
-    make_user("admin@example.org", admin=True)
-    admin = login("admin@example.org")
-    listed = client.get("/v1/pipeline/failed", headers=admin).get_json()
-    assert [(f["kind"], f["ref"], f["error"]) for f in listed] == [
-        ("webhook", rows[bad]["id"], error)]
-    html = admin_pipeline_page(queued)  # the web app: the admin's pipeline page
-    assert error in html and "webhook-" in html
+    assert_shown_to_the_admin(queued, client, make_user, login, "webhook", rows[bad]["id"],
+                              error)
 
     if by == "retry-failed":
         assert retry.retry_failed() == 1
