@@ -22,6 +22,12 @@ from app import create_app, migrate
 from app.config import sqlalchemy_url
 from app.extensions import db
 
+# Modules the tests import that make assertions of their own: rewritten as test modules are,
+# so a failure there shows its values (registered before any test module imports them).
+pytest.register_assert_rewrite(
+    "tests.helpers", "tests.app.quarantine_worker", "tests.app.messaging.helpers",
+    "tests.openrosa.collect_client", "tests.openrosa.helpers", "tests.sms_flows.engine_support")
+
 FIXTURE_FORMS = Path(__file__).parent / "fixtures" / "forms"
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
