@@ -1,16 +1,13 @@
-"""Attachment bytes for ingest: content-addressed files written (and fsynced) in the
-background while the database work runs, and their blob rows in one statement.
+"""Attachment bytes for ingest: content-addressed files written (and fsynced), and their
+blob rows in one statement.
 
-The order that makes a 201 safe: `start_writes` before the statements, `Writes.wait()` before
-COMMIT. A file whose transaction then fails is an orphan, never a row without its bytes.
+The order that makes a 201 safe: `write` before the statements that point at the files. A
+file whose transaction then fails is an orphan, never a row without its bytes.
 """
 from __future__ import annotations
 
 import mimetypes
-import os
-import threading
 from collections.abc import Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,40 +41,15 @@ def prepare(files: Mapping[str, bytes]) -> dict[str, Incoming]:
     return prepared
 
 
-class Writes:
-    """Files being written durably; `wait()` returns once all are fsynced, or raises."""
-
-    def __init__(self) -> None:
-        self._futures: list[Future] = []
-        self._started: set[str] = set()
-
-    def start(self, items: Iterable[Incoming]) -> None:
-        """Begin writing each file not begun yet (tmp, fsync, rename, fsync dir) off this
-        thread: fsync waits on the disk, not the CPU, so it overlaps the database work."""
-        root = storage_root()
-        for item in items:
-            if item.sha256 not in self._started:
-                self._started.add(item.sha256)
-                self._futures.append(_pool().submit(write_known, item.data, item.sha256, root))
-
-    def wait(self) -> None:
-        for future in self._futures:
-            future.result()
-
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_PID = 0
-_POOL_LOCK = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    """One small pool per process (created after gunicorn forks: threads do not survive fork)."""
-    global _POOL, _POOL_PID
-    with _POOL_LOCK:
-        if _POOL is None or _POOL_PID != os.getpid():
-            _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-write")
-            _POOL_PID = os.getpid()
-        return _POOL
+def write(items: Iterable[Incoming]) -> None:
+    """Write each file durably (temporary file, fsync, rename, fsync of its directory) before
+    the statements that point at it run. In the request's own thread: a thread pool overlapped
+    the fsync with the database work, but handing every file to it and back cost the web
+    process more CPU (~0.5 ms a submission, bench/ingest.py) than the overlap saved, and the
+    request threads overlap each other's waits anyway."""
+    root = storage_root()
+    for item in items:
+        write_known(item.data, item.sha256, root)
 
 
 def blob_ids(items: Iterable[Incoming]) -> dict[str, int]:

@@ -9,7 +9,7 @@ its version for this instance and (for app users) the assignment; then one write
 submission, its version, blobs, attachment slots and the outbox row, built once as dependent
 Core INSERTs (app.sql.Write): one statement on PostgreSQL (data-modifying CTEs), one per step
 on SQLite. An edit is the same write of a new version. Attachment files are written and
-fsynced in the background meanwhile, and waited for before COMMIT. A repeat of a known
+fsynced before the statement that points at them. A repeat of a known
 instanceID writes nothing (ON CONFLICT on the unique (form, instanceID)) and takes the lookup
 path; nothing is checked before it is inserted.
 """
@@ -180,8 +180,6 @@ def ingest(*, project_id: int, xml: bytes, attachments: Mapping[str, bytes | IO[
     for attempt in range(_RETRIES):
         try:
             result = _ingest_once(context, authorize, assignee_id, optimistic=attempt == 0)
-            # Every file this transaction points at is on disk before it can commit.
-            context.writes.wait()
             db.session.commit()
         except IntegrityError:
             # A concurrent request stored the same (form, instanceID) first: run again, and
@@ -210,20 +208,18 @@ class _Context:
     device_id: str | None
     user_agent: str | None
     received_at: datetime | None = None
-    writes: attachment_store.Writes = field(default_factory=attachment_store.Writes)
     hashed: dict[str, attachment_store.Incoming] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     items: list[attachment_store.Incoming] = field(default_factory=list)
 
     def write(self, names: list[str]) -> list[attachment_store.Incoming]:
-        """The files among `names` this POST carries (hashed once, only once the form is
-        known and the caller authorised), their durable writes begun (once)."""
-        todo = {name: self.files[name] for name in names
-                if name in self.files and name not in self.hashed}
-        self.hashed.update(attachment_store.prepare(todo))
-        items = [self.hashed[name] for name in names if name in self.hashed]
-        self.writes.start(items)
-        return items
+        """The files among `names` this POST carries, hashed and written durably once each
+        (only once the form is known and the caller authorised)."""
+        fresh = attachment_store.prepare({name: self.files[name] for name in names
+                                          if name in self.files and name not in self.hashed})
+        attachment_store.write(fresh.values())
+        self.hashed.update(fresh)
+        return [self.hashed[name] for name in names if name in self.hashed]
 
 
 def _lookup_statement(with_assignment: bool) -> Any:
