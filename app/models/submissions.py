@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import JSONType, UTCDateTime, utcnow
 
-CHANNELS = ("collect", "api", "sms", "ussd", "compact", "sync")
+CHANNELS = ("collect", "api", "sms", "ussd", "whatsapp", "compact", "sync")
 
 
 class Submission(db.Model):

@@ -59,6 +59,9 @@ def test_pages_walk_older_and_newer_by_keyset_never_offset(many, app):
 def test_filters_are_the_exports_filters(many):
     project, web = many
     base = f"/projects/{project}/forms/water_point/submissions"
+    page = web.get(base).get_data(as_text=True)
+    for channel in ("collect", "sms", "ussd", "whatsapp"):  # every channel a citizen uses
+        assert f'<option value="{channel}"' in page, channel
     assert "30 submissions" in web.get(f"{base}?channel=sms").get_data(as_text=True)
     html = web.get(f"{base}?reviewState=approved").get_data(as_text=True)
     assert "No submissions match." in html
