@@ -11,7 +11,6 @@ orx:-namespaced meta and plain meta read the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from weakref import WeakKeyDictionary
 from xml.etree.ElementTree import Element
 
 from forms.instance import find_instance_id, local_name
@@ -47,9 +46,10 @@ def repeat_of(model: FormModel, f: Field) -> str | None:
     return None
 
 
-class _Layout:
-    """What the walk looks fields up by, derived once per model (models are cached and
-    shared): each field by (parent path, local name), and the leaves of each row's table."""
+class Layout:
+    """What the walk looks fields up by: each field by (parent path, local name), and the
+    leaves of each row's table. Derived from the model alone, so a caller that flattens many
+    instances of one version builds it once (sync.schema keeps it with the version)."""
 
     def __init__(self, model: FormModel) -> None:
         self.children: dict[tuple[str, str], Field] = {}
@@ -62,21 +62,10 @@ class _Layout:
         self.repeats = [r.path for r in model.repeats()]
 
 
-_LAYOUTS: WeakKeyDictionary[FormModel, _Layout] = WeakKeyDictionary()
-
-
-def _layout(model: FormModel) -> _Layout:
-    layout = _LAYOUTS.get(model)
-    if layout is None:
-        layout = _LAYOUTS[model] = _Layout(model)
-    return layout
-
-
 class _Flattener:
     """Walks the instance and the model together."""
 
-    def __init__(self, model: FormModel, root: Element) -> None:
-        layout = _layout(model)
+    def __init__(self, layout: Layout, root: Element) -> None:
         self.children = layout.children
         self.leaves = layout.leaves
         self.instance_id = find_instance_id(root)
@@ -116,9 +105,10 @@ class _Flattener:
             self._extra(child, f"{ipath}/{local_name(child.tag)}")
 
 
-def flatten(model: FormModel, root: Element) -> FlatSubmission:
-    """Rows for one submission: every non-repeat leaf, repeat rows with keys, unknown fields."""
-    flat = _Flattener(model, root)
+def flatten(model: FormModel, root: Element, layout: Layout | None = None) -> FlatSubmission:
+    """Rows for one submission: every non-repeat leaf, repeat rows with keys, unknown fields.
+    `layout`: `Layout(model)`, when the caller keeps one for the version."""
+    flat = _Flattener(layout or Layout(model), root)
     top = "/" + model.root_name
     key = flat.instance_id or ""
     flat.walk(root, top, top, key, flat.out.root, key)

@@ -8,16 +8,18 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from app.queries import form_models
-from forms.flatten import flatten
+from forms.flatten import Layout, flatten
 from forms.model import FormModel
 
 
 @dataclass(frozen=True)
 class VersionSchema:
-    """A parsed form version: its model, and the instance paths that hold file names."""
+    """A parsed form version: its model, the instance paths that hold file names, and what
+    flattening an instance looks its fields up by."""
 
     model: FormModel
     binary_paths: tuple[tuple[str, ...], ...]
+    layout: Layout
 
     def attachment_names(self, root: Element) -> list[str]:
         """File names the instance refers to, in document order, without repeats."""
@@ -31,7 +33,7 @@ class VersionSchema:
 
     def flatten(self, root: Element) -> dict[str, Any]:
         """The instance as the form's columns (forms.flatten's FlatSubmission as JSON)."""
-        return flatten(self.model, root).as_json()
+        return flatten(self.model, root, self.layout).as_json()
 
 
 def schema_for(sha256: str, load_xml: Callable[[], str]) -> VersionSchema:
@@ -44,7 +46,7 @@ def _schema_of(model: FormModel) -> VersionSchema:
     # Every binary bind holds a file name: uploads, and meta/audit (no body control).
     return VersionSchema(model=model, binary_paths=tuple(
         tuple(_local(step) for step in field.path.split("/")[2:])
-        for field in model.fields if _local(field.type) == "binary"))
+        for field in model.fields if _local(field.type) == "binary"), layout=Layout(model))
 
 
 def _walk(node: Element, path: tuple[str, ...]) -> Iterator[Element]:
