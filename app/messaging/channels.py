@@ -12,8 +12,9 @@ from sqlalchemy import select
 from app import crypto, problems
 from app.extensions import db
 from app.messaging import store
-from app.models import CHANNEL_KINDS, Actor, Channel
+from app.models import CHANNEL_KINDS, Channel
 from app.models.base import utcnow
+from app.services.credentials import new_actor
 from sms_flows.providers import PROVIDERS, get_provider
 from sms_flows.providers.africastalking import secret_matches
 
@@ -54,18 +55,14 @@ def create_channel(project_id: int, *, provider: str, kind: str, address: str,
             raise problems.missing_parameter(f"credentials.{name}")
     clean_settings = _check_settings(project_id, settings or {})
     address = str(address or "").strip()
-    now = utcnow()
     # Its own actor: the submitter of the surveys answered through it (pyodk and ODK Central
     # want an integer submitterId on every submission).
-    actor = Actor(type=ACTOR_TYPE, display_name=actor_name(provider, kind, address),
-                  created_at=now)
-    db.session.add(actor)
-    db.session.flush()
+    actor = new_actor(ACTOR_TYPE, actor_name(provider, kind, address))
     channel = Channel(
         project_id=project_id, provider=provider, kind=kind, address=address,
         credentials=crypto.encrypt_json(creds) if creds else None,
         secret=crypto.encrypt(crypto.new_secret()), settings=clean_settings, enabled=True,
-        created_by=actor_id, actor_id=actor.id, created_at=now)
+        created_by=actor_id, actor_id=actor.id, created_at=utcnow())
     db.session.add(channel)
     db.session.flush()
     return channel
