@@ -21,8 +21,9 @@
     var id = holder.getAttribute("data-spec");
     var spec = JSON.parse(document.getElementById(id).textContent);
     var report = holder.closest("[data-eager]");
-    holder.setAttribute("data-narrow", narrow(holder) ? "1" : "0");
-    if (narrow(holder)) {
+    var small = narrow(holder);
+    holder.setAttribute("data-narrow", small ? "1" : "0");
+    if (small) {
       // A phone: short axis labels and the legend below, so the marks keep their room.
       spec.config = Object.assign({}, spec.config);
       spec.config.axisY = Object.assign({}, spec.config.axisY, { labelLimit: 90 });
