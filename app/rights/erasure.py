@@ -176,7 +176,7 @@ def _orphaned_blobs(blob_ids: set[int]) -> list[Path]:
         return []
     hashes = list(db.session.scalars(select(Blob.sha256).where(Blob.id.in_(unused))))
     db.session.execute(delete(Blob).where(Blob.id.in_(unused)))
-    return [storage.blob_path(sha) for sha in hashes]
+    return [path for sha in hashes for path in storage.blob_paths(sha)]
 
 
 def remove_files(files: Sequence[Path]) -> None:

@@ -2,6 +2,11 @@
 
 A file is written to a temporary name, fsynced, renamed into place and its directory fsynced,
 so that once a transaction that references it commits, the bytes are on disk.
+
+Files fan out over 256 folders, `blobs/ab/<sha256>`, as git fans out its objects: each folder is
+made once. Servers before this one wrote `blobs/ab/cd/<sha256>` (65,536 folders): until a
+store held hundreds of thousands of files, nearly every new file made a new folder, a third of
+the write's CPU (0.3 ms on our 2-core test machine). Such files are read where they are.
 """
 from __future__ import annotations
 
@@ -27,9 +32,16 @@ def storage_root() -> str:
     return str(current_app.config["STORAGE_DIR"])
 
 
+def blob_paths(sha256: str, root: str | None = None) -> tuple[Path, Path]:
+    """Where the file of these bytes may be: where it is written now, then the older layout."""
+    folder = Path(root or storage_root()) / "blobs" / sha256[:2]
+    return folder / sha256, folder / sha256[2:4] / sha256
+
+
 def blob_path(sha256: str, root: str | None = None) -> Path:
-    base = Path(root or storage_root())
-    return base / "blobs" / sha256[:2] / sha256[2:4] / sha256
+    """The file of these bytes: where it is, else where it would be written."""
+    paths = blob_paths(sha256, root)
+    return next((path for path in paths if path.exists()), paths[0])
 
 
 def hashes(data: bytes) -> tuple[str, str]:
@@ -46,15 +58,19 @@ def write_file(data: bytes, root: str | None = None) -> tuple[str, str]:
 
 def write_known(data: bytes, sha256: str, root: str | None = None) -> None:
     """Store bytes whose sha256 the caller computed; a no-op when that file is already there
-    (content-addressed: same name, same bytes), so repeated uploads cost one stat()."""
-    path = blob_path(sha256, root)
+    (content-addressed: same name, same bytes), so repeated uploads cost a stat() or two."""
+    path, older = blob_paths(sha256, root)
+    for stored in (path, older):
+        try:
+            if stored.stat().st_size == len(data):
+                return
+        except FileNotFoundError:
+            pass
     try:
-        if path.stat().st_size == len(data):
-            return
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
+    except FileNotFoundError:  # the first file of its folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

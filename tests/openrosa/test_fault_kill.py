@@ -107,5 +107,5 @@ def test_worker_killed_mid_upload_then_retry_stores_exactly_one_complete_submiss
             "ON b.id = a.blob_id WHERE a.name = 'big.jpg'")).one()
     engine.dispose()
     assert md5 == hashlib.md5(photo).hexdigest()
-    stored = server["storage"] / "blobs" / sha256[:2] / sha256[2:4] / sha256
+    stored = server["storage"] / "blobs" / sha256[:2] / sha256
     assert stored.read_bytes() == photo

@@ -26,7 +26,7 @@ def test_only_stale_temporary_files_go_and_stored_blobs_stay(app, tmp_path):
     stale, fresh = _plant(root, ".tmp-killed", 3600), _plant(root, ".tmp-writing", 5)
     assert remove_stale_temp_files() == 1
     assert not stale.exists() and fresh.exists()
-    assert (root / "blobs" / sha256[:2] / sha256[2:4] / sha256).read_bytes() == b"a whole photo"
+    assert (root / "blobs" / sha256[:2] / sha256).read_bytes() == b"a whole photo"
 
 
 def test_a_starting_worker_sweeps_once_an_hour_across_workers(app, redis_url):
