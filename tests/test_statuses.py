@@ -101,6 +101,7 @@ def _schema(path: str, method: str | None, name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("path, method, name, values", [
     ("/projects/{projectId}/erasure-requests", None, "status", list(ErasureStatus)),
+    ("/projects/{projectId}/conversations", None, "status", list(ConversationStatus)),
     ("/projects/{projectId}/forms/{xmlFormId}/webhooks/{webhookId}/deliveries", None, "status",
      list(DeliveryStatus)),
     ("/projects/{projectId}/forms/{xmlFormId}", "patch", "state", list(FormState)),

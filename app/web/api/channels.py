@@ -16,9 +16,10 @@ from app.models import Channel, Conversation, Form, Message
 from app.queries.paging import page_of
 from app.web.access import project_or_404
 from app.web.api.blueprint import api
-from app.web.api.common import iso, json_body, listing, page
+from app.web.api.common import choice_arg, iso, json_body, listing, page
 from app.web.auth import current_principal
 from sms_flows.providers import BadPayload, get_provider
+from sms_flows.types import CONVERSATION_STATUSES
 
 
 def channel_json(channel: Channel) -> dict[str, Any]:
@@ -124,8 +125,9 @@ def list_conversations(project_id: int):
     project_or_404(project_id, "message.read")
     limit, offset = page()
     query = select(Conversation).where(Conversation.project_id == project_id)
-    if request.args.get("status"):
-        query = query.where(Conversation.status == request.args["status"])
+    status = choice_arg("status", CONVERSATION_STATUSES)
+    if status:
+        query = query.where(Conversation.status == status)
     form_ids = dict(db.session.execute(select(Form.id, Form.xml_form_id).where(
         Form.project_id == project_id)).all())
     if request.args.get("form"):

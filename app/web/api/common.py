@@ -1,6 +1,7 @@
 """Request parsing and response shaping shared by the API views."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -59,6 +60,17 @@ def _has_nul(value: Any) -> bool:
 def query_flag(name: str) -> bool:
     """Booleans in query strings arrive as true/True/1 (pyodk sends Python's True)."""
     return request.args.get(name, "").strip().lower() in ("true", "1", "yes")
+
+
+def choice_arg(name: str, choices: Iterable[str]) -> str | None:
+    """A query-string filter that must be one of `choices` (a status enum's values); None when
+    absent or empty, a 400 naming the allowed values otherwise: a filter that matches nothing
+    because it is misspelt would answer an empty list that looks like "none"."""
+    value = request.args.get(name) or None
+    allowed = tuple(choices)
+    if value is not None and value not in allowed:
+        raise problems.unexpected_value(name, value, f"expected one of {', '.join(allowed)}")
+    return value
 
 
 def page() -> tuple[int, int]:

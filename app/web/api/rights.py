@@ -3,14 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
-
-from app import problems
 from app.models import ERASURE_STATES, ErasureRequest
 from app.rights import requests
 from app.web.access import project_or_404
 from app.web.api.blueprint import api
-from app.web.api.common import iso, listing, page
+from app.web.api.common import choice_arg, iso, listing, page
 
 
 def erasure_request_json(row: ErasureRequest) -> dict[str, Any]:
@@ -24,10 +21,7 @@ def erasure_request_json(row: ErasureRequest) -> dict[str, Any]:
 @api.get("/projects/<int:project_id>/erasure-requests")
 def list_erasure_requests(project_id: int):
     project_or_404(project_id, "message.read")
-    status = request.args.get("status")
-    if status and status not in ERASURE_STATES:
-        raise problems.unexpected_value("status", status,
-                                        f"expected one of {', '.join(ERASURE_STATES)}")
+    status = choice_arg("status", ERASURE_STATES)
     limit, offset = page()
     rows, total = requests.listing(project_id, status=status, limit=limit, offset=offset)
     return listing([erasure_request_json(r) for r in rows], total)

@@ -8,9 +8,10 @@ from flask import jsonify, request
 from app import problems
 from app.extensions import db
 from app.models import Form, Submission, SubmissionDef, Webhook, WebhookDelivery
+from app.models.webhooks import DELIVERY_STATES
 from app.services import forms as form_service
 from app.web.api.blueprint import api
-from app.web.api.common import iso, json_body, listing, success
+from app.web.api.common import choice_arg, iso, json_body, listing, success
 from app.web.auth import Principal, require_form
 from app.webhooks import (
     events,  # noqa: F401  (registers the pipeline listener)
@@ -107,7 +108,7 @@ def list_deliveries(project_id: int, xml_form_id: str, webhook_id: int):
     form, _ = _form(project_id, xml_form_id)
     webhook = service.get(form, webhook_id)
     limit, offset = _page()
-    status = request.args.get("status") or None
+    status = choice_arg("status", DELIVERY_STATES)
     rows, total = service.deliveries(webhook, limit, offset, status)
     names = _instance_ids(rows)
     return listing([delivery_json(r, names) for r in rows], total)

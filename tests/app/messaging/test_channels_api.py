@@ -104,6 +104,11 @@ def test_the_simulator_runs_a_survey_without_sending(client, project, manager, m
                         headers=manager).get_json()
     assert [(c["form"], c["status"], c["medium"], c["simulated"]) for c in listed] == [
         ("water_point", "completed", "sms", True)]
+    assert client.get(f"/v1/projects/{project}/conversations?status=expired",
+                      headers=manager).get_json() == []
+    typo = client.get(f"/v1/projects/{project}/conversations?status=done", headers=manager)
+    assert typo.status_code == 400 and typo.get_json()["details"]["field"] == "status"
+    assert "opted-out" in typo.get_json()["message"]
     # A try-out is not data: the finished survey stays on the conversation, not stored.
     assert listed[0]["instanceId"] is None
     assert db.session.scalars(select(Submission)).all() == []

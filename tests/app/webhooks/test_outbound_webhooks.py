@@ -104,6 +104,18 @@ def test_created_edited_reviewed_reach_the_receiver_signed(client, base, manager
     page = client.get(f"{base}/webhooks/{body['id']}/deliveries?limit=1&offset=1",
                       headers=manager).get_json()
     assert [r["event"] for r in page] == ["submission.updated"]
+    done = client.get(f"{base}/webhooks/{body['id']}/deliveries?status=succeeded",
+                      headers=manager)
+    assert done.headers["X-Total-Count"] == "3"
+    assert client.get(f"{base}/webhooks/{body['id']}/deliveries?status=failed",
+                      headers=manager).get_json() == []
+    # A misspelt filter is an error naming what is allowed, not an empty list that reads "none".
+    typo = client.get(f"{base}/webhooks/{body['id']}/deliveries?status=succeded",
+                      headers=manager)
+    assert typo.status_code == 400
+    assert typo.get_json()["details"] == {
+        "field": "status", "value": "succeded",
+        "reason": "expected one of pending, retrying, succeeded, failed, cancelled"}
 
 
 def test_without_include_xml_and_with_chosen_events(client, base, manager, receiver, new_iid):
