@@ -25,7 +25,8 @@ from sms_flows.types import CONVERSATION_STATUSES
 def channel_json(channel: Channel) -> dict[str, Any]:
     """A channel without its credentials or secret (the URLs carry the secret: managers only)."""
     urls = channel_service.webhook_urls(channel)
-    return {"id": channel.id, "projectId": channel.project_id, "provider": channel.provider,
+    return {"id": channel.id, "projectId": channel.project_id, "actorId": channel.actor_id,
+            "provider": channel.provider,
             "kind": channel.kind, "address": channel.address, "enabled": channel.enabled,
             "settings": channel.settings or {}, **urls, "webhooks": urls,
             "createdAt": iso(channel.created_at), "updatedAt": iso(channel.updated_at)}

@@ -36,6 +36,10 @@ def test_pyodk_lists_sms_submissions_with_the_channel_actor_as_submitter(
     channel = make_channel("africastalking", "sms")
     _answer_over_sms(client, channel)
     actor_id = db.session.get(Channel, channel["id"]).actor_id
+    # The channel's JSON names its actor, so a submitterId can be traced to its channel.
+    assert channel["actorId"] == actor_id
+    assert client.get(f"/v1/projects/{project}/channels", headers=manager).get_json()[0][
+        "actorId"] == actor_id
     assert db.session.scalars(select(Submission.submitter_id)).all() == [actor_id]
 
     with logged_in_pyodk(live_server.url, "coordinator@example.org", project,
