@@ -38,6 +38,7 @@ constraints:
 run: install
 	$(FLASK) db upgrade
 	$(SERVE) $(FLASK) demo --with-data
+	$(SERVE) $(FLASK) pipeline drain
 	$(SERVE) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install

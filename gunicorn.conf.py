@@ -53,10 +53,26 @@ def post_fork(server, worker) -> None:
 
 
 def on_starting(server) -> None:
-    """Before serving: remove half-written files a crashed process left in STORAGE_DIR."""
+    """Before serving: remove half-written files a crashed process left in STORAGE_DIR and,
+    with no Redis (the pipeline inline), process what a crashed process committed but did not
+    get to (with Redis, `flask worker`'s sweep finds those rows)."""
     from app.config import from_environment
     from app.services.storage import remove_stale_temp_files
 
     removed = remove_stale_temp_files(from_environment()["STORAGE_DIR"])
     if removed:
         server.log.info("removed %d stale temporary files from STORAGE_DIR", removed)
+    if not server.cfg.preload_app:
+        return
+    from app import queues
+    from app.extensions import db
+    from app.pipeline import dispatch, retry
+
+    done = failed = 0
+    with server.app.wsgi().app_context():
+        if queues.redis_url() is None:
+            done, failed = dispatch.drain_inline(retry.inline_max_attempts())
+        db.engine.dispose()
+    if done or failed:
+            server.log.info("pipeline: processed %d pending submission(s) left by an earlier "
+                            "process, %d failed", done, failed)

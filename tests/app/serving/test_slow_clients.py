@@ -41,6 +41,7 @@ def server(tmp_path_factory):
     storage = tmp_path_factory.mktemp("storage")
     app, project_id, _ = migrated_with_site_form(url, storage, "Slow links", name="2G phone",
                                                  token="slow-token")
+    left_pending = _committed_but_not_processed(app, project_id)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": str(storage), "SECRET_KEY": "slow",
            "PUBLIC_URL": f"http://127.0.0.1:{port}", "BIND": f"127.0.0.1:{port}",
@@ -66,13 +67,31 @@ def server(tmp_path_factory):
             except requests.RequestException:
                 time.sleep(0.1)
         yield {"port": port, "app": app, "base": f"/v1/key/slow-token/projects/{project_id}",
-               "access_log": access_log, "stale_temp": stale}
+               "access_log": access_log, "stale_temp": stale, "left_pending": left_pending}
     finally:
         process.terminate()
         process.wait(timeout=30)
         with app.app_context():
             db.engine.dispose()
         next(databases, None)
+
+
+def _committed_but_not_processed(app, project_id: int) -> int:
+    """A submission whose process died between its COMMIT and the inline pipeline run (the
+    hand-over after the commit never happens); -> its outbox row's id."""
+    from app.models import PipelineOutbox
+    from app.pipeline import dispatch
+    from sync.ingest import ingest
+
+    with app.app_context(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dispatch, "after_commit", lambda *args, **kwargs: None)
+        result = ingest(project_id=project_id, xml=site_instance(f"uuid:{uuid.uuid4()}"),
+                        attachments={}, channel="collect", submitter_id=None, device_id=None)
+        [outbox_id] = result.outbox_ids
+        assert db.session.get(PipelineOutbox, outbox_id).processed_at is None
+        db.session.rollback()
+        db.engine.dispose()
+    return outbox_id
 
 
 def _open(port: int, head: bytes) -> socket.socket:
@@ -260,3 +279,15 @@ def test_the_access_log_names_no_token_from_a_url(server):
 
 def test_the_server_removed_a_stale_half_written_blob_at_start_up(server):
     assert not server["stale_temp"].exists()
+
+
+def test_the_server_processed_what_a_crashed_process_left_pending_at_start_up(server):
+    """With no Redis the pipeline runs inline after each commit; a submission committed just
+    before a crash is processed when the server starts again, not left for a manual drain."""
+    from app.models import PipelineOutbox
+
+    with server["app"].app_context():
+        row = db.session.get(PipelineOutbox, server["left_pending"])
+        assert row is not None and row.processed_at is not None
+        db.session.rollback()
+        db.engine.dispose()
