@@ -304,9 +304,12 @@ def _answer(state: State, walk: Walk, event: Event, text: str, now: datetime) ->
     lang = prompts.catalogue_language(state)
     if event.kind == "prompt":
         return _answer_prompt(state, walk, event, text, now)
-    if ascii_digits(text) == "0" and event.field.control in ("select1", "select"):
+    if ascii_digits(text) == "0":
+        # "0 More": a list's next page (round again after the last), or the next screen of a
+        # long label; on a question's last screen without choices, 0 is an answer.
         _, pages = prompts.question(state, walk, event)
-        if pages > 1:
+        choices = prompts.has_choices(event)
+        if pages > 1 and (choices or state.page % pages < pages - 1):
             state.page = (state.page + 1) % pages
             return _ask(state, walk, [])
     said_how = False  # the reason is the type's own hint: the question need not repeat it

@@ -4,9 +4,9 @@ A question is its label, with "3/12" before it when the form asks for progress
 (`sms_progress`) and a hint after it saying how to answer (hints.py). The hint is added in
 full when that costs no more SMS parts (or USSD pages) than the label alone, else in its
 short form; the type's own hint (how to write a date, "e.g. 1 3") is never left out.
-On USSD a choice question's label too long for one screen beside its first choice (an
-informed-consent text) is shown whole over several screens, each ending "0 More", the last
-with the choices; other questions' labels are cut to the screen (the publish check warns).
+On USSD a label too long for one screen (an informed-consent text, a long question) is shown
+whole over several screens, each ending "0 More": the last holds the rest of the label and the
+choices, or for a question without choices its hint ("0" there is an answer, not "More").
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def _pages(state: State, header: str, options: Sequence[str], intro: str = "") -
     more = message("more", catalogue_language(state))
     lead: list[str] = []
     if state.medium == "ussd":  # one screen is all there is; an SMS is split instead
-        lead, header = _ussd_header(header, options, more, fits)
+        lead, header = _ussd_header(header, [*numbered(options)[:1], more], more, fits)
     if intro and not _intro_fits(state, header, intro, options):
         intro = ""  # no page could hold it beside a choice: the budget is the limit
     return [f"{page}\n{more}" for page in lead] + render.pages(
@@ -90,33 +90,55 @@ def _pages(state: State, header: str, options: Sequence[str], intro: str = "") -
 
 
 def ussd_lead_screens(state: State, walk: Walk, event: Event) -> int:
-    """How many USSD screens of a question's label come before the one with its choices
-    (each read with "0 More"); 0 when the label fits beside them, or off USSD."""
-    if state.medium != "ussd" or event.kind != "question" or \
-            event.field.control not in ("select1", "select"):
+    """How many USSD screens of a question's label come before the one with its choices or
+    hint (each read with "0 More"); 0 when the label fits beside them, or off USSD."""
+    if state.medium != "ussd" or event.kind != "question":
         return 0
+    if not has_choices(event):
+        return question(state, walk, event)[1] - 1
     label = walk.label(event)
     count = progress(state, walk, event)
     options = [walk.text(c.labels) or c.name for c in walk.choices(event)]
-    return len(_ussd_header(f"{count} {label}" if count else label, options,
-                            message("more", catalogue_language(state)),
+    more = message("more", catalogue_language(state))
+    return len(_ussd_header(f"{count} {label}" if count else label,
+                            [*numbered(options)[:1], more], more,
                             fits_for(state, USSD_RESERVE))[0])
 
 
-def _ussd_header(header: str, options: Sequence[str], more: str,
+def has_choices(event: Event) -> bool:
+    """A select_one or select_multiple question (its choices are numbered)."""
+    return event.field.control in ("select1", "select")
+
+
+def _ussd_header(header: str, below: Sequence[str], more: str,
                  fits: Callable[[str], bool]) -> tuple[list[str], str]:
-    """A header too long to stand on a USSD screen beside its first choice: its leading
-    screens (each read with "0 More") and the part left to stand above the choices. Nothing
-    is cut (an informed-consent text must be read whole), unless one word fills a screen."""
-    first = numbered(options)[:1]
-    if fits("\n".join([header, *first, more])):
+    """A header too long to stand on a USSD screen above the lines `below` it (the first
+    choice and "0 More", or a question's hint): its leading screens (each read with "0 More")
+    and the part left to stand above them. Nothing is cut (an informed-consent text must be
+    read whole), unless one word fills a screen."""
+    def fits_above(text: str) -> bool:
+        return fits("\n".join([text, *below]))
+
+    if fits_above(header):
         return [], header
     pieces = render.split(header, lambda h: fits(f"{h}\n{more}"))
     last = pieces.pop()
-    if not fits("\n".join([last, *first, more])):  # the last piece again, leaving room
-        tail = render.split(last, lambda h: fits("\n".join([h, *first, more])))
+    if not fits_above(last):  # the last piece again, leaving room
+        tail = render.split(last, fits_above)
         pieces, last = pieces + tail[:-1], tail[-1]
-    return pieces, render.truncate(last, lambda h: fits("\n".join([h, *first, more])))
+    return pieces, render.truncate(last, fits_above)
+
+
+def _ussd_screens(state: State, label: str, hint: str) -> list[str]:
+    """A question without choices on USSD: its label and hint on one screen, or the label over
+    several, each but the last ending "0 More", the last with the hint."""
+    whole = f"{label}\n{hint}" if hint else label
+    if render.ussd_fits(whole):
+        return [whole]
+    more = message("more", catalogue_language(state))
+    lead, last = _ussd_header(label, [hint] if hint else [], more,
+                              fits_for(state, USSD_RESERVE))
+    return [f"{piece}\n{more}" for piece in lead] + [f"{last}\n{hint}" if hint else last]
 
 
 def question(state: State, walk: Walk, event: Event, hint: bool = True) -> tuple[str, int]:
@@ -133,15 +155,17 @@ def question(state: State, walk: Walk, event: Event, hint: bool = True) -> tuple
     if count:
         label = f"{count} {label}"
     options = None
-    if event.field.control in ("select1", "select"):
+    if has_choices(event):
         options = [walk.text(c.labels) or c.name for c in walk.choices(event)]
     said = hints.answer_hints(event, lang, keywords.word_table(state.commands)) \
         if hint else hints.Hints()
     hint = _hint(state, label, said, options)
     if options is not None:
         return paged(state, label, options, hint)
-    text = f"{label}\n{hint}" if hint else label
-    return (render.truncate(text, fits_for(state)) if state.medium == "ussd" else text), 1
+    if state.medium == "ussd":
+        screens = _ussd_screens(state, label, hint)
+        return screens[state.page % len(screens)], len(screens)
+    return (f"{label}\n{hint}" if hint else label), 1
 
 
 def progress(state: State, walk: Walk, event: Event) -> str:
@@ -188,7 +212,7 @@ def _intro_fits(state: State, header: str, intro: str, options: Sequence[str]) -
     more = message("more", catalogue_language(state))
     fits = fits_for(state, USSD_RESERVE)
     if state.medium == "ussd":
-        header = _ussd_header(header, options, more, fits)[1]
+        header = _ussd_header(header, [*numbered(options)[:1], more], more, fits)[1]
     return fits("\n".join([header, intro, *numbered(options)[:1], more]))
 
 
@@ -199,7 +223,8 @@ def _cost(state: State, label: str, hint: str,
     if options is not None and hint and not _intro_fits(state, label, hint, options):
         return 10**6, 10**6
     if options is None:
-        pages = [f"{label}\n{hint}" if hint else label]
+        pages = _ussd_screens(state, label, hint) if state.medium == "ussd" else \
+            [f"{label}\n{hint}" if hint else label]
     else:
         pages = _pages(state, label, options, hint)
     if state.medium == "ussd":

@@ -210,5 +210,6 @@ def ussd_fit_warnings(model: FormModel) -> list[str]:
             if needed + 4 > USSD_LIMIT:
                 warnings.append(
                     f"Question '{f.name}' in {lang or 'the default language'} needs {needed} "
-                    f"characters; a USSD screen holds {USSD_LIMIT - 4} after 'CON '.")
+                    f"characters; a USSD screen holds {USSD_LIMIT - 4} after 'CON ', so it is "
+                    "shown over several screens ('0 More').")
     return warnings

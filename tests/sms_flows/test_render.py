@@ -83,9 +83,9 @@ def test_sdg5_v4_consent_question_is_flagged_as_too_long_for_a_ussd_screen():
     # Every other question fits.
     assert render.ussd_fit_warnings(model("sdg5_safety")) == [
         "Question 'consent' in English (en) needs 220 characters; a USSD screen holds 178 "
-        "after 'CON '.",
+        "after 'CON ', so it is shown over several screens ('0 More').",
         "Question 'consent' in Kiswahili (sw) needs 228 characters; a USSD screen holds 178 "
-        "after 'CON '.",
+        "after 'CON ', so it is shown over several screens ('0 More').",
     ]
 
 

@@ -89,3 +89,84 @@ def test_a_reason_still_fits_above_the_last_screen():
 def test_sms_sends_the_whole_consent_in_one_reply():
     talk = Talk(FOUR, "sms", language="en")
     assert talk.reply == CONSENT["en"] + "\n1. Yes\n2. No"
+
+
+HOUSEHOLD = {
+    "en": "Think of everyone who slept in your home last night, including babies, visitors who "
+          "stayed the night and anyone who usually lives there but is away for less than a "
+          "month. How many people is that?",
+    "sw": "Fikiria kila mtu aliyelala nyumbani kwako jana usiku, wakiwemo watoto wachanga, "
+          "wageni waliolala na yeyote anayeishi hapo kwa kawaida lakini yuko mbali kwa chini ya "
+          "mwezi mmoja. Ni watu wangapi?",
+}
+LONG_NUMBER = md_model(markdown({
+    "survey": [["type", "name", "label::English (en)", "label::Kiswahili (sw)", "required"],
+               ["integer", "people", HOUSEHOLD["en"], HOUSEHOLD["sw"], "yes"],
+               ["text", "place", "Village?", "Kijiji?", "yes"]],
+    "settings": [["form_id", "default_language"], ["household", "English (en)"]],
+}))
+
+
+@pytest.mark.parametrize("lang", ["en", "sw"])
+def test_a_long_question_without_choices_is_paged_whole_then_its_hint(lang):
+    talk = Talk(LONG_NUMBER, "ussd", language=lang)
+    more = YES_NO[lang][2]
+    first = talk.reply
+    assert first.endswith("\n" + more) and render.ussd_fits(first)
+    last = talk.send("0")
+    assert render.ussd_fits(last) and not last.endswith(more) and "…" not in first + last
+    assert first.rsplit("\n", 1)[0] + " " + last == HOUSEHOLD[lang]  # every word
+    assert talk.state.page == 1
+
+
+def test_the_hint_stands_under_the_label_on_its_last_screen():
+    label = HOUSEHOLD["en"].replace("How many people is that?", "When did the last one arrive?")
+    form = md_model(markdown({
+        "survey": [["type", "name", "label::English (en)", "required"],
+                   ["date", "arrived", label, "yes"]],
+        "settings": [["form_id", "default_language"], ["arrivals", "English (en)"]]}))
+    talk = Talk(form, "ussd", language="en")
+    first, last = talk.reply, talk.send("0")
+    assert first.endswith("\n0 More") and render.ussd_fits(last)
+    label_end, hint = last.rsplit("\n", 1)
+    assert first.rsplit("\n", 1)[0] + " " + label_end == label
+    assert "2024" in hint  # how to write a date, never left out
+    assert talk.send("0").startswith("Reply with a date")  # 0 is an answer here, a wrong one
+
+
+def test_on_the_last_screen_0_is_an_answer_not_more():
+    talk = Talk(LONG_NUMBER, "ussd", language="en")
+    talk.send("0")  # More
+    assert talk.send("0") == "Village?"  # nobody slept at home: 0 is the answer
+    assert talk.state.answers["/data/people"] == "0"
+
+
+def test_an_answer_sent_from_the_first_screen_is_taken():
+    talk = Talk(LONG_NUMBER, "ussd", language="en")
+    assert talk.send("6") == "Village?"
+    assert talk.state.answers["/data/people"] == "6"
+
+
+def test_a_refused_answer_shows_its_reason_above_the_screen_the_person_was_on():
+    talk = Talk(LONG_NUMBER, "ussd", language="en")
+    last = talk.send("0")
+    reply = talk.send("many")
+    assert reply.endswith("\n" + last) and render.ussd_fits(reply)
+    assert reply.split("\n", 1)[0] not in last  # the reason, above the question
+
+
+def test_over_sms_the_long_question_is_one_reply_and_0_is_an_answer():
+    talk = Talk(LONG_NUMBER, "sms", language="en")
+    assert talk.reply.startswith(HOUSEHOLD["en"])
+    assert talk.send("0") == "Village?"
+
+
+def test_the_lead_screens_are_counted_for_questions_without_choices():
+    from sms_flows import engine, prompts
+
+    talk = Talk(LONG_NUMBER, "ussd", language="en")
+    walk, event = engine.current(talk.state, talk.now)
+    assert prompts.ussd_lead_screens(talk.state, walk, event) == 1
+    talk.send("4")
+    walk, event = engine.current(talk.state, talk.now)
+    assert prompts.ussd_lead_screens(talk.state, walk, event) == 0
