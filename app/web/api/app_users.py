@@ -7,7 +7,7 @@ from app import problems
 from app.extensions import db
 from app.models import AppUser
 from app.services import app_users as service
-from app.web.access import form_for, project_or_404
+from app.web.access import form_for, project_or_404, project_row_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import json_body, listing, success
 from app.web.api.forms import FORM
@@ -41,8 +41,8 @@ def create_app_user(project_id: int):
 
 @api.delete(f"{APP_USERS}/<int:actor_id>")
 def revoke_app_user(project_id: int, actor_id: int):
-    project_or_404(project_id, "field_key.delete")
-    service.revoke(service.get_app_user(project_id, actor_id))
+    service.revoke(project_row_or_404(project_id, "field_key.delete", service.get_app_user,
+                                      actor_id))
     db.session.commit()
     return success()
 
@@ -50,8 +50,7 @@ def revoke_app_user(project_id: int, actor_id: int):
 @api.get(f"{APP_USERS}/<int:actor_id>/qr")
 def app_user_qr(project_id: int, actor_id: int):
     """Only the token's hash is kept, so the QR code can be built only at creation time."""
-    project_or_404(project_id, "field_key.list")
-    service.get_app_user(project_id, actor_id)
+    project_row_or_404(project_id, "field_key.list", service.get_app_user, actor_id)
     raise problems.invalid_state(
         "The app user's token is stored hashed and was shown once, with its QR code, when "
         "the app user was created. Revoke it and create a new app user for a new code.",

@@ -14,7 +14,7 @@ from app.messaging.store import SIMULATOR
 from app.messaging.turn import commit_with_retry
 from app.models import Channel, Conversation, Form, Message
 from app.queries.paging import page_of
-from app.web.access import project_or_404
+from app.web.access import project_or_404, project_row_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import choice_arg, iso, json_body, listing, page
 from app.web.auth import current_principal
@@ -54,11 +54,8 @@ def message_json(message: Message) -> dict[str, Any]:
 
 
 def _channel_or_404(project_id: int, channel_id: int) -> Channel:
-    project_or_404(project_id, "channel.manage")
-    channel = channel_service.get_channel(project_id, channel_id)
-    if channel is None:
-        raise problems.not_found()
-    return channel
+    return project_row_or_404(project_id, "channel.manage", channel_service.get_channel,
+                              channel_id)
 
 
 @api.post("/projects/<int:project_id>/channels")

@@ -12,7 +12,7 @@ from app import problems
 from app.extensions import db
 from app.indicators import public, series, service
 from app.models import Project, PublicDashboard
-from app.web.access import project_or_404
+from app.web.access import project_or_404, project_row_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, success
 
@@ -30,11 +30,7 @@ def board_json(board: PublicDashboard) -> dict[str, Any]:
 
 
 def _board_or_404(project_id: int, board_id: int) -> PublicDashboard:
-    project_or_404(project_id, "indicator.manage")
-    board = public.get_board(project_id, board_id)
-    if board is None:
-        raise problems.not_found()
-    return board
+    return project_row_or_404(project_id, "indicator.manage", public.get_board, board_id)
 
 
 @api.get(BOARDS)

@@ -8,7 +8,7 @@ from app.config import setting
 from app.extensions import db
 from app.models import SyncLink
 from app.services import sync_links as service
-from app.web.access import project_or_404
+from app.web.access import project_or_404, project_row_or_404
 from app.web.api.blueprint import api
 from app.web.api.common import iso, json_body, listing, success
 from app.web.auth import current_principal
@@ -50,7 +50,6 @@ def list_sync_links(project_id: int):
 
 @api.delete(f"{SYNC_LINKS}/<int:link_id>")
 def revoke_sync_link(project_id: int, link_id: int):
-    project_or_404(project_id, "sync_link.manage")
-    service.revoke(service.get_link(project_id, link_id))
+    service.revoke(project_row_or_404(project_id, "sync_link.manage", service.get_link, link_id))
     db.session.commit()
     return success()

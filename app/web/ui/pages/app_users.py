@@ -14,7 +14,7 @@ from markupsafe import Markup
 from app.extensions import db
 from app.queries import forms as form_queries
 from app.services import app_users as service
-from app.web.access import form_for, project_or_404
+from app.web.access import form_for, project_or_404, project_row_or_404
 from app.web.ui.blueprint import ui
 from app.web.ui.nav import project_tab
 
@@ -77,8 +77,7 @@ def create_app_user(project_id: int):
 
 @ui.post(f"{BASE}/<int:actor_id>/forms")
 def assign_forms(project_id: int, actor_id: int):
-    project_or_404(project_id, "field_key.list")
-    app_user = service.get_app_user(project_id, actor_id)
+    app_user = project_row_or_404(project_id, "field_key.list", service.get_app_user, actor_id)
     have = {f for a, f in service.form_assignments(project_id) if a == actor_id}
     wanted = set(request.form.getlist("form"))
     for xml_form_id in sorted(wanted - have):
@@ -94,8 +93,7 @@ def assign_forms(project_id: int, actor_id: int):
 
 @ui.post(f"{BASE}/<int:actor_id>/revoke")
 def revoke_app_user(project_id: int, actor_id: int):
-    project_or_404(project_id, "field_key.delete")
-    app_user = service.get_app_user(project_id, actor_id)
+    app_user = project_row_or_404(project_id, "field_key.delete", service.get_app_user, actor_id)
     name = app_user.actor.display_name
     service.revoke(app_user)
     db.session.commit()

@@ -16,7 +16,7 @@ from app.services import sync_links
 from app.sync import jobs
 from app.sync.peers import PairingError, pair
 from app.sync.status import peer_status
-from app.web.access import project_or_404
+from app.web.access import project_or_404, project_row_or_404
 from app.web.api.sync_api import conflict_json
 from app.web.ui.blueprint import ui
 from app.web.ui.nav import project_tab
@@ -73,8 +73,7 @@ def create_sync_link(project_id: int):
 
 @ui.post(f"{BASE}/links/<int:link_id>/revoke")
 def revoke_sync_link(project_id: int, link_id: int):
-    project_or_404(project_id, VERB)
-    link = sync_links.get_link(project_id, link_id)
+    link = project_row_or_404(project_id, VERB, sync_links.get_link, link_id)
     name = link.actor.display_name
     sync_links.revoke(link)
     db.session.commit()
