@@ -28,6 +28,16 @@ def _clean(text: str) -> str:
     return " ".join(str(text).split())
 
 
+# The UN framework's spreadsheet keeps its footnote markers glued to the words they annotate
+# ("its impacts3", "by speed4"): a digit right after a lowercase letter at the end of a title.
+_FOOTNOTE = re.compile(r"(?<=[a-z])\d{1,2}$")
+
+
+def _official(text: str) -> str:
+    """A title from the 2025 framework CSV without its footnote marker."""
+    return _FOOTNOTE.sub("", _clean(text))
+
+
 @cache
 def _load() -> dict[str, dict[str, dict[str, str]]]:
     """Merge the translated YAML catalogue (pre-2025) with the 2025 UN framework CSV."""
@@ -50,11 +60,11 @@ def _load() -> dict[str, dict[str, dict[str, str]]]:
         if len(row) < 3:
             continue
         if m := _CSV_GOAL.match(row[1]):
-            tables["goals"].setdefault(m.group(1), {})["en"] = _clean(m.group(2))
+            tables["goals"].setdefault(m.group(1), {})["en"] = _official(m.group(2))
         elif m := _CSV_TARGET.match(row[1]):
-            tables["targets"].setdefault(m.group(1), {})["en"] = _clean(m.group(2))
+            tables["targets"].setdefault(m.group(1), {})["en"] = _official(m.group(2))
         if m := _CSV_INDICATOR.match(row[2]):
-            tables["indicators"].setdefault(m.group(1), {})["en"] = _clean(m.group(2))
+            tables["indicators"].setdefault(m.group(1), {})["en"] = _official(m.group(2))
     return tables
 
 

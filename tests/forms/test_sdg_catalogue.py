@@ -1,5 +1,7 @@
 """The SDG catalogue: loading, code parsing and descriptions."""
 
+import re
+
 import pytest
 
 from forms.sdg import catalogue
@@ -85,3 +87,14 @@ def test_catalogue_is_loaded_once():
     catalogue._load.cache_clear()
     goals(), targets(), indicators()
     assert catalogue._load.cache_info().misses == 1
+
+
+def test_the_framework_s_footnote_markers_are_not_part_of_a_title():
+    # The UN spreadsheet glues footnote numbers to the words they annotate.
+    assert describe("13") == "Take urgent action to combat climate change and its impacts"
+    assert describe("14.6").endswith("World Trade Organization fisheries subsidies "
+                                      "negotiation")
+    assert describe("17.6.1") == "Fixed broadband subscriptions per 100 inhabitants, by speed"
+    for table in (goals(), targets(), indicators()):
+        for titles in table.values():
+            assert not re.search(r"[a-z]\d$", titles["en"]), titles["en"]
