@@ -3,6 +3,7 @@ dashboard, and the area boundaries its map is drawn on."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, select
@@ -53,12 +54,24 @@ def goal_counts(project_id: int) -> list[dict[str, int]]:
              "texts": int(found.get(g, (0, 0, 0))[2])} for g in range(1, 18)]
 
 
-def quote_candidates(project_id: int, goal: int, limit: int = 50) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Candidates:
+    """One page of quote candidates; `more`: the page was full, older answers may follow
+    (at `offset + limit`; a page can hold fewer items than its limit, personal answers being
+    left out after the query)."""
+
+    items: list[dict[str, Any]]
+    more: bool
+
+
+def quote_candidates(project_id: int, goal: int, limit: int = 50, offset: int = 0,
+                     answer: tuple[str, str, str] | None = None) -> Candidates:
     """Free-text answers the classifier tied to `goal`, newest first, for a manager to pick
-    from (staff only: free text can name people). An answer to a question that is personal
-    data (app.services.personal_data: marked or guessed) in the version it was given in, or
-    in the form's current version, is never offered (and so never approved)."""
-    rows = db.session.execute(
+    from (staff only: free text can name people); `answer` (form, instanceId, field): that
+    one answer only. An answer to a question that is personal data
+    (app.services.personal_data: marked or guessed) in the version it was given in, or in
+    the form's current version, is never offered (and so never approved)."""
+    query = (
         select(Submission.id, Submission.instance_id, Form.xml_form_id, SdgTag.field,
                SdgTag.score, CleanedRecord.record, SubmissionDef.form_version_id,
                Form.current_version_id)
@@ -67,8 +80,13 @@ def quote_candidates(project_id: int, goal: int, limit: int = 50) -> list[dict[s
         .join(Form, Form.id == Submission.form_id)
         .join(CleanedRecord, CleanedRecord.submission_def_id == SubmissionDef.id)
         .where(*_current_of_project(project_id), SdgTag.goal == goal,
-               SdgTag.source == "model", SdgTag.field != "")
-        .order_by(Submission.id.desc()).limit(limit))
+               SdgTag.source == "model", SdgTag.field != ""))
+    if answer is not None:
+        form, instance_id, field = answer
+        query = query.where(Form.xml_form_id == form, Submission.instance_id == instance_id,
+                            SdgTag.field == field)
+    rows = db.session.execute(query.order_by(Submission.id.desc(), SdgTag.field)
+                              .limit(limit).offset(offset)).all()
     personal: dict[int, frozenset[str]] = {}
     out = []
     for submission_id, instance_id, form, field, score, record, version, current in rows:
@@ -79,7 +97,7 @@ def quote_candidates(project_id: int, goal: int, limit: int = 50) -> list[dict[s
             out.append({"submissionId": submission_id, "instanceId": instance_id,
                         "form": form, "field": field, "goal": goal,
                         "score": round(float(score), 3), "text": text})
-    return out
+    return Candidates(out, more=len(rows) == limit)
 
 
 def _personal_paths(version_id: int, seen: dict[int, frozenset[str]]) -> frozenset[str]:
@@ -114,9 +132,8 @@ def approve_quote(project_id: int, body: dict[str, Any], actor_id: int | None
     goal = body["goal"]
     if not isinstance(goal, int) or isinstance(goal, bool) or not 1 <= goal <= 17:
         raise problems.unexpected_value("goal", goal, "a goal 1-17")
-    found = next((c for c in quote_candidates(project_id, goal, limit=100_000)
-                  if c["form"] == body["form"] and c["instanceId"] == body["instanceId"]
-                  and c["field"] == body["field"]), None)
+    found = next(iter(quote_candidates(project_id, goal, limit=1, answer=(
+        str(body["form"]), str(body["instanceId"]), str(body["field"]))).items), None)
     if found is None:
         raise problems.unexpected_value("field", body["field"], "no answer of this submission "
                                         "is tagged with that goal by the classifier")

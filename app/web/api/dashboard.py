@@ -10,7 +10,7 @@ from app.indicators import overview
 from app.models import ApprovedQuote, AreaBoundaries
 from app.web.access import project_or_404
 from app.web.api.blueprint import api
-from app.web.api.common import iso, json_body, listing, success
+from app.web.api.common import iso, json_body, listing, page, success
 from app.web.auth import current_principal
 from forms.sdg.catalogue import describe
 
@@ -52,7 +52,13 @@ def quote_candidates(project_id: int):
     goal = _goal()
     if goal is None:
         raise problems.missing_parameter("goal")
-    return listing(overview.quote_candidates(project_id, goal))
+    limit, offset = page()
+    found = overview.quote_candidates(project_id, goal, limit, offset)
+    response = listing(found.items)
+    if found.more:  # a page can be short (personal answers left out): say where the next is
+        response.headers["Link"] = (f'<{request.path}?goal={goal}&limit={limit}'
+                                    f'&offset={offset + limit}>; rel="next"')
+    return response
 
 
 @api.post(f"{BASE}/quotes")

@@ -26,6 +26,7 @@ from app.web.ui.i18n import current_language
 
 BOARDS = "/projects/<int:project_id>/dashboard/public"
 QUOTES = "/projects/<int:project_id>/dashboard/quotes"
+CANDIDATES_PAGE = 50  # answers to choose from on one page
 
 
 def _indicator_choices(project_id: int, lang: str) -> list[dict[str, Any]]:
@@ -144,12 +145,15 @@ def dashboard_quotes(project_id: int):
         goal = max(counts, key=lambda g_: (counts[g_], -g_)) if any(counts.values()) else 1
     approved = overview.quotes(project_id, goal)
     taken = {(q.submission_id, q.field) for q in approved}
-    candidates = [c for c in overview.quote_candidates(project_id, goal)
-                  if (c["submissionId"], c["field"]) not in taken]
+    asked = request.args.get("offset", "")
+    offset = int(asked) if asked.isdigit() else 0
+    found = overview.quote_candidates(project_id, goal, CANDIDATES_PAGE, offset)
+    candidates = [c for c in found.items if (c["submissionId"], c["field"]) not in taken]
     return render_template(
         "ui/dashboard_quotes.html", project=project, goal=goal, counts=counts,
         goal_titles={n: formtext.sdg_title(str(n), lang) for n in range(1, 18)},
-        approved=approved, candidates=candidates, max_quote=overview.MAX_QUOTE)
+        approved=approved, candidates=candidates, max_quote=overview.MAX_QUOTE,
+        offset=offset, page=CANDIDATES_PAGE, more=found.more)
 
 
 @ui.post(QUOTES)

@@ -4,8 +4,11 @@ never offered), with the API's services, messages and permissions, through the F
 client."""
 from __future__ import annotations
 
+import re
+from html import unescape as html_unescape
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApprovedQuote, Form, Indicator, PublicDashboard, SdgTag
@@ -251,3 +254,47 @@ def test_an_answer_to_a_personal_question_is_never_offered(world, login):
     web.post(f"/projects/{pid}/dashboard/quotes?goal={goal}", {
         "form": "safety", "instanceId": "uuid:s1", "field": "/data/story"})
     assert db.session.scalar(select(ApprovedQuote)) is None
+
+
+def test_candidates_are_paged_newest_first_and_an_older_one_can_be_approved(world, login):
+    """More tagged answers than a page holds: "Older" and "Newer" walk them without a gap or a
+    repeat, the API says where its next page is, and the oldest (beyond the first page) can
+    still be approved."""
+    from sync.ingest import ingest
+
+    pid, web = world["pid"], world["manager"]
+    goal = _story_goal()
+    for n in range(60):
+        ingest(project_id=pid, xml=instance(f"uuid:p{n:02}", sex="female", harassed="yes",
+                                            story=f"{STORY} ({n})"),
+               attachments={}, channel="collect", submitter_id=None, device_id=None)
+    db.session.commit()
+    tagged = db.session.scalar(select(func.count()).select_from(SdgTag).where(
+        SdgTag.source == "model", SdgTag.field == "/data/story", SdgTag.goal == goal))
+    assert tagged == 61
+
+    def shown(html: str) -> list[str]:
+        return re.findall(r'name="instanceId" value="([^"]+)"', html)
+
+    first = web.get(f"/projects/{pid}/dashboard/quotes?goal={goal}").get_data(as_text=True)
+    assert shown(first) == [f"uuid:p{n:02}" for n in range(59, 9, -1)]
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    older = re.search(r'rel="next" href="([^"]+)"', first).group(1)
+    second = web.get(html_unescape(older)).get_data(as_text=True)
+    assert shown(second) == [f"uuid:p{n:02}" for n in range(9, -1, -1)] + ["uuid:s1"]
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+
+    headers = login("manager@example.org")
+    api = web.client.get(f"/v1/projects/{pid}/quotes/candidates?goal={goal}&limit=50",
+                         headers=headers)
+    assert [c["instanceId"] for c in api.get_json()] == shown(first)
+    link = api.headers["Link"]
+    assert link.endswith('rel="next"') and "offset=50" in link
+    rest = web.client.get(link[1:link.index(">")], headers=headers)
+    assert [c["instanceId"] for c in rest.get_json()] == shown(second)
+    assert "Link" not in rest.headers
+
+    approved = web.client.post(f"/v1/projects/{pid}/quotes", json={
+        "form": "safety", "instanceId": "uuid:s1", "field": "/data/story", "goal": goal},
+        headers=headers)
+    assert approved.status_code == 201
