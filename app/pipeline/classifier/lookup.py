@@ -51,7 +51,14 @@ class Postings:
     def dots(self, vec: dict[str, float]) -> list[float]:
         """Dot product of the text vector with every stored vector."""
         out = [0.0] * self.size
+        for i, d in self.nonzero_dots(vec).items():
+            out[i] = d
+        return out
+
+    def nonzero_dots(self, vec: dict[str, float]) -> dict[int, float]:
+        """The dot products that are not 0: stored vector's index -> dot product."""
+        out: dict[int, float] = {}
         for term, v in vec.items():
             for i, w in self._terms.get(term, ()):
-                out[i] += v * w
+                out[i] = out.get(i, 0.0) + v * w
         return out

@@ -76,8 +76,11 @@ class SdgClassifier:
         sdsn, lexicon = table.sdsn.hits(index), table.lexicon.hits(index)
         goal_cos = dict(zip(GOALS, table.goals.dots(vec), strict=True))
         target_best = dict.fromkeys(GOALS, 0.0)
-        for g, d in zip(table.target_goals, table.targets.dots(vec), strict=True):
-            target_best[g] = max(target_best[g], d)
+        # Only the targets sharing a term with the text (a handful of 169): the rest score 0.
+        for i, d in table.targets.nonzero_dots(vec).items():
+            g = table.target_goals[i]
+            if d > target_best[g]:
+                target_best[g] = d
         return {
             g: [
                 math.log1p(aurora[g]),
@@ -136,9 +139,11 @@ class SdgClassifier:
     def _base_scores(self, raw: dict[int, list[float]], n_tokens: int) -> dict[int, float]:
         layer = self._layers["base"]
         rows = design_rows(raw, n_tokens)
+        ev = {g: evidence(raw[g]) for g in GOALS}
+        gate = RELATIVE_GATE * max(ev.values())
         out = {}
         for g in GOALS:
-            if not eligible(raw, g):
+            if not _passes(ev[g], gate):
                 out[g] = 0.0
                 continue
             z = sum(w * f for w, f in zip(layer["weights"], rows[g], strict=True))
@@ -162,10 +167,10 @@ def design_rows(raw: dict[int, list[float]], n_tokens: int) -> dict[int, list[fl
     """Logistic-layer inputs per goal: raw features plus how goal k stands against the others."""
     ev = {g: evidence(raw[g]) for g in GOALS}
     strong = strong_evidence(n_tokens)
-    best = max(ev.values())
+    best, runner_up = sorted(ev.values(), reverse=True)[:2]
     out = {}
     for g in GOALS:
-        others = max(v for k, v in ev.items() if k != g)
+        others = runner_up if ev[g] == best else best  # the best of the goals but g
         out[g] = [
             *raw[g],
             math.log1p(ev[g]),
@@ -178,8 +183,11 @@ def design_rows(raw: dict[int, list[float]], n_tokens: int) -> dict[int, list[fl
 
 def eligible(raw: dict[int, list[float]], goal: int) -> bool:
     """Whether a goal may be suggested: some evidence, and at least half the best goal's."""
-    ev = evidence(raw[goal])
-    return ev > 0 and ev >= RELATIVE_GATE * max(evidence(raw[g]) for g in GOALS)
+    return _passes(evidence(raw[goal]), RELATIVE_GATE * max(evidence(raw[g]) for g in GOALS))
+
+
+def _passes(goal_evidence: float, gate: float) -> bool:
+    return goal_evidence > 0 and goal_evidence >= gate
 
 
 def zero_shot_goals(raw: dict[int, list[float]], n_tokens: int) -> set[int]:
