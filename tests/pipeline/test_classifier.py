@@ -259,3 +259,31 @@ def test_benchmark_tables_are_unit_centroids_of_yes_and_no_texts():
     assert "water" in yes6 and "school" not in yes6
     assert set(tables["no"][6]) == {"school", "teacher"}
     assert tables["yes"][1] == {}
+
+
+def test_design_rows_compare_each_goal_with_the_best_of_the_others():
+    import random
+
+    from app.pipeline.classifier.model import GOALS, design_rows, evidence
+
+    rng = random.Random(7)
+    for case in range(300):
+        # Ties at the top and all-zero evidence included.
+        raw = {g: [float(rng.choice([0, 0, 1, 2])) for _ in range(3)]
+               + [rng.choice([0.0, 0.1, 0.25]), rng.choice([0.0, 0.2])] for g in GOALS}
+        if case % 50 == 0:
+            raw = {g: [0.0] * 5 for g in GOALS}
+        rows = design_rows(raw, 12)
+        ev = {g: evidence(raw[g]) for g in GOALS}
+        for g in GOALS:
+            others = max(v for k, v in ev.items() if k != g)
+            assert rows[g][7] == (1.0 if ev[g] > others else 0.0)
+
+
+def test_nonzero_dots_are_the_dots_that_are_not_zero():
+    from app.pipeline.classifier.lookup import Postings
+
+    postings = Postings([{"maji": 0.6, "safi": 0.8}, {"shule": 1.0}, {"maji": 1.0}])
+    vec = {"maji": 0.5, "chafu": 0.5}
+    assert postings.dots(vec) == [0.3, 0.0, 0.5]
+    assert postings.nonzero_dots(vec) == {0: 0.3, 2: 0.5}
