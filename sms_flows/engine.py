@@ -339,6 +339,11 @@ def _retry(state: State, walk: Walk, event: Event, reason: str, now: datetime,
     """An answer refused: say why and ask again; skip an optional question after too many."""
     lang = prompts.catalogue_language(state)
     state.attempts += 1
+    # On USSD the reason goes above the screen it speaks of: the one with the choices or with
+    # how to answer, not a long label's first screen.
+    lead = prompts.ussd_lead_screens(state, walk, event)
+    if state.page < lead:
+        state.page = lead
     if state.attempts >= state.settings["max_attempts"]:
         if not event.required:
             return _accept(state, walk, event, "", now,

@@ -147,12 +147,23 @@ def test_an_answer_sent_from_the_first_screen_is_taken():
     assert talk.state.answers["/data/people"] == "6"
 
 
-def test_a_refused_answer_shows_its_reason_above_the_screen_the_person_was_on():
+def test_a_refused_answer_shows_its_reason_above_the_question_s_last_screen():
     talk = Talk(LONG_NUMBER, "ussd", language="en")
     last = talk.send("0")
     reply = talk.send("many")
     assert reply.endswith("\n" + last) and render.ussd_fits(reply)
     assert reply.split("\n", 1)[0] not in last  # the reason, above the question
+
+
+def test_an_answer_refused_on_the_first_screen_brings_the_screen_the_reason_speaks_of():
+    talk = Talk(LONG_NUMBER, "ussd", language="en")
+    reply = talk.send("many")  # on the first screen, before "0 More"
+    assert reply.endswith("How many people is that?") and render.ussd_fits(reply)
+    assert talk.send("3") == "Village?"
+    consent = Talk(FOUR, "ussd", language="en")
+    refused = consent.send("7")  # not a choice, sent from the consent's first screen
+    assert refused.startswith("Reply with a number from the list.\n")
+    assert refused.endswith("\n1. Yes\n2. No") and render.ussd_fits(refused)
 
 
 def test_over_sms_the_long_question_is_one_reply_and_0_is_an_answer():
