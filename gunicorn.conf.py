@@ -74,5 +74,5 @@ def on_starting(server) -> None:
             done, failed = dispatch.drain_inline(retry.inline_max_attempts())
         db.engine.dispose()
     if done or failed:
-            server.log.info("pipeline: processed %d pending submission(s) left by an earlier "
-                            "process, %d failed", done, failed)
+        server.log.info("pipeline: processed %d pending submission(s) left by an earlier "
+                        "process, %d failed", done, failed)
