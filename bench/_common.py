@@ -35,21 +35,6 @@ def load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def cpu_speed_ms() -> float:
-    """CPU milliseconds a fixed pure-Python loop takes here now (best of 3): on a shared VM the
-    same code's CPU per request moves with it, so a bench prints it beside its CPU figures."""
-    def once() -> float:
-        began = time.thread_time()
-        total, table = 0, {}
-        for i in range(1_000_000):
-            total += i * i % 7
-        for i in range(100_000):
-            table[str(i)] = i
-        return (time.thread_time() - began) * 1000
-
-    return min(once() for _ in range(3))
-
-
 def percentile(values: list[float], q: float, scale: float = 1.0) -> float:
     """Nearest-rank percentile of `values` (any order) for q in [0, 1], times `scale`
     (1000 turns seconds into milliseconds); 0.0 for no values."""

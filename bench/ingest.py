@@ -216,14 +216,12 @@ def main() -> None:
                 _drained(url)
                 common.vacuum_analyze(url)
                 load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-                speed = [common.cpu_speed_ms()]
                 web = [master[0], *common.children(master[0])]
                 rows = []
                 for clients, n in ((1, args.n1), (8, args.n8)):
                     rows.append(_measured(port, path, n, clients, photo, url, web, worker))
                     sent += n
                 load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
-                speed.append(common.cpu_speed_ms())
                 while sent < args.total:  # top up, in steps (gunicorn may recycle a worker)
                     step = min(2000, args.total - sent)
                     _run(port, path, step, 8, photo)
@@ -242,8 +240,7 @@ def main() -> None:
     print(f"ingest: OpenRosa POST /submission, 10-field form + 2 KB JPEG, gunicorn "
           f"{common.gunicorn_label(args.workers)} + 1 flask worker (RQ, Redis), PostgreSQL, "
           f"{os.cpu_count()} cores (shared machine); load average before the runs: {load}, "
-          f"after: {load_after}; CPU speed check (a fixed Python loop, lower is faster) "
-          f"{speed[0]:.0f} ms before, {speed[1]:.0f} ms after: the CPU figures move with it")
+          f"after: {load_after}")
     print(f"{'clients':>7} {'n':>6} {'subs/s':>7} {'e2e/s':>6} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'web CPU ms/sub':>15} {'pipeline CPU ms/sub':>20} {'PG CPU ms/sub':>14}")
     for r in rows:
