@@ -14,6 +14,7 @@ from app.services import accounts, audits
 from app.services import projects as project_service
 from app.web.auth import require
 from app.web.ui.blueprint import ui
+from app.web.ui.paging import offset_arg
 
 PAGE = 50
 
@@ -72,8 +73,7 @@ def admin_roles(actor_id: int):
 @ui.get("/admin/audits")
 def admin_audits():
     require("user.list")
-    offset = max(int(request.args.get("offset", "0") or 0), 0) if request.args.get(
-        "offset", "0").isdigit() else 0
+    offset = offset_arg()
     action = request.args.get("action") or None
     entries = audits.entries(action=action, limit=PAGE + 1, offset=offset)
     more = len(entries) > PAGE

@@ -13,6 +13,7 @@ from app.rights import requests as erasure_requests
 from app.web.access import form_for, project_or_404
 from app.web.api.sms_cost import form_sms_cost
 from app.web.ui.blueprint import ui
+from app.web.ui.paging import offset_arg
 from sms_flows.types import MEDIUMS
 
 PAGE = 50
@@ -24,7 +25,7 @@ def erasure_requests_page(project_id: int):
     status = request.args.get("status") or None
     if status not in ERASURE_STATES:
         status = None
-    offset = int(request.args["offset"]) if request.args.get("offset", "").isdigit() else 0
+    offset = offset_arg()
     rows, total = erasure_requests.listing(project_id, status=status, limit=PAGE,
                                            offset=offset)
     channels = {c.id: c for c in channel_service.list_channels(project_id)}

@@ -23,6 +23,7 @@ from app.web.access import project_or_404
 from app.web.ui import formtext
 from app.web.ui.blueprint import ui
 from app.web.ui.i18n import current_language
+from app.web.ui.paging import offset_arg
 
 BOARDS = "/projects/<int:project_id>/dashboard/public"
 QUOTES = "/projects/<int:project_id>/dashboard/quotes"
@@ -145,8 +146,7 @@ def dashboard_quotes(project_id: int):
         goal = max(counts, key=lambda g_: (counts[g_], -g_)) if any(counts.values()) else 1
     approved = overview.quotes(project_id, goal)
     taken = {(q.submission_id, q.field) for q in approved}
-    asked = request.args.get("offset", "")
-    offset = int(asked) if asked.isdigit() else 0
+    offset = offset_arg()
     found = overview.quote_candidates(project_id, goal, CANDIDATES_PAGE, offset)
     candidates = [c for c in found.items if (c["submissionId"], c["field"]) not in taken]
     return render_template(
